@@ -1,0 +1,51 @@
+"""tensorgrad: micrograd grown up to tensors. A NumPy-backed autograd engine you can read."""
+import numpy as np
+
+from . import functional, ops
+from .creation import (Generator, arange, eye, from_numpy, manual_seed, ones, ones_like, rand, randint, randn,
+                       tensor, zeros, zeros_like)
+from .functional import (cat, gather, index_add, log_softmax, logsumexp, matmul, maximum, minimum, one_hot,
+                         scatter_add, softmax, stack, where)
+from .ops import OPS, Op, op
+from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, no_grad,
+                     set_default_dtype, set_grad_enabled)
+
+float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
+float, double, long = float32, float64, int64
+
+
+def _t(x) -> Tensor:
+    return x if isinstance(x, Tensor) else tensor(x)
+
+
+# torch-style function forms of the Tensor methods
+def exp(x): return _t(x).exp()
+def log(x): return _t(x).log()
+def tanh(x): return _t(x).tanh()
+def sigmoid(x): return _t(x).sigmoid()
+def relu(x): return _t(x).relu()
+def sqrt(x): return _t(x).sqrt()
+def abs(x): return _t(x).abs()
+def sign(x): return _t(x).sign()
+def clamp(x, min=None, max=None): return _t(x).clamp(min, max)
+def sum(x, *args, **kwargs): return _t(x).sum(*args, **kwargs)
+def mean(x, *args, **kwargs): return _t(x).mean(*args, **kwargs)
+def var(x, *args, **kwargs): return _t(x).var(*args, **kwargs)
+def std(x, *args, **kwargs): return _t(x).std(*args, **kwargs)
+def max(x, *args, **kwargs): return _t(x).max(*args, **kwargs)
+def min(x, *args, **kwargs): return _t(x).min(*args, **kwargs)
+def amax(x, *args, **kwargs): return _t(x).amax(*args, **kwargs)
+def amin(x, *args, **kwargs): return _t(x).amin(*args, **kwargs)
+def argmax(x, *args, **kwargs): return _t(x).argmax(*args, **kwargs)
+def argmin(x, *args, **kwargs): return _t(x).argmin(*args, **kwargs)
+def reshape(x, *shape): return _t(x).reshape(*shape)
+def flatten(x, start_dim=0, end_dim=-1): return _t(x).flatten(start_dim, end_dim)
+def squeeze(x, dim=None): return _t(x).squeeze(dim)
+def unsqueeze(x, dim): return _t(x).unsqueeze(dim)
+def permute(x, *dims): return _t(x).permute(*dims)
+def transpose(x, dim0, dim1): return _t(x).transpose(dim0, dim1)
+def broadcast_to(x, shape): return _t(x).broadcast_to(shape)
+def clone(x): return _t(x).clone()
+
+
+from . import nn  # noqa: E402  (after the above: nn builds on them)

@@ -1,0 +1,354 @@
+"""Composite ops, written from the primitives of ops.py, and torch.nn.functional's API.
+
+Composites have no backward rule of their own: autograd goes through their primitives.
+Most also work on plain arrays, so backward rules may use them. The two fused ops at the
+end (cross-entropy, batch norm) do have hand-derived rules, each tested against the
+composite it replaces.
+"""
+import collections
+import math
+
+import numpy as np
+
+from . import ops
+from .ops import Op, cat as _cat, where  # noqa: F401  (where is part of this API)
+from .tensor import Tensor
+
+MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
+
+
+def _data(x):
+    return x.data if isinstance(x, Tensor) else x
+
+
+def _count(shape, axis) -> int:
+    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
+
+
+def _dim(d: int, ndim: int) -> int:
+    if not -ndim <= d < ndim:
+        raise IndexError(f"dim {d} is out of range for {ndim} dimensions")
+    return d % ndim
+
+
+# ----------------------------------------------------------------------------
+# composites behind Tensor's methods (axis already normalized by the method)
+
+def mean(x, axis=None, keepdims=False):
+    return ops.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+
+
+def var(x, axis=None, keepdims=False, correction=1):
+    """sum((x - mean)^2) / (n - correction): correction=1 is Bessel's, torch's default."""
+    diff = x - mean(x, axis, keepdims=True)
+    return ops.sum(diff * diff, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - correction)
+
+
+def amin(x, axis=None, keepdims=False):
+    return -ops.amax(-x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """All of x: the max, ties sharing the gradient. Along axis: (values, indices), the
+    gradient going to the first maximum only (the one whose index is returned), as torch."""
+    if axis is None:
+        return ops.amax(x, axis=None, keepdims=keepdims)
+    indices = ops.argmax(x, axis=axis, keepdims=True)
+    values = gather(x, axis, indices)
+    if not keepdims:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return MaxResult(values, indices)
+
+
+def min(x, axis=None, keepdims=False):
+    if axis is None:
+        return amin(x, None, keepdims)
+    values, indices = max(-x, axis, keepdims)
+    return MaxResult(-values, indices)
+
+
+def maximum(x, y):
+    return ops.maximum(x, y)
+
+
+def minimum(x, y):
+    return -ops.maximum(-x, -y)
+
+
+def pow(x, y):
+    """x ** y. A number exponent is one primitive; a tensor exponent is exp(y log x) (x > 0)."""
+    if isinstance(y, (int, float, np.number)):
+        return ops.pow(x, c=y)
+    if isinstance(x, (int, float, np.number)):
+        return ops.exp(y * math.log(x))
+    return ops.exp(y * ops.log(x))
+
+
+def sqrt(x):
+    return ops.pow(x, c=0.5)
+
+
+def relu(x):
+    return where(x > 0, x, 0)  # the gradient at 0 is 0, as torch
+
+
+def clamp(x, min=None, max=None):
+    """The gradient passes where min <= x <= max (both ends included, as torch)."""
+    if min is not None:
+        x = where(x < min, min, x)
+    if max is not None:
+        x = where(x > max, max, x)
+    return x
+
+
+def matmul(x, y):
+    """1-D, 2-D and batched, as torch.matmul: 1-D operands get a dim added, then removed."""
+    if x.ndim == 0 or y.ndim == 0:
+        raise ValueError(f"matmul: both operands need at least one dim, got shapes {x.shape} and {y.shape}")
+    k1, k2 = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
+    if k1 != k2:
+        raise ValueError(f"matmul: shapes {x.shape} and {y.shape} cannot be multiplied ({k1} != {k2})")
+    if x.ndim > 1 and y.ndim > 1:
+        return ops.matmul(x, y)
+    out = ops.matmul(unsqueeze(x, 0) if x.ndim == 1 else x, unsqueeze(y, 1) if y.ndim == 1 else y)
+    return squeeze(out, tuple(d for d, one in ((-1, y.ndim == 1), (-2, x.ndim == 1)) if one))
+
+
+# ----------------------------------------------------------------------------
+# shapes
+
+def squeeze(x, dim=None):
+    """Drop the size-1 dims (only those in dim, if given; other dims stay, as torch)."""
+    dims = range(x.ndim) if dim is None else [_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+    drop = {d for d in dims if x.shape[d] == 1}
+    return ops.reshape(x, shape=tuple(n for d, n in enumerate(x.shape) if d not in drop))
+
+
+def unsqueeze(x, dim: int):
+    d = _dim(dim, x.ndim + 1)
+    return ops.reshape(x, shape=x.shape[:d] + (1,) + x.shape[d:])
+
+
+def flatten(x, start_dim=0, end_dim=-1):
+    if x.ndim == 0:
+        return ops.reshape(x, shape=(1,))
+    s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
+    return ops.reshape(x, shape=x.shape[:s] + (-1,) + x.shape[e + 1:])
+
+
+def transpose(x, dim0: int, dim1: int):
+    axes = list(range(x.ndim))
+    d0, d1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
+    axes[d0], axes[d1] = axes[d1], axes[d0]
+    return ops.permute(x, axes=tuple(axes))
+
+
+def expand(x, sizes):
+    """Broadcast to sizes (-1 keeps a dim); its backward is the engine's sum."""
+    lead = len(sizes) - x.ndim
+    shape = tuple(x.shape[i - lead] if s == -1 and i >= lead else s for i, s in enumerate(sizes))
+    return ops.expand(x, shape=shape)
+
+
+def cat(tensors, dim: int = 0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("cat: expected a non-empty list of tensors")
+    return _cat(*tensors, axis=_dim(dim, tensors[0].ndim))
+
+
+def stack(tensors, dim: int = 0):
+    tensors = list(tensors)
+    if not tensors:
+        raise ValueError("stack: expected a non-empty list of tensors")
+    d = _dim(dim, tensors[0].ndim + 1)
+    return _cat(*[unsqueeze(t, d) for t in tensors], axis=d)
+
+
+# ----------------------------------------------------------------------------
+# gathers and scatter-adds, all on the getitem / index_put pair
+
+def _along(index, dim: int) -> tuple:
+    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere."""
+    index = np.asarray(_data(index))
+    key = list(np.indices(index.shape, sparse=True))
+    key[dim] = index
+    return tuple(key)
+
+
+def gather(x, dim: int, index):
+    """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
+    return ops.getitem(x, key=_along(index, _dim(dim, x.ndim)))
+
+
+def scatter_add(x, dim: int, index, src):
+    """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
+    index = np.asarray(_data(index))
+    if src.shape != index.shape:
+        src = ops.getitem(src, key=tuple(slice(n) for n in index.shape))
+    return ops.index_put(x, src, key=_along(index, _dim(dim, x.ndim)), accumulate=True)
+
+
+def index_add(x, dim: int, index, source):
+    """out = x, then out[..., index[i], ...] += source[..., i, ...] along dim, as torch.index_add."""
+    key = (slice(None),) * _dim(dim, x.ndim) + (np.asarray(_data(index)),)
+    return ops.index_put(x, source, key=key, accumulate=True)
+
+
+def one_hot(tensor, num_classes: int = -1) -> Tensor:
+    """int64 one-hot rows, as torch.nn.functional.one_hot (not differentiable)."""
+    idx = np.asarray(_data(tensor))
+    if idx.dtype.kind not in "iu":
+        raise TypeError(f"one_hot: expected an integer tensor, got {idx.dtype}")
+    n = int(idx.max()) + 1 if num_classes < 0 else num_classes
+    if idx.size and (idx.min() < 0 or idx.max() >= n):
+        raise IndexError(f"one_hot: class values must be in [0, {n}), got {idx.min()}..{idx.max()}")
+    return Tensor._wrap(np.eye(n, dtype=np.int64)[idx])
+
+
+# ----------------------------------------------------------------------------
+# softmax and friends (the max is subtracted as a constant: it cancels in the math)
+
+def softmax(x, dim: int = -1):
+    e = ops.exp(x - _data(x).max(axis=dim, keepdims=True))
+    return e / e.sum(axis=dim, keepdims=True)
+
+
+def log_softmax(x, dim: int = -1):
+    z = x - _data(x).max(axis=dim, keepdims=True)
+    return z - ops.log(ops.exp(z).sum(axis=dim, keepdims=True))
+
+
+def logsumexp(x, dim: int = -1, keepdim: bool = False):
+    m = _data(x).max(axis=dim, keepdims=True)
+    out = ops.log(ops.exp(x - m).sum(axis=dim, keepdims=True)) + m
+    return out if keepdim else squeeze(out, dim)
+
+
+def tanh(x):
+    return ops.tanh(x)
+
+
+def sigmoid(x):
+    return ops.sigmoid(x)
+
+
+def linear(x, weight, bias=None):
+    """x @ weight.T + bias, torch's layout (weight is (out_features, in_features))."""
+    out = x @ weight.T
+    return out if bias is None else out + bias
+
+
+def embedding(index, weight):
+    """weight[index]: its gradient is a scatter-add into the rows of weight."""
+    return weight[index]
+
+
+def mse_loss(input, target, reduction: str = "mean"):
+    d = input - target
+    return _reduce(d * d, reduction)
+
+
+def _reduce(losses, reduction):
+    if reduction == "none":
+        return losses
+    if reduction not in ("mean", "sum"):
+        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    return losses.mean() if reduction == "mean" else losses.sum()
+
+
+# ----------------------------------------------------------------------------
+# fused ops: one node each, with the hand-derived backward of the lecture
+
+def _ce_forward(x, t, ignore_index, reduction):
+    m = x.max(axis=1, keepdims=True)
+    lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+    valid = t != ignore_index
+    losses = lse - x[np.arange(len(t)), np.where(valid, t, 0)]
+    if not valid.all():
+        losses = np.where(valid, losses, 0)
+    if reduction == "none":
+        return losses
+    return losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+
+
+def _ce_backward(g, out, x, t, ignore_index, reduction):
+    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture)."""
+    t = _data(t)
+    valid = t != ignore_index
+    rows = np.arange(len(t))[valid]
+    onehot = np.zeros(x.shape, x.dtype)
+    onehot[rows, t[valid]] = 1
+    dx = softmax(x, 1) - onehot
+    if not valid.all():
+        dx = dx * valid[:, None]
+    if reduction == "none":
+        return dx * g.reshape(-1, 1), None
+    return (dx * g / x.dtype.type(valid.sum()) if reduction == "mean" else dx * g), None
+
+
+_cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward)
+
+
+def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mean"):
+    """Mean of -log softmax(input)[target] over the rows whose target is not ignore_index."""
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    t = np.asarray(_data(target))
+    if input.ndim == 1:
+        input, t = unsqueeze(input, 0), t.reshape(1)
+    if input.ndim != 2 or t.shape != input.shape[:1]:
+        raise ValueError(f"cross_entropy: expected input (N, C) and target (N,), got {input.shape} and {t.shape}")
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"cross_entropy: target must hold class indices (integers), got {t.dtype}")
+    bad = (t != ignore_index) & ((t < 0) | (t >= input.shape[1]))
+    if bad.any():
+        raise IndexError(f"cross_entropy: target {t[bad][0]} is out of range for {input.shape[1]} classes")
+    return _cross_entropy(input, t, ignore_index=ignore_index, reduction=reduction)
+
+
+def _bn_forward(x, gain, bias, eps, correction):
+    n = x.shape[0]
+    diff = x - 1 / n * x.sum(0, keepdims=True)
+    var = 1 / (n - correction) * (diff ** 2).sum(0, keepdims=True)
+    return gain * (diff * (var + eps) ** -0.5) + bias
+
+
+def _bn_backward(g, out, x, gain, bias, eps, correction):
+    """Exercise 3 of the lecture, for any correction (n/(n-1) there, Bessel's):
+    dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat))."""
+    n = x.shape[0]
+    diff = x - 1 / n * x.sum(axis=0, keepdims=True)
+    var_inv = (1 / (n - correction) * (diff * diff).sum(axis=0, keepdims=True) + eps) ** -0.5
+    xhat = diff * var_inv
+    dx = gain * var_inv / n * (n * g - g.sum(axis=0, keepdims=True)
+                               - n / (n - correction) * xhat * (g * xhat).sum(axis=0, keepdims=True))
+    return dx, (g * xhat).sum(axis=0, keepdims=True), g.sum(axis=0, keepdims=True)
+
+
+_batch_norm = Op("batch_norm", _bn_forward, _bn_backward)
+
+
+def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
+               momentum: float = 0.1, eps: float = 1e-5, correction: int = 0):
+    """torch.nn.functional.batch_norm over (N, C). In training, normalise with the batch
+    statistics (variance with 1/(n - correction): 0 as torch, 1 as the lecture) and update
+    the running ones in place (running_var unbiased, as torch); otherwise use the running ones."""
+    if input.ndim != 2:
+        raise ValueError(f"batch_norm: expected input of shape (N, C), got {input.shape}")
+    c = input.shape[1]
+    weight = np.ones(c, input.dtype) if weight is None else weight
+    bias = np.zeros(c, input.dtype) if bias is None else bias
+    if training:
+        n = input.shape[0]
+        if n - correction <= 0:
+            raise ValueError(f"batch_norm: a batch of {n} is too small to estimate the variance in training")
+        if running_mean is not None:
+            x = _data(input)
+            rm, rv = _data(running_mean), _data(running_var)
+            rm *= 1 - momentum
+            rm += momentum * x.mean(0).reshape(rm.shape)
+            rv *= 1 - momentum
+            rv += momentum * x.var(0, ddof=1 if n > 1 else 0).reshape(rv.shape)
+        return _batch_norm(input, weight, bias, eps=eps, correction=correction)
+    return (input - running_mean) * (running_var + eps) ** -0.5 * weight + bias

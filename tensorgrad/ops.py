@@ -1,0 +1,149 @@
+"""The op table: every primitive once, its forward and its backward rule side by side.
+
+A forward takes NumPy arrays (and keyword attributes such as axis) and returns an array.
+A backward takes (g, out, *inputs, **attrs) and returns one gradient per input, None
+where there is none. Rules never un-broadcast: the engine sums a gradient down to its
+input's shape (tensor.py, _fit), which is the adjoint of broadcasting.
+
+Calling an op on plain arrays just runs its forward; on tensors it is recorded. So the
+same rule runs on arrays in a normal backward and on tensors under create_graph=True,
+where its own ops are recorded and can be differentiated again.
+"""
+import numpy as np
+
+from .tensor import Tensor, apply
+
+OPS: dict = {}  # name -> Op: every op, built in or added by a user
+
+
+class Op:
+    """A primitive: a name, a forward on arrays, and a backward rule (None: not differentiable)."""
+
+    def __init__(self, name: str, forward, backward=None):
+        self.name, self.forward, self.backward = name, forward, backward
+        OPS[name] = self
+
+    def __call__(self, *args, **attrs):
+        for a in args:
+            if isinstance(a, Tensor):
+                return apply(self, args, attrs)
+        return self.forward(*args, **attrs)  # plain arrays: no tape
+
+    def __repr__(self):
+        return f"Op({self.name})"
+
+
+def op(name: str, backward=None):
+    """Decorator that adds a new op to the table from outside the package:
+
+        @tg.op("softplus", backward=lambda g, out, x: g * tg.sigmoid(x))
+        def softplus(x):
+            return np.logaddexp(0, x)
+
+    Written with tensorgrad functions, the rule also works under create_graph."""
+    return lambda forward: Op(name, forward, backward)
+
+
+def _kept(shape, axis) -> tuple:
+    """The shape a reduction over `axis` has with keepdims=True."""
+    if axis is None:
+        return (1,) * len(shape)
+    return tuple(1 if i in axis else n for i, n in enumerate(shape))
+
+
+def _scatter_add(out: np.ndarray, key, v) -> None:
+    """out[key] += v, adding up repeated indices (plain `out[key] += v` would keep only one)."""
+    if isinstance(key, np.ndarray) and key.dtype.kind in "iu" and out.size:
+        # rows of a table, as in the embedding gradient of C[X]: one bincount over
+        # (row, column) pairs is many times faster than np.add.at
+        rows = out.shape[0]
+        if key.size and (key.min() < -rows or key.max() >= rows):
+            raise IndexError(f"index {key.max() if key.max() >= rows else key.min()} is out of bounds for size {rows}")
+        v = np.broadcast_to(v, key.shape + out.shape[1:]).reshape(key.size, -1)
+        flat = (key.reshape(-1, 1) % rows) * v.shape[1] + np.arange(v.shape[1])
+        out += np.bincount(flat.ravel(), weights=v.ravel(), minlength=out.size).reshape(out.shape).astype(out.dtype)
+    else:
+        np.add.at(out, key, v)
+
+
+def _index_put(x, v, key, accumulate):
+    out = x.copy()
+    if accumulate:
+        _scatter_add(out, key, v)
+    else:
+        out[key] = v
+    return out
+
+
+def _amax_backward(g, out, x, axis, keepdims):
+    out, g = out.reshape(_kept(x.shape, axis)), g.reshape(_kept(x.shape, axis))
+    mask = x == out
+    count = mask.sum(axis=axis, keepdims=True).astype(g.dtype)
+    return where(mask, g / count, 0)                # tied maxima share the gradient evenly
+
+
+def _cat_backward(g, out, *xs, axis):
+    ends = np.cumsum([x.shape[axis] for x in xs])
+    return tuple(g[(slice(None),) * axis + (slice(e - x.shape[axis], e),)] for x, e in zip(xs, ends))
+
+
+def _pow_backward(g, out, x, c):
+    return g * 0 if c == 0 else g * (c * x ** (c - 1))
+
+
+# ----------------------------------------------------------------------------
+# the table. forward on the left, d(out)/d(input) * g on the right
+
+# elementwise, binary (the engine sums the gradient of a broadcast input)
+add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g))
+sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g))
+mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x))
+div = Op("div", lambda x, y: x / y, lambda g, out, x, y: (g / y, -g * (x / y / y)))
+maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
+             lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
+                                   where(y > x, g, where(x == y, g / 2, 0))))
+where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)))
+
+# elementwise, unary
+neg = Op("neg", lambda x: -x, lambda g, out, x: -g)
+pow = Op("pow", lambda x, c: x ** c, _pow_backward)  # c is a Python number
+exp = Op("exp", np.exp, lambda g, out, x: g * out)
+log = Op("log", np.log, lambda g, out, x: g / x)
+tanh = Op("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
+sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)), lambda g, out, x: g * (1 - out) * out)
+abs = Op("abs", np.abs, lambda g, out, x: g * sign(x))
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype))
+
+# reductions: the adjoint of summing is replicating (expand)
+sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+         lambda g, out, x, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)), shape=x.shape))
+amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward)
+
+# shapes: the adjoint of expanding is summing, done by the engine
+expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g)
+reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape))
+permute = Op("permute", lambda x, axes: np.transpose(x, axes),
+             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))))
+cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward)
+
+# linear algebra (2-D and batched; functional.matmul handles 1-D)
+matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g))
+
+# indexing: a gather's adjoint is a scatter-add, and a scatter-add's is a gather
+getitem = Op("getitem", lambda x, key: x[key],
+             lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True))
+index_put = Op("index_put", _index_put,
+               lambda g, out, x, v, key, accumulate: (
+                   g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
+                   g[key]))
+
+# not differentiable: no backward, results never require grad
+sign = Op("sign", np.sign)
+lt = Op("lt", np.less)
+le = Op("le", np.less_equal)
+gt = Op("gt", np.greater)
+ge = Op("ge", np.greater_equal)
+eq = Op("eq", np.equal)
+ne = Op("ne", np.not_equal)
+argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
+argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
