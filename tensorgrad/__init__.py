@@ -7,7 +7,7 @@ from .creation import (Generator, arange, eye, from_numpy, manual_seed, ones, on
 from .functional import (cat, gather, index_add, log_softmax, logsumexp, matmul, maximum, minimum, one_hot,
                          scatter_add, softmax, stack, where)
 from .ops import OPS, Op, op
-from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, no_grad,
+from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, name_scope, no_grad,
                      set_default_dtype, set_grad_enabled)
 
 float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_

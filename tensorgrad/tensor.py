@@ -17,6 +17,7 @@ import numpy as np
 class _Mode:
     grad = True                           # record ops on the tape?
     anomaly = False                       # check every gradient for NaN/Inf?
+    scope = ""                            # name of the module whose forward is running (for drawing)
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
 
 
@@ -56,6 +57,18 @@ def detect_anomaly():
         yield
     finally:
         _mode.anomaly = prev
+
+
+@contextlib.contextmanager
+def name_scope(name: str):
+    """Ops recorded inside get `_scope` = the dotted names of the enclosing scopes
+    (nn.Module uses this, so that a drawing can group a layer's ops)."""
+    prev = _mode.scope
+    _mode.scope = f"{prev}.{name}" if prev else name
+    try:
+        yield
+    finally:
+        _mode.scope = prev
 
 
 def set_default_dtype(dtype) -> None:
@@ -103,6 +116,7 @@ class Tensor:
     _attrs = None           # the op's non-tensor arguments; None again once backward freed the node
     _retains_grad = False
     _stack = None           # where the forward ran, kept under detect_anomaly()
+    _scope = ""             # the module (name_scope) whose forward recorded this op
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self.data = _as_array(data, dtype)
@@ -380,6 +394,8 @@ def apply(fn, args, attrs) -> Tensor:
         for x in xs:
             if x._requires_grad:
                 out._requires_grad, out._prev, out._op, out._fn, out._attrs = True, xs, fn.name, fn, attrs
+                if _mode.scope:
+                    out._scope = _mode.scope
                 if _mode.anomaly:
                     out._stack = "".join(traceback.format_stack(limit=8)[:-2])
                 break
