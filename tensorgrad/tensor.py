@@ -543,12 +543,17 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 
 def _promote(x, y):
     """Mixed int/float tensors compute in the float dtype, as torch (NumPy would go to float64)."""
-    if isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype != y.dtype:
-        fx, fy = x.dtype.kind == "f", y.dtype.kind == "f"
-        if fx and not fy:
-            y = y.astype(x.dtype)
-        elif fy and not fx:
-            x = x.astype(y.dtype)
+    if isinstance(x, Tensor) and isinstance(y, Tensor):
+        if x.dtype != y.dtype:
+            fx, fy = x.dtype.kind == "f", y.dtype.kind == "f"
+            if fx and not fy:
+                y = y.astype(x.dtype)
+            elif fy and not fx:
+                x = x.astype(y.dtype)
+    elif isinstance(x, float) and y.dtype.kind != "f":
+        y = y.astype(_mode.default_dtype)
+    elif isinstance(y, float) and isinstance(x, Tensor) and x.dtype.kind != "f":
+        x = x.astype(_mode.default_dtype)
     return x, y
 
 
