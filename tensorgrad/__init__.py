@@ -1,12 +1,12 @@
 """tensorgrad: micrograd grown up to tensors. A NumPy-backed autograd engine you can read."""
 import numpy as np
 
-from . import functional, ops
+from . import functional, ops, testing
 from .creation import (Generator, arange, eye, from_numpy, manual_seed, ones, ones_like, rand, randint, randn,
                        tensor, zeros, zeros_like)
-from .functional import (cat, gather, index_add, log_softmax, logsumexp, matmul, maximum, minimum, one_hot,
-                         scatter_add, softmax, stack, where)
-from .ops import OPS, Op, op
+from .functional import (cat, clamp, gather, index_add, log_softmax, logsumexp, matmul, maximum, minimum, one_hot,
+                         relu, scatter_add, softmax, sqrt, stack, where)
+from .ops import OPS, Op, abs, exp, log, op, sigmoid, sign, tanh
 from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, name_scope, no_grad,
                      set_default_dtype, set_grad_enabled)
 
@@ -18,16 +18,8 @@ def _t(x) -> Tensor:
     return x if isinstance(x, Tensor) else tensor(x)
 
 
-# torch-style function forms of the Tensor methods
-def exp(x): return _t(x).exp()
-def log(x): return _t(x).log()
-def tanh(x): return _t(x).tanh()
-def sigmoid(x): return _t(x).sigmoid()
-def relu(x): return _t(x).relu()
-def sqrt(x): return _t(x).sqrt()
-def abs(x): return _t(x).abs()
-def sign(x): return _t(x).sign()
-def clamp(x, min=None, max=None): return _t(x).clamp(min, max)
+# torch-style function forms of the Tensor methods that take dims. (exp, tanh, relu, ... above
+# work on tensors and, inside backward rules, on plain arrays too.)
 def sum(x, *args, **kwargs): return _t(x).sum(*args, **kwargs)
 def mean(x, *args, **kwargs): return _t(x).mean(*args, **kwargs)
 def var(x, *args, **kwargs): return _t(x).var(*args, **kwargs)
@@ -49,3 +41,4 @@ def clone(x): return _t(x).clone()
 
 
 from . import nn  # noqa: E402  (after the above: nn builds on them)
+from .value import Value  # noqa: E402  (micrograd's scalar API)
