@@ -370,15 +370,23 @@ def _lift(a, args) -> Tensor:
     (floating) tensor it meets, as in torch: x * 2 stays float32."""
     if isinstance(a, np.ndarray):
         return Tensor._wrap(a)
-    if isinstance(a, (int, float, bool)):
+    if isinstance(a, (int, float, np.number, np.bool_)):
         ref = [x.dtype for x in args if isinstance(x, Tensor)]
         ref = next((d for d in ref if d.kind == "f"), ref[0])
-        if ref.kind != "f" and isinstance(a, float):
+        if ref.kind != "f" and isinstance(a, (float, np.floating)):
             ref = _mode.default_dtype
-        elif ref.kind == "b" and not isinstance(a, bool):
+        elif ref.kind == "b" and not isinstance(a, (bool, np.bool_)):
             ref = np.dtype(np.int64)
         return Tensor._wrap(np.array(a, dtype=ref))
     return Tensor(a)
+
+
+def _with_message(e: Exception, msg: str) -> Exception:
+    """The same kind of error, saying which op and shapes it came from."""
+    try:
+        return type(e)(msg)
+    except Exception:
+        return ValueError(msg)
 
 
 def apply(fn, args, attrs) -> Tensor:
@@ -388,7 +396,7 @@ def apply(fn, args, attrs) -> Tensor:
         data = fn.forward(*[x.data for x in xs], **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in xs)
-        raise type(e)(f"{fn.name}: {e} (input shapes {shapes})") from None
+        raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from None
     out = Tensor._wrap(data)
     if fn.backward is not None and _mode.grad:
         for x in xs:
