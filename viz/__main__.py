@@ -1,0 +1,66 @@
+"""Command line: draw the makemore model's forward and backward graphs into files.
+
+    python -m viz makemore --out docs/img --format svg --backward
+"""
+import argparse
+import pathlib
+import sys
+
+import tensorgrad as tg
+
+from .draw import GraphvizNotFound, draw, render
+
+
+def makemore_graph(batch: int = 8, seed: int = 42) -> tuple:
+    """(parameters, named) for the lecture's chunked forward on a random batch, after backward:
+    named holds the parameters and the 20 named intermediates emb ... loss."""
+    from models.makemore import Config, MakemoreMLP, chunked_forward
+
+    config = Config()
+    model = MakemoreMLP(config, generator=tg.Generator().manual_seed(seed))
+    params = dict(model.named_parameters())
+    g = tg.Generator().manual_seed(seed + 1)
+    Xb = tg.randint(0, config.vocab_size, (batch, config.block_size), generator=g)  # (B, block_size) contexts
+    Yb = tg.randint(0, config.vocab_size, (batch,), generator=g)                    # (B,) next characters
+    inter = chunked_forward(model, Xb, Yb)  # names them and retains their gradients
+    inter["loss"].backward()
+    return params, {**params, **inter}
+
+
+def main(argv=None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m viz", description=__doc__.splitlines()[0])
+    sub = parser.add_subparsers(dest="command", required=True)
+    mm = sub.add_parser("makemore", help="the makemore MLP's chunked forward (and its backward) on a small batch")
+    mm.add_argument("--out", default=".", help="directory for the drawings (default: .)")
+    mm.add_argument("--format", default="svg", choices=["svg", "png", "pdf"])
+    mm.add_argument("--backward", action="store_true", help="also draw the backward graph")
+    mm.add_argument("--batch", type=int, default=8, help="batch size (only the shapes and statistics change)")
+    mm.add_argument("--seed", type=int, default=42)
+    mm.add_argument("--rankdir", default="TB", choices=["LR", "TB"])
+    mm.add_argument("--no-stats", action="store_true", help="leave out the statistics of data and grad")
+    mm.add_argument("--max-nodes", type=int, default=None, help="draw only this many tensors, nearest the loss")
+    mm.add_argument("--compact", action="store_true", help="write each op in its result's box (forward)")
+    args = parser.parse_args(argv)
+
+    _, named = makemore_graph(args.batch, args.seed)
+    loss = named["loss"]
+    out = pathlib.Path(args.out)
+    out.mkdir(parents=True, exist_ok=True)
+    kinds = ["forward", "backward"] if args.backward else ["forward"]
+    for kind in kinds:
+        graph = draw(loss, backward=kind == "backward", params=named, rankdir=args.rankdir,
+                     stats=not args.no_stats, max_nodes=args.max_nodes, compact=args.compact)
+        path = out / f"makemore_{kind}.{args.format}"
+        try:
+            render(graph, path)
+        except GraphvizNotFound as e:
+            source = path.with_suffix(".gv")
+            source.write_text(graph.source)  # the DOT source at least, to render elsewhere
+            print(f"error: {e}\n(wrote the DOT source to {source})", file=sys.stderr)
+            return 1
+        print(f"wrote {path} (loss {loss.item():.4f})")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
