@@ -307,23 +307,34 @@ def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mea
     return _cross_entropy(input, t, ignore_index=ignore_index, reduction=reduction)
 
 
+# The two batch-norm rules update their own fresh (n, C) arrays in place (`*=`, `+=`):
+# every new array of that size costs a pass over memory, and often page faults. On tensors
+# (create_graph) `a += b` is `a = a + b`, so the same code records ordinary ops.
+
 def _bn_forward(x, gain, bias, eps, correction):
     n = x.shape[0]
-    diff = x - 1 / n * x.sum(0, keepdims=True)
-    var = 1 / (n - correction) * (diff ** 2).sum(0, keepdims=True)
-    return gain * (diff * (var + eps) ** -0.5) + bias
+    out = x - x.sum(axis=0, keepdims=True) / n                 # diff, made the output in place
+    var = (out * out).sum(axis=0, keepdims=True) / (n - correction)
+    out *= gain * (var + eps) ** -0.5
+    out += bias
+    return out
 
 
 def _bn_backward(g, out, x, gain, bias, eps, correction):
     """Exercise 3 of the lecture, for any correction (n/(n-1) there, Bessel's):
-    dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat))."""
+    dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat)),
+    computed as gain * var_inv * (g - sum(g) / n - xhat * sum(g * xhat) / (n - correction))."""
     n = x.shape[0]
-    diff = x - 1 / n * x.sum(axis=0, keepdims=True)
-    var_inv = (1 / (n - correction) * (diff * diff).sum(axis=0, keepdims=True) + eps) ** -0.5
-    xhat = diff * var_inv
-    dx = gain * var_inv / n * (n * g - g.sum(axis=0, keepdims=True)
-                               - n / (n - correction) * xhat * (g * xhat).sum(axis=0, keepdims=True))
-    return dx, (g * xhat).sum(axis=0, keepdims=True), g.sum(axis=0, keepdims=True)
+    xhat = x - x.sum(axis=0, keepdims=True) / n                # diff, made xhat in place
+    var_inv = ((xhat * xhat).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
+    xhat *= var_inv
+    dgain = (g * xhat).sum(axis=0, keepdims=True)
+    dbias = g.sum(axis=0, keepdims=True)
+    dx = xhat * (dgain / -(n - correction))
+    dx += g
+    dx -= dbias / n
+    dx *= gain * var_inv
+    return dx, dgain, dbias
 
 
 _batch_norm = Op("batch_norm", _bn_forward, _bn_backward)
@@ -345,10 +356,13 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
             raise ValueError(f"batch_norm: a batch of {n} is too small to estimate the variance in training")
         if running_mean is not None:
             x = _data(input)
+            mean = x.sum(axis=0) / n        # what x.mean(0) and x.var(0, ddof=1) do, without their overhead
+            diff = x - mean
+            var = (diff * diff).sum(axis=0) / (n - 1 if n > 1 else 1)   # unbiased, as torch
             rm, rv = _data(running_mean), _data(running_var)
             rm *= 1 - momentum
-            rm += momentum * x.mean(0).reshape(rm.shape)
+            rm += momentum * mean.reshape(rm.shape)
             rv *= 1 - momentum
-            rv += momentum * x.var(0, ddof=1 if n > 1 else 0).reshape(rv.shape)
+            rv += momentum * var.reshape(rv.shape)
         return _batch_norm(input, weight, bias, eps=eps, correction=correction)
     return (input - running_mean) * (running_var + eps) ** -0.5 * weight + bias

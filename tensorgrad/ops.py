@@ -52,18 +52,10 @@ def _kept(shape, axis) -> tuple:
 
 
 def _scatter_add(out: np.ndarray, key, v) -> None:
-    """out[key] += v, adding up repeated indices (plain `out[key] += v` would keep only one)."""
-    if isinstance(key, np.ndarray) and key.dtype.kind in "iu" and out.size:
-        # rows of a table, as in the embedding gradient of C[X]: one bincount over
-        # (row, column) pairs is many times faster than np.add.at
-        rows = out.shape[0]
-        if key.size and (key.min() < -rows or key.max() >= rows):
-            raise IndexError(f"index {key.max() if key.max() >= rows else key.min()} is out of bounds for size {rows}")
-        v = np.broadcast_to(v, key.shape + out.shape[1:]).reshape(key.size, -1)
-        flat = (key.reshape(-1, 1) % rows) * v.shape[1] + np.arange(v.shape[1])
-        out += np.bincount(flat.ravel(), weights=v.ravel(), minlength=out.size).reshape(out.shape).astype(out.dtype)
-    else:
-        np.add.at(out, key, v)
+    """out[key] += v, adding up repeated indices (plain `out[key] += v` would keep only one).
+    np.add.at adds one index at a time in out's dtype, in index order: the same sums, rounded
+    the same way, as torch and as the lecture's `for k, j: dC[Xb[k, j]] += demb[k, j]` loop."""
+    np.add.at(out, key, v)
 
 
 def _index_put(x, v, key, accumulate):

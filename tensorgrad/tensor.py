@@ -426,14 +426,16 @@ def _toposort(roots) -> list:
             continue
         seen.add(id(node))
         stack.append((node, True))
-        stack.extend((x, False) for x in node._prev if x._requires_grad and id(x) not in seen)
+        for x in node._prev:
+            if x._requires_grad and id(x) not in seen:
+                stack.append((x, False))
     return order
 
 
 def _fit(gx, x: Tensor, node: Tensor):
     """The one place where a gradient meets its input's shape: the adjoint of
     broadcasting is summation, so sum over the dims that were broadcast."""
-    shape = x.shape
+    shape = x.data.shape
     if gx.shape != shape:
         lead = gx.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gx.shape[lead + i] != 1)
@@ -441,8 +443,8 @@ def _fit(gx, x: Tensor, node: Tensor):
             raise RuntimeError(f"backward of '{node._op}' returned a gradient of shape {gx.shape} "
                                f"for an input of shape {shape}")
         gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
-    if gx.dtype != x.dtype:
-        gx = gx.astype(x.dtype)
+    if gx.dtype != x.data.dtype:
+        gx = gx.astype(x.data.dtype)
     return gx
 
 

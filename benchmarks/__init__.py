@@ -1,0 +1,1 @@
+"""Benchmarks: tensorgrad against torch eager and hand-written NumPy (see bench.py)."""

@@ -1,0 +1,1 @@
+"""Models built on tensorgrad: makemore's BatchNorm MLP (models.makemore)."""
