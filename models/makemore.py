@@ -13,7 +13,6 @@ Linear -> BatchNorm1d -> Tanh -> Linear, and predict the next character.
 import argparse
 import dataclasses
 import json
-import math
 import os
 import sys
 import tempfile
