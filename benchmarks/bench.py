@@ -392,11 +392,27 @@ def plot(res: dict, path: Path) -> None:
     plt.close(fig)
 
 
+DOCS = ROOT / "docs" / "performance.md"
+MARK_START = "<!-- latest results: start (written by python -m benchmarks.bench --update-docs) -->"
+MARK_END = "<!-- latest results: end -->"
+
+
+def update_docs(table: str, path: Path) -> None:
+    """Replace what lies between the two markers of docs/performance.md with the new tables."""
+    text = path.read_text()
+    head, rest = text.split(MARK_START, 1)
+    _, tail = rest.split(MARK_END, 1)
+    body = table.split("\n", 2)[2].replace("\n## ", "\n### ")   # drop the title, nest the sections
+    path.write_text(f"{head}{MARK_START}\n{body.strip()}\n{MARK_END}{tail}")
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.bench", description=__doc__.split("\n\n")[0])
     p.add_argument("--quick", action="store_true", help="tiny sizes and few repetitions (the smoke test)")
     p.add_argument("--out", default=str(RESULTS), help="directory for latest.md/.json/.png (default: %(default)s)")
     p.add_argument("--skip-memory", action="store_true", help="leave out the memory runs")
+    p.add_argument("--update-docs", action="store_true",
+                   help="also put the tables into docs/performance.md (between its 'latest results' markers)")
     p.add_argument("--memory-child", choices=NAMES, help=argparse.SUPPRESS)
     p.add_argument("--batch", type=int, default=32, help=argparse.SUPPRESS)
     p.add_argument("--steps", type=int, default=10000, help=argparse.SUPPRESS)
@@ -432,6 +448,9 @@ def main(argv=None) -> int:
     (out / "latest.md").write_text(to_markdown(res))
     plot(res, out / "latest.png")
     print(f"wrote {out / 'latest.md'}, latest.json and latest.png")
+    if args.update_docs:
+        update_docs(to_markdown(res), DOCS)
+        print(f"updated {DOCS}")
     return 0
 
 
