@@ -12,7 +12,7 @@ import numpy as np
 
 from . import ops
 from .ops import Op, cat as _cat, where  # noqa: F401  (where is part of this API)
-from .tensor import Tensor
+from .tensor import Tensor, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
@@ -25,10 +25,12 @@ def _count(shape, axis) -> int:
     return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
 
 
-def _dim(d: int, ndim: int) -> int:
-    if not -ndim <= d < ndim:
-        raise IndexError(f"dim {d} is out of range for {ndim} dimensions")
-    return d % ndim
+def _dim(d: int, ndim: int, op: str) -> int:
+    """A dim in [-ndim, ndim) made non-negative, or an error naming the op."""
+    n = ndim or 1                       # a 0-d tensor takes dim 0 or -1, as in torch
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not -n <= d < n:
+        raise IndexError(f"{op}: dim {d!r} is out of range for a tensor with {ndim} dims")
+    return int(d) % n
 
 
 # ----------------------------------------------------------------------------
@@ -42,6 +44,13 @@ def var(x, axis=None, keepdims=False, correction=1):
     """sum((x - mean)^2) / (n - correction): correction=1 is Bessel's, torch's default."""
     diff = x - mean(x, axis, keepdims=True)
     return ops.sum(diff * diff, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - correction)
+
+
+def std(x, axis=None, keepdims=False, correction=1):
+    """sqrt(var). Where the variance is 0 the gradient is 0, as in torch, not 0 * inf = NaN."""
+    v = var(x, axis, keepdims, correction)
+    positive = v > 0
+    return sqrt(where(positive, v, 1)) * positive
 
 
 def amin(x, axis=None, keepdims=False):
@@ -76,12 +85,12 @@ def minimum(x, y):
 
 
 def pow(x, y):
-    """x ** y. A number exponent is one primitive; a tensor exponent is exp(y log x) (x > 0)."""
+    """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
     if isinstance(y, (int, float, np.number)):
+        if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
+            x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
         return ops.pow(x, c=y)
-    if isinstance(x, (int, float, np.number)):
-        return ops.exp(y * math.log(x))
-    return ops.exp(y * ops.log(x))
+    return ops.pow_tensor(x, y)
 
 
 def sqrt(x):
@@ -119,26 +128,26 @@ def matmul(x, y):
 
 def squeeze(x, dim=None):
     """Drop the size-1 dims (only those in dim, if given; other dims stay, as torch)."""
-    dims = range(x.ndim) if dim is None else [_dim(d, x.ndim) for d in ((dim,) if isinstance(dim, int) else dim)]
+    dims = range(x.ndim) if dim is None else [_dim(d, x.ndim, 'squeeze') for d in ((dim,) if isinstance(dim, int) else dim)]
     drop = {d for d in dims if x.shape[d] == 1}
     return ops.reshape(x, shape=tuple(n for d, n in enumerate(x.shape) if d not in drop))
 
 
 def unsqueeze(x, dim: int):
-    d = _dim(dim, x.ndim + 1)
+    d = _dim(dim, x.ndim + 1, 'unsqueeze')
     return ops.reshape(x, shape=x.shape[:d] + (1,) + x.shape[d:])
 
 
 def flatten(x, start_dim=0, end_dim=-1):
     if x.ndim == 0:
         return ops.reshape(x, shape=(1,))
-    s, e = _dim(start_dim, x.ndim), _dim(end_dim, x.ndim)
+    s, e = _dim(start_dim, x.ndim, 'flatten'), _dim(end_dim, x.ndim, 'flatten')
     return ops.reshape(x, shape=x.shape[:s] + (-1,) + x.shape[e + 1:])
 
 
 def transpose(x, dim0: int, dim1: int):
     axes = list(range(x.ndim))
-    d0, d1 = _dim(dim0, x.ndim), _dim(dim1, x.ndim)
+    d0, d1 = _dim(dim0, x.ndim, 'transpose'), _dim(dim1, x.ndim, 'transpose')
     axes[d0], axes[d1] = axes[d1], axes[d0]
     return ops.permute(x, axes=tuple(axes))
 
@@ -154,23 +163,29 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    return _cat(*tensors, axis=_dim(dim, tensors[0].ndim))
+    return _cat(*tensors, axis=_dim(dim, tensors[0].ndim, 'cat'))
 
 
 def stack(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
-    d = _dim(dim, tensors[0].ndim + 1)
+    d = _dim(dim, tensors[0].ndim + 1, 'stack')
+    if any(t.shape != tensors[0].shape for t in tensors):
+        raise ValueError(f"stack: expected tensors of one shape, got {[t.shape for t in tensors]}")
     return _cat(*[unsqueeze(t, d) for t in tensors], axis=d)
 
 
 # ----------------------------------------------------------------------------
 # gathers and scatter-adds, all on the getitem / index_put pair
 
-def _along(index, dim: int) -> tuple:
+def _along(index, x, dim: int, op: str) -> tuple:
     """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere."""
     index = np.asarray(_data(index))
+    if index.ndim != x.ndim or index.dtype.kind not in "iu":
+        raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
+                         f"got {index.dtype} {index.shape} for input {x.shape}")
+    dim = _dim(dim, x.ndim, op)
     key = list(np.indices(index.shape, sparse=True))
     key[dim] = index
     return tuple(key)
@@ -178,7 +193,7 @@ def _along(index, dim: int) -> tuple:
 
 def gather(x, dim: int, index):
     """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
-    return ops.getitem(x, key=_along(index, _dim(dim, x.ndim)))
+    return ops.getitem(x, key=_along(index, x, dim, "gather"))
 
 
 def scatter_add(x, dim: int, index, src):
@@ -186,13 +201,17 @@ def scatter_add(x, dim: int, index, src):
     index = np.asarray(_data(index))
     if src.shape != index.shape:
         src = ops.getitem(src, key=tuple(slice(n) for n in index.shape))
-    return ops.index_put(x, src, key=_along(index, _dim(dim, x.ndim)), accumulate=True)
+    return ops.index_put(x, src, key=_along(index, x, dim, "scatter_add"), accumulate=True)
 
 
 def index_add(x, dim: int, index, source):
     """out = x, then out[..., index[i], ...] += source[..., i, ...] along dim, as torch.index_add."""
-    key = (slice(None),) * _dim(dim, x.ndim) + (np.asarray(_data(index)),)
-    return ops.index_put(x, source, key=key, accumulate=True)
+    d, index = _dim(dim, x.ndim, "index_add"), np.asarray(_data(index))
+    want = x.shape[:d] + index.shape + x.shape[d + 1:]
+    if index.ndim != 1 or source.shape != want:
+        raise ValueError(f"index_add: expected a 1-D index and a source of shape {want}, "
+                         f"got index {index.shape} and source {source.shape}")
+    return ops.index_put(x, source, key=(slice(None),) * d + (index,), accumulate=True)
 
 
 def one_hot(tensor, num_classes: int = -1) -> Tensor:
@@ -200,6 +219,8 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     idx = np.asarray(_data(tensor))
     if idx.dtype.kind not in "iu":
         raise TypeError(f"one_hot: expected an integer tensor, got {idx.dtype}")
+    if num_classes < 0 and idx.size == 0:
+        raise ValueError("one_hot: cannot infer num_classes from an empty tensor; pass num_classes")
     n = int(idx.max()) + 1 if num_classes < 0 else num_classes
     if idx.size and (idx.min() < 0 or idx.max() >= n):
         raise IndexError(f"one_hot: class values must be in [0, {n}), got {idx.min()}..{idx.max()}")
@@ -209,20 +230,30 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 # ----------------------------------------------------------------------------
 # softmax and friends (the max is subtracted as a constant: it cancels in the math)
 
+def _shift(x, d: int):
+    """The max over dim d, as a constant (it cancels in the math); a non-finite max
+    (a row of -inf) becomes 0, as torch does, so the row gives -inf rather than NaN."""
+    m = _data(x).max(axis=d, keepdims=True)
+    return np.where(np.isfinite(m), m, 0).astype(m.dtype)
+
+
 def softmax(x, dim: int = -1):
-    e = ops.exp(x - _data(x).max(axis=dim, keepdims=True))
-    return e / e.sum(axis=dim, keepdims=True)
+    d = _dim(dim, x.ndim, "softmax")
+    e = ops.exp(x - _shift(x, d))
+    return e / e.sum(axis=d, keepdims=True)
 
 
 def log_softmax(x, dim: int = -1):
-    z = x - _data(x).max(axis=dim, keepdims=True)
-    return z - ops.log(ops.exp(z).sum(axis=dim, keepdims=True))
+    d = _dim(dim, x.ndim, "log_softmax")
+    z = x - _shift(x, d)
+    return z - ops.log(ops.exp(z).sum(axis=d, keepdims=True))
 
 
 def logsumexp(x, dim: int = -1, keepdim: bool = False):
-    m = _data(x).max(axis=dim, keepdims=True)
-    out = ops.log(ops.exp(x - m).sum(axis=dim, keepdims=True)) + m
-    return out if keepdim else squeeze(out, dim)
+    d = _dim(dim, x.ndim, "logsumexp")
+    m = _shift(x, d)
+    out = ops.log(ops.exp(x - m).sum(axis=d, keepdims=True)) + m
+    return out if keepdim else squeeze(out, d)
 
 
 def tanh(x):
@@ -295,8 +326,9 @@ def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mea
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     t = np.asarray(_data(target))
-    if input.ndim == 1:
-        input, t = unsqueeze(input, 0), t.reshape(1)
+    if input.ndim == 1 and t.ndim == 0:     # one row of logits, one class
+        out = cross_entropy(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
+        return out.reshape(()) if reduction == "none" else out
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(f"cross_entropy: expected input (N, C) and target (N,), got {input.shape} and {t.shape}")
     if t.dtype.kind not in "iu":
@@ -352,13 +384,13 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     bias = np.zeros(c, input.dtype) if bias is None else bias
     if training:
         n = input.shape[0]
-        if n - correction <= 0:
-            raise ValueError(f"batch_norm: a batch of {n} is too small to estimate the variance in training")
+        if n <= 1 or n - correction <= 0:
+            raise ValueError(f"batch_norm: expected more than 1 value per channel in training, got a batch of {n}")
         if running_mean is not None:
             x = _data(input)
             mean = x.sum(axis=0) / n        # what x.mean(0) and x.var(0, ddof=1) do, without their overhead
             diff = x - mean
-            var = (diff * diff).sum(axis=0) / (n - 1 if n > 1 else 1)   # unbiased, as torch
+            var = (diff * diff).sum(axis=0) / (n - 1)   # unbiased, as torch
             rm, rv = _data(running_mean), _data(running_var)
             rm *= 1 - momentum
             rm += momentum * mean.reshape(rm.shape)

@@ -11,7 +11,7 @@ where its own ops are recorded and can be differentiated again.
 """
 import numpy as np
 
-from .tensor import Tensor, apply
+from .tensor import Tensor, _mode, apply
 
 OPS: dict = {}  # name -> Op: every op, built in or added by a user
 
@@ -79,8 +79,19 @@ def _cat_backward(g, out, *xs, axis):
     return tuple(g[(slice(None),) * axis + (slice(e - x.shape[axis], e),)] for x, e in zip(xs, ends))
 
 
+def _float(a):
+    """Integers become the default float dtype in ops whose result is a float (exp, div), as in torch."""
+    return a.astype(_mode.default_dtype) if getattr(a, "dtype", None) is not None and a.dtype.kind in "biu" else a
+
+
 def _pow_backward(g, out, x, c):
     return g * 0 if c == 0 else g * (c * x ** (c - 1))
+
+
+def _pow_tensor_backward(g, out, x, y):
+    """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
+    return (where(y == 0, 0, g * (y * x ** (y - 1))),
+            g * where(x == 0, where(y >= 0, 0, out * log(x)), out * log(x)))
 
 
 # ----------------------------------------------------------------------------
@@ -90,7 +101,7 @@ def _pow_backward(g, out, x, c):
 add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g))
 sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g))
 mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x))
-div = Op("div", lambda x, y: x / y, lambda g, out, x, y: (g / y, -g * (x / y / y)))
+div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)))
 maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
              lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
                                    where(y > x, g, where(x == y, g / 2, 0))))
@@ -99,10 +110,11 @@ where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), whe
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g)
 pow = Op("pow", lambda x, c: x ** c, _pow_backward)  # c is a Python number
-exp = Op("exp", np.exp, lambda g, out, x: g * out)
-log = Op("log", np.log, lambda g, out, x: g / x)
-tanh = Op("tanh", np.tanh, lambda g, out, x: g * (1 - out * out))
-sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -x)), lambda g, out, x: g * (1 - out) * out)
+pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward)  # y is a tensor
+exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out)
+log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x)
+tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out))
+sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out)
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x))
 cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype))
 

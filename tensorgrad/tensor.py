@@ -24,51 +24,66 @@ class _Mode:
 _mode = _Mode()
 
 
-@contextlib.contextmanager
-def set_grad_enabled(flag: bool):
-    """Context manager (and decorator) that turns recording on or off."""
-    prev, _mode.grad = _mode.grad, bool(flag)
-    try:
-        yield
-    finally:
-        _mode.grad = prev
+class _Switch(contextlib.ContextDecorator):
+    """Set one field of the mode for the length of a with-block (or of a decorated call)."""
+
+    def __init__(self, field: str, value):
+        self.field, self.value, self.saved = field, value, []
+
+    def __enter__(self):
+        self.saved.append(getattr(_mode, self.field))
+        setattr(_mode, self.field, self.value)
+
+    def __exit__(self, *exc):
+        setattr(_mode, self.field, self.saved.pop())
 
 
-def no_grad():
+def no_grad() -> _Switch:
     """`with tg.no_grad():` records nothing on the tape; also usable as a decorator."""
-    return set_grad_enabled(False)
+    return _Switch("grad", False)
 
 
-def enable_grad():
+def enable_grad() -> _Switch:
     """Turn recording back on inside a no_grad block."""
-    return set_grad_enabled(True)
+    return _Switch("grad", True)
+
+
+class set_grad_enabled(_Switch):
+    """tg.set_grad_enabled(False) turns recording off from now on; as a with-block, until its end."""
+
+    def __init__(self, mode: bool):
+        super().__init__("grad", bool(mode))
+        super().__enter__()
+
+    def __enter__(self):
+        pass
 
 
 def is_grad_enabled() -> bool:
     return _mode.grad
 
 
-@contextlib.contextmanager
-def detect_anomaly():
+def detect_anomaly() -> _Switch:
     """Within this block every backward rule's output is checked for NaN/Inf, and the
     error names the op and shows where its forward was called."""
-    prev, _mode.anomaly = _mode.anomaly, True
-    try:
-        yield
-    finally:
-        _mode.anomaly = prev
+    return _Switch("anomaly", True)
 
 
-@contextlib.contextmanager
-def name_scope(name: str):
-    """Ops recorded inside get `_scope` = the dotted names of the enclosing scopes
-    (nn.Module uses this, so that a drawing can group a layer's ops)."""
-    prev = _mode.scope
-    _mode.scope = f"{prev}.{name}" if prev else name
-    try:
-        yield
-    finally:
-        _mode.scope = prev
+class name_scope:
+    """`with tg.name_scope(name):` ops recorded inside get `_scope` = the dotted names of the
+    enclosing scopes (nn.Module uses this, so that a drawing can group a layer's ops).
+    A class rather than a contextlib generator: entered several times per forward, it is
+    3x cheaper this way."""
+
+    def __init__(self, name: str):
+        self.name = name
+
+    def __enter__(self):
+        self.prev = _mode.scope
+        _mode.scope = f"{self.prev}.{self.name}" if self.prev else self.name
+
+    def __exit__(self, *exc):
+        _mode.scope = self.prev
 
 
 def set_default_dtype(dtype) -> None:
@@ -90,6 +105,8 @@ def _as_array(data, dtype=None) -> np.ndarray:
     if dtype is not None:
         dtype = np.dtype(dtype)
     keep = isinstance(data, (np.ndarray, np.generic))
+    if isinstance(data, (list, tuple)):
+        data = [d.data if isinstance(d, Tensor) else d for d in data]
     arr = np.array(data, dtype=dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor: cannot make a tensor of dtype {arr.dtype} from {type(data).__name__}")
@@ -267,11 +284,17 @@ class Tensor:
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
         """Unbiased (Bessel's n-1) by default, like torch; unbiased=False or correction=0 for 1/n."""
+        if isinstance(dim, bool):               # x.var(False): torch's var(unbiased)
+            dim, unbiased = None, dim
         correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
         return F.var(self, correction=correction, **_reduction(self, dim, keepdim, axis, keepdims))
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        return self.var(dim, unbiased, keepdim, correction=correction, axis=axis, keepdims=keepdims).sqrt()
+        """sqrt(var): unbiased by default; where the variance is 0 the gradient is 0, as torch."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        return F.std(self, correction=correction, **_reduction(self, dim, keepdim, axis, keepdims))
 
     def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
         """Max over dim; tied maxima share the gradient evenly."""
@@ -308,7 +331,7 @@ class Tensor:
     def flatten(self, start_dim=0, end_dim=-1): return F.flatten(self, start_dim, end_dim)
     def squeeze(self, dim=None): return F.squeeze(self, dim)
     def unsqueeze(self, dim): return F.unsqueeze(self, dim)
-    def permute(self, *dims): return ops.permute(self, axes=tuple(d % max(self.ndim, 1) for d in _shape_arg(dims)))
+    def permute(self, *dims): return ops.permute(self, axes=tuple(F._dim(d, self.ndim, "permute") for d in _shape_arg(dims)))
     def transpose(self, dim0, dim1): return F.transpose(self, dim0, dim1)
     swapaxes = transpose
     def expand(self, *sizes): return F.expand(self, _shape_arg(sizes))
@@ -396,9 +419,9 @@ def apply(fn, args, attrs) -> Tensor:
         data = fn.forward(*[x.data for x in xs], **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in xs)
-        raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from None
+        raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
     out = Tensor._wrap(data)
-    if fn.backward is not None and _mode.grad:
+    if fn.backward is not None and _mode.grad and out.data.dtype.kind == "f":
         for x in xs:
             if x._requires_grad:
                 out._requires_grad, out._prev, out._op, out._fn, out._attrs = True, xs, fn.name, fn, attrs
@@ -436,6 +459,9 @@ def _fit(gx, x: Tensor, node: Tensor):
     """The one place where a gradient meets its input's shape: the adjoint of
     broadcasting is summation, so sum over the dims that were broadcast."""
     shape = x.data.shape
+    if not hasattr(gx, "shape"):
+        raise TypeError(f"backward of '{node._op}' returned a {type(gx).__name__}, not an array, for an input "
+                        f"of shape {shape}")
     if gx.shape != shape:
         lead = gx.ndim - len(shape)
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gx.shape[lead + i] != 1)
@@ -461,11 +487,13 @@ def _seed(root: Tensor, gradient, create_graph):
             raise RuntimeError(f"backward: gradient can be implicitly created only for a scalar output, "
                                f"this one has shape {root.shape}; pass gradient=")
         g = np.ones(root.shape, root.dtype)
+    elif create_graph and isinstance(gradient, Tensor):
+        g = gradient                    # may itself require grad (double-backward tricks)
     else:
         g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
-        if g.shape != root.shape:
-            raise RuntimeError(f"backward: gradient has shape {g.shape}, but the output has shape {root.shape}")
-    return Tensor._wrap(g) if create_graph else g
+    if g.shape != root.shape:
+        raise RuntimeError(f"backward: gradient has shape {g.shape}, but the output has shape {root.shape}")
+    return Tensor._wrap(g) if create_graph and not isinstance(g, Tensor) else g
 
 
 def _store(node: Tensor, g, handed: set):
@@ -487,6 +515,9 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
         if not r._requires_grad:
             raise RuntimeError("backward: this tensor does not require grad: no tensor it was computed "
                                "from has requires_grad=True (or it was computed under no_grad)")
+    # grads: node id -> gradient so far. A rule may hand the same array to several inputs
+    # (add's (g, g)), so the engine only adds in place into arrays it made itself (`owned`),
+    # and copies an array into .grad if it is a view or was already stored elsewhere (`handed`).
     grads, owned, handed = {}, set(), set()
     for r, gr in zip(roots, gradients):
         g = _seed(r, gr, create_graph)
@@ -552,19 +583,19 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
 # argument helpers for the methods above
 
 def _promote(x, y):
-    """Mixed int/float tensors compute in the float dtype, as torch (NumPy would go to float64)."""
-    if isinstance(x, Tensor) and isinstance(y, Tensor):
-        if x.dtype != y.dtype:
-            fx, fy = x.dtype.kind == "f", y.dtype.kind == "f"
-            if fx and not fy:
-                y = y.astype(x.dtype)
-            elif fy and not fx:
-                x = x.astype(y.dtype)
-    elif isinstance(x, float) and y.dtype.kind != "f":
-        y = y.astype(_mode.default_dtype)
-    elif isinstance(y, float) and isinstance(x, Tensor) and x.dtype.kind != "f":
-        x = x.astype(_mode.default_dtype)
-    return x, y
+    """Mixed int/float operands compute in the float dtype, as in torch (NumPy would go to
+    float64): the integer side is cast to the float tensor's dtype, or to the default one."""
+    fx, fy = _is_float(x), _is_float(y)
+    if fx == fy:
+        return x, y
+    f, i = (x, y) if fx else (y, x)
+    if isinstance(i, (Tensor, np.ndarray)):
+        i = i.astype(f.dtype if isinstance(f, (Tensor, np.ndarray)) else _mode.default_dtype)
+    return (f, i) if fx else (i, f)
+
+
+def _is_float(v) -> bool:
+    return v.dtype.kind == "f" if isinstance(v, (Tensor, np.ndarray, np.generic)) else isinstance(v, float)
 
 
 def _shape_arg(shape) -> tuple:
@@ -576,7 +607,9 @@ def _reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
     """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made non-negative."""
     d = dim if axis is None else axis
     k = bool(keepdim if keepdims is None else keepdims)
-    if d is None:
+    if isinstance(d, bool) or (isinstance(d, (tuple, list)) and any(isinstance(a, bool) for a in d)):
+        raise TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
+    if d is None or (not isinstance(d, int) and len(d) == 0):    # dim=() reduces everything, as torch
         return dict(axis=None, keepdims=k)
     n = max(x.ndim, 1)
     ds = (d,) if isinstance(d, int) else tuple(d)

@@ -80,8 +80,10 @@ SAMPLES = [
     S("pow", lambda m, x: x ** 3, [R(5)], note="cube"),
     S("pow", lambda m, x: x ** -0.5, [R(3, 2, low=0.2, high=2)], note="rsqrt"),
     S("pow", lambda m, x: x ** 0, [R(4)], note="zero"),
-    S("pow", lambda m, x, y: x ** y, [R(3, low=0.5, high=2), R(3)], note="tensor-exponent"),
-    S("pow", lambda m, x: 2 ** x, [R(3)], note="rpow"),
+    S("pow_tensor", lambda m, x, y: x ** y, [R(3, low=0.5, high=2), R(3)]),
+    S("pow_tensor", lambda m, x, y: x ** y, [V([-2.0, 0.0, 2.0, -1.5, 0.0]), V([2.0, 2.0, 3.0, 3.0, -1.0])],
+      smooth=False, note="negative-and-zero-base"),
+    S("pow_tensor", lambda m, x: 2 ** x, [R(3)], note="rpow"),
 
     # --- elementwise unary --------------------------------------------------------------------
     S("neg", lambda m, x: -x, [R(2, 3)]),
@@ -98,6 +100,16 @@ SAMPLES = [
     S("clamp", lambda m, x: x.clamp(min=-0.5), [V([-0.5, 0.5, -1.0])], smooth=False, note="at-bound"),
     S("cast", lambda m, x: x.double() * 2, [R(3)]),
     S("cast", lambda m, x: x.clone(), [R(2, 2)], note="clone"),
+    S("cast", lambda m, x: x.long() * x, [R(4, low=-3, high=3)], note="int-carries-no-grad"),
+
+    # --- integer inputs: float results in the default dtype, as torch ----------------------------
+    S("div", lambda m, i, j: i / j, [_idx(1, 2, 3), _idx(2, 2, 2)], grad=False, note="int-int"),
+    S("div", lambda m, i: i / 2, [_idx(1, 2, 3)], grad=False, note="int-scalar"),
+    S("mul", lambda m, i: i * 1.5, [_idx(1, 2, 3)], grad=False, note="int-float-scalar"),
+    S("mul", lambda m, i, x: i * x, [_idx(1, 2, 3), R(3)], note="int-tensor"),
+    S("exp", lambda m, i: i.exp(), [_idx(0, 1, 2)], grad=False, note="int"),
+    S("pow", lambda m, i: i ** 0.5, [_idx(1, 4, 9)], grad=False, note="int-sqrt"),
+    S("pow", lambda m, i: i ** 2, [_idx(1, 4, 9)], grad=False, note="int-square"),
     S("sign", lambda m, x: x.sign(), [V([-2.0, 0.0, 3.0])], grad=False),
     S("lt", lambda m, x, y: x < y, [R(3, 4), R(4)], grad=False),
     S("le", lambda m, x, y: x <= y, [V([1.0, 2.0]), V([1.0, 1.0])], grad=False),
@@ -121,6 +133,9 @@ SAMPLES = [
     S("var", lambda m, x: x.var(1, unbiased=False), [R(3, 4)], note="biased"),
     S("var", lambda m, x: x.var(0, correction=0), [R(3, 4)], note="correction"),
     S("std", lambda m, x: x.std(1), [R(3, 5)]),
+    S("std", lambda m, x: x.std(), [V([1.0, 1.0, 1.0])], smooth=False, note="constant"),
+    S("var", lambda m, x: x.var(False), [R(3, 4)], note="positional-unbiased"),
+    S("sum", lambda m, x: x.sum(dim=()), [R(2, 3)], note="empty-dims"),
     S("amax", lambda m, x: x.amax(1), [R(3, 4)]),
     S("amax", lambda m, x: x.amax(1), [V(TIES)], smooth=False, note="ties"),
     S("amax", lambda m, x: x.amax((0, 1)), [V(TIES)], smooth=False, note="ties-all"),
@@ -137,6 +152,8 @@ SAMPLES = [
     S("softmax", lambda m, x: m.softmax(x, 1), [R(3, 5)]),
     S("log_softmax", lambda m, x: m.log_softmax(x, -1), [R(3, 5)]),
     S("logsumexp", lambda m, x: m.logsumexp(x, 1), [R(3, 5)]),
+    S("logsumexp", lambda m, x: m.logsumexp(x, 1), [V([[-np.inf, -np.inf], [0.0, 1.0], [np.inf, 0.0]])],
+      smooth=False, note="non-finite"),
 
     # --- shapes ------------------------------------------------------------------------------
     S("expand", lambda m, x: x.expand(2, 3, 4), [R(3, 1)]),

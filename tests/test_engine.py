@@ -316,3 +316,68 @@ def test_detect_anomaly_names_the_op():
 def test_bad_data_is_a_clear_error():
     with pytest.raises(TypeError, match="tensor"):
         tg.tensor(["a", "b"])
+
+
+# --- found in review ----------------------------------------------------------------------------
+
+def test_set_grad_enabled_as_a_plain_call():
+    x = leaf(1.0)
+    tg.set_grad_enabled(False)
+    try:
+        assert not (x * 2).requires_grad
+    finally:
+        tg.set_grad_enabled(True)
+    assert (x * 2).requires_grad
+
+
+def test_a_differentiable_grad_output_stays_on_the_tape():
+    """The double-backward trick for a Jacobian-vector product needs d(vjp)/d(v)."""
+    x = leaf(0.5, -1.0, 2.0)
+    v = tg.tensor(np.zeros(3), requires_grad=True)
+    y = x.tanh()
+    (vjp,) = tg.grad(y, x, grad_outputs=v, create_graph=True)
+    u = np.array([1.0, 0.0, 0.0])
+    (jvp,) = tg.grad(vjp, v, grad_outputs=u)
+    assert np.allclose(jvp.data, (1 - np.tanh(x.data) ** 2) * u)
+
+
+def test_integer_results_carry_no_gradient():
+    x = leaf(1.5, 2.7)
+    assert not x.long().requires_grad and not x.argmax().requires_grad
+
+
+def test_dims_are_checked_everywhere():
+    x = tg.randn(2, 3)
+    with pytest.raises(IndexError, match="permute"):
+        x.permute(1, 2)
+    with pytest.raises(TypeError, match="dim"):
+        x.sum(True)
+    with pytest.raises(IndexError, match="softmax"):
+        tg.softmax(x, 2)
+    with pytest.raises(IndexError, match="cat"):
+        tg.cat([x, x], 5)
+    with pytest.raises(ValueError, match="stack"):
+        tg.stack([x, tg.randn(3, 2)])
+
+
+def test_gather_and_index_add_check_their_index():
+    x = tg.randn(3, 4)
+    with pytest.raises(IndexError, match="gather"):
+        x.gather(1, np.array([0, 1]))
+    with pytest.raises(ValueError, match="index_add"):
+        x.index_add(0, np.array([0, 1]), tg.ones(1, 4))
+
+
+def test_tensor_from_a_list_of_tensors():
+    assert tg.tensor([tg.tensor(1.0), tg.tensor(2.0)]).tolist() == [1.0, 2.0]
+
+
+def test_a_rule_returning_a_number_is_named():
+    bad = tg.op("bad_number_rule", backward=lambda g, out, x: 1.0)(lambda x: x * 2)
+    with pytest.raises(TypeError, match="'bad_number_rule'"):
+        bad(leaf(1.0, 2.0)).sum().backward()
+
+
+def test_batch_norm_needs_more_than_one_value_in_training():
+    with pytest.raises(ValueError, match="batch_norm"):
+        tg.functional.batch_norm(tg.randn(1, 3), None, None, training=True)

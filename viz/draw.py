@@ -30,6 +30,7 @@ ADJOINTS = {
     "where": "g where c, 0 elsewhere",
     "neg": "-g",
     "pow": "g * c * x**(c-1)",
+    "pow_tensor": "g * y * x**(y-1), g * out * log(x)",
     "exp": "g * out",
     "log": "g / x",
     "tanh": "g * (1 - out**2)",
@@ -52,7 +53,7 @@ GENERIC_ADJOINT = "backward rule"
 
 # elementwise ops whose rule returns a gradient of the output's shape for every input;
 # the engine then sums it down to a broadcast input's shape (tensor.py, _fit)
-BROADCASTING = {"add", "sub", "mul", "div", "maximum", "where"}
+BROADCASTING = {"add", "sub", "mul", "div", "maximum", "where", "pow_tensor"}
 
 TINY = 6  # tensors with at most this many elements show their values, not statistics
 
