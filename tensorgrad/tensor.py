@@ -381,7 +381,9 @@ class Tensor:
         return grads if type(grads) is tuple else (grads,)
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
-        """Accumulate d(self)/d(leaf) into every leaf's .grad (and retained intermediates')."""
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (and retained intermediates').
+        .grad holds arrays; for gradients that can be differentiated again, use tg.grad(...,
+        create_graph=True), which returns them as tensors on the tape."""
         _backprop([self], [gradient], retain_graph, create_graph, inputs=None)
 
 
