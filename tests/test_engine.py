@@ -399,3 +399,11 @@ def test_the_engine_core_stays_within_its_budget():
         total += sum(1 for i, line in enumerate(src.splitlines(), 1)
                      if line.strip() and not line.strip().startswith("#") and i not in docs)
     assert total <= 600, f"the engine core has {total} lines of code; the README promises at most 600"
+
+
+def test_writing_into_a_used_tensor_is_caught():
+    w, c = leaf(1.0, 2.0), tg.ones(2, dtype=np.float64)
+    y = (w * c).sum()
+    c[0] = 5.0
+    with pytest.raises(RuntimeError, match="modified in place"):
+        y.backward()
