@@ -70,6 +70,7 @@ def main(argv=None):
         optimizer.step()                                           # p -= lr * p.grad
         if step % max(1, steps // 10) == 0 or step == steps - 1:
             print(f"step {step:6d}/{steps}: loss {loss.item():.4f}")
+        del logits, loss   # drop this step's graph before the next forward builds another
     seconds = time.time() - t0
     print(f"{steps} steps in {seconds:.1f}s ({1000 * seconds / steps:.2f} ms/step)")
 

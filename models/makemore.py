@@ -12,7 +12,9 @@ Linear -> BatchNorm1d -> Tanh -> Linear, and predict the next character.
 """
 import argparse
 import dataclasses
+import itertools
 import json
+import math
 import os
 import sys
 import tempfile
@@ -49,7 +51,8 @@ class Config:
     batch_size: int = 32
     steps: int = 80000             # the default run takes about a minute on 2 cores
     lr: float = 0.1
-    lr_decay_step: int | None = None   # lr / 10 from this step on; None: half of steps
+    lr_decay_step: int | None = None   # lr / 10 from this step on; None: half of steps (kept None in
+                                       # checkpoints, so a resume with more --steps moves it)
     optimizer: str = "sgd"         # sgd (the lecture's), adam or adamw
     weight_decay: float = 0.0
     seed: int = 2147483647         # the lecture's generator seed
@@ -243,8 +246,10 @@ def _optimizer(name: str, params, config: Config) -> nn.Optimizer:
 
 
 def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vocab, step: int,
-                    rng: tg.Generator, history: dict, train_buffers: dict | None = None) -> None:
-    """Everything needed to evaluate, sample and resume exactly, in one .npz (temp file + os.replace)."""
+                    rng: tg.Generator, history: dict, train_buffers: dict | None = None,
+                    backup=None) -> None:
+    """Everything needed to evaluate, sample and resume exactly, in one .npz (temp file + os.replace).
+    With backup, an existing checkpoint at path is moved there once the new one is written."""
     path = Path(path)
     arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
     arrays.update({f"optim.{k}": v for k, v in optimizer.state_dict().items()})
@@ -252,6 +257,7 @@ def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vo
     for k, v in (train_buffers or {n: b.data for n, b in model.named_buffers()}).items():
         arrays[f"train.{k}"] = np.array(v)
     arrays["train.losses"] = np.asarray(history["losses"], dtype=np.float32)       # (step,)
+    arrays["train.lrs"] = np.asarray(history["lrs"], dtype=np.float64)             # (step,) lr of each step
     arrays["train.evals"] = np.asarray(history["evals"], dtype=np.float64).reshape(-1, 3)  # (k, 3)
     meta = dict(format=FORMAT, config=dataclasses.asdict(model.config), vocab=vocab.chars, step=step,
                 rng=rng.rng.bit_generator.state)
@@ -266,6 +272,8 @@ def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vo
             np.savez(f, **arrays)
             f.flush()
             os.fsync(f.fileno())
+        if backup is not None and path.exists():
+            os.replace(path, backup)   # only now: a failed write above leaves the old checkpoint in place
         os.replace(tmp, path)
     finally:
         if os.path.exists(tmp):
@@ -314,10 +322,13 @@ def load_checkpoint(path) -> Checkpoint:
         optim_state = {k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}
         _optimizer(config.optimizer, model.parameters(), config).load_state_dict(optim_state)
         train_buffers = {n: arrays[f"train.{n}"] for n, _ in model.named_buffers()}
-        history = dict(losses=list(arrays["train.losses"]), evals=[tuple(r) for r in arrays["train.evals"]])
         step, rng_state = int(meta["step"]), meta["rng"]
-        if len(history["losses"]) != step:
-            raise ValueError(f"it is at step {step} but has {len(history['losses'])} losses")
+        lrs = arrays.get("train.lrs", np.full(step, np.nan))   # nan: not recorded (older checkpoints)
+        history = dict(losses=list(arrays["train.losses"]), lrs=list(lrs),
+                       evals=[tuple(r) for r in arrays["train.evals"]])
+        if not len(history["losses"]) == len(history["lrs"]) == step:
+            raise ValueError(f"it is at step {step} but has {len(history['losses'])} losses and "
+                             f"{len(history['lrs'])} learning rates")
     except (KeyError, ValueError, TypeError) as e:
         raise CheckpointError(f"{path}: the checkpoint does not match its own config ({e})") from None
     return Checkpoint(path, config, vocab, model, step, rng_state, optim_state, train_buffers, history)
@@ -326,16 +337,39 @@ def load_checkpoint(path) -> Checkpoint:
 # ----------------------------------------------------------------------------
 # training
 
+def decay_step(config: Config) -> int:
+    """The step from which the lr is divided by 10: lr_decay_step, by default half of steps."""
+    return config.steps // 2 if config.lr_decay_step is None else config.lr_decay_step
+
+
 def lr_at(config: Config, step: int) -> float:
-    """The lecture's schedule: lr, then lr / 10 from lr_decay_step on."""
-    return config.lr if step < config.lr_decay_step else config.lr * 0.1
+    """The lecture's schedule: lr, then lr / 10 from decay_step(config) on."""
+    return config.lr if step < decay_step(config) else config.lr * 0.1
+
+
+def _schedule_note(config: Config, old: Config, lrs: list) -> str | None:
+    """A note if the steps already trained (with lrs) had other learning rates than config's schedule
+    gives them (e.g. a resume with more --steps moved the default decay step); None if they agree."""
+    lrs = np.asarray(lrs, dtype=np.float64)
+    want = np.where(np.arange(len(lrs)) < decay_step(config), config.lr, config.lr * 0.1)   # lr_at, per step
+    differ = np.flatnonzero(~np.isnan(lrs) & ~np.isclose(lrs, want, rtol=1e-12, atol=0))
+    if not len(differ):
+        return None
+    a, b = differ[0], differ[-1]
+    note = (f"note: this run's lr schedule (lr {config.lr:g}, lr / 10 from step {decay_step(config)}) is not "
+            f"the one the checkpoint was trained with: steps {a}-{b} had lr {lrs[a]:g} where this schedule gives "
+            f"{want[a]:g}, so the result differs from one uninterrupted {config.steps}-step run")
+    if decay_step(old) != decay_step(config):
+        note += f"; --lr-decay-step {decay_step(old)} keeps the old schedule"
+    return note
 
 
 def train(config: Config, out=None, resume: bool = False, quiet: bool = False, plot: bool = True,
           num_samples: int = 20, log=print) -> dict:
     """Train (or, with resume, continue training from out/makemore.npz) and return the model,
     vocabulary, final train/val/test losses and samples. Writes a checkpoint to out (if given)
-    at every evaluation and at the end, and out/loss.png when matplotlib is installed."""
+    at every evaluation and at the end (a fresh run first moves an earlier run's checkpoint to
+    makemore.prev.npz), and out/loss.png when matplotlib is installed."""
     from tqdm.auto import tqdm
 
     ckpt_path = Path(out) / CHECKPOINT_NAME if out is not None else None
@@ -358,15 +392,15 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
               for name, ws in (("train", train_words), ("val", val_words), ("test", test_words))}
     Xtr, Ytr = splits["train"]
 
-    config = dataclasses.replace(   # resolve what the defaults left open, so that a checkpoint records it
-        config, vocab_size=len(vocab),
-        data=config.data if config.data in SOURCES else str(Path(config.data).resolve()),
-        lr_decay_step=config.steps // 2 if config.lr_decay_step is None else config.lr_decay_step,
-        eval_every=max(1, config.steps // 10) if config.eval_every is None else config.eval_every)
+    # record the data's size and path; lr_decay_step and eval_every stay None when not given, so
+    # that a resume with another --steps recomputes them (and says so if the lr changes)
+    config = dataclasses.replace(config, vocab_size=len(vocab),
+                                 data=config.data if config.data in SOURCES else str(Path(config.data).resolve()))
+    eval_every = max(1, config.steps // 10) if config.eval_every is None else config.eval_every
     g = tg.Generator().manual_seed(config.seed)
     model = MakemoreMLP(config, generator=g)
     optimizer = _optimizer(config.optimizer, model.parameters(), config)
-    history = dict(losses=[], evals=[])   # evals: (step, train loss, val loss)
+    history = dict(losses=[], lrs=[], evals=[])   # evals: (step, train loss, val loss)
     step = 0
     if ckpt:
         model.load_state_dict(ckpt.model.state_dict())
@@ -375,6 +409,9 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         optimizer.load_state_dict(ckpt.optim_state)
         g.rng.bit_generator.state = ckpt.rng_state
         history, step = ckpt.history, ckpt.step
+        note = _schedule_note(config, ckpt.config, history["lrs"])
+        if note:
+            print(note, file=sys.stderr)
     if not quiet:
         n_params = sum(p.numel() for p in model.parameters())
         log(f"data: {config.data}: {len(words)} words, vocabulary {vocab.chars!r}; "
@@ -383,10 +420,17 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
             f"to step {config.steps}")
 
     train_buffers = None   # set at the end: the running statistics before calibration
+    # a fresh run never overwrites an earlier run's checkpoint: its first save moves it aside
+    backup = _backup_path(ckpt_path) if ckpt is None and ckpt_path is not None and ckpt_path.exists() else None
 
     def save():
+        nonlocal backup
         if ckpt_path is not None:
-            save_checkpoint(ckpt_path, model, optimizer, vocab, step, g, history, train_buffers)
+            save_checkpoint(ckpt_path, model, optimizer, vocab, step, g, history, train_buffers, backup=backup)
+            if backup is not None:
+                tqdm.write(f"note: {ckpt_path} was an earlier run's checkpoint; it is kept as {backup} "
+                           "(train --resume continues a run instead)", file=sys.stderr)
+                backup = None
 
     model.train()
     t0 = time.time()
@@ -402,10 +446,12 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         optimizer.lr = lr_at(config, i)
         optimizer.step()
         history["losses"].append(loss.item())
+        history["lrs"].append(optimizer.lr)
+        del logits, loss   # free this step's graph now, not after the next forward has built another
         step = i + 1
         if step % 100 == 0:
             bar.set_postfix(loss=f"{np.mean(history['losses'][-100:]):.4f}", lr=optimizer.lr, refresh=False)
-        if step % config.eval_every == 0 and step < config.steps:
+        if step % eval_every == 0 and step < config.steps:
             tr, va = evaluate(model, Xtr, Ytr), evaluate(model, *splits["val"])
             history["evals"].append((step, tr, va))
             if not quiet:
@@ -435,6 +481,14 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         plot_losses(history, Path(out) / "loss.png", log=log if not quiet else (lambda *a: None))
     return dict(model=model, vocab=vocab, config=config, losses=losses, samples=samples, step=step,
                 seconds=seconds, history=history, checkpoint=ckpt_path)
+
+
+def _backup_path(path: Path) -> Path:
+    """makemore.prev.npz next to path, or makemore.prev2.npz, prev3, ...: the first name not taken."""
+    for i in itertools.count(1):
+        backup = path.with_name(f"{path.stem}.prev{i if i > 1 else ''}{path.suffix}")
+        if not backup.exists():
+            return backup
 
 
 def plot_losses(history: dict, path, log=print) -> Path | None:
@@ -473,6 +527,36 @@ def plot_losses(history: dict, path, log=print) -> Path | None:
 # ----------------------------------------------------------------------------
 # the command line
 
+def _int_at_least(low: int, why: str = ""):
+    """An argparse type: an integer >= low, with a message naming the flag otherwise."""
+    def parse(text: str) -> int:
+        try:
+            value = int(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected an integer, got {text!r}") from None
+        if value < low:
+            raise argparse.ArgumentTypeError(f"must be at least {low}{why}, got {value}")
+        return value
+    return parse
+
+
+def _float_above(low: float, inclusive: bool = False):
+    """An argparse type: a finite float > low (>= low if inclusive)."""
+    def parse(text: str) -> float:
+        try:
+            value = float(text)
+        except ValueError:
+            raise argparse.ArgumentTypeError(f"expected a number, got {text!r}") from None
+        if not math.isfinite(value) or value < low or (value == low and not inclusive):
+            raise argparse.ArgumentTypeError(f"must be a finite number {'>=' if inclusive else '>'} {low:g}, "
+                                             f"got {text}")
+        return value
+    return parse
+
+
+POSITIVE, COUNT = _int_at_least(1), _int_at_least(0)
+
+
 def _parser() -> argparse.ArgumentParser:
     p = argparse.ArgumentParser(prog="tensorgrad-makemore",
                                 description="Train, evaluate and sample the makemore BatchNorm MLP on tensorgrad. "
@@ -483,21 +567,23 @@ def _parser() -> argparse.ArgumentParser:
     t.add_argument("--data", help="a text file with one word per line, 'default' (US Census first names, "
                                   "offline) or 'makemore-names' (downloads names.txt once); default: default")
     t.add_argument("--out", default="out", help="directory for the checkpoint and loss.png (default: out)")
-    t.add_argument("--resume", action="store_true", help="continue from out/makemore.npz, exactly")
-    t.add_argument("--n-embd", type=int, help="embedding size (default 10)")
-    t.add_argument("--n-hidden", type=int, help="hidden neurons (default 200)")
-    t.add_argument("--block-size", type=int, help="context length (default 3)")
-    t.add_argument("--batch-size", type=int, help="default 32")
-    t.add_argument("--steps", type=int, help=f"total training steps (default {Config.steps})")
-    t.add_argument("--lr", type=float, help="learning rate (default 0.1)")
-    t.add_argument("--lr-decay-step", type=int, help="lr / 10 from this step on (default: half of --steps)")
+    t.add_argument("--resume", action="store_true",
+                   help="continue from out/makemore.npz (without it, an existing one is kept as makemore.prev.npz)")
+    t.add_argument("--n-embd", type=POSITIVE, help="embedding size (default 10)")
+    t.add_argument("--n-hidden", type=POSITIVE, help="hidden neurons (default 200)")
+    t.add_argument("--block-size", type=POSITIVE, help="context length (default 3)")
+    t.add_argument("--batch-size", type=_int_at_least(2, " (batch norm needs more than 1 example per batch)"),
+                   help="default 32")
+    t.add_argument("--steps", type=POSITIVE, help=f"total training steps (default {Config.steps})")
+    t.add_argument("--lr", type=_float_above(0), help="learning rate (default 0.1)")
+    t.add_argument("--lr-decay-step", type=COUNT, help="lr / 10 from this step on (default: half of --steps)")
     t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="default sgd")
-    t.add_argument("--weight-decay", type=float, help="default 0")
-    t.add_argument("--seed", type=int, help=f"init and batch sampling seed (default {Config.seed})")
-    t.add_argument("--eval-every", type=int, help="steps between train/val evaluations (default: steps / 10)")
-    t.add_argument("--num-samples", type=int, default=20, help="names to sample at the end (default 20)")
+    t.add_argument("--weight-decay", type=_float_above(0, inclusive=True), help="default 0")
+    t.add_argument("--seed", type=COUNT, help=f"init and batch sampling seed (default {Config.seed})")
+    t.add_argument("--eval-every", type=POSITIVE, help="steps between train/val evaluations (default: steps / 10)")
+    t.add_argument("--num-samples", type=COUNT, default=20, help="names to sample at the end (default 20)")
     t.add_argument("--no-plot", action="store_true", help="do not write loss.png")
-    t.add_argument("--quiet", action="store_true", help="print nothing but errors")
+    t.add_argument("--quiet", action="store_true", help="print nothing but errors and notes")
     t.set_defaults(func=_cmd_train)
 
     e = sub.add_parser("eval", help="train/val/test loss of a checkpoint")
@@ -507,8 +593,8 @@ def _parser() -> argparse.ArgumentParser:
 
     s = sub.add_parser("sample", help="sample new words from a checkpoint")
     s.add_argument("--out", default="out", help="the run's directory (default: out)")
-    s.add_argument("-n", "--num-samples", type=int, default=20, help="how many (default 20)")
-    s.add_argument("--seed", type=int, help="sampling seed (default: the checkpoint's seed + 10)")
+    s.add_argument("-n", "--num-samples", type=COUNT, default=20, help="how many (default 20)")
+    s.add_argument("--seed", type=COUNT, help="sampling seed (default: the checkpoint's seed + 10)")
     s.set_defaults(func=_cmd_sample)
     return p
 

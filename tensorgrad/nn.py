@@ -1,12 +1,14 @@
 """Layers and optimizers built on tensorgrad, torch.nn-like and small.
 
-A Module finds its parameters by looking at its attributes: a Tensor that requires grad
-is a parameter, a Tensor that does not is a buffer (state saved with the model, such as
-BatchNorm's running statistics), a Module (or a list of them) is a child.
+A Module finds its state by looking at its attributes: a leaf Tensor that requires grad
+is a parameter, a leaf Tensor that does not is a buffer (state saved with the model, such as
+BatchNorm's running statistics), a Module (or a list of them) is a child. Tensors a forward
+keeps on the module (makemore part 3's `self.out = x.tanh()`, to plot activations) are
+neither: they are results of ops (not leaves), or were assigned while forward ran.
 
-One deliberate difference from torch: `Linear.weight` has shape (in_features, out_features)
-and the layer computes x @ W + b, the layout of Karpathy's lectures (makemore part 3).
-torch.nn.Linear stores the transpose, (out_features, in_features).
+Layers follow torch.nn: `Linear.weight` has shape (out_features, in_features) and the layer
+computes F.linear(x, W, b) = x @ W.T + b, so torch state dicts load as they are.
+(models/makemore.py keeps the lecture's raw parameters, W1 of shape (in, out) and x @ W1.)
 """
 import math
 import sys
@@ -14,7 +16,7 @@ import sys
 import numpy as np
 
 from . import functional as F
-from .creation import Generator, ones, randn, zeros
+from .creation import Generator, ones, rand, randn, zeros
 from .tensor import Tensor, name_scope
 
 # `import tensorgrad.nn.functional as F`, as torch users write it
@@ -29,9 +31,16 @@ class Module:
     """Base class of layers and models: parameters(), train()/eval(), state_dict()."""
 
     training = True
-    _name = None   # the attribute name under which a parent holds this module
+    _name = None                  # the attribute name under which a parent holds this module
+    _in_forward = False           # True while this module's forward runs
+    _activations = frozenset()    # attributes assigned a Tensor during forward: not state
 
     def __setattr__(self, name, value):
+        # a tensor kept by forward is an activation, even a leaf one (made under no_grad)
+        if self._in_forward and isinstance(value, Tensor):
+            object.__setattr__(self, "_activations", self._activations | {name})
+        elif name in self._activations:
+            object.__setattr__(self, "_activations", self._activations - {name})
         # name what is assigned, so that error messages and drawings can say which tensor it is
         if isinstance(value, Module):
             value._adopt(name)
@@ -39,9 +48,13 @@ class Module:
             for i, m in enumerate(value):
                 if isinstance(m, Module):
                     m._adopt(f"{name}.{i}")
-        elif isinstance(value, Tensor):
+        elif self._is_state(name, value):
             value.name = name
         object.__setattr__(self, name, value)
+
+    def _is_state(self, name: str, value) -> bool:
+        """Is this attribute a parameter or buffer: a leaf tensor that forward did not assign?"""
+        return isinstance(value, Tensor) and value.is_leaf and name not in self._activations
 
     def _adopt(self, name: str) -> None:
         """Take the name a parent holds this module under, and prefix its tensors' names with it."""
@@ -50,8 +63,13 @@ class Module:
             t.name = f"{name}.{sub}"
 
     def __call__(self, *args, **kwargs):
-        with name_scope(self._name or type(self).__name__):
-            return self.forward(*args, **kwargs)
+        outer = self._in_forward
+        object.__setattr__(self, "_in_forward", True)
+        try:
+            with name_scope(self._name or type(self).__name__):
+                return self.forward(*args, **kwargs)
+        finally:
+            object.__setattr__(self, "_in_forward", outer)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f"{type(self).__name__} has no forward()")
@@ -82,13 +100,13 @@ class Module:
     def _named_tensors(self, prefix: str = ""):
         """(dotted name, tensor) for every parameter and buffer, in attribute order."""
         for name, value in vars(self).items():
-            if isinstance(value, Tensor):
+            if self._is_state(name, value):
                 yield (f"{prefix}{name}", value)
         for name, child in self.named_children():
             yield from child._named_tensors(f"{prefix}{name}.")
 
     def named_parameters(self):
-        """(dotted name, parameter): the tensors that require grad, e.g. ('0.weight', W)."""
+        """(dotted name, parameter): the leaf tensors that require grad, e.g. ('0.weight', W)."""
         seen = set()
         for name, t in self._named_tensors():
             if t.requires_grad and id(t) not in seen:
@@ -99,7 +117,7 @@ class Module:
         return [p for _, p in self.named_parameters()]
 
     def named_buffers(self):
-        """(dotted name, buffer): tensors kept with the model that are not trained."""
+        """(dotted name, buffer): leaf tensors kept with the model that are not trained."""
         return ((name, t) for name, t in self._named_tensors() if not t.requires_grad)
 
     def buffers(self) -> list:
@@ -178,32 +196,39 @@ class Embedding(Module):
     """A table of num_embeddings vectors of size embedding_dim, looked up by index (N(0, 1) init)."""
 
     def __init__(self, num_embeddings: int, embedding_dim: int, generator: Generator | None = None, dtype=None):
+        self.num_embeddings, self.embedding_dim = num_embeddings, embedding_dim
         self.weight = randn(num_embeddings, embedding_dim, generator=generator, dtype=dtype, requires_grad=True)
 
     def forward(self, idx):
         return self.weight[idx]   # (*idx.shape, embedding_dim)
 
     def extra_repr(self):
-        return f"{self.weight.shape[0]}, {self.weight.shape[1]}"
+        return f"{self.num_embeddings}, {self.embedding_dim}"
 
 
 class Linear(Module):
-    """y = x @ W + b with W of shape (in_features, out_features), the lecture's layout
-    (torch.nn.Linear keeps W.T). Init as makemore part 3: W ~ N(0, 1) / sqrt(fan_in), b = 0;
-    multiply W by the activation's gain (5/3 for tanh) for Kaiming init."""
+    """y = x @ W.T + b, as torch.nn.Linear: W of shape (out_features, in_features), b (out_features,),
+    both initialised U(-1/sqrt(in_features), 1/sqrt(in_features)) as torch's default."""
 
     def __init__(self, in_features: int, out_features: int, bias: bool = True,
                  generator: Generator | None = None, dtype=None):
-        self.weight = randn(in_features, out_features, generator=generator, dtype=dtype, requires_grad=True)
-        self.weight.data *= self.weight.dtype.type(1 / math.sqrt(in_features))
-        self.bias = zeros(out_features, dtype=dtype, requires_grad=True) if bias else None
+        self.in_features, self.out_features = in_features, out_features
+        bound = 1 / math.sqrt(in_features)
+        self.weight = _uniform((out_features, in_features), bound, generator, dtype)   # (out, in)
+        self.bias = _uniform((out_features,), bound, generator, dtype) if bias else None
 
     def forward(self, x):
-        out = x @ self.weight          # (N, out_features)
-        return out if self.bias is None else out + self.bias
+        return F.linear(x, self.weight, self.bias)   # (N, out_features)
 
     def extra_repr(self):
-        return f"{self.weight.shape[0]}, {self.weight.shape[1]}, bias={self.bias is not None}"
+        return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
+
+
+def _uniform(shape: tuple, bound: float, generator: Generator | None, dtype) -> Tensor:
+    """A new leaf that requires grad, drawn from U(-bound, bound)."""
+    t = rand(*shape, generator=generator, dtype=dtype, requires_grad=True)
+    t.data = (2 * t.data - 1) * t.dtype.type(bound)
+    return t
 
 
 class BatchNorm1d(Module):
@@ -216,21 +241,28 @@ class BatchNorm1d(Module):
 
     def __init__(self, num_features: int, eps: float = 1e-5, momentum: float = 0.1, affine: bool = True,
                  unbiased: bool = False, dtype=None):
-        self.eps, self.momentum, self.unbiased = eps, momentum, unbiased
+        self.num_features, self.eps, self.momentum, self.unbiased = num_features, eps, momentum, unbiased
         self.weight = ones(num_features, dtype=dtype, requires_grad=True) if affine else None
         self.bias = zeros(num_features, dtype=dtype, requires_grad=True) if affine else None
         self.running_mean = zeros(num_features, dtype=dtype)
         self.running_var = ones(num_features, dtype=dtype)
 
     def forward(self, x):
+        if self.training and x.ndim == 2 and x.shape[0] < 2:   # torch: "Expected more than 1 value per channel"
+            raise ValueError(f"BatchNorm1d({self.num_features}): a batch of {x.shape[0]} is too small in training "
+                             "mode (the batch variance needs more than 1 value per channel); call eval() to "
+                             "normalise single examples with the running statistics")
         return F.batch_norm(x, self.running_mean, self.running_var, self.weight, self.bias, training=self.training,
                             momentum=self.momentum, eps=self.eps, correction=1 if self.unbiased else 0)  # (N, C)
 
     def extra_repr(self):
-        return f"{self.weight.shape[0]}, eps={self.eps}, momentum={self.momentum}, unbiased={self.unbiased}"
+        return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, "
+                f"affine={self.weight is not None}, unbiased={self.unbiased}")
 
 
 class Tanh(Module):
+    """tanh, elementwise."""
+
     def forward(self, x):
         return x.tanh()
 
@@ -243,6 +275,9 @@ class Flatten(Module):
 
     def forward(self, x):
         return x.flatten(self.start_dim, self.end_dim)
+
+    def extra_repr(self):
+        return f"start_dim={self.start_dim}, end_dim={self.end_dim}"
 
 
 class Sequential(Module):

@@ -1,8 +1,9 @@
 """The tensorgrad-makemore program on a small word list: train, checkpoint, resume exactly,
-eval, sample; and the errors for bad data files and bad checkpoints."""
+keep earlier checkpoints, eval, sample; and the errors for bad flags, data files and checkpoints."""
 import os
 import subprocess
 import sys
+import weakref
 from pathlib import Path
 
 import numpy as np
@@ -81,11 +82,122 @@ def test_resume_continues_exactly(words_file, tmp_path, optimizer):
     assert makemore.load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME).step == 40
 
 
+def _interrupt_at_evaluation(monkeypatch, n):
+    """Make the n-th call of evaluate() raise KeyboardInterrupt (a Ctrl-C during training)."""
+    calls = []
+    evaluate = makemore.evaluate
+
+    def interrupted(*args, **kwargs):
+        calls.append(1)
+        if len(calls) == n:
+            raise KeyboardInterrupt
+        return evaluate(*args, **kwargs)
+    monkeypatch.setattr(makemore, "evaluate", interrupted)
+
+
+def test_resume_an_interrupted_run_with_the_default_schedule(words_file, tmp_path, monkeypatch, capsys):
+    """lr_decay_step left to its default follows --steps: a run of 20 steps interrupted at step 5
+    and resumed with --steps 40 is bitwise a 40-step run (the steps trained so far had the same lr)."""
+    assert _train(words_file, tmp_path / "a", "--steps", "40") == 0
+    _interrupt_at_evaluation(monkeypatch, 3)   # evaluations at step 5 (train, val), then a Ctrl-C at step 10
+    assert _train(words_file, tmp_path / "b", "--steps", "20", "--eval-every", "5") == 130
+    assert "interrupted" in capsys.readouterr().err
+    monkeypatch.undo()
+    assert makemore.load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME).step == 5
+    assert main(["train", "--resume", "--out", str(tmp_path / "b"), "--steps", "40", "--quiet", "--no-plot"]) == 0
+    assert "note" not in capsys.readouterr().err
+    a, b = _arrays(tmp_path / "a" / CHECKPOINT_NAME), _arrays(tmp_path / "b" / CHECKPOINT_NAME)
+    for k in a:
+        if k not in ("meta", "train.evals"):
+            assert np.array_equal(a[k], b[k]), k
+    assert b["train.lrs"].tolist() == [0.1] * 20 + [0.1 * 0.1] * 20   # lr / 10 from step 20 = 40 // 2
+    assert makemore.load_checkpoint(tmp_path / "b" / CHECKPOINT_NAME).config.lr_decay_step is None
+
+
+def test_resume_says_when_the_schedule_changed(words_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train(words_file, out, "--steps", "20") == 0    # lr / 10 from step 10
+    assert main(["train", "--resume", "--out", str(out), "--steps", "40", "--quiet", "--no-plot"]) == 0
+    err = capsys.readouterr().err
+    assert "note: this run's lr schedule (lr 0.1, lr / 10 from step 20) is not the one the checkpoint was " \
+           "trained with: steps 10-19 had lr 0.01 where this schedule gives 0.1" in err
+    assert "--lr-decay-step 10 keeps the old schedule" in err
+    lrs = _arrays(out / CHECKPOINT_NAME)["train.lrs"]
+    assert lrs[:10].tolist() == [0.1] * 10 and np.allclose(lrs[10:], 0.01)   # steps 20-39: lr / 10 too
+    # an explicit --lr-decay-step keeps the schedule: no note
+    assert _train(words_file, tmp_path / "x", "--steps", "20", "--lr-decay-step", "10") == 0
+    assert main(["train", "--resume", "--out", str(tmp_path / "x"), "--steps", "40", "--quiet", "--no-plot"]) == 0
+    assert "note" not in capsys.readouterr().err
+
+
 def test_no_command_means_train(words_file, tmp_path, monkeypatch, capsys):
     monkeypatch.chdir(tmp_path)
     assert main(["--data", str(words_file), *SMALL, "--steps", "5", "--no-plot"]) == 0
     assert (tmp_path / "out" / CHECKPOINT_NAME).is_file()   # the default --out
     assert "loss: train" in capsys.readouterr().out
+
+
+def test_a_fresh_run_keeps_the_earlier_checkpoint(words_file, tmp_path, monkeypatch, capsys):
+    """The README's command run twice (or three times) loses no checkpoint."""
+    monkeypatch.chdir(tmp_path)
+    out = tmp_path / "out"
+    saved = []
+    for seed in ("1", "2", "3"):
+        assert main(["--data", str(words_file), *SMALL, "--steps", "5", "--no-plot", "--seed", seed]) == 0
+        saved.append((out / CHECKPOINT_NAME).read_bytes())
+    err = capsys.readouterr().err
+    assert f"note: {Path('out') / CHECKPOINT_NAME} was an earlier run's checkpoint; it is kept as " \
+           f"{Path('out') / 'makemore.prev.npz'}" in err
+    assert (out / "makemore.prev.npz").read_bytes() == saved[0]
+    assert (out / "makemore.prev2.npz").read_bytes() == saved[1]
+    assert sorted(p.name for p in out.iterdir()) == [CHECKPOINT_NAME, "makemore.prev.npz", "makemore.prev2.npz"]
+    # a resumed run continues the checkpoint in place and keeps no copy
+    assert main(["train", "--resume", "--steps", "10", "--no-plot", "--quiet"]) == 0
+    assert not (out / "makemore.prev3.npz").exists()
+    assert makemore.load_checkpoint(out / CHECKPOINT_NAME).step == 10
+
+
+def test_a_training_step_frees_the_previous_steps_graph(words_file, tmp_path, monkeypatch):
+    """The loop must not hold the last step's logits and loss (and so its graph) while the next
+    forward builds another: at batch 16384 that was 155 MB of peak memory instead of 97 MB."""
+    live, refs = [], []
+    forward = makemore.MakemoreMLP.forward
+
+    def watched(self, X):
+        if self.training:
+            live.append(sum(r() is not None for r in refs))
+        logits = forward(self, X)
+        if self.training:
+            refs.append(weakref.ref(logits))
+        return logits
+    monkeypatch.setattr(makemore.MakemoreMLP, "forward", watched)
+    assert _train(words_file, tmp_path, "--steps", "6") == 0
+    assert live == [0] * 6
+
+
+@pytest.mark.parametrize("flags, message", [
+    (["--batch-size", "1"], "argument --batch-size: must be at least 2 (batch norm needs more than 1 example"),
+    (["--block-size", "0"], "argument --block-size: must be at least 1, got 0"),
+    (["--eval-every", "0"], "argument --eval-every: must be at least 1, got 0"),
+    (["--steps", "-5"], "argument --steps: must be at least 1, got -5"),
+    (["--steps", "ten"], "argument --steps: expected an integer, got 'ten'"),
+    (["--lr", "0"], "argument --lr: must be a finite number > 0, got 0"),
+    (["--lr", "-0.1"], "argument --lr: must be a finite number > 0, got -0.1"),
+    (["--lr", "nan"], "argument --lr: must be a finite number > 0, got nan"),
+    (["--weight-decay", "-1"], "argument --weight-decay: must be a finite number >= 0, got -1"),
+    (["--n-hidden", "0"], "argument --n-hidden: must be at least 1, got 0"),
+    (["--seed", "-1"], "argument --seed: must be at least 0, got -1"),
+])
+def test_bad_numbers_are_refused_with_a_message(words_file, tmp_path, capsys, flags, message):
+    with pytest.raises(SystemExit) as exit:
+        main(["train", "--data", str(words_file), "--out", str(tmp_path), "--steps", "3", "--no-plot", *flags])
+    assert exit.value.code == 2
+    err = capsys.readouterr().err
+    assert message in err and "Traceback" not in err
+    assert not (tmp_path / CHECKPOINT_NAME).exists()
+    with pytest.raises(SystemExit):
+        main(["sample", "--out", str(tmp_path), "-n", "-3"])
+    assert "argument -n/--num-samples: must be at least 0, got -3" in capsys.readouterr().err
 
 
 def test_python_dash_m(words_file, tmp_path):

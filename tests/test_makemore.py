@@ -147,20 +147,25 @@ def test_forward_records_one_scope_per_layer():
 
 
 def test_same_network_from_nn_layers():
-    """MakemoreMLP is nn.Sequential(Embedding, Flatten, Linear, BatchNorm1d(unbiased), Tanh, Linear)."""
+    """MakemoreMLP is nn.Sequential(Embedding, Flatten, Linear, BatchNorm1d(unbiased), Tanh, Linear);
+    nn.Linear keeps torch's (out, in) weight, the transpose of the lecture's W1 and W2."""
     model = MakemoreMLP(Config(n_hidden=32)).double()
     seq = nn.Sequential(nn.Embedding(27, 10), nn.Flatten(), nn.Linear(30, 32), nn.BatchNorm1d(32, unbiased=True),
                         nn.Tanh(), nn.Linear(32, 27)).double()
-    seq.load_state_dict({"0.weight": model.C.data, "2.weight": model.W1.data, "2.bias": model.b1.data,
+    seq.load_state_dict({"0.weight": model.C.data, "2.weight": model.W1.data.T, "2.bias": model.b1.data,
                          "3.weight": model.bngain.data[0], "3.bias": model.bnbias.data[0],
                          "3.running_mean": np.zeros(32), "3.running_var": np.ones(32),
-                         "5.weight": model.W2.data, "5.bias": model.b2.data})
+                         "5.weight": model.W2.data.T, "5.bias": model.b2.data})
     Xb, Yb = _batch(seed=2)
-    F.cross_entropy(model(Xb), Yb).backward()
-    F.cross_entropy(seq(Xb), Yb).backward()
+    loss = F.cross_entropy(model(Xb), Yb)
+    seq_loss = F.cross_entropy(seq(Xb), Yb)
+    np.testing.assert_allclose(seq_loss.item(), loss.item(), rtol=1e-12)
+    loss.backward()
+    seq_loss.backward()
     np.testing.assert_allclose(seq[0].weight.grad, model.C.grad, rtol=1e-10, atol=1e-15)
-    np.testing.assert_allclose(seq[2].weight.grad, model.W1.grad, rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(seq[2].weight.grad, model.W1.grad.T, rtol=1e-10, atol=1e-15)
     np.testing.assert_allclose(seq[3].weight.grad, model.bngain.grad[0], rtol=1e-10, atol=1e-15)
+    np.testing.assert_allclose(seq[5].weight.grad, model.W2.grad.T, rtol=1e-10, atol=1e-15)
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])

@@ -53,7 +53,7 @@ def test_named_parameters_buffers_and_modules():
     assert [n for n, _ in net.named_buffers()] == ["block.bn.running_mean", "block.bn.running_var"]
     assert [n for n, _ in net.named_modules()] == ["", "block", "block.fc", "block.bn", "heads.0", "heads.1"]
     assert len(net.children()) == 3 and len(net.modules()) == 6
-    assert "Linear(4, 3, bias=True)" in repr(net)
+    assert "Linear(in_features=4, out_features=3, bias=True)" in repr(net)
 
 
 def test_train_eval_and_zero_grad():
@@ -89,8 +89,8 @@ def test_state_dict_round_trip_and_errors():
     assert not (a.block.fc.weight.data == 7).any()
 
     before = b.state_dict()
-    bad = dict(a.state_dict(), **{"block.fc.weight": np.zeros((3, 4))})
-    with pytest.raises(ValueError, match=r"'block.fc.weight' has shape \(3, 4\) in the state, but \(4, 3\)"):
+    bad = dict(a.state_dict(), **{"block.fc.weight": np.zeros((4, 3))})   # the lecture's (in, out) layout
+    with pytest.raises(ValueError, match=r"'block.fc.weight' has shape \(4, 3\) in the state, but \(3, 4\)"):
         b.load_state_dict(bad)
     missing = {k: v for k, v in a.state_dict().items() if k != "block.bn.running_var"}
     with pytest.raises(KeyError, match=r"missing keys \['block.bn.running_var'\]"):
@@ -108,31 +108,95 @@ def test_to_double_and_float():
     assert all(t.dtype == np.float32 for _, t in net.float()._named_tensors())
 
 
+class Recording(nn.Module):
+    """makemore part 3's layers keep their output (`self.out`) to plot activation statistics."""
+
+    def __init__(self):
+        self.fc = nn.Linear(4, 3)
+
+    def forward(self, x):
+        self.h = self.fc(x)
+        self.out = self.h.tanh()
+        return self.out
+
+
+def test_activations_kept_on_a_module_are_not_parameters_or_buffers():
+    net = Recording()
+    names, state = [n for n, _ in net.named_parameters()], list(net.state_dict())
+    out = net(tg.tensor(_rand(5, 4), dtype=np.float32))
+    assert net.out is out and not out.is_leaf
+    assert [n for n, _ in net.named_parameters()] == names == ["fc.weight", "fc.bias"]
+    assert list(net.state_dict()) == state and net.buffers() == []
+    assert out.name is None and net.h.name is None        # an activation's name is left alone
+    with tg.no_grad():                                     # under no_grad the outputs are leaves
+        net(tg.tensor(_rand(5, 4), dtype=np.float32))
+    assert net.out.is_leaf and list(net.state_dict()) == state and net.buffers() == []
+    Recording().load_state_dict(net.state_dict())          # strict: no stray keys
+    net.fc.extra = tg.zeros(2)                             # assigned outside forward: a buffer
+    assert [n for n, _ in net.named_buffers()] == ["fc.extra"] and net.fc.extra.name == "extra"
+
+
 # ----------------------------------------------------------------------------
 # layers against torch
 
-def test_linear_matches_torch_with_the_transposed_weight():
+def test_linear_matches_torch_with_the_same_weight():
     lin = nn.Linear(5, 3).double()
-    assert lin.weight.shape == (5, 3)   # (in, out): x @ W, the lecture's layout
+    assert lin.weight.shape == (3, 5) and lin.bias.shape == (3,)   # (out, in), as torch.nn.Linear
     ref = torch.nn.Linear(5, 3).double()
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(lin.weight.data.T))
-        ref.bias.copy_(torch.tensor(_rand(3, seed=1)))
-    lin.bias.data = _rand(3, seed=1)
+        ref.weight.copy_(torch.tensor(lin.weight.data))            # no transpose
+        ref.bias.copy_(torch.tensor(lin.bias.data))
     x = _rand(7, 5)
     out, tout = lin(tg.tensor(x)), ref(torch.tensor(x))
     np.testing.assert_allclose(out.data, tout.detach().numpy(), **TIGHT)
     g = _rand(7, 3, seed=2)
     out.backward(g)
     tout.backward(torch.tensor(g))
-    np.testing.assert_allclose(lin.weight.grad, ref.weight.grad.numpy().T, **TIGHT)
+    np.testing.assert_allclose(lin.weight.grad, ref.weight.grad.numpy(), **TIGHT)
     np.testing.assert_allclose(lin.bias.grad, ref.bias.grad.numpy(), **TIGHT)
     assert nn.Linear(5, 3, bias=False).bias is None
 
 
-def test_linear_init_scale():
+def test_linear_is_f_linear_and_loads_a_torch_state_dict():
+    """A square layer would hide a transposed weight: check it against F.linear and torch."""
+    ref = torch.nn.Linear(4, 4).double()
+    lin = nn.Linear(4, 4).double()
+    lin.load_state_dict({k: v.numpy() for k, v in ref.state_dict().items()})
+    x = _rand(6, 4)
+    want = ref(torch.tensor(x)).detach().numpy()
+    np.testing.assert_allclose(lin(tg.tensor(x)).data, want, **TIGHT)
+    np.testing.assert_allclose(F.linear(tg.tensor(x), lin.weight, lin.bias).data, want, **TIGHT)
+    nobias = nn.Linear(4, 4, bias=False).double()
+    np.testing.assert_allclose(nobias(tg.tensor(x)).data, x @ nobias.weight.data.T, **TIGHT)
+
+
+def test_linear_init_is_torchs_uniform():
     lin = nn.Linear(400, 300, generator=tg.Generator().manual_seed(1))
-    assert abs(lin.weight.data.std() - 1 / 20) < 0.002 and not lin.bias.data.any()
+    bound = 1 / 20   # 1 / sqrt(in_features)
+    for p in (lin.weight, lin.bias):
+        assert p.is_leaf and p.requires_grad and p.dtype == np.float32
+        assert np.abs(p.data).max() <= bound and np.abs(p.data).max() > 0.95 * bound
+    assert abs(lin.weight.data.std() - bound / 3 ** 0.5) < 0.001        # U(-b, b) has std b / sqrt(3)
+    again = nn.Linear(400, 300, generator=tg.Generator().manual_seed(1))
+    assert np.array_equal(lin.weight.data, again.weight.data) and np.array_equal(lin.bias.data, again.bias.data)
+    assert nn.Linear(3, 2, dtype=np.float64).weight.dtype == np.float64
+
+
+def test_repr_of_every_layer():
+    assert repr(nn.Embedding(27, 10)) == "Embedding(27, 10)"
+    assert repr(nn.Linear(30, 200)) == "Linear(in_features=30, out_features=200, bias=True)"
+    assert repr(nn.Linear(30, 200, bias=False)) == "Linear(in_features=30, out_features=200, bias=False)"
+    assert repr(nn.BatchNorm1d(3)) == "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=True, unbiased=False)"
+    assert repr(nn.BatchNorm1d(3, affine=False, unbiased=True)) == \
+        "BatchNorm1d(3, eps=1e-05, momentum=0.1, affine=False, unbiased=True)"
+    assert repr(nn.Tanh()) == "Tanh()"
+    assert repr(nn.Flatten()) == "Flatten(start_dim=1, end_dim=-1)"
+    assert repr(_mlp()).splitlines() == [
+        "Sequential(", "  (0): Embedding(27, 10)", "  (1): Flatten(start_dim=1, end_dim=-1)",
+        "  (2): Linear(in_features=30, out_features=16, bias=False)",
+        "  (3): BatchNorm1d(16, eps=1e-05, momentum=0.1, affine=True, unbiased=False)", "  (4): Tanh()",
+        "  (5): Linear(in_features=16, out_features=27, bias=True)", ")"]
+    assert "(fc): Linear(in_features=4, out_features=3, bias=True)" in repr(Net())
 
 
 def test_embedding_matches_torch():
@@ -156,7 +220,7 @@ def test_tanh_flatten_sequential_match_torch():
     with torch.no_grad():
         for name, p in seq.named_parameters():
             tp = ref.get_parameter(name)
-            tp.copy_(torch.tensor(p.data.T if p.ndim == 2 and name != "0.weight" else p.data))
+            tp.copy_(torch.tensor(p.data))   # the same layout as torch: no transposes
     x = np.random.default_rng(0).integers(0, 27, (32, 3))
     y = np.random.default_rng(1).integers(0, 27, 32)
     loss = F.cross_entropy(seq(x), y)
@@ -165,9 +229,7 @@ def test_tanh_flatten_sequential_match_torch():
     loss.backward()
     tloss.backward()
     for name, p in seq.named_parameters():
-        want = ref.get_parameter(name).grad.numpy()
-        np.testing.assert_allclose(p.grad, want.T if p.ndim == 2 and name != "0.weight" else want,
-                                   err_msg=name, **TIGHT)
+        np.testing.assert_allclose(p.grad, ref.get_parameter(name).grad.numpy(), err_msg=name, **TIGHT)
     assert len(seq) == 6 and isinstance(seq[4], nn.Tanh) and len(list(seq)) == 6
 
 
@@ -229,8 +291,11 @@ def test_batchnorm1d_without_affine_and_errors():
     assert bn.parameters() == [] and [n for n, _ in bn.named_buffers()] == ["running_mean", "running_var"]
     out = bn(tg.tensor(_rand(8, 3), dtype=np.float32))
     np.testing.assert_allclose(out.data.mean(0), 0, atol=1e-6)
-    with pytest.raises(ValueError, match="too small"):
-        nn.BatchNorm1d(3, unbiased=True)(tg.tensor(_rand(1, 3)))
+    for unbiased in (False, True):   # torch: "Expected more than 1 value per channel when training"
+        with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): a batch of 1 is too small in training mode"):
+            nn.BatchNorm1d(3, unbiased=unbiased)(tg.tensor(_rand(1, 3)))
+    bn = nn.BatchNorm1d(3).eval()    # eval mode normalises single examples with the running statistics
+    np.testing.assert_allclose(bn(tg.tensor(_rand(1, 3))).data, _rand(1, 3) / np.sqrt(1 + 1e-5), rtol=1e-6)
     with pytest.raises(ValueError, match=r"\(N, C\)"):
         nn.BatchNorm1d(3)(tg.tensor(_rand(2, 3, 4)))
 
