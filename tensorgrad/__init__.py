@@ -42,3 +42,5 @@ def clone(x): return _t(x).clone()
 
 from . import nn  # noqa: E402  (after the above: nn builds on them)
 from .value import Value  # noqa: E402  (micrograd's scalar API)
+
+ops.BUILTIN.update(OPS)  # user ops may not take these names

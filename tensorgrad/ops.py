@@ -13,13 +13,16 @@ import numpy as np
 
 from .tensor import Tensor, _mode, apply
 
-OPS: dict = {}  # name -> Op: every op, built in or added by a user
+OPS: dict = {}     # name -> Op: every op, built in or added by a user
+BUILTIN: set = set()  # the names of tensorgrad's own ops (filled once the package is imported)
 
 
 class Op:
     """A primitive: a name, a forward on arrays, and a backward rule (None: not differentiable)."""
 
     def __init__(self, name: str, forward, backward=None):
+        if name in BUILTIN:
+            raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
         self.name, self.forward, self.backward = name, forward, backward
         OPS[name] = self
 

@@ -407,3 +407,8 @@ def test_writing_into_a_used_tensor_is_caught():
     c[0] = 5.0
     with pytest.raises(RuntimeError, match="modified in place"):
         y.backward()
+
+
+def test_a_user_op_cannot_replace_a_builtin():
+    with pytest.raises(ValueError, match="'tanh' is built into"):
+        tg.op("tanh")(lambda x: x)
