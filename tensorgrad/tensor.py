@@ -18,6 +18,7 @@ class _Mode:
     grad = True                           # record ops on the tape?
     anomaly = False                       # check every gradient for NaN/Inf?
     scope = ""                            # name of the module whose forward is running (for drawing)
+    writes = 0                            # how many x[key] = value writes there have been
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
 
 
@@ -134,8 +135,8 @@ class Tensor:
     _retains_grad = False
     _stack = None           # where the forward ran, kept under detect_anomaly()
     _scope = ""             # the module (name_scope) whose forward recorded this op
-    _version = 0            # counts writes into .data through x[key] = value
-    _versions = ()          # the inputs' _version when this op was recorded
+    _version = 0            # the write count (_mode.writes) of the last x[key] = value into this tensor
+    _born = 0               # the write count when this op was recorded
 
     def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
         self.data = _as_array(data, dtype)
@@ -360,7 +361,8 @@ class Tensor:
             raise RuntimeError("in-place assignment into a tensor that is part of a graph would corrupt its "
                                "gradients; use x.index_put(key, values) (out of place) instead")
         self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
-        self._version += 1
+        _mode.writes += 1
+        self._version = _mode.writes
 
     def index_put(self, key, values, accumulate=False):
         return ops.index_put(self, values, key=_index_key(key), accumulate=accumulate)
@@ -377,10 +379,11 @@ class Tensor:
             raise RuntimeError(
                 f"trying to backward through the graph a second time: the saved values of '{self._op}' "
                 "were freed by an earlier backward(); pass retain_graph=True to that first call")
-        for x, v in zip(self._prev, self._versions):
-            if x._version != v:
-                raise RuntimeError(f"an input of '{self._op}' (shape {x.shape}) was modified in place (x[key] = ...) "
-                                   "after the op used it, so its gradient would be wrong")
+        if _mode.writes != self._born:          # something was written since: one of our inputs?
+            for x in self._prev:
+                if x._version > self._born:
+                    raise RuntimeError(f"an input of '{self._op}' (shape {x.shape}) was modified in place "
+                                       "(x[key] = ...) after the op used it, so its gradient would be wrong")
         if isinstance(g, Tensor):
             grads = self._fn.backward(g, self, *self._prev, **self._attrs)
         else:
@@ -434,7 +437,7 @@ def apply(fn, args, attrs) -> Tensor:
         for x in xs:
             if x._requires_grad:
                 out._requires_grad, out._prev, out._op, out._fn, out._attrs = True, xs, fn.name, fn, attrs
-                out._versions = tuple([x._version for x in xs])
+                out._born = _mode.writes
                 if _mode.scope:
                     out._scope = _mode.scope
                 if _mode.anomaly:
