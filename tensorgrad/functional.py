@@ -343,16 +343,25 @@ def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mea
 # every new array of that size costs a pass over memory, and often page faults. On tensors
 # (create_graph) `a += b` is `a = a + b`, so the same code records ordinary ops.
 
-def _bn_forward(x, gain, bias, eps, correction):
+def _bn_forward(x, gain, bias, eps, correction, running=None):
+    """Normalise over the batch; `running` = (mean, var, momentum) are updated in place on the
+    way, as torch's kernel does (the running variance unbiased), from the same sums."""
     n = x.shape[0]
-    out = x - x.sum(axis=0, keepdims=True) / n                 # diff, made the output in place
-    var = (out * out).sum(axis=0, keepdims=True) / (n - correction)
-    out *= gain * (var + eps) ** -0.5
+    mean = x.sum(axis=0, keepdims=True) / n
+    out = x - mean                                             # diff, made the output in place
+    sq = (out * out).sum(axis=0, keepdims=True)
+    if running is not None:
+        running_mean, running_var, momentum = running
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.reshape(running_mean.shape)
+        running_var *= 1 - momentum
+        running_var += momentum * (sq / (n - 1)).reshape(running_var.shape)
+    out *= gain * (sq / (n - correction) + eps) ** -0.5
     out += bias
     return out
 
 
-def _bn_backward(g, out, x, gain, bias, eps, correction):
+def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
     """Exercise 3 of the lecture, for any correction (n/(n-1) there, Bessel's):
     dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat)),
     computed as gain * var_inv * (g - sum(g) / n - xhat * sum(g * xhat) / (n - correction))."""
@@ -386,15 +395,6 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         n = input.shape[0]
         if n <= 1 or n - correction <= 0:
             raise ValueError(f"batch_norm: expected more than 1 value per channel in training, got a batch of {n}")
-        if running_mean is not None:
-            x = _data(input)
-            mean = x.sum(axis=0) / n        # what x.mean(0) and x.var(0, ddof=1) do, without their overhead
-            diff = x - mean
-            var = (diff * diff).sum(axis=0) / (n - 1)   # unbiased, as torch
-            rm, rv = _data(running_mean), _data(running_var)
-            rm *= 1 - momentum
-            rm += momentum * mean.reshape(rm.shape)
-            rv *= 1 - momentum
-            rv += momentum * var.reshape(rv.shape)
-        return _batch_norm(input, weight, bias, eps=eps, correction=correction)
+        running = None if running_mean is None else (_data(running_mean), _data(running_var), momentum)
+        return _batch_norm(input, weight, bias, eps=eps, correction=correction, running=running)
     return (input - running_mean) * (running_var + eps) ** -0.5 * weight + bias

@@ -458,12 +458,12 @@ def _toposort(roots) -> list:
         if expanded:
             order.append(node)
             continue
-        if id(node) in seen:
+        if node in seen:                # tensors hash by identity (== is elementwise)
             continue
-        seen.add(id(node))
+        seen.add(node)
         stack.append((node, True))
         for x in node._prev:
-            if x._requires_grad and id(x) not in seen:
+            if x._requires_grad and x not in seen:
                 stack.append((x, False))
     return order
 
@@ -528,22 +528,22 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
         if not r._requires_grad:
             raise RuntimeError("backward: this tensor does not require grad: no tensor it was computed "
                                "from has requires_grad=True (or it was computed under no_grad)")
-    # grads: node id -> gradient so far. A rule may hand the same array to several inputs
+    # grads: node -> its gradient so far. A rule may hand the same array to several inputs
     # (add's (g, g)), so the engine only adds in place into arrays it made itself (`owned`),
     # and copies an array into .grad if it is a view or was already stored elsewhere (`handed`).
     grads, owned, handed = {}, set(), set()
     for r, gr in zip(roots, gradients):
         g = _seed(r, gr, create_graph)
-        grads[id(r)] = grads[id(r)] + g if id(r) in grads else g
-    wanted = {id(t): None for t in inputs} if inputs is not None else None
+        grads[r] = grads[r] + g if r in grads else g
+    wanted = dict.fromkeys(inputs) if inputs is not None else None
     with set_grad_enabled(create_graph):
         for node in reversed(_toposort(roots)):
-            g = grads.pop(id(node), None)
+            g = grads.pop(node, None)
             if g is None:
                 continue
             if wanted is not None:
-                if id(node) in wanted:
-                    wanted[id(node)] = g
+                if node in wanted:
+                    wanted[node] = g
             elif node._fn is None or node._retains_grad:
                 _store(node, g, handed)
             if node._fn is None:
@@ -558,14 +558,13 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                 gx = _fit(gx, x, node)
                 if _mode.anomaly:
                     _check_finite(gx, node, i)
-                k = id(x)
-                if k not in grads:
-                    grads[k] = gx
-                elif k in owned:      # an array the engine made itself: add in place
-                    grads[k] += gx
+                if x not in grads:
+                    grads[x] = gx
+                elif x in owned:      # an array the engine made itself: add in place
+                    grads[x] += gx
                 else:
-                    grads[k] = grads[k] + gx
-                    owned.add(k)
+                    grads[x] = grads[x] + gx
+                    owned.add(x)
             if not retain_graph:
                 node._attrs = None
     return wanted
@@ -583,7 +582,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     got = _backprop(outputs, list(grad_outputs), retain_graph, create_graph, inputs)
     result = []
     for i, t in enumerate(inputs):
-        g = got[id(t)]
+        g = got[t]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
