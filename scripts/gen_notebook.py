@@ -5,7 +5,6 @@ that it is up to date).
     python scripts/gen_notebook.py            # rewrite the notebook
     python scripts/gen_notebook.py --check    # exit 1 if it is out of date
 """
-import argparse
 import os
 import re
 import sys
@@ -13,6 +12,10 @@ import sys
 import nbformat
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import generated  # noqa: E402  (scripts/generated.py: write, or --check)
+
 SCRIPT = os.path.join(ROOT, "examples", "backprop_ninja.py")
 OUT = os.path.join(ROOT, "examples", "backprop_ninja.ipynb")
 BANNER = re.compile(r"^# -{20,}\n((?:# .*\n)*)", re.M)
@@ -70,19 +73,7 @@ def render() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true")
-    args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        with open(OUT) as f:
-            ok = f.read() == text
-        print("the notebook is up to date" if ok else "out of date: run python scripts/gen_notebook.py")
-        return 0 if ok else 1
-    with open(OUT, "w") as f:
-        f.write(text)
-    print(f"wrote {OUT} ({len(build().cells)} cells)")
-    return 0
+    return generated.main(argv, __doc__, OUT, render)
 
 
 if __name__ == "__main__":

@@ -4,14 +4,17 @@ read from the source (so the page cannot drift from the code; tests/test_docs.py
     python scripts/gen_ops_doc.py            # rewrite docs/ops.md
     python scripts/gen_ops_doc.py --check    # exit 1 if docs/ops.md is out of date
 """
-import argparse
 import ast
 import inspect
 import os
 import sys
 
+
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 sys.path.insert(0, ROOT)
+sys.path.insert(0, os.path.join(ROOT, "scripts"))
+
+import generated  # noqa: E402  (scripts/generated.py: write, or --check)
 
 from tensorgrad import functional, nn, ops  # noqa: E402
 
@@ -85,20 +88,7 @@ def render() -> str:
 
 
 def main(argv=None) -> int:
-    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--check", action="store_true", help="only check that docs/ops.md is up to date")
-    args = ap.parse_args(argv)
-    text = render()
-    if args.check:
-        with open(OUT) as f:
-            ok = f.read() == text
-        print("docs/ops.md is up to date" if ok else "docs/ops.md is out of date: run python scripts/gen_ops_doc.py")
-        return 0 if ok else 1
-    os.makedirs(os.path.dirname(OUT), exist_ok=True)
-    with open(OUT, "w") as f:
-        f.write(text)
-    print(f"wrote {OUT} ({text.count(chr(10))} lines)")
-    return 0
+    return generated.main(argv, __doc__, OUT, render)
 
 
 if __name__ == "__main__":
