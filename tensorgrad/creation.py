@@ -1,7 +1,7 @@
 """Making tensors: torch.tensor's dtype rules, factories, and seeded random numbers."""
 import numpy as np
 
-from .tensor import Tensor, _mode
+from .tensor import Tensor, _mode, _shape_arg
 
 
 class Generator:
@@ -24,10 +24,6 @@ def manual_seed(seed: int) -> Generator:
     return _default.manual_seed(seed)
 
 
-def _size(size) -> tuple:
-    return tuple(size[0]) if len(size) == 1 and isinstance(size[0], (tuple, list)) else tuple(size)
-
-
 def _make(data, dtype, requires_grad, name=None) -> Tensor:
     t = Tensor._wrap(data.astype(dtype or _mode.default_dtype, copy=False))
     if requires_grad:
@@ -48,11 +44,11 @@ def from_numpy(array: np.ndarray) -> Tensor:
 
 
 def zeros(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
-    return _make(np.zeros(_size(size)), dtype, requires_grad, name)
+    return _make(np.zeros(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def ones(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
-    return _make(np.ones(_size(size)), dtype, requires_grad, name)
+    return _make(np.ones(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
@@ -77,12 +73,12 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
 
 def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Standard normal samples."""
-    return _make((generator or _default).rng.standard_normal(_size(size)), dtype, requires_grad, name)
+    return _make((generator or _default).rng.standard_normal(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make((generator or _default).rng.random(_size(size)), dtype, requires_grad, name)
+    return _make((generator or _default).rng.random(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def randint(low: int, high: int | None = None, size=(), generator: Generator | None = None,
