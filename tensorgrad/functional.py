@@ -234,7 +234,7 @@ def _shift(x, d: int):
     """The max over dim d, as a constant (it cancels in the math); a non-finite max
     (a row of -inf) becomes 0, as torch does, so the row gives -inf rather than NaN."""
     m = _data(x).max(axis=d, keepdims=True)
-    return np.where(np.isfinite(m), m, 0).astype(m.dtype)
+    return np.where(np.isfinite(m), m, 0)               # 0 is a weak scalar: m's dtype stays
 
 
 def softmax(x, dim: int = -1):

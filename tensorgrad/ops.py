@@ -54,17 +54,12 @@ def _kept(shape, axis) -> tuple:
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
-def _scatter_add(out: np.ndarray, key, v) -> None:
-    """out[key] += v, adding up repeated indices (plain `out[key] += v` would keep only one).
-    np.add.at adds one index at a time in out's dtype, in index order: the same sums, rounded
-    the same way, as torch and as the lecture's `for k, j: dC[Xb[k, j]] += demb[k, j]` loop."""
-    np.add.at(out, key, v)
-
-
 def _index_put(x, v, key, accumulate):
     out = x.copy()
     if accumulate:
-        _scatter_add(out, key, v)
+        # repeated indices add up (out[key] += v would keep one). np.add.at adds one index at a
+        # time in out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
+        np.add.at(out, key, v)
     else:
         out[key] = v
     return out

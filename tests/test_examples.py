@@ -91,7 +91,7 @@ def test_ninja_exercises_2_to_4(ninja_output):
 
 
 def test_embedding_gradient_is_the_lecture_loop_bit_for_bit():
-    """Regression (ops._scatter_add): C[Xb]'s gradient accumulates in float32, one index at
+    """Regression (ops._index_put): C[Xb]'s gradient accumulates in float32, one index at
     a time in order, as the lecture's loop and torch do (a float64 bincount did not)."""
     import numpy as np
     import tensorgrad as tg
