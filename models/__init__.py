@@ -1,1 +1,17 @@
-"""Models built on tensorgrad: makemore's BatchNorm MLP (models.makemore)."""
+"""makemore's model zoo on tensorgrad, one file per model family:
+
+    data.py          word lists, the vocabulary, the lectures' context windows and makemore.py's padded words
+    bigram.py        Bigram: a table of next-character logits              (makemore.py, part 1)
+    mlp.py           MLP: Bengio et al. 2003, <BLANK> token, rolled context (makemore.py)
+    rnn.py           RNN and GRU cells unrolled over time                   (makemore.py)
+    bow.py           BoW: a causal bag of words                             (makemore.py)
+    transformer.py   Transformer: GPT-2-style causal self-attention         (makemore.py)
+    bn_mlp.py        MakemoreMLP: the BatchNorm MLP of the Backprop Ninja   (lecture part 4)
+    deep_bn.py       DeepBatchNormMLP: five Linear/BatchNorm/Tanh layers    (lecture part 3)
+    wavenet.py       WaveNet: FlattenConsecutive(2) three times             (lecture part 5)
+    train.py         the config, the two training recipes, evaluation, sampling, checkpoints
+    cli.py           the command tensorgrad-makemore
+"""
+from models import _nncompat
+
+_nncompat.install()

@@ -210,3 +210,34 @@ def split_words(words, seed: int = 42, source: str = "the word list") -> tuple:
         raise DataError(f"{source}: {len(words)} words are too few for an 80/10/10 train/val/test split "
                         "(give at least 10)")
     return train, val, test
+
+
+# ----------------------------------------------------------------------------
+# makemore.py's data: whole words, padded to the longest, and a test split of min(1000, 10%)
+
+def makemore_split(words, seed: int, source: str = "the word list") -> tuple:
+    """makemore.py's split: a random permutation (here NumPy's, seeded), the last min(1000, 10%)
+    words for test and the rest for training."""
+    words = list(words)
+    n_test = min(1000, int(len(words) * 0.1))
+    if n_test < 1 or n_test >= len(words):
+        raise DataError(f"{source}: {len(words)} words are too few for makemore's train/test split "
+                        "(give at least 10)")
+    perm = np.random.default_rng(seed).permutation(len(words))
+    return [words[i] for i in perm[:-n_test]], [words[i] for i in perm[-n_test:]]
+
+
+def build_sequences(words, vocab: Vocab, max_word_length: int) -> tuple:
+    """makemore.py's examples, one per word: X (N, T) is '.' then the word, Y (N, T) the word then
+    '.', then -1 (ignored by the loss) to the end; T = max_word_length + 1."""
+    T = max_word_length + 1
+    X = np.zeros((len(words), T), dtype=np.int64)      # (N, T)
+    Y = np.full((len(words), T), -1, dtype=np.int64)   # (N, T)
+    for i, w in enumerate(words):
+        if len(w) > max_word_length:
+            raise DataError(f"the word {w!r} is longer than the model's {max_word_length} characters")
+        ix = vocab.encode(w)
+        X[i, 1:1 + len(ix)] = ix
+        Y[i, :len(ix)] = ix
+        Y[i, len(ix)] = 0                               # the '.' that ends the word
+    return X, Y

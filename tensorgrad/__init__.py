@@ -7,6 +7,7 @@ from .creation import (Generator, arange, eye, from_numpy, manual_seed, ones, on
 from .functional import (cat, clamp, gather, index_add, log_softmax, logsumexp, matmul, maximum, minimum, one_hot,
                          relu, scatter_add, softmax, sqrt, stack, where)
 from .ops import OPS, Op, abs, exp, log, op, sigmoid, sign, tanh
+from .serialization import load, save
 from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, name_scope, no_grad,
                      set_default_dtype, set_grad_enabled)
 
