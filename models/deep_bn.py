@@ -28,7 +28,7 @@ class DeepBatchNormMLP(nn.Module):
         V, E, T, H = config.vocab_size, config.n_embd, config.block_size, config.n_hidden
         m = config.bn_momentum
         self.C = nn.Parameter(tg.randn(V, E, generator=g))                     # (V, n_embd)
-        sizes = [E * T] + [H] * 5                                              # fan-in of each hidden layer
+        sizes = [E * T] + [H] * 4                                              # fan-in of the 5 hidden layers
         layers = []
         for fan_in in sizes:
             layers += [lecture_linear(fan_in, H, False, g), nn.BatchNorm1d(H, momentum=m, unbiased=True), nn.Tanh()]

@@ -1,0 +1,141 @@
+"""Move the weights of makemore's models between torch and tensorgrad, both ways (needs torch).
+
+The zoo's models have makemore.py's module names and torch's layouts (Linear weight (out, in)), so a
+state dict converts name for name; only torch-only bookkeeping (BatchNorm's num_batches_tracked) is
+left out. A model trained by makemore.py (its out/model.pt) becomes a tensorgrad-makemore checkpoint
+that samples the same names from the same seed (tensorgrad's sampler draws its own random numbers,
+so "the same" means: the same probabilities at every step, and the same seed on both sides):
+
+    python scripts/from_torch.py to-tensorgrad out/model.pt --type transformer -i names.txt -o tg_out
+    tensorgrad-makemore sample -o tg_out
+    python scripts/from_torch.py to-torch tg_out/makemore.npz model.pt       # and back
+"""
+import argparse
+import sys
+from pathlib import Path
+
+import numpy as np
+
+ROOT = Path(__file__).resolve().parents[1]
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import tensorgrad as tg  # noqa: E402
+
+TORCH_ONLY = ("num_batches_tracked",)   # state torch keeps and tensorgrad does not
+
+
+def to_tensorgrad(state_dict: dict) -> dict:
+    """A torch state dict -> name -> NumPy array (copies), torch-only entries left out."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()
+            if not k.endswith(TORCH_ONLY)}
+
+
+def to_torch(state: dict) -> dict:
+    """A tensorgrad state dict (arrays or tensors) -> name -> torch.Tensor."""
+    import torch
+    return {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+
+
+def load_torch_into(model, torch_module_or_state) -> None:
+    """Copy a torch model's (or state dict's) weights into a tensorgrad model, checking every name and shape."""
+    state = torch_module_or_state
+    if hasattr(state, "state_dict"):
+        state = state.state_dict()
+    model.load_state_dict(to_tensorgrad(state))
+
+
+def infer_config(state: dict, n_head: int = 4) -> dict:
+    """The type and shape of one of makemore.py's models, read off its state dict's names and shapes."""
+    keys = set(state)
+    shape = lambda k: tuple(np.shape(state[k]))  # noqa: E731
+    if keys == {"logits"}:
+        return dict(type="bigram", vocab_size=shape("logits")[0])
+    if "transformer.wte.weight" in keys:
+        V, E = shape("transformer.wte.weight")
+        n_layer = len({k.split(".")[2] for k in keys if k.startswith("transformer.h.")})
+        return dict(type="transformer", vocab_size=V, n_embd=E, block_size=shape("transformer.wpe.weight")[0],
+                    n_layer=n_layer, n_head=n_head)
+    if "context_block.mlp.c_fc.weight" in keys:
+        V, E = shape("wte.weight")
+        return dict(type="bow", vocab_size=V, n_embd=E, block_size=shape("wpe.weight")[0],
+                    n_embd2=shape("context_block.mlp.c_fc.weight")[0])
+    if "start" in keys:
+        V, E = shape("wte.weight")
+        return dict(type="gru" if "cell.xh_to_z.weight" in keys else "rnn", vocab_size=V, n_embd=E,
+                    n_embd2=shape("start")[1])
+    if "mlp.0.weight" in keys:
+        V1, E = shape("wte.weight")
+        n_embd2, fan_in = shape("mlp.0.weight")
+        return dict(type="mlp", vocab_size=V1 - 1, n_embd=E, n_embd2=n_embd2, block_size=fan_in // E)
+    raise ValueError(f"not a state dict of one of makemore.py's models (its names: {sorted(keys)[:6]} ...)")
+
+
+def torch_file_to_checkpoint(model_pt, out_dir, data: str, seed: int = 3407, n_head: int = 4,
+                             type_: str | None = None) -> Path:
+    """makemore.py's model.pt -> out_dir/makemore.npz, a tensorgrad-makemore checkpoint at step 0 of a new
+    run (weights only, as makemore.py's --resume), on the words of data (for the vocabulary)."""
+    import torch
+    from models.data import Vocab, load_words
+    from models.train import CHECKPOINT_NAME, Config, build_model, checkpoint_state, make_optimizer
+    state = to_tensorgrad(torch.load(model_pt, map_location="cpu", weights_only=True))
+    shape = infer_config(state, n_head=n_head)
+    if type_ is not None and type_ != shape["type"] and {type_, shape["type"]} != {"rnn", "gru"}:
+        raise ValueError(f"{model_pt}: a {shape['type']} model, not {type_}")
+    words = load_words(data)
+    vocab = Vocab.from_words(words)
+    if len(vocab) != shape["vocab_size"]:
+        raise ValueError(f"{model_pt}: its vocabulary has {shape['vocab_size']} tokens, but the words of {data} "
+                         f"give {len(vocab)}: give the file it was trained on (-i)")
+    max_word_length = max(len(w) for w in words)
+    shape.setdefault("block_size", max_word_length + 1)
+    config = Config(data=data, seed=seed, **shape)
+    model = build_model(config)
+    model.load_state_dict(state)
+    out_dir = Path(out_dir)
+    out_dir.mkdir(parents=True, exist_ok=True)
+    history = dict(losses=[], lrs=[], evals=[])
+    g = tg.Generator().manual_seed(seed)
+    tree = checkpoint_state(config, model, make_optimizer(config, model.parameters()), vocab, 0, g, history,
+                            max_word_length)
+    path = out_dir / CHECKPOINT_NAME
+    tg.save(tree, path)
+    return path
+
+
+def checkpoint_to_torch_file(checkpoint, model_pt, last: bool = False) -> Path:
+    """A tensorgrad-makemore checkpoint -> a torch state dict file (the best weights unless last)."""
+    import torch
+    from models.train import load_checkpoint
+    ckpt = load_checkpoint(checkpoint)
+    model = ckpt.model if last or ckpt.best is None else ckpt.best
+    torch.save(to_torch(model.state_dict()), model_pt)
+    return Path(model_pt)
+
+
+def main(argv=None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    sub = p.add_subparsers(dest="direction", required=True)
+    a = sub.add_parser("to-tensorgrad", help="makemore.py's model.pt -> a tensorgrad-makemore checkpoint")
+    a.add_argument("model_pt")
+    a.add_argument("-i", "--input-file", default="default", help="the words the model was trained on")
+    a.add_argument("-o", "--work-dir", default="out", help="where to write makemore.npz")
+    a.add_argument("--type", help="check that the file holds this model type")
+    a.add_argument("--n-head", type=int, default=4, help="transformer heads (not in the state dict; default 4)")
+    a.add_argument("--seed", type=int, default=3407)
+    b = sub.add_parser("to-torch", help="a tensorgrad-makemore checkpoint -> a torch state dict file")
+    b.add_argument("checkpoint")
+    b.add_argument("model_pt")
+    b.add_argument("--last", action="store_true", help="the latest weights, not the best")
+    args = p.parse_args(argv)
+    if args.direction == "to-tensorgrad":
+        path = torch_file_to_checkpoint(args.model_pt, args.work_dir, args.input_file, args.seed, args.n_head,
+                                        args.type)
+    else:
+        path = checkpoint_to_torch_file(args.checkpoint, args.model_pt, args.last)
+    print(f"wrote {path}")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
