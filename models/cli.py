@@ -16,9 +16,9 @@ import sys
 import warnings
 from pathlib import Path
 
-from models.data import DataError, load_words
-from models.train import (CHECKPOINT_NAME, KEEP_EARLIER, LECTURE_TYPES, MAKEMORE_TYPES, TYPES, CheckpointError,
-                          Config, Interrupted, TrainingError, evaluate, evaluate_splits, load_checkpoint, load_data,
+from models.data import DataError
+from models.train import (CHECKPOINT_NAME, KEEP_EARLIER, LECTURE_TYPES, MAKEMORE_TYPES, MODEL_FIELDS, TYPES,
+                          CheckpointError, Config, Interrupted, TrainingError, evaluate, load_checkpoint, load_data,
                           print_samples, sample_words, train)
 
 PROG = "tensorgrad-makemore"
@@ -186,6 +186,10 @@ def _cmd_train(args, parser) -> int:
     if args.resume:
         # the checkpoint's config, changed only where a flag was given (e.g. more --steps)
         base = load_checkpoint(out / CHECKPOINT_NAME).config
+        for k in MODEL_FIELDS:
+            if k in given and given[k] != getattr(base, k):
+                raise CheckpointError(f"{out / CHECKPOINT_NAME}: the checkpoint has {k}={getattr(base, k)}, but "
+                                      f"{k}={given[k]} was asked for; resume needs the same model")
         config = dataclasses.replace(base, **given)
     else:
         config = Config(**given)

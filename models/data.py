@@ -241,3 +241,11 @@ def build_sequences(words, vocab: Vocab, max_word_length: int) -> tuple:
         Y[i, :len(ix)] = ix
         Y[i, len(ix)] = 0                               # the '.' that ends the word
     return X, Y
+
+
+def local_names_txt() -> Path:
+    """Where a checkout looks for makemore's names.txt on disk (tests, examples, benchmarks):
+    $TENSORGRAD_NAMES_TXT, else shared/data/names.txt next to the checkout's directory."""
+    if os.environ.get("TENSORGRAD_NAMES_TXT"):
+        return Path(os.environ["TENSORGRAD_NAMES_TXT"])
+    return Path(__file__).resolve().parents[2] / "shared" / "data" / "names.txt"

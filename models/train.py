@@ -529,6 +529,8 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         recorder = UpdateRecorder(model)
     model.train()
     eval_every = eval_interval(config)
+    # a loss above 100 ln(V) gives the right character a probability below V^-100: diverged, not learning
+    diverged = 100 * math.log(len(vocab))
     t0 = time.time()
     total = None if config.steps == -1 else config.steps
     bar = tqdm(itertools.count(step) if total is None else range(step, total), initial=step, total=total,
@@ -547,11 +549,11 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
             optimizer.step()
             value = loss.item()
             del loss   # free this step's graph now, not after the next forward has built another
-            if not math.isfinite(value):
+            if not math.isfinite(value) or value > diverged:
                 kept = f"the last checkpoint (step {saved_step}) is kept" if saved_step is not None else \
                     "nothing was saved"
-                raise TrainingError(f"the loss became {value} at step {i} (lr {optimizer.lr:g} too high?); "
-                                    f"stopped, {kept}")
+                raise TrainingError(f"the loss became {value:.4g} at step {i}: training diverged (is lr "
+                                    f"{optimizer.lr:g} too high?); stopped, {kept}")
             if recorder:
                 recorder.after()
             history["losses"].append(value)

@@ -11,12 +11,14 @@ import torch
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
 from models import data as mdata
-from models.makemore import (Config, MakemoreMLP, Vocab, build_dataset, calibrate_batchnorm, chunked_forward,
-                             evaluate, load_words, sample, split_words)
+from models.bn_mlp import MakemoreMLP, calibrate_batchnorm, chunked_forward
+from models.numpy() import Vocab, build_dataset, build_sequences, load_words, local_names_txt, makemore_split, split_words
+from models.train import Config, evaluate, sample_words
 from tensorgrad import nn
 from tensorgrad.testing import cmp
 
-NAMES = Path(__file__).resolve().parents[2] / "shared" / "data" / "names.txt"   # /work/shared/data/names.txt
+NAMES = local_names_txt()   # $TENSORGRAD_NAMES_TXT, else ../shared/data/names.txt next to the checkout
+NO_NAMES = f"names.txt is not at {NAMES} (set TENSORGRAD_NAMES_TXT to its path)"
 ORDER = ["emb", "embcat", "hprebn", "bnmeani", "bndiff", "bndiff2", "bnvar", "bnvar_inv", "bnraw", "hpreact",
          "h", "logits", "logit_maxes", "norm_logits", "counts", "counts_sum", "counts_sum_inv", "probs",
          "logprobs", "loss"]
@@ -29,7 +31,7 @@ def _batch(n=32, block_size=3, vocab_size=27, seed=0):
 
 
 def _torch_params(model):
-    return {name: torch.tensor(p.data, requires_grad=True) for name, p in model.named_parameters()}
+    return {name: torch.tensor(p.numpy(), requires_grad=True) for name, p in model.named_parameters()}
 
 
 def _torch_chunked(P, Xb, Yb):
@@ -77,12 +79,12 @@ def test_model_has_the_lecture_parameters_and_init():
     assert [name for name, _ in model.named_buffers()] == ["bnmean_running", "bnvar_running"]
     assert all(p.dtype == np.float32 and p.is_leaf for p in model.parameters())
     # the lecture's init scales, checked by their standard deviations
-    assert abs(model.W1.data.std() - (5 / 3) / 30 ** 0.5) < 0.03
-    assert abs(model.W2.data.std() - 0.1) < 0.01
-    assert abs(model.bngain.data.mean() - 1.0) < 0.05 and abs(model.bngain.data.std() - 0.1) < 0.03
+    assert abs(model.W1.numpy().std() - (5 / 3) / 30 ** 0.5) < 0.03
+    assert abs(model.W2.numpy().std() - 0.1) < 0.01
+    assert abs(model.bngain.numpy().mean() - 1.0) < 0.05 and abs(model.bngain.numpy().std() - 0.1) < 0.03
     # same seed, same model
     again = MakemoreMLP(cfg)
-    assert all(np.array_equal(a.data, b.data) for a, b in zip(model.parameters(), again.parameters()))
+    assert all(np.array_equal(a.numpy(), b.numpy()) for a, b in zip(model.parameters(), again.parameters()))
 
 
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
@@ -106,10 +108,10 @@ def test_chunked_forward_every_intermediate_and_parameter_matches_torch(dtype):
             # the lecture's cmp (allclose), atol 1e-7 rather than 1e-8: dlogit_maxes and db1 are zero
             # in exact arithmetic, and each library leaves its own rounding noise of ~1e-8 there
             assert cmp(name, a.grad, b, atol=1e-7, verbose=False).approximate, name
-            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
+            np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-5, atol=1e-6, err_msg=name)
         else:
             np.testing.assert_allclose(a.grad, b.grad.numpy(), rtol=1e-10, atol=1e-14, err_msg=name)
-            np.testing.assert_allclose(a.data, b.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=name)
+            np.testing.assert_allclose(a.numpy(), b.detach().numpy(), rtol=1e-12, atol=1e-14, err_msg=name)
 
 
 def test_fused_forward_gives_the_chunked_gradients():
@@ -122,7 +124,7 @@ def test_fused_forward_gives_the_chunked_gradients():
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     logits = model(Xb)
-    np.testing.assert_allclose(logits.data, chunked["logits"].data, rtol=1e-12)
+    np.testing.assert_allclose(logits.numpy(), chunked["logits"].numpy(), rtol=1e-12)
     loss = F.cross_entropy(logits, Yb)
     np.testing.assert_allclose(loss.item(), chunked["loss"].item(), rtol=1e-12)
     loss.backward()
@@ -152,10 +154,10 @@ def test_same_network_from_nn_layers():
     model = MakemoreMLP(Config(n_hidden=32)).double()
     seq = nn.Sequential(nn.Embedding(27, 10), nn.Flatten(), nn.Linear(30, 32), nn.BatchNorm1d(32, unbiased=True),
                         nn.Tanh(), nn.Linear(32, 27)).double()
-    seq.load_state_dict({"0.weight": model.C.data, "2.weight": model.W1.data.T, "2.bias": model.b1.data,
-                         "3.weight": model.bngain.data[0], "3.bias": model.bnbias.data[0],
+    seq.load_state_dict({"0.weight": model.C.numpy(), "2.weight": model.W1.numpy().T, "2.bias": model.b1.numpy(),
+                         "3.weight": model.bngain.numpy()[0], "3.bias": model.bnbias.numpy()[0],
                          "3.running_mean": np.zeros(32), "3.running_var": np.ones(32),
-                         "5.weight": model.W2.data.T, "5.bias": model.b2.data})
+                         "5.weight": model.W2.numpy().T, "5.bias": model.b2.numpy()})
     Xb, Yb = _batch(seed=2)
     loss = F.cross_entropy(model(Xb), Yb)
     seq_loss = F.cross_entropy(seq(Xb), Yb)
@@ -198,9 +200,9 @@ def test_training_steps_match_torch(dtype):
             rm, rv = 0.9 * rm + 0.1 * bnmean, 0.9 * rv + 0.1 * bnvar
         np.testing.assert_allclose(loss.item(), tloss.item(), **tol)
     for name in PARAMS:
-        np.testing.assert_allclose(getattr(model, name).data, P[name].detach().numpy(), err_msg=name, **tol)
-    np.testing.assert_allclose(model.bnmean_running.data, rm.numpy(), **tol)
-    np.testing.assert_allclose(model.bnvar_running.data, rv.numpy(), **tol)
+        np.testing.assert_allclose(getattr(model, name).numpy(), P[name].detach().numpy(), err_msg=name, **tol)
+    np.testing.assert_allclose(model.bnmean_running.numpy(), rm.numpy(), **tol)
+    np.testing.assert_allclose(model.bnvar_running.numpy(), rv.numpy(), **tol)
 
 
 def test_calibrate_and_evaluate_match_the_lecture():
@@ -208,11 +210,11 @@ def test_calibrate_and_evaluate_match_the_lecture():
     model = MakemoreMLP(Config(n_hidden=32)).double()
     X, Y = _batch(n=500, seed=3)
     calibrate_batchnorm(model, X, chunk=128)   # chunked: several passes must add up right
-    P = {k: torch.tensor(v.data) for k, v in model.named_parameters()}
+    P = {k: torch.tensor(v.numpy()) for k, v in model.named_parameters()}
     hpreact = P["C"][torch.tensor(X)].view(len(X), -1) @ P["W1"] + P["b1"]
     bnmean, bnvar = hpreact.mean(0, keepdim=True), hpreact.var(0, keepdim=True, unbiased=True)
-    np.testing.assert_allclose(model.bnmean_running.data, bnmean.numpy(), rtol=1e-10)
-    np.testing.assert_allclose(model.bnvar_running.data, bnvar.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(model.bnmean_running.numpy(), bnmean.numpy(), rtol=1e-10)
+    np.testing.assert_allclose(model.bnvar_running.numpy(), bnvar.numpy(), rtol=1e-10)
     hpreact = P["bngain"] * (hpreact - bnmean) * (bnvar + 1e-5) ** -0.5 + P["bnbias"]
     logits = torch.tanh(hpreact) @ P["W2"] + P["b2"]
     want = torch.nn.functional.cross_entropy(logits, torch.tensor(Y)).item()
@@ -223,12 +225,12 @@ def test_calibrate_and_evaluate_match_the_lecture():
 
 def test_sample_is_seeded_and_uses_the_vocabulary():
     vocab = Vocab("abc")
-    model = MakemoreMLP(Config(vocab_size=4, n_hidden=8))
-    a = sample(model, vocab, 10, seed=5)
-    assert a == sample(model, vocab, 10, seed=5)
-    assert sample(model, vocab, 3, seed=5) == a[:3]
-    assert len(a) == 10 and all(set(w) <= set("abc") for w in a)
-    assert a != sample(model, vocab, 10, seed=6)
+    config = Config(vocab_size=4, n_hidden=8)
+    model = MakemoreMLP(config)
+    a = sample_words(model, config, vocab, 10, seed=5, max_word_length=20)
+    assert a == sample_words(model, config, vocab, 10, seed=5, max_word_length=20)
+    assert len(a) == 10 and all(set(w) <= set("abc") and len(w) <= 21 for w in a)
+    assert a != sample_words(model, config, vocab, 10, seed=6, max_word_length=20)
 
 
 # ----------------------------------------------------------------------------
@@ -253,7 +255,7 @@ def test_default_words_are_the_census_first_names():
     assert {"james", "mary", "emma"} <= set(words)
 
 
-@pytest.mark.skipif(not NAMES.is_file(), reason="names.txt is not at /work/shared/data")
+@pytest.mark.skipif(not NAMES.is_file(), reason=NO_NAMES)
 def test_the_lecture_split_of_names_txt():
     words = load_words(str(NAMES))
     assert len(words) == 32033
@@ -261,6 +263,22 @@ def test_the_lecture_split_of_names_txt():
     assert train[:3] == ["yuheng", "diondre", "xavien"]   # the lecture's random.seed(42) shuffle
     vocab = Vocab.from_words(words)
     assert [len(build_dataset(ws, 3, vocab)[1]) for ws in (train, val, test)] == [182625, 22655, 22866]
+
+
+def test_makemore_data_format():
+    """makemore.py's examples: '.' then the word in X, the word then '.' then -1 in Y; a test split of
+    min(1000, 10%) words."""
+    vocab = Vocab.from_words("abcdefghijklmnopqrstuvwxyz")
+    X, Y = build_sequences(["emma", "bo"], vocab, max_word_length=5)
+    assert X.tolist() == [[0, 5, 13, 13, 1, 0], [0, 2, 15, 0, 0, 0]]
+    assert Y.tolist() == [[5, 13, 13, 1, 0, -1], [2, 15, 0, -1, -1, -1]]
+    words = [f"w{i}" for i in range(20000)]
+    train, test = makemore_split(words, seed=3407)
+    assert len(test) == 1000 and len(train) == 19000 and set(train) | set(test) == set(words)
+    assert makemore_split(words, seed=3407) == (train, test)
+    assert [len(p) for p in makemore_split(words[:500], seed=1)] == [450, 50]
+    with pytest.raises(mdata.DataError, match="too few"):
+        makemore_split(["a", "b"], seed=0)
 
 
 def test_split_needs_enough_words():
@@ -347,5 +365,5 @@ def test_makemore_names_offline(fake_remote, tmp_path, monkeypatch):
 
 def test_the_real_checksum_is_the_one_of_names_txt():
     if not NAMES.is_file():
-        pytest.skip("names.txt is not at /work/shared/data")
+        pytest.skip(NO_NAMES)
     assert hashlib.sha256(NAMES.read_bytes()).hexdigest() == mdata.MAKEMORE_NAMES_SHA256
