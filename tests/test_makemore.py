@@ -12,7 +12,8 @@ import tensorgrad as tg
 import tensorgrad.nn.functional as F
 from models import data as mdata
 from models.bn_mlp import MakemoreMLP, calibrate_batchnorm, chunked_forward
-from models.numpy() import Vocab, build_dataset, build_sequences, load_words, local_names_txt, makemore_split, split_words
+from models.data import (Vocab, build_dataset, build_sequences, load_words, local_names_txt, makemore_split,
+                         split_words)
 from models.train import Config, evaluate, sample_words
 from tensorgrad import nn
 from tensorgrad.testing import cmp
@@ -219,7 +220,7 @@ def test_calibrate_and_evaluate_match_the_lecture():
     logits = torch.tanh(hpreact) @ P["W2"] + P["b2"]
     want = torch.nn.functional.cross_entropy(logits, torch.tensor(Y)).item()
     assert model.training
-    assert evaluate(model, X, Y, chunk=128) == pytest.approx(want, rel=1e-10)
+    assert evaluate(model, X, Y, batch_size=128) == pytest.approx(want, rel=1e-10)   # size-weighted chunks
     assert model.training   # evaluate restores the mode
 
 
