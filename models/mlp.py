@@ -26,7 +26,7 @@ class MLP(nn.Module):
     def forward(self, idx):
         B, T = idx.shape
         idx = tg.tensor(idx) if not isinstance(idx, tg.Tensor) else idx
-        blank = tg.ones(B, self.block_size, dtype=tg.int64) * self.vocab_size   # (B, block_size) <BLANK>s
+        blank = tg.full((B, self.block_size), self.vocab_size, dtype=tg.int64)   # (B, block_size) <BLANK>s
         padded = tg.cat([blank, idx], dim=1)                                     # (B, block_size + T)
         # the k-th embedding of position t is the character k steps back: idx rolled right k times,
         # with <BLANK> where that falls before the start (makemore.py rolls idx and sets column 0)

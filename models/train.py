@@ -232,12 +232,9 @@ def evaluate_splits(config: Config, model, data: Data, step: int) -> dict:
 
 
 def sample_next(probs: np.ndarray, generator: tg.Generator) -> np.ndarray:
-    """One index per row of probs (N, V), drawn by inverting the cumulative distribution at a uniform
-    number: the same probabilities and the same generator state give the same tokens."""
-    u = generator.rng.random(len(probs))                                   # (N,)
-    cdf = np.cumsum(probs, axis=1, dtype=np.float64)                       # (N, V)
-    ix = (cdf < (u * cdf[:, -1])[:, None]).sum(1)                          # first index with cdf >= u
-    return np.minimum(ix, probs.shape[1] - 1)
+    """One index per row of probs (N, V), drawn with tg.multinomial: the same probabilities and the
+    same generator state give the same tokens."""
+    return tg.multinomial(tg.tensor(probs), 1, generator=generator).numpy()[:, 0]   # (N,)
 
 
 def generate(model, config: Config, num: int, max_new_tokens: int, generator: tg.Generator,

@@ -577,3 +577,15 @@ def test_exercise_4_reproduction():
                            lr_decay_step=100000)
     result = mtrain.train(config, quiet=True, plot=False, num_samples=0)
     assert result["losses"]["train"] < 2.08 and result["losses"]["val"] < 2.125
+
+
+def test_diagnostics_are_written(words_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "-i", str(words_file), "-o", str(out), "--type", "deep-bn", "--n-hidden", "8", "--n-embd",
+                 "4", "--steps", "20", "--diagnostics", "--no-plot", "--num-samples", "0"]) == 0
+    files = sorted(p.name for p in (out / "diagnostics").iterdir())
+    assert files == ["activations.png", "diagnostics.txt", "gradients.png", "update_ratios.png",
+                     "weight_gradients.png"]
+    text = (out / "diagnostics" / "diagnostics.txt").read_text()
+    assert text.count("saturated") == 5 and "grad:data ratio" in text and "log10 update:data" in text
+    assert f"diagnostics: {out / 'diagnostics'}" in capsys.readouterr().out

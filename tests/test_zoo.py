@@ -232,3 +232,33 @@ def test_a_state_dict_round_trips(tmp_path):
     other.load_state_dict(tg.load(tmp_path / "m.npz"))
     for (k, a), (_, b) in zip(model.state_dict().items(), other.state_dict().items()):
         np.testing.assert_array_equal(np.asarray(a), np.asarray(b), err_msg=k)
+
+
+# ----------------------------------------------------------------------------
+# the part-3 diagnostics
+
+def test_diagnostics_find_every_tanh_and_measure_it(tmp_path):
+    from viz import diagnostics
+    config = small_config("deep-bn")
+    model = build_model(config)
+    X, Y = next(batches(config, n=1, batch=32))
+    loss = loss_of(model, X, Y)
+    acts = diagnostics.tanh_outputs(loss)
+    assert len(acts) == 5 and all(t.shape == (32, 16) for _, t in acts)   # the five hidden tanh layers
+    loss.backward()
+    stats = diagnostics.activation_histograms(acts, tmp_path / "a.png")
+    for s, (_, t) in zip(stats, acts):
+        assert s["saturated"] == pytest.approx(np.mean(np.abs(t.numpy()) > 0.97))
+    grads = diagnostics.gradient_histograms(acts, tmp_path / "g.png")
+    assert all(s["std"] > 0 for s in grads)
+    weights = diagnostics.weight_gradient_histograms(model, tmp_path / "w.png")
+    W = model.layers[0].weight
+    assert weights[1]["ratio"] == pytest.approx(np.asarray(W.grad).std() / W.numpy().std())
+    rec = diagnostics.UpdateRecorder(model)
+    before = W.numpy().copy()
+    rec.before()
+    make_optimizer(config, model.parameters()).step()
+    rec.after()
+    assert rec.ratios[0][1] == pytest.approx(np.log10((W.numpy() - before).std() / before.std()))
+    diagnostics.update_ratio_plot(rec, tmp_path / "u.png")
+    assert all((tmp_path / f).stat().st_size > 1000 for f in ("a.png", "g.png", "w.png", "u.png"))
