@@ -2,6 +2,8 @@
 https://www.jmlr.org/papers/volume3/bengio03a/bengio03a.pdf): for every position, embed the
 block_size previous characters, concatenate and predict the next one with a one-hidden-layer MLP.
 Positions before the start of the sequence are a special <BLANK> token, index vocab_size."""
+import numpy as np
+
 import tensorgrad as tg
 from tensorgrad import nn
 
@@ -25,12 +27,14 @@ class MLP(nn.Module):
 
     def forward(self, idx):
         B, T = idx.shape
-        idx = tg.tensor(idx) if not isinstance(idx, tg.Tensor) else idx
-        blank = tg.full((B, self.block_size), self.vocab_size, dtype=tg.int64)   # (B, block_size) <BLANK>s
-        padded = tg.cat([blank, idx], dim=1)                                     # (B, block_size + T)
+        idx = idx.numpy() if isinstance(idx, tg.Tensor) else np.asarray(idx)
         # the k-th embedding of position t is the character k steps back: idx rolled right k times,
-        # with <BLANK> where that falls before the start (makemore.py rolls idx and sets column 0)
-        embs = [self.wte(padded[:, self.block_size - k:self.block_size - k + T])   # (B, T, n_embd)
-                for k in range(self.block_size)]
-        x = tg.cat(embs, dim=-1)                                                  # (B, T, block_size*n_embd)
+        # with <BLANK> where that falls before the start (makemore.py rolls idx and sets column 0).
+        # The rolled indices are built first (integers, no gradient), then looked up at once: the same
+        # numbers as block_size lookups, with one scatter-add in backward instead of block_size
+        padded = np.concatenate([np.full((B, self.block_size), self.vocab_size), idx], axis=1)  # (B, block_size + T)
+        back = self.block_size + np.arange(T)[:, None] - np.arange(self.block_size)[None, :]    # (T, block_size)
+        context = padded[:, back]                                                # (B, T, block_size)
+        emb = self.wte(context)                                                  # (B, T, block_size, n_embd)
+        x = emb.reshape(B, T, -1)                                                 # (B, T, block_size*n_embd)
         return self.mlp(x)                                                        # (B, T, vocab_size)
