@@ -48,6 +48,7 @@ ADJOINTS = {
     "index_put": "g, gather g[key]",
     "cross_entropy": "(softmax - onehot) * g / n",
     "batch_norm": "fused batch norm backward",
+    "layer_norm": "fused layer norm backward",
 }
 GENERIC_ADJOINT = "backward rule"
 
