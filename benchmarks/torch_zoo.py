@@ -186,12 +186,14 @@ class LectureBatchNorm(nn.Module):
         self.bias = nn.Parameter(torch.zeros(dim))
         self.register_buffer("running_mean", torch.zeros(dim))
         self.register_buffer("running_var", torch.ones(dim))
+        self.register_buffer("num_batches_tracked", torch.tensor(0))
 
     def forward(self, x):
         if self.training:
             dims = tuple(range(x.ndim - 1))
             mean, var = x.mean(dims), x.var(dims)
             with torch.no_grad():
+                self.num_batches_tracked += 1
                 self.running_mean.mul_(1 - self.momentum).add_(self.momentum * mean)
                 self.running_var.mul_(1 - self.momentum).add_(self.momentum * var)
         else:

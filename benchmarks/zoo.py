@@ -84,9 +84,8 @@ def run_type(type_: str, data_source: str, steps: int, eval_at: list, chunk: int
             loss = loss_of(ours, Xtr[ix], Ytr[ix])
             opt.zero_grad()
             loss.backward()
-            opt.lr = lr_at(config, i)
-            for group in getattr(opt, "param_groups", ()):
-                group["lr"] = opt.lr
+            for group in opt.param_groups:
+                group["lr"] = lr_at(config, i)
             opt.step()
         return loss.item()
 

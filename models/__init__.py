@@ -12,6 +12,3 @@
     train.py         the config, the two training recipes, evaluation, sampling, checkpoints
     cli.py           the command tensorgrad-makemore
 """
-from models import _nncompat
-
-_nncompat.install()

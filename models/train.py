@@ -128,7 +128,7 @@ def build_model(config: Config, generator: tg.Generator | None = None) -> nn.Mod
 
 def make_optimizer(config: Config, params):
     """makemore.py's AdamW (betas 0.9/0.99, eps 1e-8), or the lectures' plain SGD."""
-    optim = getattr(tg, "optim", nn)
+    optim = tg.optim
     if config.optimizer == "sgd":
         return optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
     if config.optimizer == "adam":
@@ -318,7 +318,7 @@ def _np_tree(obj):
 
 
 def _state_of(model) -> dict:
-    return {k: np.array(v) for k, v in model.state_dict().items()}
+    return {k: np.asarray(v).copy() for k, v in model.state_dict().items()}   # a snapshot, not views
 
 
 def checkpoint_state(config, model, optimizer, vocab, step, generator, history, max_word_length,
@@ -329,7 +329,7 @@ def checkpoint_state(config, model, optimizer, vocab, step, generator, history, 
         max_word_length=max_word_length, rng=generator.rng.bit_generator.state,
         model=_state_of(model), optim=_np_tree(optimizer.state_dict()),
         # the running BatchNorm statistics as training left them (the model's may be calibrated)
-        train_buffers=train_buffers or {n: np.array(b) for n, b in model.named_buffers()},
+        train_buffers=train_buffers or {n: np.asarray(b).copy() for n, b in model.named_buffers()},
         history=dict(losses=np.asarray(history["losses"], np.float32),             # (step,)
                      lrs=np.asarray(history["lrs"], np.float64),                   # (step,)
                      evals=np.asarray(history["evals"], np.float64).reshape(-1, 3)),  # (k, 3) step, train, val/test
@@ -398,7 +398,7 @@ def load_checkpoint(path, warn: bool = True) -> Checkpoint:
         if not len(history["losses"]) == len(history["lrs"]) == step:
             raise ValueError(f"it is at step {step} but has {len(history['losses'])} losses and "
                              f"{len(history['lrs'])} learning rates")
-    except (KeyError, ValueError, TypeError) as e:
+    except (KeyError, ValueError, TypeError, RuntimeError) as e:   # RuntimeError: load_state_dict's, as torch's
         raise CheckpointError(f"{path}: the checkpoint does not match its own config ({e})") from None
     finite = all(np.isfinite(np.asarray(p)).all() for p in model.parameters())
     if not finite and warn:
@@ -538,9 +538,9 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
             loss = loss_of(model, Xtr[ix], Ytr[ix])
             optimizer.zero_grad()
             loss.backward()
-            optimizer.lr = lr_at(config, i)
-            for group in getattr(optimizer, "param_groups", ()):
-                group["lr"] = optimizer.lr
+            lr = lr_at(config, i)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
             if recorder:
                 recorder.before()
             optimizer.step()
@@ -550,15 +550,17 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
                 kept = f"the last checkpoint (step {saved_step}) is kept" if saved_step is not None else \
                     "nothing was saved"
                 raise TrainingError(f"the loss became {value:.4g} at step {i}: training diverged (is lr "
-                                    f"{optimizer.lr:g} too high?); stopped, {kept}")
+                                    f"{lr:g} too high?); stopped, {kept}")
             if recorder:
                 recorder.after()
             history["losses"].append(value)
-            history["lrs"].append(optimizer.lr)
+            history["lrs"].append(lr)
             step = i + 1
             if step % 100 == 0:
-                bar.set_postfix(loss=f"{np.mean(history['losses'][-100:]):.4f}", lr=optimizer.lr, refresh=False)
-            if step % eval_every == 0 and step != config.steps:
+                bar.set_postfix(loss=f"{np.mean(history['losses'][-100:]):.4f}", lr=lr, refresh=False)
+            # makemore types evaluate at every multiple of eval_every, the last step too (the best model
+            # is chosen among those, so that a resumed run keeps the same best); lectures: at the end
+            if step % eval_every == 0 and (step != config.steps or config.recipe == "makemore"):
                 losses = evaluate_splits(config, model, data, step)
                 a, b = losses.values()
                 history["evals"].append((step, a, b))
@@ -566,7 +568,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
                     best = dict(model=_state_of(model), step=step, loss=b)
                 if not quiet:
                     bar.write(f"step {step:7d}{'' if total is None else '/' + str(total)}: "
-                              f"{' '.join(f'{k} {v:.4f}' for k, v in losses.items())}  (lr {optimizer.lr:g})")
+                              f"{' '.join(f'{k} {v:.4f}' for k, v in losses.items())}  (lr {lr:g})")
                 save()
     except KeyboardInterrupt:
         bar.close()
@@ -576,14 +578,14 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
 
     if config.type == "bn-mlp":   # exercise 4: calibrate the BatchNorm statistics on the whole training set
         from models.bn_mlp import calibrate_batchnorm
-        train_buffers = {name: np.array(b) for name, b in model.named_buffers()}
+        train_buffers = {name: np.asarray(b).copy() for name, b in model.named_buffers()}
         calibrate_batchnorm(model, Xtr)
     if config.recipe == "makemore":
-        final = evaluate_splits(config, model, data, step)
-        if best is None or final["test"] < best["loss"]:
-            best = dict(model=_state_of(model), step=step, loss=final["test"])
-        losses = {"train": final["train"], "test": final["test"]}
-        history["evals"].append((step, final["train"], final["test"]))
+        if history["evals"] and history["evals"][-1][0] == step:
+            losses = dict(zip(("train", "test"), history["evals"][-1][1:]))
+        else:
+            losses = evaluate_splits(config, model, data, step)
+            history["evals"].append((step, losses["train"], losses["test"]))
     else:
         losses = {name: evaluate(model, X, Y) for name, (X, Y) in data.splits.items()}
         history["evals"].append((step, losses["train"], losses["val"]))

@@ -1,8 +1,7 @@
 """Move the weights of makemore's models between torch and tensorgrad, both ways (needs torch).
 
-The zoo's models have makemore.py's module names and torch's layouts (Linear weight (out, in)), so a
-state dict converts name for name; only torch-only bookkeeping (BatchNorm's num_batches_tracked) is
-left out. A model trained by makemore.py (its out/model.pt) becomes a tensorgrad-makemore checkpoint
+The zoo's models have makemore.py's module names and torch's layouts (Linear weight (out, in)) and
+state (BatchNorm's num_batches_tracked too), so a state dict converts name for name. A model trained by makemore.py (its out/model.pt) becomes a tensorgrad-makemore checkpoint
 that samples the same names from the same seed (tensorgrad's sampler draws its own random numbers,
 so "the same" means: the same probabilities at every step, and the same seed on both sides):
 
@@ -22,19 +21,15 @@ if str(ROOT) not in sys.path:
 
 import tensorgrad as tg  # noqa: E402
 
-TORCH_ONLY = ("num_batches_tracked",)   # state torch keeps and tensorgrad does not
-
-
 def to_tensorgrad(state_dict: dict) -> dict:
-    """A torch state dict -> name -> NumPy array (copies), torch-only entries left out."""
-    return {k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()
-            if not k.endswith(TORCH_ONLY)}
+    """A torch state dict -> name -> NumPy array (copies)."""
+    return {k: v.detach().cpu().numpy().copy() for k, v in state_dict.items()}
 
 
 def to_torch(state: dict) -> dict:
     """A tensorgrad state dict (arrays or tensors) -> name -> torch.Tensor."""
     import torch
-    return {k: torch.from_numpy(np.array(v)) for k, v in state.items()}
+    return {k: torch.from_numpy(np.asarray(v).copy()) for k, v in state.items()}
 
 
 def load_torch_into(model, torch_module_or_state) -> None:

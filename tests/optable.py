@@ -458,4 +458,8 @@ SAMPLES = [
     S("bincount", lambda m, i: m.bincount(i), [_idx(0, 3, 3, 1)], grad=False),
     S("bincount", lambda m, i, w: i.bincount(w, minlength=6), [_idx(0, 3, 3, 1), V([0.5, 1.0, 2.0, 1.5])],
       grad=False, note="weights-minlength"),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (5,), w, b), [R(4, 5), R(5), R(5)]),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (3, 4), w, b, eps=1e-3),
+      [R(2, 2, 3, 4), R(3, 4), R(3, 4)], note="2-dims"),
+    S("layer_norm", lambda m, x: m.nn.functional.layer_norm(x, (6,)), [R(3, 6)], note="no-affine"),
 ]

@@ -138,7 +138,7 @@ class UpdateRecorder:
         self._before = None
 
     def before(self) -> None:
-        self._before = [np.array(p.numpy(), dtype=np.float64) for p in self.params]
+        self._before = [p.numpy().astype(np.float64) for p in self.params]   # astype copies
 
     def after(self) -> None:
         row = []
