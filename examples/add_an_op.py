@@ -4,7 +4,7 @@ Run from the repository root (after `pip install -e .`):
 
     python examples/add_an_op.py                 # checks, a short training run, the drawing
     python examples/add_an_op.py --fast          # fewer steps (what the tests run)
-    python examples/add_an_op.py --out /tmp/ops  # where to write the drawing (default: .)
+    python examples/add_an_op.py --out /tmp/ops  # where to write the drawing (default: out/examples)
 
 An op is a name, a forward on NumPy arrays and a backward rule
 `rule(g, out, *inputs, **attrs) -> one gradient per input`, where g is the gradient of the
@@ -200,6 +200,7 @@ def draw(loss, params, out_dir) -> str | None:
     graph = viz.draw(loss, backward=False, params={p.name: p for p in params})
     print(f"graph: {graph.source.count('->')} edges; ops drawn: "
           f"{sorted({op for op in ('softplus', 'gelu', 'my_layer_norm') if op in graph.source})}")
+    os.makedirs(out_dir, exist_ok=True)
     try:
         path = viz.render(graph, os.path.join(out_dir, "add_an_op_graph.svg"))
     except Exception as e:   # Graphviz's `dot` is not installed: the DOT source is still there
@@ -213,7 +214,7 @@ def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--fast", action="store_true", help="fewer training steps (for the tests)")
     ap.add_argument("--steps", type=int, default=None)
-    ap.add_argument("--out", default=".", help="directory for the drawing")
+    ap.add_argument("--out", default="out/examples", help="directory (created; out/ is git-ignored) for the drawing")
     args = ap.parse_args(argv)
     steps = args.steps if args.steps is not None else (20 if args.fast else 300)
 

@@ -35,14 +35,14 @@ except ImportError:          # torch is optional: the torch columns are skipped
     torch = None
 
 from models.makemore import Config, MakemoreMLP, chunked_forward  # noqa: E402
-from models.data import Vocab, build_dataset, load_words, split_words  # noqa: E402
+from models.data import Vocab, build_dataset, load_words, local_names_txt, split_words  # noqa: E402
 
-NAMES_TXT = "/work/shared/data/names.txt"   # makemore's 32,033 names, if you have them
+NAMES_TXT = str(local_names_txt())   # makemore's names.txt next to the checkout ($TENSORGRAD_NAMES_TXT), if there
 PARAMS = ["C", "W1", "b1", "W2", "b2", "bngain", "bnbias"]
 
 
 # ----------------------------------------------------------------------------
-# data and model: the lecture's, from models/makemore.py
+# data and model: the lecture's, from models/bn_mlp.py
 
 def load_data(source=None, block_size=3) -> tuple:
     """(vocab, (Xtr, Ytr), (Xdev, Ydev)) as NumPy arrays: the lecture's 80/10/10 split of

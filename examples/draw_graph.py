@@ -40,7 +40,7 @@ def save(graph, out_dir, name, fmt) -> str:
 
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("--out", default=".", help="directory for the drawings")
+    ap.add_argument("--out", default="out/examples", help="directory (created; out/ is git-ignored) for the drawings")
     ap.add_argument("--format", default="svg", choices=["svg", "png", "pdf"])
     args = ap.parse_args(argv)
     os.makedirs(args.out, exist_ok=True)

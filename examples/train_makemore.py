@@ -6,7 +6,7 @@ Run from the repository root (after `pip install -e .`):
     python examples/train_makemore.py --fast        # 300 steps (what the tests run)
     python examples/train_makemore.py --steps 200000 --n-hidden 200   # the lecture's full run
 
-This is the loop that `tensorgrad-makemore` (models/makemore.py) runs, without the
+This is the loop that `tensorgrad-makemore` (models/train.py) runs, without the
 checkpoints, progress bars and plots: the data, the model, forward, loss, backward, update,
 then calibrating the batch norm and sampling names. Every line is tensorgrad, no torch.
 """
@@ -19,12 +19,11 @@ import numpy as np
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.abspath(__file__)), ".."))  # run from a checkout
 
+import tensorgrad as tg  # noqa: E402
 import tensorgrad.nn.functional as F  # noqa: E402
-from tensorgrad import nn  # noqa: E402
+from models.bn_mlp import MakemoreMLP, calibrate_batchnorm  # noqa: E402
 from models.data import Vocab, build_dataset, load_words, split_words  # noqa: E402
-from models.makemore import Config, MakemoreMLP, calibrate_batchnorm, evaluate, sample  # noqa: E402
-
-NAMES_TXT = "/work/shared/data/names.txt"   # makemore's 32,033 names, if you have them
+from models.train import Config, evaluate, sample_words  # noqa: E402
 
 
 def main(argv=None):
@@ -32,10 +31,11 @@ def main(argv=None):
     ap.add_argument("--fast", action="store_true", help="300 steps (for the tests)")
     ap.add_argument("--steps", type=int, default=None, help="training steps (default 20000)")
     ap.add_argument("--n-hidden", type=int, default=200)
-    ap.add_argument("--data", default=None, help="a word list (default: names.txt if present, else census names)")
+    ap.add_argument("--data", default="default", help="a word list: a path, 'default' (the built-in census names, "
+                                                      "offline) or 'makemore-names' (names.txt, downloaded once)")
     args = ap.parse_args(argv)
     steps = args.steps if args.steps is not None else (300 if args.fast else 20000)
-    source = args.data or (NAMES_TXT if os.path.exists(NAMES_TXT) else "default")
+    source = args.data
 
     # --- data -----------------------------------------------------------------
     # every name becomes examples "3 characters -> the next one", '.' padding the start
@@ -54,7 +54,7 @@ def main(argv=None):
     params = list(model.parameters())                   # parameters() is a generator, as torch's
     print(f"{sum(p.numel() for p in params)} parameters: " +
           ", ".join(f"{name} {tuple(p.shape)}" for name, p in model.named_parameters()))
-    optimizer = nn.SGD(params, lr=0.1)
+    optimizer = tg.optim.SGD(params, lr=0.1)
 
     # --- training ---------------------------------------------------------------
     rng = np.random.default_rng(42)
@@ -66,7 +66,8 @@ def main(argv=None):
         loss = F.cross_entropy(logits, Yb)                         # () one fused node (exercise 2)
         optimizer.zero_grad()                                      # .grad = None on every parameter
         loss.backward()                                            # walk the tape backwards
-        optimizer.lr = 0.1 if step < steps // 2 else 0.01          # the lecture's step decay
+        for group in optimizer.param_groups:                       # the lecture's step decay
+            group["lr"] = 0.1 if step < steps // 2 else 0.01
         optimizer.step()                                           # p -= lr * p.grad
         if step % max(1, steps // 10) == 0 or step == steps - 1:
             print(f"step {step:6d}/{steps}: loss {loss.item():.4f}")
@@ -80,7 +81,7 @@ def main(argv=None):
     calibrate_batchnorm(model, Xtr)
     train_loss, val_loss = evaluate(model, Xtr, Ytr), evaluate(model, Xdev, Ydev)
     print(f"train loss {train_loss:.4f}, val loss {val_loss:.4f}")   # the lecture: ~2.07 / ~2.11 at 200k steps
-    names = sample(model, vocab, num=10)
+    names = sample_words(model, config, vocab, 10, seed=config.seed + 10, max_word_length=20)
     print("samples:", " ".join(names))
     return {"train": train_loss, "val": val_loss, "samples": names}
 
