@@ -262,3 +262,30 @@ def test_diagnostics_find_every_tanh_and_measure_it(tmp_path):
     assert rec.ratios[0][1] == pytest.approx(np.log10((W.numpy() - before).std() / before.std()))
     diagnostics.update_ratio_plot(rec, tmp_path / "u.png")
     assert all((tmp_path / f).stat().st_size > 1000 for f in ("a.png", "g.png", "w.png", "u.png"))
+
+
+def test_a_makemore_model_pt_becomes_a_checkpoint_and_back(tmp_path, capsys):
+    """makemore.py's out/model.pt (a torch state dict) -> tensorgrad-makemore checkpoint -> sample -> model.pt."""
+    from models.cli import main as cli
+    from models.train import load_checkpoint
+    from scripts.from_torch import main as convert
+    words = tmp_path / "words.txt"
+    words.write_text("anna\nbob\ncarla\ndave\nemma\nfrank\ngina\nhugo\niris\njack\nkate\n")
+    config = Config(type="transformer", vocab_size=27, block_size=6, n_embd=8, n_layer=1, n_head=2)
+    config.vocab_size = 1 + len(set("annabobcarladaveemmafrankginahugoirisjackkate"))
+    torch.manual_seed(0)
+    theirs = torch_zoo.build(config)
+    torch.save(theirs.state_dict(), tmp_path / "model.pt")
+    assert convert(["to-tensorgrad", str(tmp_path / "model.pt"), "-i", str(words), "-o", str(tmp_path / "out"),
+                    "--n-head", "2", "--type", "transformer"]) == 0
+    ckpt = load_checkpoint(tmp_path / "out" / "makemore.npz")
+    assert ckpt.config.type == "transformer" and ckpt.config.n_layer == 1 and ckpt.max_word_length == 5
+    for k, v in theirs.state_dict().items():
+        np.testing.assert_array_equal(np.asarray(ckpt.model.state_dict()[k]), v.numpy(), err_msg=k)
+    capsys.readouterr()
+    assert cli(["sample", "-o", str(tmp_path / "out"), "-n", "5"]) == 0
+    assert len(capsys.readouterr().out.split("\n")) == 6
+    assert convert(["to-torch", str(tmp_path / "out" / "makemore.npz"), str(tmp_path / "back.pt")]) == 0
+    back = torch.load(tmp_path / "back.pt", weights_only=True)
+    assert set(back) == set(theirs.state_dict())
+    assert all(torch.equal(back[k], v) for k, v in theirs.state_dict().items())
