@@ -71,3 +71,38 @@ def test_im2col_is_a_view_and_col2im_its_adjoint():
     c = rng.standard_normal(cols.shape)
     back = tg.functional.col2im(c, shape=x.shape, **kw)
     assert np.isclose((cols * c).sum(), (x * back).sum(), rtol=1e-12)
+
+
+def _cnn_example():
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).resolve().parents[1] / "examples" / "cnn.py"
+    spec = importlib.util.spec_from_file_location("cnn_example", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def test_cnn_example_learns_the_digits_and_draws_col2im(tmp_path, capsys):
+    pytest.importorskip("sklearn", reason="examples/cnn.py's digits come with scikit-learn (the [cnn] extra)")
+    assert _cnn_example().main(["--epochs", "3", "--out", str(tmp_path)]) == 0
+    printed = capsys.readouterr().out
+    accuracy = float(printed.split("test accuracy ")[-1].split()[0])
+    assert accuracy > 0.85, printed
+    drawn = sorted(p.name for p in tmp_path.iterdir())
+    assert [p.split(".")[0] for p in drawn] == ["cnn_backward", "cnn_forward"]
+    assert "col2im" in (tmp_path / drawn[0]).read_text()
+
+
+def test_cnn_example_without_sklearn_says_so(monkeypatch, capsys):
+    import builtins
+    real_import = builtins.__import__
+
+    def no_sklearn(name, *args, **kwargs):
+        if name.startswith("sklearn"):
+            raise ImportError(name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_sklearn)
+    assert _cnn_example().main(["--epochs", "1"]) == 0
+    assert "needs scikit-learn" in capsys.readouterr().out
