@@ -953,6 +953,392 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
 
 
 # ----------------------------------------------------------------------------
+# losses, as torch.nn.functional's (the fused cross-entropy op is used whenever it applies)
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's deprecated size_average= / reduce= arguments, mapped onto reduction=."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _classes_last(x):
+    """(N, C, d1, ...) -> (N * d1 * ..., C)."""
+    return ops.reshape(movedim(x, 1, -1), shape=(-1, x.shape[1]))
+
+
+def _class_weight(weight, ndim: int):
+    """weight (C,) shaped to broadcast along dim 1 of an ndim input."""
+    return np.reshape(np.asarray(_data(weight)), (1, -1) + (1,) * (ndim - 2))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean"):
+    """-input[n, target[n]] (times weight[target[n]]) over (N, C) or (N, C, d1, ...) log-probabilities;
+    'mean' divides by the total weight of the targets that are not ignore_index, as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    t = np.asarray(_data(target))
+    if input.ndim == 1:                                       # one example: (C,) and a class
+        out = nll_loss(unsqueeze(input, 0), t.reshape(1), weight, None, ignore_index, None, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold class indices (integers), got {t.dtype}")
+    if t.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(f"nll_loss: expected target of shape {input.shape[:1] + input.shape[2:]} for input "
+                         f"{input.shape}, got {t.shape}")
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= input.shape[1]))
+    if bad.any():
+        raise IndexError(f"nll_loss: target {t[bad][0]} is out of range for {input.shape[1]} classes")
+    safe = np.where(valid, t, 0)
+    w = valid.astype(input.dtype) if weight is None else np.asarray(_data(weight), input.dtype)[safe] * valid
+    losses = -squeeze(gather(input, 1, np.expand_dims(safe, 1)), 1) * w
+    if reduction == "mean":
+        return losses.sum() / w.sum()
+    return _reduce(losses, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0):
+    """torch.nn.functional.cross_entropy: logits (N, C), (N, C, d1, ...) or (C,); targets class
+    indices or probabilities (input's shape); weight=, label_smoothing=, ignore_index=. Class
+    indices without weight or smoothing go through the fused op (its rule is the lecture's
+    softmax - onehot); the other variants are composites of log_softmax."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    probabilities = np.asarray(_data(target)).dtype.kind == "f"
+    if input.ndim == 1:                                       # one example
+        t = unsqueeze(target, 0) if probabilities else np.asarray(_data(target)).reshape(1)
+        out = cross_entropy(unsqueeze(input, 0), t, weight, None, ignore_index, None, reduction, label_smoothing)
+        return out.reshape(()) if reduction == "none" else out
+    n_classes = input.shape[1]
+    if probabilities:
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                             f"got {target.shape}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        logp = log_softmax(input, 1)
+        terms = logp * target if weight is None else logp * target * _class_weight(weight, input.ndim)
+        losses = -terms.sum(axis=1)
+        if reduction == "mean":
+            return losses.sum() / (math.prod(input.shape) // n_classes)
+        return _reduce(losses, reduction)
+    t = np.asarray(_data(target))
+    if weight is None and label_smoothing == 0:                 # the fused op, on (rows, C)
+        if input.ndim == 2:
+            return _cross_entropy_rows(input, t, ignore_index, reduction)
+        if t.shape != input.shape[:1] + input.shape[2:]:
+            raise ValueError(f"cross_entropy: expected target of shape {input.shape[:1] + input.shape[2:]} for "
+                             f"input {input.shape}, got {t.shape}")
+        out = _cross_entropy_rows(_classes_last(input), t.reshape(-1), ignore_index, reduction)
+        return ops.reshape(out, shape=t.shape) if reduction == "none" else out
+    logp = log_softmax(input, 1)
+    nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0:
+        return nll
+    ignored = t == ignore_index                                 # torch's formula: eps/C of the uniform target
+    smooth = -(logp if weight is None else logp * _class_weight(weight, input.ndim)).sum(axis=1)
+    smooth = where(ignored, 0, smooth)
+    if reduction == "mean":
+        total = (~ignored).sum() if weight is None else np.asarray(_data(weight))[t[~ignored]].sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch (so x = 0 or 1 is finite)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = _data(input)
+    if ((x < 0) | (x > 1)).any():
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def _clamped_log(x):
+    tiny = x > math.exp(-100)
+    return where(tiny, ops.log(where(tiny, x, 1)), -100.0)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None):
+    """BCE of sigmoid(input), from log-sigmoid (stable for any logit); pos_weight scales the
+    positive term per class, as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target size {target.shape} must be the input "
+                         f"size {input.shape}")
+    log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+    losses = (1 - target) * input - log_weight * logsigmoid(input)
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (l1 for beta = 0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    d = input - target
+    a = ops.abs(d)
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (smooth_l1 times delta)."""
+    d = input - target
+    a = ops.abs(d)
+    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """target * (log target - input), input being log-probabilities (0 where target is 0);
+    reduction='batchmean' divides the sum by the batch size (the KL divergence proper)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        losses = ops.exp(target) * (target - input)
+    else:
+        positive = target > 0
+        xlogx = where(positive, target * ops.log(where(positive, target, 1)), 0)
+        losses = xlogx - target * input
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(losses, reduction)
+
+
+# ----------------------------------------------------------------------------
+# convolution and pooling. The forward gathers every patch of the input (im2col: one as_strided
+# view, no copy); its adjoint, col2im, adds each patch of the gradient back where it came from
+# (a scatter-add: overlapping patches add up), the same gather/scatter-add pair as C[X].
+
+def _patches(x, kernel, stride, dilation):
+    """(N, C, *spatial) -> a read-only view (N, C, *out, *kernel): out[n, c, i, j, a, b] =
+    x[n, c, i * stride + a * dilation, j * stride + b * dilation]."""
+    out = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(x.shape[2:], kernel, stride, dilation))
+    if builtins.min(out, default=1) <= 0:
+        raise ValueError(f"the kernel {kernel} (dilation {dilation}) is larger than the (padded) input {x.shape[2:]}")
+    steps = x.strides[2:]
+    strides = x.strides[:2] + tuple(s * st for s, st in zip(steps, stride)) + tuple(s * d for s, d in zip(steps, dilation))
+    return np.lib.stride_tricks.as_strided(x, x.shape[:2] + out + tuple(kernel), strides, writeable=False)
+
+
+def _unpatch(cols, shape, kernel, stride, dilation):
+    """The adjoint of _patches: for each kernel offset, add that slice of every patch into the
+    input positions it was read from."""
+    nd = len(kernel)
+    out = np.zeros(shape, cols.dtype)
+    n_out = cols.shape[2:2 + nd]
+    for offset in np.ndindex(*kernel):
+        key = tuple(slice(k * d, k * d + st * (o - 1) + 1, st) for k, d, st, o in zip(offset, dilation, stride, n_out))
+        out[(slice(None), slice(None)) + key] += cols[(Ellipsis,) + offset]
+    return out
+
+
+im2col = Op("im2col", _patches, lambda g, out, x, kernel, stride, dilation: col2im(
+    g, shape=x.shape, kernel=kernel, stride=stride, dilation=dilation), adjoint="col2im: scatter-add the patches of g")
+col2im = Op("col2im", _unpatch, lambda g, out, cols, shape, kernel, stride, dilation: im2col(
+    g, kernel=kernel, stride=stride, dilation=dilation), adjoint="im2col: gather the patches of g")
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.unfold: (N, C, H, W) -> (N, C * KH * KW, L), the patches as columns."""
+    kernel, dilation, padding, stride = (_tuple(v, 2, "unfold") for v in (kernel_size, dilation, padding, stride))
+    x = pad(input, (padding[1], padding[1], padding[0], padding[0])) if builtins.any(padding) else input
+    cols = im2col(x, kernel=kernel, stride=stride, dilation=dilation)               # (N, C, OH, OW, KH, KW)
+    n, c, oh, ow = cols.shape[:4]
+    return ops.reshape(ops.permute(cols, axes=(0, 1, 4, 5, 2, 3)), shape=(n, c * kernel[0] * kernel[1], oh * ow))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.fold, unfold's adjoint: columns (N, C * KH * KW, L) summed back into (N, C, H, W)."""
+    size, kernel, dilation, padding, stride = (_tuple(v, 2, "fold") for v in
+                                               (output_size, kernel_size, dilation, padding, stride))
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    out = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(padded, kernel, stride, dilation))
+    n, c = input.shape[0], input.shape[1] // (kernel[0] * kernel[1])
+    if input.shape[1:] != (c * kernel[0] * kernel[1], out[0] * out[1]):
+        raise ValueError(f"fold: expected input (N, C * {kernel[0] * kernel[1]}, {out[0] * out[1]}), got {input.shape}")
+    cols = ops.permute(ops.reshape(input, shape=(n, c) + kernel + out), axes=(0, 1, 4, 5, 2, 3))
+    full = col2im(cols, shape=(n, c) + padded, kernel=kernel, stride=stride, dilation=dilation)
+    return ops.getitem(full, key=(Ellipsis, slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1])))
+
+
+def _tuple(v, nd: int, name: str) -> tuple:
+    t = (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+    if len(t) != nd:
+        raise ValueError(f"{name}: expected {nd} values, got {v}")
+    return t
+
+
+def _batched(x, nd: int, name: str):
+    """An unbatched (C, *spatial) input gets a batch dim; returns (x, whether it was added)."""
+    if x.ndim == nd + 1:
+        return unsqueeze(x, 0), True
+    if x.ndim != nd + 2:
+        raise ValueError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {x.shape}")
+    return x, False
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name: str):
+    x, added = _batched(input, nd, name)
+    kernel, stride, dilation = weight.shape[2:], _tuple(stride, nd, name), _tuple(dilation, nd, name)
+    if padding == "same":
+        if builtins.any(s != 1 for s in stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        pairs = [(t // 2, t - t // 2) for t in total]              # the odd one out goes right, as torch
+    elif padding == "valid":
+        pairs = [(0, 0)] * nd
+    else:
+        pairs = [(p, p) for p in _tuple(padding, nd, name)]
+    if builtins.any(p for pair in pairs for p in pair):
+        x = pad(x, tuple(p for pair in reversed(pairs) for p in pair))
+    n, c = x.shape[:2]
+    out_channels = weight.shape[0]
+    if c != weight.shape[1] * groups or out_channels % groups:
+        raise ValueError(f"{name}: input with {c} channels and weight {weight.shape} do not fit groups={groups}")
+    cols = im2col(x, kernel=tuple(kernel), stride=stride, dilation=dilation)    # (N, C, *out, *kernel)
+    space, ks = "hwd"[:nd], "ijk"[:nd]
+    if groups == 1:
+        out = ops.einsum(cols, weight, eq=f"nc{space}{ks},oc{ks}->no{space}")
+    else:
+        cols = ops.reshape(cols, shape=(n, groups, c // groups) + cols.shape[2:])
+        w = ops.reshape(weight, shape=(groups, out_channels // groups) + weight.shape[1:])
+        out = ops.einsum(cols, w, eq=f"ngc{space}{ks},goc{ks}->ngo{space}")
+        out = ops.reshape(out, shape=(n, out_channels) + out.shape[3:])
+    if bias is not None:
+        out = out + ops.reshape(bias, shape=(1, -1) + (1,) * nd)
+    return squeeze(out, 0) if added else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """Input (N, C_in, L), weight (C_out, C_in / groups, K): torch.nn.functional.conv1d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """Input (N, C_in, H, W), weight (C_out, C_in / groups, KH, KW); padding a number, a pair,
+    'valid' or 'same': torch.nn.functional.conv2d, as an einsum of the input's patches."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name, fill):
+    """The pooling windows of x padded with `fill`: (N, C, *out, *kernel), and the padding used
+    (left, right) per dim. ceil_mode adds windows that start inside the left-padded input, as torch."""
+    kernel = _tuple(kernel_size, nd, name)
+    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _tuple(stride, nd, name)
+    padding, dilation = _tuple(padding, nd, name), _tuple(dilation, nd, name)
+    if builtins.any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{name}: padding {padding} should be at most half of the kernel size {kernel}")
+    pairs = []
+    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= size + p:      # the last window must start inside the input or left pad
+            out -= 1
+        pairs.append((p, builtins.max((out - 1) * s + d * (k - 1) + 1 - size - p, 0)))
+    if builtins.any(p for pair in pairs for p in pair):
+        x = pad(x, tuple(v for pair in reversed(pairs) for v in pair), value=fill)
+    return im2col(x, kernel=kernel, stride=stride, dilation=dilation), pairs, kernel, stride, dilation
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
+    x, added = _batched(input, nd, name)
+    windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                                             nd, name, -np.inf)
+    flat = ops.reshape(windows, shape=windows.shape[:2 + nd] + (-1,))       # (N, C, *out, prod(kernel))
+    values, best = max(flat, axis=flat.ndim - 1)        # the gradient goes to the first maximum, as torch
+    if added:
+        values = squeeze(values, 0)
+    if not return_indices:
+        return values
+    offsets = np.unravel_index(_data(best), kernel)    # flat index into the input's spatial dims, as torch
+    grid = np.indices(windows.shape[2:2 + nd], sparse=True)
+    where_in = [g * s - p + o * d for g, s, (p, _), o, d in zip(grid, stride, pairs, offsets, dilation)]
+    indices = np.ravel_multi_index(where_in, x.shape[2:])
+    return values, Tensor._wrap(indices[0] if added else indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max of each window (padding counts as -inf); its gradient goes to the first maximum."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, name):
+    x, added = _batched(input, nd, name)
+    windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, 1, ceil_mode, nd,
+                                                             name, 0.0)
+    axes = tuple(range(2 + nd, 2 + 2 * nd))
+    total = ops.sum(windows, axis=axes, keepdims=False)
+    if divisor_override:
+        divisor = divisor_override
+    else:           # how many positions of each window count: inside the input (+ its padding, by default)
+        padded = tuple(n + left + right for n, (left, right) in zip(x.shape[2:], pairs))
+        inside = np.zeros(padded, x.dtype)
+        p = _tuple(padding, nd, name)
+        inside[tuple(slice(left - (q if count_include_pad else 0), left + n + (q if count_include_pad else 0))
+                     for n, (left, _), q in zip(x.shape[2:], pairs, p))] = 1
+        divisor = _patches(inside[None, None], kernel, stride, dilation).sum(axis=axes)[0, 0]
+    out = total / divisor
+    return squeeze(out, 0) if added else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None):
+    """The mean of each window (by default zero padding counts in the divisor, as torch)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                     "avg_pool2d")
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size): row i averages input positions floor(i * size / out) .. ceil((i + 1) * size / out)."""
+    m = np.zeros((out, size), dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        m[i, start:end] = 1 / (end - start)
+    return m
+
+
+def adaptive_avg_pool1d(input, output_size):
+    x, added = _batched(input, 1, "adaptive_avg_pool1d")
+    (o,) = _tuple(output_size, 1, "adaptive_avg_pool1d")
+    out = ops.einsum(x, _adaptive_matrix(x.shape[2], o, x.dtype), eq="ncl,pl->ncp")
+    return squeeze(out, 0) if added else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over output_size windows that tile the input (None keeps a size): an einsum with
+    one averaging matrix per spatial dim."""
+    x, added = _batched(input, 2, "adaptive_avg_pool2d")
+    sizes = (output_size,) * 2 if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    oh, ow = (x.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
+    out = ops.einsum(x, _adaptive_matrix(x.shape[2], oh, x.dtype), _adaptive_matrix(x.shape[3], ow, x.dtype),
+                     eq="nchw,ph,qw->ncpq")
+    return squeeze(out, 0) if added else out
+
+
+# ----------------------------------------------------------------------------
 # fused ops: one node each, with the hand-derived backward of the lecture
 
 def _ce_forward(x, t, ignore_index, reduction):
@@ -985,13 +1371,13 @@ def _ce_backward(g, out, x, t, ignore_index, reduction):
 _cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, adjoint="(softmax - onehot) * g / n")
 
 
-def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mean"):
+def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str = "mean"):
     """Mean of -log softmax(input)[target] over the rows whose target is not ignore_index."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     t = np.asarray(_data(target))
     if input.ndim == 1 and t.ndim == 0:     # one row of logits, one class
-        out = cross_entropy(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
+        out = _cross_entropy_rows(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(f"cross_entropy: expected input (N, C) and target (N,), got {input.shape} and {t.shape}")
@@ -1094,7 +1480,7 @@ def _ln_backward(g, out, x, weight, bias, axes, eps):
     return dx, g * xhat, g
 
 
-_layer_norm = Op("layer_norm", _ln_forward, _ln_backward)
+_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward")
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):

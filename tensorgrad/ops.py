@@ -100,6 +100,17 @@ def _pow_tensor_backward(g, out, x, y):
             g * where(x == 0, where(y >= 0, 0, out * log(x)), out * log(x)))
 
 
+def _quiet(f):
+    """An elementwise forward whose inf or NaN results (log2(0), asin(2), expm1(800), x % 0) are
+    the answers torch gives, not warnings."""
+    return np.errstate(divide="ignore", invalid="ignore", over="ignore")(f)
+
+
+def _math(f):
+    """A float-valued elementwise forward: integers become the default float dtype first."""
+    return _quiet(lambda *xs: f(*[_float(x) for x in xs]))
+
+
 def _rounded(f):
     """floor, ceil, round, trunc: integers pass through unchanged, as in torch."""
     return lambda x, **kw: f(x, **kw) if x.dtype.kind == "f" else x.copy()
@@ -166,12 +177,12 @@ maximum = Op("maximum", np.maximum,                   # a tie sends half the gra
              lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
                                    where(y > x, g, where(x == y, g / 2, 0))), "g to the larger input")
 where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere")
-atan2 = Op("atan2", lambda y, x: np.arctan2(_float(y), _float(x)),
+atan2 = Op("atan2", _math(np.arctan2),
            lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), "g * x / r**2, -g * y / r**2")
-logaddexp = Op("logaddexp", lambda x, y: np.logaddexp(_float(x), _float(y)),
+logaddexp = Op("logaddexp", _math(np.logaddexp),
                lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))), "g * softmax of (x, y)")
-remainder = Op("remainder", np.remainder, lambda g, out, x, y: (g, -g * floor_divide(x, y)), "g, -g * floor(x / y)")
-fmod = Op("fmod", np.fmod, lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)")
+remainder = Op("remainder", _quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)), "g, -g * floor(x / y)")
+fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)")
 
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g")
@@ -179,25 +190,25 @@ pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)")  # c is 
 pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
 exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out, "g * out")
-exp2 = Op("exp2", lambda x: np.exp2(_float(x)), lambda g, out, x: g * out * math.log(2), "g * out * ln 2")
-expm1 = Op("expm1", lambda x: np.expm1(_float(x)), lambda g, out, x: g * (out + 1), "g * (out + 1)")
+exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2")
+expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)")
 log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x, "g / x")
-log2 = Op("log2", lambda x: np.log2(_float(x)), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)")
-log10 = Op("log10", lambda x: np.log10(_float(x)), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)")
-log1p = Op("log1p", lambda x: np.log1p(_float(x)), lambda g, out, x: g / (x + 1), "g / (1 + x)")
-sin = Op("sin", lambda x: np.sin(_float(x)), lambda g, out, x: g * cos(x), "g * cos(x)")
-cos = Op("cos", lambda x: np.cos(_float(x)), lambda g, out, x: -g * sin(x), "-g * sin(x)")
-tan = Op("tan", lambda x: np.tan(_float(x)), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)")
-asin = Op("asin", lambda x: np.arcsin(_float(x)), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)")
-acos = Op("acos", lambda x: np.arccos(_float(x)), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)")
-atan = Op("atan", lambda x: np.arctan(_float(x)), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)")
-sinh = Op("sinh", lambda x: np.sinh(_float(x)), lambda g, out, x: g * cosh(x), "g * cosh(x)")
-cosh = Op("cosh", lambda x: np.cosh(_float(x)), lambda g, out, x: g * sinh(x), "g * sinh(x)")
+log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)")
+log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)")
+log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)")
+sin = Op("sin", _math(np.sin), lambda g, out, x: g * cos(x), "g * cos(x)")
+cos = Op("cos", _math(np.cos), lambda g, out, x: -g * sin(x), "-g * sin(x)")
+tan = Op("tan", _math(np.tan), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)")
+asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)")
+acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)")
+atan = Op("atan", _math(np.arctan), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)")
+sinh = Op("sinh", _math(np.sinh), lambda g, out, x: g * cosh(x), "g * cosh(x)")
+cosh = Op("cosh", _math(np.cosh), lambda g, out, x: g * sinh(x), "g * sinh(x)")
 tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)")
-asinh = Op("asinh", lambda x: np.arcsinh(_float(x)), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)")
-acosh = Op("acosh", lambda x: np.arccosh(_float(x)), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)")
-atanh = Op("atanh", lambda x: np.arctanh(_float(x)), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)")
-erf = Op("erf", lambda x: _erf(_float(x)), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
+asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)")
+acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)")
+atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)")
+erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
          "g * 2/sqrt(pi) * exp(-x**2)")
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)")
@@ -254,7 +265,7 @@ ne = Op("ne", np.not_equal)
 isnan = Op("isnan", np.isnan)
 isinf = Op("isinf", np.isinf)
 isfinite = Op("isfinite", np.isfinite)
-floor_divide = Op("floor_divide", np.floor_divide)
+floor_divide = Op("floor_divide", _quiet(np.floor_divide))
 argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
 argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
 argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))

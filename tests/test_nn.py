@@ -550,7 +550,9 @@ def test_activation_modules_match_torch(name, kwargs):
     out.backward(g)
     tout.backward(torch.tensor(g))
     np.testing.assert_allclose(_np(out), _np(tout), **TIGHT)
-    np.testing.assert_allclose(_np(xt.grad), tx.grad.numpy(), **TIGHT)
+    # torch's CPU backward kernels of these two use float32 constants (1.0f / 6, 1 / alpha) even in float64
+    tol = dict(rtol=1e-7, atol=1e-9) if name in ("Hardsigmoid", "CELU") else TIGHT
+    np.testing.assert_allclose(_np(xt.grad), tx.grad.numpy(), **tol)
     assert repr(module) == repr(getattr(torch.nn, name)(**kwargs))
 
 

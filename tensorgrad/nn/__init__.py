@@ -6,6 +6,7 @@ import sys
 from .. import functional
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
+from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
 from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa
                      Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
                      LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,

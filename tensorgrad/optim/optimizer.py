@@ -156,7 +156,7 @@ class Optimizer:
 def _restored(key: str, value, p: Tensor, i: int) -> Tensor:
     """A state entry loaded for parameter p: a new tensor, of p's dtype and shape (the step count
     keeps its own dtype)."""
-    arr = np.array(value)
+    arr = np.asarray(value)                # tensor() below copies it
     if key == "step":
         return tensor(arr)
     if arr.shape != p.shape:
@@ -307,7 +307,8 @@ class RMSprop(Optimizer):
 
 class Adagrad(Optimizer):
     """torch.optim.Adagrad (Duchi et al. 2011): s += g^2; p -= lr / (1 + (t - 1) * lr_decay) * g / (sqrt(s) + eps).
-    The state exists from the start (s = initial_accumulator_value), as torch's."""
+    The state exists from the start, s = initial_accumulator_value: the constructor's, for every
+    group, as torch's (a group's own initial_accumulator_value does not change it)."""
 
     def __init__(self, params, lr: float = 1e-2, lr_decay: float = 0, weight_decay: float = 0,
                  initial_accumulator_value: float = 0, eps: float = 1e-10, *, maximize: bool = False):
@@ -318,18 +319,17 @@ class Adagrad(Optimizer):
         _check("epsilon value", eps)
         super().__init__(params, dict(lr=lr, lr_decay=lr_decay, eps=eps, weight_decay=weight_decay,
                                       initial_accumulator_value=initial_accumulator_value, maximize=maximize))
+        self._initial_value = initial_accumulator_value
         for group in self.param_groups:
             for p in group["params"]:
-                self.state[p] = self._fresh(p.numpy(), group)
+                self.state[p] = self._fresh(p.numpy())
 
-    @staticmethod
-    def _fresh(param: np.ndarray, group: dict) -> dict:
-        return {"step": tensor(0.0), "sum": tensor(np.full(param.shape, group["initial_accumulator_value"],
-                                                           param.dtype))}
+    def _fresh(self, param: np.ndarray) -> dict:
+        return {"step": tensor(0.0), "sum": tensor(np.full(param.shape, self._initial_value, param.dtype))}
 
     def _update(self, param, grad, state, group):
         if not state:                         # a group added after the start
-            state.update(self._fresh(param, group))
+            state.update(self._fresh(param))
         step = _count_step(state)
         if group["weight_decay"] != 0:
             grad = grad + group["weight_decay"] * param
