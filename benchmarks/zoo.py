@@ -169,7 +169,7 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=3000)
     p.add_argument("--eval-at", type=int, nargs="+", help="steps at which to evaluate (default: --steps)")
     p.add_argument("--chunk", type=int, default=100, help="steps per interleaved chunk")
-    p.add_argument("--data", help="default: names.txt if it is found ($TENSORGRAD_NAMES_TXT or next to the "
+    p.add_argument("--data", help="default: names.txt if it is found ($TENSORGRAD_NAMES or next to the "
                                   "checkout), else makemore-names (downloaded once)")
     p.add_argument("--out", default=str(RESULTS))
     args = p.parse_args(argv)

@@ -37,7 +37,7 @@ except ImportError:          # torch is optional: the torch columns are skipped
 from models.makemore import Config, MakemoreMLP, chunked_forward  # noqa: E402
 from models.data import Vocab, build_dataset, load_words, local_names_txt, split_words  # noqa: E402
 
-NAMES_TXT = str(local_names_txt())   # makemore's names.txt next to the checkout ($TENSORGRAD_NAMES_TXT), if there
+NAMES_TXT = str(local_names_txt())   # makemore's names.txt next to the checkout ($TENSORGRAD_NAMES), if there
 PARAMS = ["C", "W1", "b1", "W2", "b2", "bngain", "bnbias"]
 
 

@@ -245,7 +245,10 @@ def build_sequences(words, vocab: Vocab, max_word_length: int) -> tuple:
 
 def local_names_txt() -> Path:
     """Where a checkout looks for makemore's names.txt on disk (tests, examples, benchmarks):
-    $TENSORGRAD_NAMES_TXT, else shared/data/names.txt next to the checkout's directory."""
-    if os.environ.get("TENSORGRAD_NAMES_TXT"):
-        return Path(os.environ["TENSORGRAD_NAMES_TXT"])
-    return Path(__file__).resolve().parents[2] / "shared" / "data" / "names.txt"
+    $TENSORGRAD_NAMES, else shared/data/names.txt beside the checkout or beside a folder above it
+    (a git worktree); the first of those places if none has it."""
+    if os.environ.get("TENSORGRAD_NAMES"):
+        return Path(os.environ["TENSORGRAD_NAMES"])
+    root = Path(__file__).resolve().parents[1]
+    places = [base / "shared" / "data" / "names.txt" for base in root.parents]
+    return next((p for p in places if p.is_file()), places[0])

@@ -570,7 +570,7 @@ def test_the_default_run_learns_names(tmp_path):
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not NAMES.is_file(), reason=f"names.txt is not at {NAMES} (set TENSORGRAD_NAMES_TXT to its path)")
+@pytest.mark.skipif(not NAMES.is_file(), reason=f"names.txt is not at {NAMES} (set TENSORGRAD_NAMES to its path)")
 def test_exercise_4_reproduction():
     """The lecture reports train 2.0705 / val 2.1099; torch runs with other seeds 2.070-2.072 / 2.106-2.116."""
     config = mtrain.Config(data=str(NAMES), n_hidden=200, steps=200000, batch_size=32, lr=0.1,

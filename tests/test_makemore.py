@@ -18,8 +18,8 @@ from models.train import Config, evaluate, sample_words
 from tensorgrad import nn
 from tensorgrad.testing import cmp
 
-NAMES = local_names_txt()   # $TENSORGRAD_NAMES_TXT, else ../shared/data/names.txt next to the checkout
-NO_NAMES = f"names.txt is not at {NAMES} (set TENSORGRAD_NAMES_TXT to its path)"
+NAMES = local_names_txt()   # $TENSORGRAD_NAMES, else ../shared/data/names.txt next to the checkout
+NO_NAMES = f"names.txt is not at {NAMES} (set TENSORGRAD_NAMES to its path)"
 ORDER = ["emb", "embcat", "hprebn", "bnmeani", "bndiff", "bndiff2", "bnvar", "bnvar_inv", "bnraw", "hpreact",
          "h", "logits", "logit_maxes", "norm_logits", "counts", "counts_sum", "counts_sum_inv", "probs",
          "logprobs", "loss"]
