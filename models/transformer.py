@@ -13,7 +13,8 @@ class NewGELU(nn.Module):
     """GELU as BERT and GPT-2 compute it: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
 
     def forward(self, x):
-        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * x ** 3.0)).tanh())
+        cube = x * x * x   # makemore.py writes torch.pow(x, 3.0); NumPy's float power is ~30x slower
+        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * cube)).tanh())
 
 
 class CausalSelfAttention(nn.Module):
