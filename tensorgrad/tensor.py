@@ -7,6 +7,7 @@ output to the leaves. The rules themselves live in ops.py, one table.
 """
 import contextlib
 import traceback
+from typing import NamedTuple
 
 import numpy as np
 
@@ -20,6 +21,7 @@ class _Mode:
     scope = ""                            # name of the module whose forward is running (for drawing)
     writes = 0                            # how many x[key] = value writes there have been
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
+    walk = None                           # a list of WalkStep while record_walk() is on
 
 
 _mode = _Mode()
@@ -449,6 +451,33 @@ def apply(fn, args, attrs) -> Tensor:
 # ----------------------------------------------------------------------------
 # the walk
 
+class Send(NamedTuple):
+    """One gradient a backward rule sent to input `index` of the visited tensor."""
+    index: int
+    input: "Tensor"
+    raw_shape: tuple      # the shape the rule returned
+    grad: np.ndarray      # after un-broadcasting, of input's shape
+    summed: bool          # the engine summed it down to input's shape (un-broadcast)
+    accumulated: bool     # input already had a gradient from an earlier step: this one adds to it
+
+
+class WalkStep(NamedTuple):
+    """One tensor visited by the backward walk, with its complete gradient and what its rule sent."""
+    tensor: "Tensor"
+    op: str               # "" for a leaf
+    grad: np.ndarray
+    sends: tuple          # of Send, one per input that receives a gradient
+
+
+@contextlib.contextmanager
+def record_walk():
+    """`with record_walk() as steps:` every backward()/tg.grad inside appends one WalkStep
+    per visited tensor to steps, in the engine's order (what viz.walk replays)."""
+    steps = []
+    with _Switch("walk", steps):
+        yield steps
+
+
 def _toposort(roots) -> list:
     """Nodes that require grad, every input before the ops that use it (no recursion)."""
     order, seen = [], set()
@@ -536,6 +565,7 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
         g = _seed(r, gr, create_graph)
         grads[r] = grads[r] + g if r in grads else g
     wanted = dict.fromkeys(inputs) if inputs is not None else None
+    walk = _mode.walk
     with set_grad_enabled(create_graph):
         for node in reversed(_toposort(roots)):
             g = grads.pop(node, None)
@@ -547,17 +577,23 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
             elif node._fn is None or node._retains_grad:
                 _store(node, g, handed)
             if node._fn is None:
+                if walk is not None:
+                    walk.append(WalkStep(node, "", np.asarray(g), ()))
                 continue
             in_grads = node._backward(g)
             if len(in_grads) != len(node._prev):
                 raise RuntimeError(f"backward of '{node._op}' returned {len(in_grads)} gradients "
                                    f"for {len(node._prev)} inputs")
+            sends = []
             for i, (x, gx) in enumerate(zip(node._prev, in_grads)):
                 if gx is None or not x._requires_grad:
                     continue
+                raw_shape = getattr(gx, "shape", None)
                 gx = _fit(gx, x, node)
                 if _mode.anomaly:
                     _check_finite(gx, node, i)
+                if walk is not None:
+                    sends.append(Send(i, x, tuple(raw_shape), np.asarray(gx), raw_shape != x.shape, x in grads))
                 if x not in grads:
                     grads[x] = gx
                 elif x in owned:      # an array the engine made itself: add in place
@@ -565,6 +601,8 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                 else:
                     grads[x] = grads[x] + gx
                     owned.add(x)
+            if walk is not None:
+                walk.append(WalkStep(node, node._op, np.asarray(g), tuple(sends)))
             if not retain_graph:
                 node._attrs = None
     return wanted
