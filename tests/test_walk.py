@@ -421,6 +421,28 @@ def test_browser_micrograd_neuron_shows_the_lectures_gradients(browser, tmp_path
     assert console_errors(browser) == []
 
 
+def test_browser_marks_nonfinite_and_vanishing_gradients_once_complete(browser, tmp_path):
+    x = tg.tensor([0.0, 1.0], requires_grad=True, name="x")       # log(0): -inf data, an inf gradient
+    w = tg.tensor([1.0, 2.0], requires_grad=True, name="w")        # a gradient of 1e-9: vanishing
+    with np.errstate(divide="ignore"):                             # the log(0) and 1/0 are the point
+        loss = x.log().sum() + (w * 1e-9).sum()
+        page = viz.walk(loss, tmp_path / "health.html", grad_ratio=(1e-6, 1e3))
+    data = page_data(page.html)
+    health = {t["name"]: t["health"][0] for t in data["tensors"] if t.get("health")}
+    assert health["x"] == "nonfinite" and health["w"] == "vanishing"
+    open_page(browser, page.path)
+    marked = "return [...document.querySelectorAll('g.node.' + arguments[0])].map(g => g.querySelector('text').textContent)"
+    assert browser.execute_script(marked, "h-nonfinite") == ["add backward"]   # the loss's data is -inf; x.grad
+    assert browser.execute_script(marked, "h-vanishing") == []                 # is not marked before it is in
+    press(browser, "\ue010")                                       # End
+    assert "x.grad" in browser.execute_script(marked, "h-nonfinite")
+    assert browser.execute_script(marked, "h-vanishing") == ["w.grad"]
+    browser.execute_script("[...document.querySelectorAll('g.node')].find(g => g.querySelector('text')"
+                           ".textContent === 'x.grad').dispatchEvent(new MouseEvent('click', {bubbles: true}))")
+    assert browser.find_element("id", "panel-health").text == "grad has Inf"
+    assert console_errors(browser) == []
+
+
 SCREENSHOTS = os.environ.get("TENSORGRAD_SCREENSHOTS")  # a directory: write the docs' screenshots there
 
 

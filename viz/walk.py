@@ -145,8 +145,8 @@ def _stats(a) -> dict:
 
 
 def _page_data(loss, everything, ids, steps, names, grad_ratio, max_nodes) -> dict:
-    index = {}                                   # id(tensor) -> its position in `tensors`
-    tensors = []
+    """The tensors (data, gradient, node, when each gradient starts and is complete) and the steps."""
+    index, tensors = {}, []                      # id(tensor) -> its position in `tensors`
 
     def entry(t):
         if id(t) not in index:
@@ -163,40 +163,39 @@ def _page_data(loss, everything, ids, steps, names, grad_ratio, max_nodes) -> di
         entry(t)
     tensors[0].update(first=0, done=0)           # the seed: dloss/dloss = 1 before the first step
     page_steps = [dict(t=0, seed=True, sends=[])]
-    for k, step in enumerate(steps, start=1):
-        t = step.tensor
-        i = entry(t)
-        info = tensors[i]
-        info.update(visit=k, grad=_stats(step.grad))
-        mark, note = _health_of(np.asarray(t), step.grad, grad_ratio)
-        info["health"] = [mark, note]
-        if t.is_leaf:
-            grad_std, data_std = float(np.std(step.grad, dtype=np.float64)), float(np.std(np.asarray(t), dtype=np.float64))
-            data_norm = float(np.linalg.norm(np.asarray(t, dtype=np.float64)))
-            info["ratio"] = dict(std=grad_std / data_std if data_std else None,
-                                 norm=float(np.linalg.norm(step.grad.astype(np.float64))) / data_norm if data_norm else None)
-        sends = []
-        for send in step.sends:
-            j = entry(send.input)
-            target = tensors[j]
-            target["uses"] += 1
-            if target["first"] is None:
-                target["first"] = k
-            target["done"] = k
-            node = ids.get(id(t))
-            occurrence = sum(1 for x in t._prev[:send.index] if x is send.input)   # x * x: the 2nd edge
-            g = np.asarray(send.grad, dtype=np.float64)
-            with np.errstate(all="ignore"):
-                small = dict(mean=_num(g.mean()), norm=_num(np.linalg.norm(g.ravel()))) if g.size else {}
-            sends.append(dict(to=j, index=send.index, raw=list(send.raw_shape), shape=list(send.grad.shape),
-                              summed=bool(send.summed), acc=bool(send.accumulated), adjoint=_adjoint_for(t, send.index),
-                              scatter=step.op in SCATTERS, occurrence=occurrence, stats=small,
-                              via=f"{node}_sum{send.index}" if node else None))
-        page_steps.append(dict(t=i, sends=sends))
-    cut = sum(1 for info in tensors if info["node"] is None)
-    scopes = sorted({info["scope"] for info in tensors if info["scope"]})
-    return dict(tensors=tensors, steps=page_steps, scopes=scopes, cut=cut, max_nodes=max_nodes,
-                root_node=tensors[0]["node"], seed=f"seed{tensors[0]['node'][1:]}" if tensors[0]["node"] else None)
+    with np.errstate(all="ignore"):              # NaN/Inf are shown, not warned about
+        for k, step in enumerate(steps, start=1):
+            page_steps.append(_page_step(k, step, tensors, entry, ids, grad_ratio))
+    return dict(tensors=tensors, steps=page_steps, scopes=sorted({t["scope"] for t in tensors if t["scope"]}),
+                cut=sum(1 for t in tensors if t["node"] is None), max_nodes=max_nodes, root_node=tensors[0]["node"],
+                seed=f"seed{tensors[0]['node'][1:]}" if tensors[0]["node"] else None)
+
+
+def _page_step(k: int, step, tensors: list, entry, ids: dict, grad_ratio) -> dict:
+    """Step k: the visited tensor's complete gradient and health, and what its rule sends where."""
+    t = step.tensor
+    i = entry(t)
+    data = np.asarray(t, dtype=np.float64)
+    tensors[i].update(visit=k, grad=_stats(step.grad), health=list(_health_of(np.asarray(t), step.grad, grad_ratio)))
+    if t.is_leaf:
+        grad = np.asarray(step.grad, dtype=np.float64)
+        tensors[i]["ratio"] = dict(std=_num(grad.std() / data.std()) if data.std() else None,   # the lecture's
+                                   norm=_num(np.linalg.norm(grad) / np.linalg.norm(data)) if data.any() else None)
+    node, sends = ids.get(id(t)), []
+    for send in step.sends:
+        j = entry(send.input)
+        target = tensors[j]
+        target["uses"] += 1
+        target["first"] = k if target["first"] is None else target["first"]
+        target["done"] = k                       # so far the last gradient it receives
+        g = np.asarray(send.grad, dtype=np.float64)
+        sends.append(dict(
+            to=j, index=send.index, raw=list(send.raw_shape), shape=list(send.grad.shape), summed=bool(send.summed),
+            acc=bool(send.accumulated), adjoint=_adjoint_for(t, send.index), scatter=step.op in SCATTERS,
+            occurrence=sum(1 for x in t._prev[:send.index] if x is send.input),   # x * x: its 2nd edge
+            stats=dict(mean=_num(g.mean()), norm=_num(np.linalg.norm(g))) if g.size else {},
+            via=f"{node}_sum{send.index}" if node else None))   # viz.draw's un-broadcast hexagon, if drawn
+    return dict(t=i, sends=sends)
 
 
 def _page(svg: str, data: dict) -> str:
