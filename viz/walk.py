@@ -90,7 +90,7 @@ def walk(loss: Tensor, path="backward.html", *, max_nodes: int | None = None, pa
         raise ValueError("viz.walk: steps= must be the walk of this loss's backward (its first step visits the loss)")
     drawing = draw(loss, backward=True, params=params, rankdir=rankdir, stats=False, max_nodes=max_nodes,
                    clusters=clusters, grad_ratio=None)
-    drawing.graph_attr["pad"] = "0.3"                                    # room for the gradient badges
+    drawing.graph_attr.update(pad="0.3", nodesep="0.8")                 # room for the gradient badges
     svg = drawing.pipe(format="svg").decode("utf-8")
     svg = svg[svg.index("<svg"):]                                        # drop the XML prolog and doctype
     kept = _nearest([loss], max_nodes, True) if max_nodes is not None else {id(t) for t in everything}
@@ -100,6 +100,7 @@ def walk(loss: Tensor, path="backward.html", *, max_nodes: int | None = None, pa
     if missing:
         raise RuntimeError(f"viz.walk: the drawing has no node for {sorted(missing)[:5]} (viz.draw's ids changed?)")
     data = _page_data(loss, everything, ids, steps, _names(params), grad_ratio, max_nodes)
+    data["rankdir"] = rankdir
     data["title"] = title or f"backward walk of {data['tensors'][0]['name']}"
     page = _page(svg, data)
     if path is not None:
@@ -324,6 +325,7 @@ g.cluster > text { cursor: pointer; text-decoration: underline dotted; }
 text.gbadge { font-size: 9px; fill: #1a7a30; font-weight: 600; paint-order: stroke; stroke: white; stroke-width: 3px; }
 g.fold rect { fill: #f1f1f1; stroke: #888; stroke-width: 1.5; rx: 8; cursor: pointer; }
 g.fold text { font-size: 14px; fill: #444; cursor: pointer; }
+g.fold text.small { font-size: 11px; fill: #666; }
 g.fold.w-current rect { stroke: #c2185b; stroke-width: 5; }
 g.fold.w-receiving rect { stroke: #7b1fa2; stroke-width: 3; stroke-dasharray: 2 2; }
 """
@@ -370,17 +372,17 @@ S.forEach((step, k) => step.sends.forEach(s => {
 }));
 
 // a badge over each tensor's node with its gradient, shown once the gradient is complete
-const badges = {};
+const badges = {}, badgeLayer = document.createElementNS("http://www.w3.org/2000/svg", "g");
 for (const [id, i] of Object.entries(tensorOf)) {
   const g = nodes[id], t = T[i];
   if (!g || !t.grad || id === DATA.seed) continue;
   const box = g.getBBox(), text = document.createElementNS("http://www.w3.org/2000/svg", "text");
-  text.setAttribute("x", box.x + box.width - 2);
-  text.setAttribute("y", box.y - 3);
-  text.setAttribute("text-anchor", "end");
+  const beside = DATA.rankdir === "TB" || DATA.rankdir === "BT";   // clear of the edges: beside or above
+  text.setAttribute("x", beside ? box.x + box.width + 3 : box.x + 2);
+  text.setAttribute("y", beside ? box.y + 9 : box.y - 3);
   text.setAttribute("class", "gbadge");
   text.textContent = t.grad.size === 1 ? `grad ${fmt(t.grad.values[0])}` : `|grad| ${fmt(t.grad.norm)}`;
-  g.appendChild(text);
+  badgeLayer.appendChild(text);
   badges[id] = text;
 }
 
@@ -449,7 +451,7 @@ function paint() {
       cls = [T[S[step].t].node ? "w-complete" : "w-current"];
     }
     if (receiving.has(id)) cls.push("w-receiving");
-    if (badges[id]) badges[id].classList.toggle("w-hidden", !cls.includes("w-complete") && !cls.includes("w-current"));
+    if (badges[id]) badges[id].classList.toggle("w-hidden", foldOf(id) !== null || (!cls.includes("w-complete") && !cls.includes("w-current")));
     g.classList.add(...cls);
   }
   for (const {g} of edgeList) {
@@ -579,16 +581,19 @@ function paintFolds() {
     g.setAttribute("class", "fold");
     g.dataset.scope = scope;
     const done = members.filter(t => t.done !== null && t.done <= step).length;
+    const x = box.x + box.width / 2, y = box.y + box.height / 2;
     g.innerHTML = `<rect x="${box.x}" y="${box.y}" width="${box.width}" height="${box.height}"></rect>` +
-      `<text x="${box.x + box.width / 2}" y="${box.y + box.height / 2}" text-anchor="middle">${esc(scope)} (folded: ${members.length} tensors, ${done} gradients complete)</text>`;
+      `<text x="${x}" y="${y - 4}" text-anchor="middle" font-weight="bold">${esc(scope)}</text>` +
+      `<text x="${x}" y="${y + 12}" text-anchor="middle" class="small">${members.length} tensors, ${done} complete</text>`;
     if (cur && foldOf(cur) === scope) g.classList.add("w-current");
     if (receiving.some(id => foldOf(id) === scope)) g.classList.add("w-receiving");
     g.addEventListener("click", ev => { ev.stopPropagation(); toggleFold(scope); });
     graph0.appendChild(g);
   }
+  graph0.appendChild(badgeLayer);                  // the badges over everything
   for (const b of document.querySelectorAll("#modules button[data-scope]")) b.classList.toggle("folded", folded.has(b.dataset.scope));
 }
-function toggleFold(scope) { folded.has(scope) ? folded.delete(scope) : folded.add(scope); paintFolds(); }
+function toggleFold(scope) { folded.has(scope) ? folded.delete(scope) : folded.add(scope); paint(); }
 (function modules() {
   const box = document.getElementById("modules");
   const scopes = DATA.scopes.filter(s => clusterEls[s]);
@@ -596,8 +601,8 @@ function toggleFold(scope) { folded.has(scope) ? folded.delete(scope) : folded.a
   box.innerHTML = `<h3>modules</h3>` + scopes.map(s => `<button data-scope="${esc(s)}">${esc(s)}</button>`).join("") +
     ` <button id="fold-all">fold all</button><button id="unfold-all">unfold all</button>`;
   for (const b of box.querySelectorAll("button[data-scope]")) b.addEventListener("click", () => toggleFold(b.dataset.scope));
-  document.getElementById("fold-all").addEventListener("click", () => { scopes.filter(s => !s.includes(".")).forEach(s => folded.add(s)); paintFolds(); });
-  document.getElementById("unfold-all").addEventListener("click", () => { folded.clear(); paintFolds(); });
+  document.getElementById("fold-all").addEventListener("click", () => { scopes.filter(s => !s.includes(".")).forEach(s => folded.add(s)); paint(); });
+  document.getElementById("unfold-all").addEventListener("click", () => { folded.clear(); paint(); });
   for (const [scope, c] of Object.entries(clusterEls)) {
     const label = c.querySelector("text");
     if (label) label.addEventListener("click", ev => { ev.stopPropagation(); toggleFold(scope); });
