@@ -446,6 +446,22 @@ def test_browser_marks_nonfinite_and_vanishing_gradients_once_complete(browser, 
     assert console_errors(browser) == []
 
 
+def test_browser_runs_the_page_inline_as_jupyter_shows_it(browser, tmp_path):
+    _, loss = mixed_graph()
+    w = viz.walk(loss, None)
+    (tmp_path / "notebook.html").write_text(f"<!DOCTYPE html><html><body>{w._repr_html_()}</body></html>")
+    browser.get((tmp_path / "notebook.html").as_uri())
+    browser.switch_to.frame(browser.find_element("tag name", "iframe"))
+    try:
+        assert browser.find_element("id", "stepno").text == f"step 0 / {len(w.steps)}"
+        browser.find_element("id", "step").click()                 # the keys go to the frame
+        press(browser, "\ue014", 2)
+        assert browser.find_element("id", "stepno").text == f"step 2 / {len(w.steps)}"
+    finally:
+        browser.switch_to.default_content()
+    assert console_errors(browser) == []
+
+
 SCREENSHOTS = os.environ.get("TENSORGRAD_SCREENSHOTS")  # a directory: write the docs' screenshots there
 
 

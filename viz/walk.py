@@ -201,9 +201,8 @@ def _page_step(k: int, step, tensors: list, entry, ids: dict, grad_ratio) -> dic
 
 def _page(svg: str, data: dict) -> str:
     payload = json.dumps(data, separators=(",", ":")).replace("</", "<\\/")   # safe inside <script>
-    return (TEMPLATE.replace("/*TITLE*/", html.escape(data["title"]))
-            .replace("/*STYLE*/", STYLE).replace("/*SVG*/", svg)
-            .replace("/*DATA*/", payload).replace("/*SCRIPT*/", SCRIPT))
+    parts = dict(TITLE=html.escape(data["title"]), STYLE=STYLE, SVG=svg, DATA=payload, SCRIPT=SCRIPT)
+    return re.sub(r"/\*(TITLE|STYLE|SVG|DATA|SCRIPT)\*/", lambda m: parts[m[1]], TEMPLATE)   # one pass
 
 
 # ----------------------------------------------------------------------------
@@ -631,6 +630,7 @@ function play() {
   }
   document.getElementById("play").textContent = timer ? "pause" : "play";
 }
+for (const b of document.querySelectorAll("button")) b.addEventListener("mousedown", ev => ev.preventDefault());  // keys stay ours
 document.getElementById("first").addEventListener("click", () => go(0));
 document.getElementById("prev").addEventListener("click", () => go(step - 1));
 document.getElementById("next").addEventListener("click", () => go(step + 1));
