@@ -102,14 +102,14 @@ def walk(loss: Tensor, path="backward.html", *, max_nodes: int | None = None, pa
     data = _page_data(loss, everything, ids, steps, _names(params), grad_ratio, max_nodes)
     data["rankdir"] = rankdir
     data["title"] = title or f"backward walk of {data['tensors'][0]['name']}"
-    page = _page(svg, data)
+    page = Walk(_page(svg, data), steps, None)
     if path is not None:
-        path = pathlib.Path(path)
-        path.write_text(page, encoding="utf-8")
-    return Walk(page, steps, path)
+        page.save(path)
+    return page
 
 
 def _record(loss: Tensor, everything: list) -> list:
+    """The engine's walk from loss, recorded without touching any .grad or freeing the graph."""
     leaves = [t for t in everything if t.is_leaf]
     try:
         with record_walk() as steps:
