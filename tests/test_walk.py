@@ -307,6 +307,9 @@ return {
                             .map(r => [r.dataset.stat, r.querySelector('.v').textContent])),
   sends: document.querySelectorAll('#step-sends li').length,
   active: document.querySelectorAll('g.edge.w-active').length,
+  acc: document.querySelectorAll('#step-sends .callout.acc').length,
+  sum: document.querySelectorAll('#step-sends .callout.sum').length,
+  scatter: document.querySelectorAll('#step-sends .callout.scatter').length,
 };
 """
 
@@ -352,6 +355,7 @@ def test_browser_steps_through_the_makemore_walk(browser, tmp_path):
     seen = browser.execute_script(READ_STEP)
     assert seen["stepno"] == f"step 0 / {len(steps)}" and seen["node"] == "loss"
     assert seen["current"] == [["dloss = 1", "() float32"]]
+    called_out = dict(acc=0, sum=0)
     for k, step in enumerate(steps, start=1):
         press(browser, "\ue014")                                    # the right arrow key
         seen = browser.execute_script(READ_STEP)
@@ -367,6 +371,12 @@ def test_browser_steps_through_the_makemore_walk(browser, tmp_path):
         assert seen["shape"] == shape_text(t.shape)
         assert_shows(seen["stats"], t.grad if t.grad is not None else step.grad)   # retained or leaf: .grad
         assert seen["sends"] == len(step.sends) and seen["active"] >= len(step.sends)
+        # accumulation, un-broadcast sums and scatter-adds are called out at the step they happen
+        assert seen["acc"] == sum(send.accumulated for send in step.sends)
+        assert seen["sum"] == sum(send.summed for send in step.sends)
+        assert seen["scatter"] == (len(step.sends) if step.op == "getitem" else 0)
+        called_out.update(acc=called_out["acc"] + seen["acc"], sum=called_out["sum"] + seen["sum"])
+    assert called_out["acc"] >= 3 and called_out["sum"] >= 3        # bndiff, counts, ...; b1, bnbias, ...
     press(browser, "\ue014")                                        # past the end: stays on the last step
     assert browser.execute_script(READ_STEP)["stepno"] == f"step {len(steps)} / {len(steps)}"
     press(browser, "\ue012", 2)                                     # left arrow, twice

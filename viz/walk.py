@@ -191,7 +191,7 @@ def _page_step(k: int, step, tensors: list, entry, ids: dict, grad_ratio) -> dic
         target["done"] = k                       # so far the last gradient it receives
         g = np.asarray(send.grad, dtype=np.float64)
         sends.append(dict(
-            to=j, index=send.index, raw=list(send.raw_shape), shape=list(send.grad.shape), summed=bool(send.summed),
+            to=j, use=target["uses"], index=send.index, raw=list(send.raw_shape), shape=list(send.grad.shape), summed=bool(send.summed),
             acc=bool(send.accumulated), adjoint=_adjoint_for(t, send.index), scatter=step.op in SCATTERS,
             occurrence=sum(1 for x in t._prev[:send.index] if x is send.input),   # x * x: its 2nd edge
             stats=dict(mean=_num(g.mean()), norm=_num(np.linalg.norm(g))) if g.size else {},
@@ -365,7 +365,8 @@ S.forEach((step, k) => step.sends.forEach(s => {
     if (!e) return;
     edgeStep.set(e, k);
     const shape = n === 0 && hex ? s.raw : s.shape;
-    edgeText.set(e, fmtShape(shape) + (n === 0 ? "  " + s.adjoint : "  summed"));
+    const adds = s.acc ? `  (use ${s.use} of ${T[s.to].uses}: adds up)` : "";
+    edgeText.set(e, fmtShape(shape) + (n === 0 ? "  " + s.adjoint : "  summed") + (n === es.length - 1 ? adds : ""));
   });
   if (hex) { nodeStep[hex] = k; scopeOf[hex] = T[step.t].scope; }
 }));
@@ -496,7 +497,7 @@ function showStep() {
       let c = "";
       if (s.summed) c += `<span class="callout sum">un-broadcast: the engine sums ${fmtShape(s.raw)} &rarr; ${fmtShape(s.shape)}</span>`;
       if (s.scatter) c += `<span class="callout scatter">scatter-add: each row of g adds into the row it was gathered from (repeated indices add up)</span>`;
-      if (s.acc) c += `<span class="callout acc">accumulates: ${esc(x.name)} already had a gradient; this one adds to it</span>`;
+      if (s.acc) c += `<span class="callout acc">accumulates: use ${s.use} of ${x.uses} of ${esc(x.name)}; this gradient adds to the one already there</span>`;
       if (x.done === step) c += `<span class="callout done">${esc(x.name)}'s gradient is now complete</span>`;
       h += `<li data-to="${s.to}">to input ${s.index} <b>${esc(x.name)}</b>: <span class="mono">${fmtShape(s.shape)}</span>, ` +
            `<code>${esc(s.adjoint)}</code> <span class="hint">mean ${fmt(s.stats.mean)}, norm ${fmt(s.stats.norm)}</span><br>${c}</li>`;
