@@ -242,6 +242,7 @@ def test_command_line_writes_the_page(tmp_path, capsys):
     assert "steps" in capsys.readouterr().out
     names = {t["name"] for t in page_data(page)["tensors"]}
     assert {"emb", "hprebn", "bndiff", "logits", "loss", "C", "W1", "b1"} <= names
+    assert {"embcat @ W1", "bnvar + 1e-05", "h @ W2", "logprobs[...]"} <= names   # unnamed: from their inputs
 
 
 # ----------------------------------------------------------------------------
@@ -367,7 +368,7 @@ def test_browser_steps_through_the_makemore_walk(browser, tmp_path):
             assert lines[0] == f"{name}.grad"
         else:
             assert lines[0] == f"{t._op} backward" and (name is None or f"receives d{name}" in lines)
-        assert seen["node"] == (name or f"({t._op})")
+        assert seen["node"] == name if name else seen["node"] not in names.values()   # unnamed: "embcat @ W1"
         assert seen["shape"] == shape_text(t.shape)
         assert_shows(seen["stats"], t.grad if t.grad is not None else step.grad)   # retained or leaf: .grad
         assert seen["sends"] == len(step.sends) and seen["active"] >= len(step.sends)

@@ -50,6 +50,26 @@ def _adjoint_for(t: Tensor, index: int) -> str:
     return parts[index] if len(parts) == len(t._prev) > 1 else words
 
 
+SYMBOLS = {"add": "+", "sub": "-", "mul": "*", "div": "/", "matmul": "@"}
+
+
+def _describe(t: Tensor, names: dict) -> str:
+    """A name for an unnamed result from its inputs' names: "embcat @ W1", "tanh(hpreact)"."""
+    def short(x):
+        name = names.get(id(x), x.name)
+        if name:
+            return name
+        if x.numel() == 1 and not x.requires_grad:
+            return f"{np.asarray(x).item():.4g}"      # a constant such as 1/n
+        return "(...)"
+    args = [short(x) for x in t._prev]
+    if t._op in SYMBOLS and len(args) == 2:
+        return f" {SYMBOLS[t._op]} ".join(args)
+    if t._op == "getitem":
+        return f"{args[0]}[...]"
+    return f"{t._op}({', '.join(args)})" if t._op else "(leaf)"
+
+
 class Walk:
     """A recorded backward walk and its page: .html (the page), .path (where it was written,
     or None), .steps (the engine's WalkSteps). Shows itself inline in Jupyter."""
@@ -154,7 +174,7 @@ def _page_data(loss, everything, ids, steps, names, grad_ratio, max_nodes) -> di
             index[id(t)] = len(tensors)
             name = names.get(id(t), t.name)
             kind = "root" if t is loss else "inter" if not t.is_leaf else "param"
-            tensors.append(dict(name=name or (f"({t._op})" if t._op else "(leaf)"), named=bool(name), kind=kind,
+            tensors.append(dict(name=name or _describe(t, names), named=bool(name), kind=kind,
                                 op=t._op, adjoint=adjoint(t) if t._op else "", scope=t._scope, node=ids.get(id(t)),
                                 data=_stats(t), grad=None, visit=None, first=None, done=None, uses=0))
         return index[id(t)]
