@@ -6,6 +6,7 @@ import os
 import pathlib
 import re
 import shutil
+import time
 
 import numpy as np
 import pytest
@@ -430,7 +431,14 @@ def test_browser_micrograd_neuron_shows_the_lectures_gradients(browser, tmp_path
     v = micrograd_neuron()
     page = viz.walk(v["o"], tmp_path / "neuron.html", title="micrograd's neuron: o = tanh(x1*w1 + x2*w2 + b)")
     open_page(browser, page.path)
-    press(browser, "\ue010")                                        # End: every gradient is in
+    browser.find_element("id", "play").click()                     # plays a step every 0.7 s
+    time.sleep(0.8)
+    browser.find_element("id", "play").click()
+    assert browser.find_element("id", "stepno").text.startswith("step 1 /")
+    for button in ("zoom-in", "zoom-out", "zoom-fit"):
+        browser.find_element("id", button).click()
+    browser.find_element("id", "slider").send_keys("\ue010")       # End on the slider: our handler, not the slider's
+    assert browser.find_element("id", "stepno").text == f"step {len(page.steps)} / {len(page.steps)}"
     for name, grad in dict(n=0.5, x1=-1.5, w1=1.0, x2=0.5, w2=0.0, b=0.5).items():
         node = browser.execute_script(
             "return [...document.querySelectorAll('g.node')].find(g => [...g.querySelectorAll('text')]"
