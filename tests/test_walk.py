@@ -14,7 +14,7 @@ import pytest
 import tensorgrad as tg
 import viz
 from tensorgrad import Tensor, Value
-from tensorgrad.tensor import Send, WalkStep, record_walk
+from tensorgrad.tensor import Node, Send, WalkStep, record_walk
 from viz.__main__ import main, makemore_forward
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
@@ -51,14 +51,14 @@ def retain_all(loss):
 
 def test_the_walk_is_the_order_in_which_the_engine_runs_the_rules(monkeypatch):
     _, loss = mixed_graph()
-    ran = []
-    real = Tensor._backward
-    monkeypatch.setattr(Tensor, "_backward", lambda self, g: (ran.append(self), real(self, g))[1])
+    ran = []                                                       # the nodes whose rule ran, in order
+    real = Node.run
+    monkeypatch.setattr(Node, "run", lambda self, g: (ran.append(self), real(self, g))[1])
     with record_walk() as steps:
         loss.backward(retain_graph=True)
     assert all(isinstance(s, WalkStep) for s in steps)
-    assert [id(s.tensor) for s in steps if s.op] == [id(t) for t in ran]   # the rules, in the order they ran
-    assert [s.op for s in steps if s.op] == [t._op for t in ran]
+    assert [id(s.tensor.grad_fn) for s in steps if s.op] == [id(n) for n in ran]
+    assert [s.op for s in steps if s.op] == [n.name() for n in ran]
     assert steps[0].tensor is loss and len(ran) > 10
     leaves = [s.tensor for s in steps if not s.op]
     assert {t.name for t in leaves} == {"C", "W", "b"} and all(t.is_leaf for t in leaves)

@@ -169,7 +169,7 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    return _health_of(t.data, t.grad, grad_ratio)
+    return _health_of(t.numpy(), t.grad, grad_ratio)
 
 
 def _health_of(data, grad, grad_ratio) -> tuple:
@@ -291,9 +291,9 @@ def _tensor_lines(t: Tensor, ctx, grad_only=False) -> tuple:
     lines.append(f"{_shape(t.shape)} {t.dtype}")
     if ctx["stats"]:
         if not grad_only:
-            lines.append(_summary("data", t.data))
+            lines.append(_summary("data", t.numpy()))
         if t.grad is not None:
-            lines.append(_summary("grad", t.grad))
+            lines.append(_summary("grad", np.asarray(t.grad)))
     mark, note = _health(t, ctx["grad_ratio"])
     if note:
         lines.append(note)
@@ -371,7 +371,7 @@ def _draw_backward(canvas: _Canvas, tensors: list, ctx) -> list:
         mark = None
         if t.grad is not None:  # retained with retain_grad()
             if ctx["stats"]:
-                lines.append(_summary("grad", t.grad))
+                lines.append(_summary("grad", np.asarray(t.grad)))
             mark, note = _health(t, ctx["grad_ratio"])
             if note:
                 lines.append(note)
