@@ -13,7 +13,7 @@ import pytest
 
 import tensorgrad as tg
 import viz
-from tensorgrad import Tensor, Value
+from tensorgrad import Value
 from tensorgrad.tensor import Node, Send, WalkStep, record_walk
 from viz.__main__ import main, makemore_forward
 
