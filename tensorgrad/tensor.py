@@ -669,6 +669,8 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if v in wanted:
                     wanted[v] = g
                     if type(v) is not Node:
+                        if walks is not None:
+                            walks.append(WalkStep(v, "", _array(g), ()))
                         continue
             elif type(v) is not Node or v.retained is not None:
                 t = v if type(v) is not Node else v.retained()
@@ -702,7 +704,9 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                     grads[n] = grads[n] + gx
                     owned.add(n)
             if walks is not None:
-                walks.append(WalkStep(owners.get(v) or Tensor._handle(v.out, v), v.fn.name, _array(g), tuple(sends)))
+                owner = owners.get(v)           # (not `or`: a tensor has no truth value)
+                walks.append(WalkStep(Tensor._handle(v.out, v) if owner is None else owner, v.fn.name,
+                                      _array(g), tuple(sends)))
             if not retain_graph and v.fn.saves:
                 v.attrs = None
     return wanted
