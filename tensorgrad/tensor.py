@@ -392,6 +392,9 @@ class Tensor:
             x, y = inputs
             forward, reflected = _REFLECTED[ufunc.__name__]
             return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
+                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
