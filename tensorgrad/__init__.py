@@ -6,14 +6,14 @@ from .creation import (Generator, arange, bernoulli, default_generator, empty, e
                        full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                        set_rng_state, tensor, zeros, zeros_like)
-from .functional import (all, allclose, any, argsort, atan2, atleast_1d, atleast_2d, bincount, cat, chunk, clamp,
-                         column_stack, count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum, equal,
-                         flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram,
+from .functional import (all_ as all, allclose, any_ as any, argsort, atan2, atleast_1d, atleast_2d, bincount, cat,
+                         chunk, clamp, column_stack, count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum,
+                         equal, flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram,
                          hstack, index_add, isclose, lerp, log_softmax, logaddexp, logsumexp, matmul, maximum, median,
                          minimum, moveaxis, movedim, msort, nan_to_num, nanmedian, narrow, norm, one_hot, outer, prod,
-                         reciprocal, relu, remainder, repeat_interleave, roll, round, rsqrt, scatter_add, softmax,
-                         sort, split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril, triu,
-                         unbind, vstack, where)
+                         reciprocal, relu, remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter_add,
+                         softmax, sort, split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril,
+                         triu, unbind, vstack, where)
 from .ops import (OPS, Op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, exp, exp2, expm1,
                   floor, isfinite, isinf, isnan, log, log1p, log2, log10, op, sigmoid, sign, sin, sinh, tan, tanh,
                   trunc)
@@ -61,13 +61,13 @@ def _method(fn):
 
 
 _METHODS = {name: getattr(functional, name, None) or getattr(ops, name) for name in (
-    "sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh floor ceil trunc frac round log2 log10 log1p "
+    "sin cos tan asin acos atan atan2 sinh cosh asinh acosh atanh floor ceil trunc frac log2 log10 log1p "
     "expm1 exp2 erf rsqrt reciprocal square lerp logaddexp remainder fmod floor_divide float_power isnan isinf "
-    "isfinite nan_to_num prod cumsum cumprod norm all any count_nonzero sort argsort msort topk median nanmedian "
+    "isfinite nan_to_num prod cumsum cumprod norm count_nonzero sort argsort msort topk median nanmedian "
     "split chunk tensor_split unbind roll repeat_interleave tril triu diag diag_embed diagonal trace movedim "
     "moveaxis narrow outer isclose allclose equal histc bincount").split()}
-_METHODS.update(arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh, arccosh=acosh, arctanh=atanh,
-                fix=trunc, fliplr=fliplr, flipud=flipud)
+_METHODS.update(all=all, any=any, round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
+                arccosh=acosh, arctanh=atanh, fix=trunc, fliplr=fliplr, flipud=flipud)
 for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _method(_fn))

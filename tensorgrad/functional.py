@@ -326,7 +326,10 @@ def frac(x):
     return x - ops.trunc(x)
 
 
-def round(x, decimals: int = 0):
+# all_, any_, round_: torch.all, torch.any, torch.round (tg.all, x.all(), ...), named so that they
+# do not hide Python's all, any and round from the rest of this module
+
+def round_(x, decimals: int = 0):
     """Half to even, as torch; the gradient is 0."""
     return ops.round(x) if decimals == 0 else ops.round(x, decimals=decimals)
 
@@ -509,12 +512,12 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return pow(where(positive, total, 1), 1 / p) * positive
 
 
-def all(x, dim=None, keepdim: bool = False):
+def all_(x, dim=None, keepdim: bool = False):
     axis = _dims(x, dim, "all")
     return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim) == _count(x.shape, axis)
 
 
-def any(x, dim=None, keepdim: bool = False):
+def any_(x, dim=None, keepdim: bool = False):
     return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "any"), keepdims=keepdim) > 0
 
 
@@ -1129,7 +1132,8 @@ def _patches(x, kernel, stride, dilation):
     if builtins.min(out, default=1) <= 0:
         raise ValueError(f"the kernel {kernel} (dilation {dilation}) is larger than the (padded) input {x.shape[2:]}")
     steps = x.strides[2:]
-    strides = x.strides[:2] + tuple(s * st for s, st in zip(steps, stride)) + tuple(s * d for s, d in zip(steps, dilation))
+    strides = (x.strides[:2] + tuple(s * st for s, st in zip(steps, stride))          # from one patch to the next
+               + tuple(s * d for s, d in zip(steps, dilation)))                       # within a patch
     return np.lib.stride_tricks.as_strided(x, x.shape[:2] + out + tuple(kernel), strides, writeable=False)
 
 
@@ -1171,7 +1175,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"fold: expected input (N, C * {kernel[0] * kernel[1]}, {out[0] * out[1]}), got {input.shape}")
     cols = ops.permute(ops.reshape(input, shape=(n, c) + kernel + out), axes=(0, 1, 4, 5, 2, 3))
     full = col2im(cols, shape=(n, c) + padded, kernel=kernel, stride=stride, dilation=dilation)
-    return ops.getitem(full, key=(Ellipsis, slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1])))
+    return ops.getitem(full, key=(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(padding, size)))
 
 
 def _tuple(v, nd: int, name: str) -> tuple:
@@ -1237,7 +1241,8 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name
     """The pooling windows of x padded with `fill`: (N, C, *out, *kernel), and the padding used
     (left, right) per dim. ceil_mode adds windows that start inside the left-padded input, as torch."""
     kernel = _tuple(kernel_size, nd, name)
-    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _tuple(stride, nd, name)
+    no_stride = stride is None or (not isinstance(stride, int) and len(stride) == 0)
+    stride = kernel if no_stride else _tuple(stride, nd, name)             # torch's default: the kernel size
     padding, dilation = _tuple(padding, nd, name), _tuple(dilation, nd, name)
     if builtins.any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{name}: padding {padding} should be at most half of the kernel size {kernel}")

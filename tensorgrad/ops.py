@@ -181,7 +181,8 @@ atan2 = Op("atan2", _math(np.arctan2),
            lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), "g * x / r**2, -g * y / r**2")
 logaddexp = Op("logaddexp", _math(np.logaddexp),
                lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))), "g * softmax of (x, y)")
-remainder = Op("remainder", _quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)), "g, -g * floor(x / y)")
+remainder = Op("remainder", _quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
+                "g, -g * floor(x / y)")
 fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)")
 
 # elementwise, unary

@@ -491,8 +491,8 @@ SAMPLES = [
       [R(2, 4, 3), K(np.array([[0, 3, 3], [1, -100, 2]]))], note="NCd-smoothing-none"),
     S("cross_entropy", lambda m, x, p: m.nn.functional.cross_entropy(x, p.softmax(1)), [R(3, 4), R(3, 4)],
       note="probabilities"),
-    S("cross_entropy", lambda m, x, p: m.nn.functional.cross_entropy(x, p.softmax(1), weight=m.tensor(W4, dtype=x.dtype),
-                                                                     label_smoothing=0.2),
+    S("cross_entropy", lambda m, x, p: m.nn.functional.cross_entropy(
+        x, p.softmax(1), weight=m.tensor(W4, dtype=x.dtype), label_smoothing=0.2),
       [R(2, 4, 3), R(2, 4, 3)], note="probabilities-NCd-weight-smoothing"),
     S("binary_cross_entropy", lambda m, x, y: m.nn.functional.binary_cross_entropy(x, y),
       [R(3, 4, low=0.05, high=0.95), R(3, 4, low=0, high=1)]),
