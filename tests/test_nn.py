@@ -831,7 +831,7 @@ def test_clip_grad_value_and_nonfinite():
     nn.utils.clip_grad_value_(a, 1.5)
     torch.nn.utils.clip_grad_value_(ta, 1.5)
     np.testing.assert_array_equal(_np(a.grad), ta.grad.numpy())
-    a.grad = np.full((5, 4), np.inf)
+    a.grad = tg.tensor(np.full((5, 4), np.inf))
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
     assert nn.utils.clip_grad_norm_([tg.ones(2, requires_grad=True)], 1.0).item() == 0.0   # no grads: norm 0
