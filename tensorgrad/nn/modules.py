@@ -21,8 +21,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, np.float32)
-        arr = data.numpy() if isinstance(data, Tensor) else tensor(data).numpy()
-        p = cls._wrap(arr)
+        t = data if isinstance(data, Tensor) else tensor(data)
+        p = cls._wrap(t.numpy(), t._vc)      # the same storage and version counter, as torch's
         p.requires_grad = requires_grad
         return p
 
@@ -33,9 +33,11 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def _write(t: Tensor, value) -> None:
-    """Copy value into t's memory (cast to its dtype), as torch's t.copy_(value) under no_grad."""
-    np.copyto(t.numpy(), np.asarray(value), casting="unsafe")
+def _write(t: Tensor, value, key=...) -> None:
+    """Copy value into t[key] in place (cast to its dtype), as torch's t[key].copy_(value) under
+    no_grad; the version counter moves, so a graph that used the old values refuses to backward."""
+    np.copyto(t.numpy()[key], np.asarray(value), casting="unsafe")
+    t._bump()
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -287,7 +289,7 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                np.asarray(p.grad)[...] = 0
+                p.grad.detach_().zero_()
 
     def to(self, dtype) -> "Module":
         """Cast every floating parameter and buffer to dtype, in place; returns self."""
