@@ -1503,29 +1503,46 @@ from .creation import rand as _rand  # noqa: E402  (creation sits beside this mo
 
 
 def _ln_forward(x, weight, bias, axes, eps):
-    """Normalise each sample over its last dims (axes), then scale and shift."""
-    out = x - x.mean(axis=axes, keepdims=True)                 # diff, made the output in place
-    out *= ((out * out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
+    1/std of each sample (small) for the backward, as torch's kernel does."""
+    mean = x.mean(axis=axes, keepdims=True)
+    out = x - mean                                             # diff, made the output in place
+    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    out *= rstd
     out *= weight
     out += bias
-    return out
+    return out, (mean, rstd)
 
 
-def _ln_backward(g, out, x, weight, bias, axes, eps):
+def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
     """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
     with biased variance: dxhat = g * weight,
     dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
     (the engine sums those two down to weight's shape)."""
-    # out of place: under create_graph these are tensors on the tape, where `a *= b` would rewrite a
-    diff = x - x.mean(axis=axes, keepdims=True)
-    rstd = ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
-    xhat = diff * rstd
-    dxhat = g * weight
-    dx = (dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)) * rstd
-    return dx, g * xhat, g
+    if isinstance(g, Tensor):
+        # create_graph: tensors on the tape, so recompute from x (the saved arrays would be
+        # constants to a second derivative) and stay out of place (`a *= b` would rewrite a)
+        diff = x - x.mean(axis=axes, keepdims=True)
+        rstd = ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = diff * rstd
+        dxhat = g * weight
+        dx = dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+        return dx * rstd, g * xhat, g
+    # arrays: the same math, each full-size array made once and then updated in place (a new
+    # array of that size costs a pass over memory, and often page faults)
+    mean, rstd = saved
+    xhat = x - mean
+    xhat *= rstd
+    dx = g * weight                                            # dxhat, made dx in place
+    tmp = dx * xhat
+    proj = tmp.mean(axis=axes, keepdims=True)
+    dx -= dx.mean(axis=axes, keepdims=True)
+    dx -= np.multiply(xhat, proj, out=tmp)
+    dx *= rstd
+    return dx, np.multiply(g, xhat, out=tmp), g
 
 
-_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward")
+_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", save=True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
