@@ -470,6 +470,19 @@ def test_batchnorm1d_on_n_c_l_and_its_options_match_torch(kwargs):
     np.testing.assert_allclose(_np(bn(tg.tensor(x))), _np(ref(torch.tensor(x))), **TIGHT)
 
 
+def test_batchnorm1d_running_stats_are_written_in_place():
+    """A training step updates the running statistics in place and says so (their version moves),
+    so a graph whose backward needs their old values refuses to run, as torch's."""
+    bn = nn.BatchNorm1d(3).double()
+    rm, version = bn.running_mean, bn.running_mean._version
+    x = tg.tensor(_rand(4, 3), requires_grad=True)
+    y = (x * bn.running_mean).sum()          # mul's backward reads running_mean
+    bn(tg.tensor(_rand(4, 3)))
+    assert bn.running_mean is rm and rm._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
 def test_batchnorm1d_errors():
     with pytest.raises(ValueError, match=r"BatchNorm1d\(3\): a batch of 1 values per channel is too small"):
         nn.BatchNorm1d(3)(tg.tensor(_rand(1, 3)))

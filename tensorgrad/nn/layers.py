@@ -136,6 +136,9 @@ class BatchNorm1d(Module):
         # batch statistics: updating the running ones when tracked; else the running ones
         out = F.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch,
                            momentum=momentum, eps=self.eps, correction=1 if self.unbiased else 0)  # (N*L, C)
+        if self.training and self.track_running_stats:   # F.batch_norm updated them in place
+            self.running_mean._bump()
+            self.running_var._bump()
         return out if x.ndim == 2 else out.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)  # (N, C, L)
 
     def extra_repr(self):
