@@ -270,7 +270,16 @@ def test_a_torch_state_dict_loads_as_it_is():
 
 
 def test_to_double_and_float():
-    net = _net(nn, tg.ones).double()
+    net = _net(nn, tg.ones)
+    w = net.block.fc.weight
+    assert net.to("cpu") is net and net.cpu() is net and net.to(device="cpu", dtype=np.float64) is net
+    assert net.block.fc.weight is w and w.dtype == np.float64 and w.requires_grad     # the same Parameter
+    for bad, error in ((lambda: net.to(np.int64), TypeError), (lambda: net.to("cuda"), RuntimeError),
+                       (lambda: net.cuda(), RuntimeError)):
+        with pytest.raises(error):
+            bad()
+    assert all(t.dtype == np.float32 for t in net.to(tg.zeros(1)).state_dict().values() if t.dtype.kind == "f")
+    net = net.double()
     assert all(t.dtype == np.float64 for t in net.state_dict().values() if t.dtype.kind == "f")
     assert net.block.bn.num_batches_tracked.dtype == np.int64
     assert net(tg.tensor(_rand(3, 4))).dtype == np.float64

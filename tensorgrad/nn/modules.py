@@ -291,13 +291,37 @@ class Module:
             else:
                 p.grad.detach_().zero_()
 
-    def to(self, dtype) -> "Module":
-        """Cast every floating parameter and buffer to dtype, in place; returns self."""
+    def to(self, *args, **kwargs) -> "Module":
+        """to(dtype), to('cpu'), to(device=, dtype=), to(tensor): cast every floating parameter and
+        buffer in place (the same tensor objects, new storage; their grads dropped); returns self."""
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                dev = a
+            else:
+                dtype = a
+        if dev is not None:
+            tensor(0.0).to(dev)            # the tensor's check: tensorgrad runs on the CPU only
+        if dtype is None:
+            return self
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={np.dtype(dtype)}")
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.dtype.kind == "f":
                 t.data = t.numpy().astype(dtype)
                 t.grad = None
         return self
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
 
     def float(self) -> "Module":
         return self.to(np.float32)
