@@ -215,6 +215,13 @@ SAMPLES = [
     S("batch_norm", lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
       [R(8, 5), R(5), R(5)]),
     S("mse_loss", lambda m, x, y: m.nn.functional.mse_loss(x, y), [R(3, 4), R(3, 4)]),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (5,), w, b), [R(4, 5), R(5), R(5)]),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (3, 4), w, b, eps=1e-3),
+      [R(2, 2, 3, 4), R(3, 4), R(3, 4)], note="2-dims"),
+    S("layer_norm", lambda m, x: m.nn.functional.layer_norm(x, (6,)), [R(3, 6)], note="no-affine"),
+    # dropout's masks are random (tests/test_nn.py checks them); here the deterministic cases
+    S("dropout", lambda m, x: m.nn.functional.dropout(x, 0.5, training=False), [R(3, 4)], note="eval"),
+    S("dropout", lambda m, x: m.nn.functional.dropout(x, 0.0), [R(3, 4)], note="p0"),
 
     # --- not differentiable: logic -------------------------------------------------------------------
     S("all", lambda m, x: (x > 0).all(), [R(3, 4)], grad=False, note="method"),
