@@ -120,5 +120,6 @@ def calibrate_batchnorm(model: MakemoreMLP, X, chunk: int = 50000) -> None:
     for i in range(0, n, chunk):
         diff = model.hidden_preactivation(X[i:i + chunk]).numpy() - mean
         sq = sq + (diff * diff).sum(0, keepdims=True)
-    model.bnmean_running.numpy()[...] = mean          # written in place: the buffers keep their dtype
-    model.bnvar_running.numpy()[...] = sq / (n - 1)
+    with tg.no_grad():   # in place, as torch's copy_: the buffers keep their dtype
+        model.bnmean_running.copy_(tg.tensor(mean))
+        model.bnvar_running.copy_(tg.tensor(sq / (n - 1)))

@@ -35,7 +35,7 @@ class DeepBatchNormMLP(nn.Module):
         layers += [lecture_linear(H, V, False, g), nn.BatchNorm1d(V, momentum=m, unbiased=True)]
         self.layers = nn.Sequential(*layers)
         with tg.no_grad():
-            self.layers[-1].weight.numpy()[...] *= 0.1                         # last layer: less confident
+            self.layers[-1].weight.mul_(0.1)                                   # last layer: less confident
 
     def forward(self, X):
         """X (B, block_size) -> logits (B, vocab_size)."""

@@ -475,8 +475,9 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     step, best = 0, None
     if ckpt:
         model.load_state_dict(ckpt.model.state_dict())
-        for name, b in model.named_buffers():
-            b.numpy()[...] = ckpt.train_buffers[name]
+        with tg.no_grad():
+            for name, b in model.named_buffers():
+                b.copy_(tg.tensor(ckpt.train_buffers[name]))
         optimizer.load_state_dict(ckpt.optim_state)
         g.rng.bit_generator.state = ckpt.rng_state
         history, step = ckpt.history, ckpt.step

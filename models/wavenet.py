@@ -61,7 +61,7 @@ class WaveNet(nn.Module):
             lecture_linear(H, V, True, g),                                               # (B, vocab_size)
         )
         with tg.no_grad():
-            self.layers[-1].weight.numpy()[...] *= 0.1                     # last layer: less confident
+            self.layers[-1].weight.mul_(0.1)                               # last layer: less confident
 
     def forward(self, X):
         """X (B, 8) -> logits (B, vocab_size)."""

@@ -12,14 +12,15 @@ import math
 import numpy as np
 
 from . import ops
-from .ops import Op, cat as _cat, where  # noqa: F401  (where is part of this API)
-from .tensor import Tensor, _promote, _shape_arg, get_default_dtype
+from .conventions import _promote
+from .ops import Op, cat as _cat
+from .tensor import Tensor, _shape_arg, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _count(shape, axis) -> int:
@@ -78,24 +79,53 @@ def min(x, axis=None, keepdims=False):
 
 
 def maximum(x, y):
-    return ops.maximum(x, y)
+    return ops.maximum(*_promote(x, y))
 
 
 def minimum(x, y):
+    x, y = _promote(x, y)
     return -ops.maximum(-x, -y)
+
+
+def where(condition, x, y):
+    """x where condition holds, else y; x and y promoted as torch does (a Python number is weak)."""
+    if isinstance(x, (Tensor, np.ndarray)) or isinstance(y, (Tensor, np.ndarray)):
+        x, y = _promote(x, y)
+    return ops.where(condition, x, y)
+
+
+def masked_fill(x, mask, value):
+    """x with value where the (bool) mask is True."""
+    m = _data(mask)
+    if np.asarray(m).dtype != np.bool_:
+        raise TypeError(f"masked_fill: expected a bool mask, got {np.asarray(m).dtype}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
+    v = value.astype(x.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(x.dtype)
+    return ops.where(mask, v, x)
+
+
+def div(x, y, rounding_mode=None):
+    """x / y; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient through the rounding)."""
+    if rounding_mode is None:
+        return ops.div(*_promote(x, y))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return floor_divide(x, y) if rounding_mode == "floor" else _trunc_divide(*_promote(x, y))
 
 
 def pow(x, y):
     """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
-    if isinstance(y, (int, float, np.number)):
+    if isinstance(y, (int, float, np.number)) and isinstance(x, Tensor):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
-        return ops.pow(x, c=y)
-    return ops.pow_tensor(x, y)
+        c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        return ops.pow(x, c=c)
+    return ops.pow_tensor(*_promote(x, y))
 
 
 def sqrt(x):
-    return ops.pow(x, c=0.5)
+    return pow(x, 0.5)
 
 
 def relu(x):
@@ -104,6 +134,8 @@ def relu(x):
 
 def clamp(x, min=None, max=None):
     """The gradient passes where min <= x <= max (both ends included, as torch)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if min is not None:
         x = where(x < min, min, x)
     if max is not None:
@@ -164,7 +196,7 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    return _cat(*tensors, axis=_dim(dim, tensors[0].ndim, 'cat'))
+    return _cat(*_promote(*tensors), axis=_dim(dim, tensors[0].ndim, 'cat'))
 
 
 def stack(tensors, dim: int = 0):
@@ -174,7 +206,7 @@ def stack(tensors, dim: int = 0):
     d = _dim(dim, tensors[0].ndim + 1, 'stack')
     if builtins.any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: expected tensors of one shape, got {[t.shape for t in tensors]}")
-    return _cat(*[unsqueeze(t, d) for t in tensors], axis=d)
+    return _cat(*_promote(*[unsqueeze(t, d) for t in tensors]), axis=d)
 
 
 # ----------------------------------------------------------------------------
@@ -326,7 +358,16 @@ def frac(x):
     return x - ops.trunc(x)
 
 
-def round(x, decimals: int = 0):
+def _trunc_divide(x, y):
+    """x / y rounded toward zero; integers stay integers, as torch's div(rounding_mode='trunc')."""
+    q = ops.trunc(ops.div(x, y))
+    return q.astype(x.dtype) if q.dtype != x.dtype and x.dtype.kind in "iu" else q
+
+
+# all_, any_, round_: torch.all, torch.any, torch.round (tg.all, x.all(), ...), named so that they
+# do not hide Python's all, any and round from the rest of this module
+
+def round_(x, decimals: int = 0):
     """Half to even, as torch; the gradient is 0."""
     return ops.round(x) if decimals == 0 else ops.round(x, decimals=decimals)
 
@@ -509,12 +550,12 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return pow(where(positive, total, 1), 1 / p) * positive
 
 
-def all(x, dim=None, keepdim: bool = False):
+def all_(x, dim=None, keepdim: bool = False):
     axis = _dims(x, dim, "all")
     return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim) == _count(x.shape, axis)
 
 
-def any(x, dim=None, keepdim: bool = False):
+def any_(x, dim=None, keepdim: bool = False):
     return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "any"), keepdims=keepdim) > 0
 
 
@@ -1129,7 +1170,8 @@ def _patches(x, kernel, stride, dilation):
     if builtins.min(out, default=1) <= 0:
         raise ValueError(f"the kernel {kernel} (dilation {dilation}) is larger than the (padded) input {x.shape[2:]}")
     steps = x.strides[2:]
-    strides = x.strides[:2] + tuple(s * st for s, st in zip(steps, stride)) + tuple(s * d for s, d in zip(steps, dilation))
+    strides = (x.strides[:2] + tuple(s * st for s, st in zip(steps, stride))          # from one patch to the next
+               + tuple(s * d for s, d in zip(steps, dilation)))                       # within a patch
     return np.lib.stride_tricks.as_strided(x, x.shape[:2] + out + tuple(kernel), strides, writeable=False)
 
 
@@ -1171,7 +1213,7 @@ def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
         raise ValueError(f"fold: expected input (N, C * {kernel[0] * kernel[1]}, {out[0] * out[1]}), got {input.shape}")
     cols = ops.permute(ops.reshape(input, shape=(n, c) + kernel + out), axes=(0, 1, 4, 5, 2, 3))
     full = col2im(cols, shape=(n, c) + padded, kernel=kernel, stride=stride, dilation=dilation)
-    return ops.getitem(full, key=(Ellipsis, slice(padding[0], padding[0] + size[0]), slice(padding[1], padding[1] + size[1])))
+    return ops.getitem(full, key=(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(padding, size)))
 
 
 def _tuple(v, nd: int, name: str) -> tuple:
@@ -1237,7 +1279,8 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name
     """The pooling windows of x padded with `fill`: (N, C, *out, *kernel), and the padding used
     (left, right) per dim. ceil_mode adds windows that start inside the left-padded input, as torch."""
     kernel = _tuple(kernel_size, nd, name)
-    stride = kernel if stride is None or (not isinstance(stride, int) and len(stride) == 0) else _tuple(stride, nd, name)
+    no_stride = stride is None or (not isinstance(stride, int) and len(stride) == 0)
+    stride = kernel if no_stride else _tuple(stride, nd, name)             # torch's default: the kernel size
     padding, dilation = _tuple(padding, nd, name), _tuple(dilation, nd, name)
     if builtins.any(2 * p > k for p, k in zip(padding, kernel)):
         raise ValueError(f"{name}: padding {padding} should be at most half of the kernel size {kernel}")
@@ -1418,7 +1461,10 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
     n = x.shape[0]
     xhat = x - x.sum(axis=0, keepdims=True) / n                # diff, made xhat in place
     var_inv = ((xhat * xhat).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
-    xhat *= var_inv
+    if isinstance(xhat, Tensor):     # create_graph: xhat * xhat above saved xhat, so no writing into it
+        xhat = xhat * var_inv
+    else:
+        xhat *= var_inv
     dgain = (g * xhat).sum(axis=0, keepdims=True)
     dbias = g.sum(axis=0, keepdims=True)
     dx = xhat * (dgain / -(n - correction))
@@ -1457,30 +1503,46 @@ from .creation import rand as _rand  # noqa: E402  (creation sits beside this mo
 
 
 def _ln_forward(x, weight, bias, axes, eps):
-    """Normalise each sample over its last dims (axes), then scale and shift."""
-    out = x - x.mean(axis=axes, keepdims=True)                 # diff, made the output in place
-    out *= ((out * out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
+    1/std of each sample (small) for the backward, as torch's kernel does."""
+    mean = x.mean(axis=axes, keepdims=True)
+    out = x - mean                                             # diff, made the output in place
+    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    out *= rstd
     out *= weight
     out += bias
-    return out
+    return out, (mean, rstd)
 
 
-def _ln_backward(g, out, x, weight, bias, axes, eps):
+def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
     """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
     with biased variance: dxhat = g * weight,
     dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
     (the engine sums those two down to weight's shape)."""
-    xhat = x - x.mean(axis=axes, keepdims=True)
-    rstd = ((xhat * xhat).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    if isinstance(g, Tensor):
+        # create_graph: tensors on the tape, so recompute from x (the saved arrays would be
+        # constants to a second derivative) and stay out of place (`a *= b` would rewrite a)
+        diff = x - x.mean(axis=axes, keepdims=True)
+        rstd = ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = diff * rstd
+        dxhat = g * weight
+        dx = dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+        return dx * rstd, g * xhat, g
+    # arrays: the same math, each full-size array made once and then updated in place (a new
+    # array of that size costs a pass over memory, and often page faults)
+    mean, rstd = saved
+    xhat = x - mean
     xhat *= rstd
-    dxhat = g * weight
-    dx = dxhat - dxhat.mean(axis=axes, keepdims=True)
-    dx -= xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+    dx = g * weight                                            # dxhat, made dx in place
+    tmp = dx * xhat
+    proj = tmp.mean(axis=axes, keepdims=True)
+    dx -= dx.mean(axis=axes, keepdims=True)
+    dx -= np.multiply(xhat, proj, out=tmp)
     dx *= rstd
-    return dx, g * xhat, g
+    return dx, np.multiply(g, xhat, out=tmp), g
 
 
-_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward")
+_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", save=True)
 
 
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):

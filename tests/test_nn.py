@@ -152,8 +152,9 @@ def test_parameter_shares_memory_and_is_a_leaf():
     assert not nn.Parameter(t, requires_grad=False).requires_grad
     assert not isinstance(p * 2, nn.Parameter) and not isinstance(p.detach(), nn.Parameter)
     assert repr(p).startswith("Parameter containing:\ntensor(")
-    with pytest.raises(TypeError):        # only floating tensors can require grad
-        nn.Parameter(tg.tensor([1, 2]))
+    for m, t in ((nn, tg.tensor([1, 2])), (torch.nn, torch.tensor([1, 2]))):
+        with pytest.raises(RuntimeError):     # only floating tensors can require grad
+            m.Parameter(t)
 
 
 def test_train_eval_apply_requires_grad_and_zero_grad():
@@ -269,7 +270,16 @@ def test_a_torch_state_dict_loads_as_it_is():
 
 
 def test_to_double_and_float():
-    net = _net(nn, tg.ones).double()
+    net = _net(nn, tg.ones)
+    w = net.block.fc.weight
+    assert net.to("cpu") is net and net.cpu() is net and net.to(device="cpu", dtype=np.float64) is net
+    assert net.block.fc.weight is w and w.dtype == np.float64 and w.requires_grad     # the same Parameter
+    for bad, error in ((lambda: net.to(np.int64), TypeError), (lambda: net.to("cuda"), RuntimeError),
+                       (lambda: net.cuda(), RuntimeError)):
+        with pytest.raises(error):
+            bad()
+    assert all(t.dtype == np.float32 for t in net.to(tg.zeros(1)).state_dict().values() if t.dtype.kind == "f")
+    net = net.double()
     assert all(t.dtype == np.float64 for t in net.state_dict().values() if t.dtype.kind == "f")
     assert net.block.bn.num_batches_tracked.dtype == np.int64
     assert net(tg.tensor(_rand(3, 4))).dtype == np.float64
@@ -467,6 +477,19 @@ def test_batchnorm1d_on_n_c_l_and_its_options_match_torch(kwargs):
     bn.eval(), ref.eval()
     x = _rand(2, 4, 3, seed=9)
     np.testing.assert_allclose(_np(bn(tg.tensor(x))), _np(ref(torch.tensor(x))), **TIGHT)
+
+
+def test_batchnorm1d_running_stats_are_written_in_place():
+    """A training step updates the running statistics in place and says so (their version moves),
+    so a graph whose backward needs their old values refuses to run, as torch's."""
+    bn = nn.BatchNorm1d(3).double()
+    rm, version = bn.running_mean, bn.running_mean._version
+    x = tg.tensor(_rand(4, 3), requires_grad=True)
+    y = (x * bn.running_mean).sum()          # mul's backward reads running_mean
+    bn(tg.tensor(_rand(4, 3)))
+    assert bn.running_mean is rm and rm._version > version
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
 
 
 def test_batchnorm1d_errors():
@@ -831,7 +854,7 @@ def test_clip_grad_value_and_nonfinite():
     nn.utils.clip_grad_value_(a, 1.5)
     torch.nn.utils.clip_grad_value_(ta, 1.5)
     np.testing.assert_array_equal(_np(a.grad), ta.grad.numpy())
-    a.grad = np.full((5, 4), np.inf)
+    a.grad = tg.tensor(np.full((5, 4), np.inf))
     with pytest.raises(RuntimeError, match="non-finite"):
         nn.utils.clip_grad_norm_([a], 1.0, error_if_nonfinite=True)
     assert nn.utils.clip_grad_norm_([tg.ones(2, requires_grad=True)], 1.0).item() == 0.0   # no grads: norm 0

@@ -150,7 +150,7 @@ def test_step_takes_a_closure_and_marks_the_parameters_written():
     assert opt.step(closure).item() == 5.0 and w.numpy().tolist() == [0.0, 0.0]
     y = w * w                                   # a graph that used w's values
     opt.step(closure)                           # ... then w changes in place
-    with pytest.raises(RuntimeError, match="modified in place"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):   # torch's words
         y.sum().backward()
 
 

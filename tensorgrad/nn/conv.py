@@ -70,7 +70,8 @@ class _Pool(Module):
 
     def extra_repr(self):
         extra = "".join(f", {k}={v}" for k, v in self.options.items())
-        return f"kernel_size={self.kernel_size}, stride={self.stride or self.kernel_size}, padding={self.padding}{extra}"
+        stride = self.stride or self.kernel_size
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}{extra}"
 
 
 class MaxPool1d(_Pool):

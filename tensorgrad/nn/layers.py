@@ -13,7 +13,7 @@ from .. import functional as F
 from ..creation import Generator, ones, tensor, zeros
 from ..tensor import Tensor
 from . import init
-from .modules import Module, Parameter
+from .modules import Module, Parameter, _write
 
 
 def _empty(*shape, dtype=None) -> Parameter:
@@ -67,7 +67,7 @@ class Embedding(Module):
     def reset_parameters(self, generator: Generator | None = None) -> None:
         init.normal_(self.weight, generator=generator)
         if self.padding_idx is not None:
-            self.weight.numpy()[self.padding_idx] = 0
+            _write(self.weight, 0, self.padding_idx)
 
     @classmethod
     def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> "Embedding":
@@ -129,13 +129,16 @@ class BatchNorm1d(Module):
                              "single examples with the running statistics")
         momentum = self.momentum
         if self.training and self.track_running_stats:
-            self.num_batches_tracked.numpy()[...] += 1
+            self.num_batches_tracked.add_(1)
             if momentum is None:     # the cumulative moving average
                 momentum = 1.0 / int(self.num_batches_tracked.item())
         rows = x if x.ndim == 2 else x.transpose(1, 2).reshape(-1, self.num_features)   # (N*L, C)
         # batch statistics: updating the running ones when tracked; else the running ones
         out = F.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch,
                            momentum=momentum, eps=self.eps, correction=1 if self.unbiased else 0)  # (N*L, C)
+        if self.training and self.track_running_stats:   # F.batch_norm updated them in place
+            self.running_mean._bump()
+            self.running_var._bump()
         return out if x.ndim == 2 else out.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)  # (N, C, L)
 
     def extra_repr(self):

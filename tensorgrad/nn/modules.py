@@ -21,8 +21,8 @@ class Parameter(Tensor):
     def __new__(cls, data=None, requires_grad: bool = True):
         if data is None:
             data = np.empty(0, np.float32)
-        arr = data.numpy() if isinstance(data, Tensor) else tensor(data).numpy()
-        p = cls._wrap(arr)
+        t = data if isinstance(data, Tensor) else tensor(data)
+        p = cls._wrap(t.numpy(), t._vc)      # the same storage and version counter, as torch's
         p.requires_grad = requires_grad
         return p
 
@@ -33,9 +33,11 @@ class Parameter(Tensor):
         return "Parameter containing:\n" + super().__repr__()
 
 
-def _write(t: Tensor, value) -> None:
-    """Copy value into t's memory (cast to its dtype), as torch's t.copy_(value) under no_grad."""
-    np.copyto(t.numpy(), np.asarray(value), casting="unsafe")
+def _write(t: Tensor, value, key=...) -> None:
+    """Copy value into t[key] in place (cast to its dtype), as torch's t[key].copy_(value) under
+    no_grad; the version counter moves, so a graph that used the old values refuses to backward."""
+    np.copyto(t.numpy()[key], np.asarray(value), casting="unsafe")
+    t._bump()
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -287,15 +289,39 @@ class Module:
             if set_to_none:
                 p.grad = None
             else:
-                np.asarray(p.grad)[...] = 0
+                p.grad.detach_().zero_()
 
-    def to(self, dtype) -> "Module":
-        """Cast every floating parameter and buffer to dtype, in place; returns self."""
+    def to(self, *args, **kwargs) -> "Module":
+        """to(dtype), to('cpu'), to(device=, dtype=), to(tensor): cast every floating parameter and
+        buffer in place (the same tensor objects, new storage; their grads dropped); returns self."""
+        dtype, dev = kwargs.pop("dtype", None), kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, str) or type(a).__name__ == "device":
+                dev = a
+            else:
+                dtype = a
+        if dev is not None:
+            tensor(0.0).to(dev)            # the tensor's check: tensorgrad runs on the CPU only
+        if dtype is None:
+            return self
+        if np.dtype(dtype).kind != "f":
+            raise TypeError(f"nn.Module.to only accepts floating point dtypes, but got desired dtype={np.dtype(dtype)}")
         for t in itertools.chain(self.parameters(), self.buffers()):
             if t.dtype.kind == "f":
                 t.data = t.numpy().astype(dtype)
                 t.grad = None
         return self
+
+    def cpu(self) -> "Module":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
 
     def float(self) -> "Module":
         return self.to(np.float32)

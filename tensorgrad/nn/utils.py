@@ -8,14 +8,16 @@ from ..tensor import Tensor
 
 
 def _grads(parameters) -> list:
+    """The gradient tensors (the parameters without one are skipped)."""
     params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
-    return [np.asarray(p.grad) for p in params if p.grad is not None]
+    return [p.grad for p in params if p.grad is not None]
 
 
 def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
     """Scale all the gradients by max_norm / (total_norm + 1e-6) when that is below 1, total_norm
     being the norm of all of them as one vector (norm_type inf: the largest |g|). Returns total_norm."""
-    grads = _grads(parameters)
+    tensors = _grads(parameters)
+    grads = [g.numpy() for g in tensors]
     if not grads:
         return tensor(0.0)
     norm_type = float(norm_type)
@@ -31,12 +33,12 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
                            "anyway, set `error_if_nonfinite=False`")
     coef = np.minimum(max_norm / (total + 1e-6), 1)      # never scales up; a NaN norm makes NaN grads, as torch
-    for g in grads:
-        g *= coef.astype(g.dtype)
+    for g in tensors:
+        g.mul_(coef.astype(g.dtype))
     return tensor(total)
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient to [-clip_value, clip_value], in place."""
     for g in _grads(parameters):
-        np.clip(g, -clip_value, clip_value, out=g)
+        g.clamp_(-clip_value, clip_value)

@@ -10,13 +10,7 @@ import math
 import numpy as np
 
 from ..creation import tensor, zeros_like
-from ..tensor import Tensor, _mode, enable_grad
-
-
-def _written(p: Tensor) -> None:
-    """Record an in-place write into p, so that a graph that used its old values refuses to backward."""
-    _mode.writes += 1
-    p._version = _mode.writes
+from ..tensor import Tensor, enable_grad
 
 
 def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
@@ -88,7 +82,7 @@ class Optimizer:
                 if set_to_none:
                     p.grad = None
                 else:
-                    np.asarray(p.grad)[...] = 0
+                    p.grad.detach_().zero_()
 
     def step(self, closure=None):
         """One update of every parameter with a .grad; closure (optional) recomputes the loss first."""
@@ -107,7 +101,7 @@ class Optimizer:
                 self._update(p.numpy(), grad, state, group)
                 if state:
                     self.state[p] = state
-                _written(p)
+                p._bump()          # a version counter write: a graph that used the old values refuses to backward
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
@@ -167,9 +161,10 @@ def _restored(key: str, value, p: Tensor, i: int) -> Tensor:
 
 def _count_step(state: dict) -> float:
     """state['step'] += 1 (a 0-d float tensor, as torch's), returned as a number."""
-    step = state["step"].numpy()
-    step += 1
-    return float(step)
+    step = state["step"]
+    step.numpy()[...] += 1
+    step._bump()
+    return float(step.item())
 
 
 # ----------------------------------------------------------------------------
