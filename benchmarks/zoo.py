@@ -35,7 +35,6 @@ ROOT = Path(__file__).resolve().parents[1]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
-import tensorgrad as tg  # noqa: E402
 from models.data import local_names_txt  # noqa: E402
 from models.train import TYPES, Config, build_model, evaluate, load_data, loss_of, lr_at, make_optimizer  # noqa: E402
 

@@ -117,7 +117,8 @@ def _parser():
                    help="default 0.01 (makemore types), 0 (lectures)")
     t.add_argument("--lr-decay-step", type=COUNT, help="lr / 10 from this step on (lectures' default: half of "
                                                        "--steps for bn-mlp, three quarters for deep-bn and wavenet)")
-    t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"], help="default adamw (makemore types), sgd (lectures)")
+    t.add_argument("--optimizer", choices=["sgd", "adam", "adamw"],
+                   help="default adamw (makemore types), sgd (lectures)")
     t.add_argument("--eval-every", type=POSITIVE, help="steps between evaluations (default 500; lectures: steps / 10)")
     t.add_argument("--num-samples", type=COUNT, default=20, help="words to sample at the end (default 20)")
     t.add_argument("--diagnostics", action="store_true",

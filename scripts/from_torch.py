@@ -1,9 +1,11 @@
 """Move the weights of makemore's models between torch and tensorgrad, both ways (needs torch).
 
 The zoo's models have makemore.py's module names and torch's layouts (Linear weight (out, in)) and
-state (BatchNorm's num_batches_tracked too), so a state dict converts name for name. A model trained by makemore.py (its out/model.pt) becomes a tensorgrad-makemore checkpoint
-that samples the same names from the same seed (tensorgrad's sampler draws its own random numbers,
-so "the same" means: the same probabilities at every step, and the same seed on both sides):
+state (BatchNorm's num_batches_tracked too), so a state dict converts name for name. A model trained
+by makemore.py (its out/model.pt) becomes a tensorgrad-makemore checkpoint with the same next-character
+probabilities (to float rounding). Sampling them with the same seed picks the same names whichever framework
+computed them; tensorgrad's random numbers are not torch's, so these are not the names that torch's own
+multinomial would draw.
 
     python scripts/from_torch.py to-tensorgrad out/model.pt --type transformer -i names.txt -o tg_out
     tensorgrad-makemore sample -o tg_out

@@ -223,8 +223,7 @@ def test_resume_on_other_data_says_so(words_file, tmp_path, capsys):
     other.write_text("\n".join(reversed(WORDS)) + "\n")
     assert main(["train", "--resume", "-o", str(out), "-i", str(other), "--steps", "20", "--quiet", "--no-plot"]) == 0
     err = capsys.readouterr().err
-    assert f"note: resuming on --data {other.resolve()}, but the checkpoint was trained on {words_file.resolve()}" in err \
-        or f"note: resuming on --data {other}, but the checkpoint was trained on {words_file.resolve()}" in err
+    assert f"but the checkpoint was trained on {words_file.resolve()}" in err and "note: resuming on --data" in err
 
 
 def test_no_command_means_train(words_file, tmp_path, monkeypatch, capsys):
