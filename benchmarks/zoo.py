@@ -171,6 +171,7 @@ def main(argv=None) -> int:
     p.add_argument("--data", help="default: names.txt if it is found ($TENSORGRAD_NAMES or next to the "
                                   "checkout), else makemore-names (downloaded once)")
     p.add_argument("--out", default=str(RESULTS))
+    p.add_argument("--readme", action="store_true", help="also put the table into README.md's zoo section")
     args = p.parse_args(argv)
     import torch
     torch.set_num_threads(1)
@@ -195,7 +196,25 @@ def main(argv=None) -> int:
     (out / "zoo.md").write_text(md)
     plot(results, out / "zoo.png")
     print(md)
+    if args.readme:
+        update_readme(md)
     return 0
+
+
+README = ROOT / "README.md"
+BEGIN, END = "<!-- zoo table: written by python -m benchmarks.zoo --readme -->", "<!-- end of zoo table -->"
+
+
+def readme_block(md: str) -> str:
+    """What the README shows of a zoo.md: its sentence on the run and its table."""
+    body = md.split("\n\n", 1)[1].strip()
+    return f"{BEGIN}\n{body}\n{END}"
+
+
+def update_readme(md: str) -> None:
+    text = README.read_text()
+    a, b = text.index(BEGIN), text.index(END) + len(END)
+    README.write_text(text[:a] + readme_block(md) + text[b:])
 
 
 if __name__ == "__main__":

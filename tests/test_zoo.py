@@ -289,3 +289,10 @@ def test_a_makemore_model_pt_becomes_a_checkpoint_and_back(tmp_path, capsys):
     back = torch.load(tmp_path / "back.pt", weights_only=True)
     assert set(back) == set(theirs.state_dict())
     assert all(torch.equal(back[k], v) for k, v in theirs.state_dict().items())
+
+
+def test_the_readme_shows_the_benchmarks_table():
+    """The README's zoo table is the one benchmarks/zoo.py last wrote (python -m benchmarks.zoo --readme)."""
+    from benchmarks import zoo
+    md = (zoo.RESULTS / "zoo.md").read_text()
+    assert zoo.readme_block(md) in zoo.README.read_text()
