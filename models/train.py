@@ -457,7 +457,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         if not ckpt.finite:
             raise CheckpointError(f"{ckpt_path}: the checkpoint's weights are not finite (NaN or inf); "
                                   "resuming cannot recover them")
-        if config.data != ckpt.config.data:
+        if _resolved(config.data) != _resolved(ckpt.config.data):
             note(f"note: resuming on --data {config.data}, but the checkpoint was trained on {ckpt.config.data}")
 
     data = load_data(config, vocab=ckpt.vocab if ckpt else None, max_word_length=ckpt.max_word_length if ckpt else None)
@@ -465,7 +465,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     Xtr, Ytr = data.splits["train"]
     block_size = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
     config = dataclasses.replace(config, vocab_size=len(vocab), block_size=block_size,
-                                 data=config.data if config.data in SOURCES else str(Path(config.data).resolve()))
+                                 data=_resolved(config.data))
     g = tg.Generator().manual_seed(config.seed)
     if config.recipe == "makemore":
         tg.manual_seed(config.seed)   # makemore.py's models draw their init from the global generator
@@ -610,6 +610,11 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
                   recorder, Path(out) / "diagnostics", log=silent)
     return dict(model=model, vocab=vocab, config=config, losses=losses, samples=samples, step=step,
                 seconds=seconds, history=history, checkpoint=ckpt_path, data=data)
+
+
+def _resolved(source: str) -> str:
+    """A data source as the checkpoint records it: a built-in name, or an absolute path."""
+    return source if source in SOURCES else str(Path(source).resolve())
 
 
 def _best_loss(history: dict, best_step) -> float:

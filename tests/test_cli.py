@@ -594,3 +594,11 @@ def test_diagnostics_are_written(words_file, tmp_path, capsys):
     text = (out / "diagnostics" / "diagnostics.txt").read_text()
     assert text.count("saturated") == 5 and "grad:data ratio" in text and "log10 update:data" in text
     assert f"diagnostics: {out / 'diagnostics'}" in capsys.readouterr().out
+
+
+def test_resume_on_the_same_data_by_another_name_says_nothing(words_file, tmp_path, monkeypatch, capsys):
+    monkeypatch.chdir(words_file.parent)
+    assert _train("words.txt", tmp_path / "run", "--steps", "10") == 0
+    assert main(["train", "--resume", "-o", str(tmp_path / "run"), "-i", str(words_file), "--steps", "20",
+                 "--quiet", "--no-plot"]) == 0
+    assert "note" not in capsys.readouterr().err
