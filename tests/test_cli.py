@@ -601,4 +601,4 @@ def test_resume_on_the_same_data_by_another_name_says_nothing(words_file, tmp_pa
     assert _train("words.txt", tmp_path / "run", "--steps", "10") == 0
     assert main(["train", "--resume", "-o", str(tmp_path / "run"), "-i", str(words_file), "--steps", "20",
                  "--quiet", "--no-plot"]) == 0
-    assert "note" not in capsys.readouterr().err
+    assert "resuming on --data" not in capsys.readouterr().err
