@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import ops
-from .ops import Op, cat as _cat, where  # noqa: F401  (where is part of this API)
+from .ops import Op, _count, cat as _cat, where  # noqa: F401  (where is part of this API)
 from .tensor import Tensor, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -21,14 +21,12 @@ def _data(x):
     return x.data if isinstance(x, Tensor) else x
 
 
-def _count(shape, axis) -> int:
-    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
-
-
 def _dim(d: int, ndim: int, op: str) -> int:
     """A dim in [-ndim, ndim) made non-negative, or an error naming the op."""
     n = ndim or 1                       # a 0-d tensor takes dim 0 or -1, as in torch
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not -n <= d < n:
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {d!r}")
+    if not -n <= d < n:
         raise IndexError(f"{op}: dim {d!r} is out of range for a tensor with {ndim} dims")
     return int(d) % n
 
@@ -41,39 +39,49 @@ def mean(x, axis=None, keepdims=False):
 
 
 def var(x, axis=None, keepdims=False, correction=1):
-    """sum((x - mean)^2) / (n - correction): correction=1 is Bessel's, torch's default."""
-    diff = x - mean(x, axis, keepdims=True)
-    return ops.sum(diff * diff, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - correction)
+    """sum((x - mean)^2) / max(0, n - correction): correction=1 is Bessel's, torch's default."""
+    return ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
 
 
 def std(x, axis=None, keepdims=False, correction=1):
-    """sqrt(var). Where the variance is 0 the gradient is 0, as in torch, not 0 * inf = NaN."""
-    v = var(x, axis, keepdims, correction)
-    positive = v > 0
-    return sqrt(where(positive, v, 1)) * positive
+    """sqrt(var), NaN where var is (one element, NaN input). Where the variance is 0 the gradient
+    is 0, as torch: both wheres are needed, else 0 * sqrt'(0) = 0 * inf = NaN flows back."""
+    v = ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
+    zero = v == 0
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 def amin(x, axis=None, keepdims=False):
-    return -ops.amax(-x, axis=axis, keepdims=keepdims)
+    return ops.amin(x, axis=axis, keepdims=keepdims)
 
 
 def max(x, axis=None, keepdims=False):
-    """All of x: the max, ties sharing the gradient. Along axis: (values, indices), the
-    gradient going to the first maximum only (the one whose index is returned), as torch."""
+    """All of x: the max, ties sharing the gradient (a NaN max sends it to the NaNs). Along axis:
+    (values, indices), the gradient going to the first maximum only (the returned index), as torch."""
     if axis is None:
-        return ops.amax(x, axis=None, keepdims=keepdims)
-    indices = ops.argmax(x, axis=axis, keepdims=True)
-    values = gather(x, axis, indices)
-    if not keepdims:
-        values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return MaxResult(values, indices)
+        return _kept_all(ops.max(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmax)
 
 
 def min(x, axis=None, keepdims=False):
     if axis is None:
-        return amin(x, None, keepdims)
-    values, indices = max(-x, axis, keepdims)
-    return MaxResult(-values, indices)
+        return _kept_all(ops.min(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmin)
+
+
+def _kept_all(out, ndim: int, keepdims: bool):
+    return ops.reshape(out, shape=(1,) * ndim) if keepdims else out
+
+
+def _pick(x, axis: int, keepdims: bool, arg):
+    """(values, indices) along axis: indices = arg(x) (argmax or argmin), values gathered there."""
+    if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
+        return _pick(unsqueeze(x, 0), 0, False, arg)
+    indices = arg(x, axis=axis, keepdims=True)
+    values = gather(x, axis, indices)
+    if not keepdims:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return MaxResult(values, indices)
 
 
 def maximum(x, y):
@@ -81,7 +89,7 @@ def maximum(x, y):
 
 
 def minimum(x, y):
-    return -ops.maximum(-x, -y)
+    return ops.minimum(x, y)
 
 
 def pow(x, y):
@@ -98,16 +106,19 @@ def sqrt(x):
 
 
 def relu(x):
-    return where(x > 0, x, 0)  # the gradient at 0 is 0, as torch
+    return ops.relu(x)
 
 
 def clamp(x, min=None, max=None):
-    """The gradient passes where min <= x <= max (both ends included, as torch)."""
-    if min is not None:
-        x = where(x < min, min, x)
-    if max is not None:
-        x = where(x > max, max, x)
-    return x
+    """The gradient passes where min <= x <= max (both ends included, not at NaN, as torch)."""
+    if min is None and max is None:
+        raise ValueError("clamp: at least one of min and max must be given")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):      # tensor bounds get gradients too
+        x = x if min is None else where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
+    if x.dtype.kind != "f" and any(isinstance(b, (float, np.floating)) for b in (min, max)):
+        x = x.astype(get_default_dtype())           # an int clamped to a float bound is float, as torch
+    return ops.clamp(x, min=min, max=max)
 
 
 def matmul(x, y):
@@ -129,7 +140,7 @@ def matmul(x, y):
 def squeeze(x, dim=None):
     """Drop the size-1 dims (only those in dim, if given; other dims stay, as torch)."""
     dims = range(x.ndim) if dim is None else [_dim(d, x.ndim, 'squeeze') for d in ((dim,) if isinstance(dim, int) else dim)]
-    drop = {d for d in dims if x.shape[d] == 1}
+    drop = {d for d in dims if x.ndim and x.shape[d] == 1}      # a 0-d tensor squeezes to itself
     return ops.reshape(x, shape=tuple(n for d, n in enumerate(x.shape) if d not in drop))
 
 
@@ -139,16 +150,19 @@ def unsqueeze(x, dim: int):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    s, e = _dim(start_dim, x.ndim, 'flatten'), _dim(end_dim, x.ndim, 'flatten')
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     if x.ndim == 0:
         return ops.reshape(x, shape=(1,))
-    s, e = _dim(start_dim, x.ndim, 'flatten'), _dim(end_dim, x.ndim, 'flatten')
-    return ops.reshape(x, shape=x.shape[:s] + (-1,) + x.shape[e + 1:])
+    return ops.reshape(x, shape=x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])  # not -1: size 0
 
 
 def transpose(x, dim0: int, dim1: int):
     axes = list(range(x.ndim))
     d0, d1 = _dim(dim0, x.ndim, 'transpose'), _dim(dim1, x.ndim, 'transpose')
-    axes[d0], axes[d1] = axes[d1], axes[d0]
+    if d0 != d1:                        # a 0-d tensor: transpose(0, -1) is itself
+        axes[d0], axes[d1] = axes[d1], axes[d0]
     return ops.permute(x, axes=tuple(axes))
 
 
@@ -179,6 +193,13 @@ def stack(tensors, dim: int = 0):
 # ----------------------------------------------------------------------------
 # gathers and scatter-adds, all on the getitem / index_put pair
 
+def _check_index(index, size: int, op: str):
+    """torch's gathers and scatters take no negative index (NumPy would count from the end)."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"{op}: index {bad} is out of range for a dim of size {size}")
+
+
 def _along(index, x, dim: int, op: str) -> tuple:
     """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere."""
     index = np.asarray(_data(index))
@@ -186,6 +207,9 @@ def _along(index, x, dim: int, op: str) -> tuple:
         raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
                          f"got {index.dtype} {index.shape} for input {x.shape}")
     dim = _dim(dim, x.ndim, op)
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
+        raise ValueError(f"{op}: index {index.shape} is larger than the input {x.shape} outside dim {dim}")
+    _check_index(index, x.shape[dim], op)
     key = list(np.indices(index.shape, sparse=True))
     key[dim] = index
     return tuple(key)
@@ -200,6 +224,8 @@ def scatter_add(x, dim: int, index, src):
     """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
     index = np.asarray(_data(index))
     if src.shape != index.shape:
+        if src.ndim != index.ndim or any(i > n for i, n in zip(index.shape, src.shape)):
+            raise ValueError(f"scatter_add: index {index.shape} is larger than src {src.shape}")
         src = ops.getitem(src, key=tuple(slice(n) for n in index.shape))
     return ops.index_put(x, src, key=_along(index, x, dim, "scatter_add"), accumulate=True)
 
@@ -211,6 +237,7 @@ def index_add(x, dim: int, index, source):
     if index.ndim != 1 or source.shape != want:
         raise ValueError(f"index_add: expected a 1-D index and a source of shape {want}, "
                          f"got index {index.shape} and source {source.shape}")
+    _check_index(index, x.shape[d], "index_add")
     return ops.index_put(x, source, key=(slice(None),) * d + (index,), accumulate=True)
 
 
@@ -230,30 +257,52 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 # ----------------------------------------------------------------------------
 # softmax and friends (the max is subtracted as a constant: it cancels in the math)
 
-def _shift(x, d: int):
-    """The max over dim d, as a constant (it cancels in the math); a non-finite max
-    (a row of -inf) becomes 0, as torch does, so the row gives -inf rather than NaN."""
-    m = _data(x).max(axis=d, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)               # 0 is a weak scalar: m's dtype stays
+def _axis(x, dim: int, op: str) -> tuple:
+    """dim as an axis tuple: () for a 0-d tensor, whose one dim is all of it."""
+    return (_dim(dim, x.ndim, op),) if x.ndim else ()
 
 
+def _rowmax(a: np.ndarray, axis: tuple):
+    """The max of a over axis, kept; -inf over a size-0 dim (NumPy has no max of nothing)."""
+    return a.max(axis=axis, keepdims=True, initial=-np.inf) if a.size == 0 else a.max(axis=axis, keepdims=True)
+
+
+# A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
+@np.errstate(divide="ignore", invalid="ignore")
 def softmax(x, dim: int = -1):
-    d = _dim(dim, x.ndim, "softmax")
-    e = ops.exp(x - _shift(x, d))
-    return e / e.sum(axis=d, keepdims=True)
+    axis = _axis(x, dim, "softmax")
+    e = ops.exp(x - _rowmax(_data(x), axis))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def log_softmax(x, dim: int = -1):
-    d = _dim(dim, x.ndim, "log_softmax")
-    z = x - _shift(x, d)
-    return z - ops.log(ops.exp(z).sum(axis=d, keepdims=True))
+    axis = _axis(x, dim, "log_softmax")
+    z = x - _rowmax(_data(x), axis)
+    return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
+
+
+@np.errstate(divide="ignore", invalid="ignore")    # a row of -inf or a size-0 dim: log(0) = -inf, as torch
+def _lse_forward(x, axis, keepdims):
+    """log(sum(exp(x - m))) + m, with torch's m: the max, or 0 where the max is not finite."""
+    m = _rowmax(x, axis)
+    m = np.where(np.isfinite(m), m, 0)                 # 0 is a weak scalar: m's dtype stays
+    out = np.log(np.exp(ops._float(x) - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis)
+
+
+@np.errstate(invalid="ignore")                      # a +inf in x: inf - inf = NaN, as torch
+def _lse_backward(g, out, x, axis, keepdims):
+    """The gradient of logsumexp is softmax(x) = exp(x - out) (torch's rule, one node)."""
+    kept = ops._kept(x.shape, axis)
+    return g.reshape(kept) * ops.exp(x - out.reshape(kept))
+
+
+_logsumexp = Op("logsumexp", _lse_forward, _lse_backward)
 
 
 def logsumexp(x, dim: int = -1, keepdim: bool = False):
-    d = _dim(dim, x.ndim, "logsumexp")
-    m = _shift(x, d)
-    out = ops.log(ops.exp(x - m).sum(axis=d, keepdims=True)) + m
-    return out if keepdim else squeeze(out, d)
+    return _logsumexp(x, axis=_axis(x, dim, "logsumexp"), keepdims=keepdim)
 
 
 def tanh(x):
@@ -272,6 +321,7 @@ def linear(x, weight, bias=None):
 
 def embedding(index, weight):
     """weight[index]: its gradient is a scatter-add into the rows of weight."""
+    _check_index(np.asarray(_data(index)), weight.shape[0], "embedding")
     return weight[index]
 
 

@@ -9,6 +9,8 @@ Calling an op on plain arrays just runs its forward; on tensors it is recorded. 
 same rule runs on arrays in a normal backward and on tensors under create_graph=True,
 where its own ops are recorded and can be differentiated again.
 """
+import math
+
 import numpy as np
 
 from .tensor import Tensor, _mode, apply
@@ -54,7 +56,14 @@ def _kept(shape, axis) -> tuple:
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
+def _count(shape, axis) -> int:
+    """How many elements a reduction over `axis` combines."""
+    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
+
+
 def _index_put(x, v, key, accumulate):
+    if v.ndim and v.shape[0] == 1 and v.ndim > x[key].ndim:   # NumPy would drop v's leading 1s; torch refuses
+        raise ValueError(f"values of shape {v.shape} cannot be broadcast to the indexed shape {x[key].shape}")
     out = x.copy()
     if accumulate:
         # repeated indices add up (out[key] += v would keep one). np.add.at adds one index at a
@@ -65,11 +74,68 @@ def _index_put(x, v, key, accumulate):
     return out
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _amax_backward(g, out, x, axis, keepdims):
+    """amax's and amin's rule (torch's): tied extremes share g evenly; a NaN result, which no x
+    equals, makes the gradient of its whole slice NaN (g / 0 * 0)."""
     out, g = out.reshape(_kept(x.shape, axis)), g.reshape(_kept(x.shape, axis))
     mask = x == out
-    count = mask.sum(axis=axis, keepdims=True).astype(g.dtype)
-    return where(mask, g / count, 0)                # tied maxima share the gradient evenly
+    return g / mask.sum(axis=axis, keepdims=True).astype(g.dtype) * mask
+
+
+def _max_backward(g, out, x):
+    """max()'s and min()'s rule over all elements (torch's): ties share g evenly, and a NaN
+    result sends it to the NaNs."""
+    mask = np.isnan(np.asarray(x)) if np.isnan(np.asarray(out)) else x == out
+    return where(mask, g / mask.sum().astype(g.dtype), 0)
+
+
+def _maximum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)        # a tie sends half each way; a NaN on either side, all of g to both
+    return where(x < y, 0, g), where(y < x, 0, g)
+
+
+def _minimum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)
+    return where(x > y, 0, g), where(y > x, 0, g)
+
+
+def _where(c, x, y):
+    if np.asarray(c).dtype != np.bool_:
+        raise TypeError(f"the condition (mask) must be a bool tensor, got {np.asarray(c).dtype}")
+    return np.where(c, x, y)
+
+
+def _sign(x):
+    """torch's sign: sign(nan) is 0 (NumPy's is nan), and a bool stays a bool."""
+    if x.dtype.kind == "f":
+        return np.where(np.isnan(x), 0, np.sign(x))
+    return x.copy() if x.dtype.kind == "b" else np.sign(x)
+
+
+def _clamp_backward(g, out, x, min, max):
+    """The gradient passes where min <= x <= max: not at NaN (out != x there), as torch, nor
+    anywhere when min > max (torch then sets everything to max)."""
+    return where(out == x if min is None or max is None or min <= max else np.array(False), g, 0)
+
+
+@np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
+def _var(x, axis, keepdims, correction):
+    """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
+    n = _count(x.shape, axis)
+    diff = x - x.sum(axis, keepdims=True) / n
+    return (diff * diff).sum(axis, keepdims=keepdims) / (n - correction if n > correction else 0)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _var_backward(g, out, x, axis, keepdims, correction):
+    """torch's rule, 2 / (n - correction) * g * (x - mean), not through the mean's backward (so
+    an inf in x gives -inf, not NaN); n <= correction over all elements: inf, NaN at the mean."""
+    n = _count(x.shape, axis)
+    diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(_kept(x.shape, axis))
+    if n <= correction and (axis is None or not x.ndim):
+        return g * where(diff == 0, math.nan, math.inf)
+    return g * diff * (2 / (n - correction) if n != correction else math.inf)
 
 
 def _cat_backward(g, out, *xs, axis):
@@ -82,10 +148,17 @@ def _float(a):
     return a.astype(_mode.default_dtype) if getattr(a, "dtype", None) is not None and a.dtype.kind in "biu" else a
 
 
+@np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
 def _pow_backward(g, out, x, c):
     return g * 0 if c == 0 else g * (c * x ** (c - 1))
 
 
+@np.errstate(divide="ignore", invalid="ignore")       # 0 ** -1 is inf and (-2) ** 0.5 NaN, as torch
+def _power(x, y):
+    return np.power(x, y)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
 def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
     return (where(y == 0, 0, g * (y * x ** (y - 1))),
@@ -100,26 +173,31 @@ add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g))
 sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g))
 mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x))
 div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)))
-maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
-             lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
-                                   where(y > x, g, where(x == y, g / 2, 0))))
-where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)))
+maximum = Op("maximum", np.maximum, _maximum_backward)
+minimum = Op("minimum", np.minimum, _minimum_backward)
+where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)))
 
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g)
 pow = Op("pow", lambda x, c: x ** c, _pow_backward)  # c is a Python number
-pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward)  # y is a tensor
+pow_tensor = Op("pow_tensor", _power, _pow_tensor_backward)  # y is a tensor
 exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out)
 log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x)
 tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out))
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out)
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x))
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out > 0, g, 0))   # relu'(0) = 0, as torch
+clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward)
 cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype))
 
 # reductions: the adjoint of summing is replicating (expand)
 sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
          lambda g, out, x, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)), shape=x.shape))
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward)
+amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), _amax_backward)
+max = Op("max", np.max, _max_backward)            # of all elements; along a dim, functional.max gathers
+min = Op("min", np.min, _max_backward)
+var = Op("var", _var, _var_backward)
 
 # shapes: the adjoint of expanding is summing, done by the engine
 expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g)
@@ -140,12 +218,13 @@ index_put = Op("index_put", _index_put,
                    g[key]))
 
 # not differentiable: no backward, results never require grad
-sign = Op("sign", np.sign)
+sign = Op("sign", _sign)
 lt = Op("lt", np.less)
 le = Op("le", np.less_equal)
 gt = Op("gt", np.greater)
 ge = Op("ge", np.greater_equal)
 eq = Op("eq", np.equal)
 ne = Op("ne", np.not_equal)
-argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
-argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
+# a 0-d tensor's one dim is the whole tensor
+argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis if x.ndim else None, keepdims=keepdims))
+argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis if x.ndim else None, keepdims=keepdims))
