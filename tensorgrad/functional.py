@@ -279,6 +279,8 @@ def softmax(x, dim: int = -1):
 def log_softmax(x, dim: int = -1):
     axis = _axis(x, dim, "log_softmax")
     z = x - _rowmax(_data(x), axis)
+    if _data(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
+        return z
     return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
 
 

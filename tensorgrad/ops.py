@@ -186,7 +186,7 @@ log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x)
 tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out))
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out)
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x))
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out > 0, g, 0))   # relu'(0) = 0, as torch
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g))  # torch: 0 at 0, g at NaN
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward)
 cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype))
 
