@@ -78,7 +78,7 @@ def _pick(x, axis: int, keepdims: bool, arg):
     if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
         return _pick(unsqueeze(x, 0), 0, False, arg)
     indices = arg(x, axis=axis, keepdims=True)
-    values = gather(x, axis, indices)
+    values = ops.getitem(x, key=_key_along(_data(indices), axis))      # a gather that needs no checks
     if not keepdims:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
     return MaxResult(values, indices)
@@ -201,7 +201,8 @@ def _check_index(index, size: int, op: str):
 
 
 def _along(index, x, dim: int, op: str) -> tuple:
-    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere."""
+    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere, once the
+    index is checked as torch checks it."""
     index = np.asarray(_data(index))
     if index.ndim != x.ndim or index.dtype.kind not in "iu":
         raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
@@ -210,6 +211,10 @@ def _along(index, x, dim: int, op: str) -> tuple:
     if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
         raise ValueError(f"{op}: index {index.shape} is larger than the input {x.shape} outside dim {dim}")
     _check_index(index, x.shape[dim], op)
+    return _key_along(index, dim)
+
+
+def _key_along(index: np.ndarray, dim: int) -> tuple:
     key = list(np.indices(index.shape, sparse=True))
     key[dim] = index
     return tuple(key)

@@ -288,3 +288,19 @@ def test_intended_infinities_raise_no_warning():
     assert np.isinf(np.asarray(x.grad)[0])
     assert np.isnan(tg.tensor([1.5]).var().item())
     assert tg.logsumexp(tg.tensor([-np.inf, -np.inf]), 0).item() == -np.inf
+
+
+@pytest.mark.parametrize("values", [[1.0, 3.0, 3.0], [1.0, np.nan, 2.0]], ids=["ties", "nan"])
+@pytest.mark.parametrize("name", ["max", "min", "amax", "amin"])
+def test_second_derivatives_of_the_extremes(name, values):
+    """d/dx <v, d/dx (x.max() * x.sum())> with create_graph, as torch (the rules are tensor code)."""
+    if values[1] != values[1] and name.startswith("a"):
+        pytest.skip("amax's NaN gradient is NaN: nothing to differentiate again")
+    v = np.array([1.0, 2.0, 3.0])
+    x, t = tg.tensor(np.array(values), requires_grad=True), torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    (g,) = tg.grad(getattr(x, name)() * x.sum(), x, create_graph=True)
+    (h,) = tg.grad((g * v).sum(), x)
+    (gt,) = torch.autograd.grad(getattr(t, name)() * t.sum(), t, create_graph=True)
+    (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
+    np.testing.assert_allclose(g.numpy(), gt.detach().numpy())
+    np.testing.assert_allclose(h.numpy(), ht.numpy())
