@@ -27,6 +27,7 @@ ADJOINTS = {
     "mul": "g * y, g * x",
     "div": "g / y, -g * x / y**2",
     "maximum": "g to the larger input",
+    "minimum": "g to the smaller input",
     "where": "g where c, 0 elsewhere",
     "neg": "-g",
     "pow": "g * c * x**(c-1)",
@@ -36,9 +37,16 @@ ADJOINTS = {
     "tanh": "g * (1 - out**2)",
     "sigmoid": "g * out * (1 - out)",
     "abs": "g * sign(x)",
+    "relu": "g where out > 0",
+    "clamp": "g where min <= x <= max",
     "cast": "cast g back",
     "sum": "replicate (expand) g",
     "amax": "g to the max (ties share)",
+    "amin": "g to the min (ties share)",
+    "max": "g to the max (ties share)",
+    "min": "g to the min (ties share)",
+    "var": "2 / (n - correction) * g * (x - mean)",
+    "logsumexp": "g * softmax(x)",
     "expand": "sum (un-broadcast) g",
     "reshape": "reshape g back",
     "permute": "inverse permute of g",
@@ -53,7 +61,7 @@ GENERIC_ADJOINT = "backward rule"
 
 # elementwise ops whose rule returns a gradient of the output's shape for every input;
 # the engine then sums it down to a broadcast input's shape (tensor.py, _fit)
-BROADCASTING = {"add", "sub", "mul", "div", "maximum", "where", "pow_tensor"}
+BROADCASTING = {"add", "sub", "mul", "div", "maximum", "minimum", "where", "pow_tensor"}
 
 TINY = 6  # tensors with at most this many elements show their values, not statistics
 
