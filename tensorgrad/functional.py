@@ -11,7 +11,7 @@ import math
 import numpy as np
 
 from . import ops
-from .ops import Op, _count, cat as _cat, where  # noqa: F401  (where is part of this API)
+from .ops import Op, _kept, cat as _cat, where  # noqa: F401  (where is part of this API)
 from .tensor import Tensor, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -19,6 +19,10 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.
 
 def _data(x):
     return x.data if isinstance(x, Tensor) else x
+
+
+def _count(shape, axis) -> int:
+    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
 
 
 def _dim(d: int, ndim: int, op: str) -> int:
@@ -38,15 +42,37 @@ def mean(x, axis=None, keepdims=False):
     return ops.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
 
 
+@np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
+def _var_forward(x, axis, keepdims, correction):
+    """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
+    n = _count(x.shape, axis)
+    diff = x - x.sum(axis, keepdims=True) / n
+    return (diff * diff).sum(axis, keepdims=keepdims) / (n - correction if n > correction else 0)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _var_backward(g, out, x, axis, keepdims, correction):
+    """torch's rule, 2 / (n - correction) * g * (x - mean), not through the mean's backward (so
+    an inf in x gives -inf, not NaN); n <= correction over all elements: inf, NaN at the mean."""
+    n = _count(x.shape, axis)
+    diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(_kept(x.shape, axis))
+    if n <= correction and (axis is None or not x.ndim):
+        return g * where(diff == 0, math.nan, math.inf)
+    return g * diff * (2 / (n - correction) if n != correction else math.inf)
+
+
+_var = Op("var", _var_forward, _var_backward)       # one node: torch's rule, not the composite's
+
+
 def var(x, axis=None, keepdims=False, correction=1):
     """sum((x - mean)^2) / max(0, n - correction): correction=1 is Bessel's, torch's default."""
-    return ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
+    return _var(x, axis=axis, keepdims=keepdims, correction=correction)
 
 
 def std(x, axis=None, keepdims=False, correction=1):
     """sqrt(var), NaN where var is (one element, NaN input). Where the variance is 0 the gradient
     is 0, as torch: both wheres are needed, else 0 * sqrt'(0) = 0 * inf = NaN flows back."""
-    v = ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
+    v = _var(x, axis=axis, keepdims=keepdims, correction=correction)
     zero = v == 0
     return where(zero, 0, sqrt(where(zero, 1, v)))
 
@@ -116,7 +142,8 @@ def clamp(x, min=None, max=None):
     if isinstance(min, Tensor) or isinstance(max, Tensor):      # tensor bounds get gradients too
         x = x if min is None else where(x < min, min, x)
         return x if max is None else where(x > max, max, x)
-    if x.dtype.kind != "f" and any(isinstance(b, (float, np.floating)) for b in (min, max)):
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))   # weak, as Python numbers
+    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
         x = x.astype(get_default_dtype())           # an int clamped to a float bound is float, as torch
     return ops.clamp(x, min=min, max=max)
 

@@ -9,8 +9,6 @@ Calling an op on plain arrays just runs its forward; on tensors it is recorded. 
 same rule runs on arrays in a normal backward and on tensors under create_graph=True,
 where its own ops are recorded and can be differentiated again.
 """
-import math
-
 import numpy as np
 
 from .tensor import Tensor, _mode, apply
@@ -54,11 +52,6 @@ def _kept(shape, axis) -> tuple:
     if axis is None:
         return (1,) * len(shape)
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
-
-
-def _count(shape, axis) -> int:
-    """How many elements a reduction over `axis` combines."""
-    return math.prod(shape) if axis is None else math.prod(shape[a] for a in axis)
 
 
 def _index_put(x, v, key, accumulate):
@@ -122,25 +115,6 @@ def _clamp_backward(g, out, x, min, max):
     return where(out == x if min is None or max is None or min <= max else np.array(False), g, 0)
 
 
-@np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
-def _var(x, axis, keepdims, correction):
-    """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
-    n = _count(x.shape, axis)
-    diff = x - x.sum(axis, keepdims=True) / n
-    return (diff * diff).sum(axis, keepdims=keepdims) / (n - correction if n > correction else 0)
-
-
-@np.errstate(divide="ignore", invalid="ignore")
-def _var_backward(g, out, x, axis, keepdims, correction):
-    """torch's rule, 2 / (n - correction) * g * (x - mean), not through the mean's backward (so
-    an inf in x gives -inf, not NaN); n <= correction over all elements: inf, NaN at the mean."""
-    n = _count(x.shape, axis)
-    diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(_kept(x.shape, axis))
-    if n <= correction and (axis is None or not x.ndim):
-        return g * where(diff == 0, math.nan, math.inf)
-    return g * diff * (2 / (n - correction) if n != correction else math.inf)
-
-
 def _cat_backward(g, out, *xs, axis):
     ends = np.cumsum([x.shape[axis] for x in xs])
     return tuple(g[(slice(None),) * axis + (slice(e - x.shape[axis], e),)] for x, e in zip(xs, ends))
@@ -200,7 +174,6 @@ amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepd
 amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), _amax_backward)
 max = Op("max", np.max, _max_backward)            # of all elements; along a dim, functional.max gathers
 min = Op("min", np.min, _max_backward)
-var = Op("var", _var, _var_backward)
 
 # shapes: the adjoint of expanding is summing, done by the engine
 expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g)
