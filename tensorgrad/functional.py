@@ -39,7 +39,10 @@ def _dim(d: int, ndim: int, op: str) -> int:
 # composites behind Tensor's methods (axis already normalized by the method)
 
 def mean(x, axis=None, keepdims=False):
-    return ops.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+    n = _count(x.shape, axis)
+    if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
+        return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan
+    return ops.sum(x, axis=axis, keepdims=keepdims) / n
 
 
 @np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch

@@ -65,6 +65,8 @@ CASES = [
     C("var-one-element-correction-2", lambda m, x: x.var(correction=2), [F(1.5)]),
     C("var-size-0-dim", lambda m, x: x.var(0), [np.zeros((0, 3))]),
     C("var-size-0-all", lambda m, x: x.var(), [np.zeros((0, 3))]),
+    C("mean-size-0-dim", lambda m, x: x.mean(0), [np.zeros((0, 3))]),
+    C("mean-size-0-all", lambda m, x: x.mean(), [np.zeros((2, 0))]),
     C("var-size-1-dim", lambda m, x: x.var(1, keepdim=True), [F([1.5], [2.0])]),
     C("var-0d", lambda m, x: x.var(), [F(2.0).reshape(())]),
     C("var-0d-dim", lambda m, x: x.var(0), [F(2.0).reshape(())]),
@@ -304,3 +306,10 @@ def test_second_derivatives_of_the_extremes(name, values):
     (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
     np.testing.assert_allclose(g.numpy(), gt.detach().numpy())
     np.testing.assert_allclose(h.numpy(), ht.numpy())
+
+
+@pytest.mark.xfail(strict=True, reason="needs lead's tensor.py")
+def test_masked_fill_error_names_masked_fill():
+    """Tensor.masked_fill calls where, so a float mask's error says 'where'; torch's says masked_fill."""
+    with pytest.raises(TypeError, match="masked_fill"):
+        tg.ones(2).masked_fill(tg.ones(2), 0.0)
