@@ -331,7 +331,7 @@ def _lse_forward(x, axis, keepdims):
 @np.errstate(invalid="ignore")                      # a +inf in x: inf - inf = NaN, as torch
 def _lse_backward(g, out, x, axis, keepdims):
     """The gradient of logsumexp is softmax(x) = exp(x - out) (torch's rule, one node)."""
-    kept = ops._kept(x.shape, axis)
+    kept = _kept(x.shape, axis)
     return g.reshape(kept) * ops.exp(x - out.reshape(kept))
 
 

@@ -208,27 +208,33 @@ def _i(m, *rows):
     return m.tensor(np.array(rows, dtype=np.int64))
 
 
+def _ones(m, *shape):
+    return m.ones(*shape, dtype=m.float64)
+
+
+SCATTER = ([0, 1, 2, 0], [0, 0, 0, 2])     # a (2, 4) index into a (3, 4) input along dim 0
 BAD = [
     Bad("gather-negative-index", lambda m: _x(m).gather(1, _i(m, [0, -1], [0, 0], [1, 1])), IndexError, "gather.*-1"),
     Bad("gather-index-too-large", lambda m: _x(m).gather(1, _i(m, [0, 4], [0, 0], [1, 1])), IndexError, "gather.*4"),
     Bad("gather-index-wider-than-input", lambda m: _x(m).gather(0, _i(m, [0] * 5)), ValueError, "gather"),
-    Bad("scatter_add-negative-index", lambda m: _x(m).scatter_add(0, _i(m, [0, -1, 0, 0]), m.ones(1, 4, dtype=m.float64)),
+    Bad("scatter_add-negative-index", lambda m: _x(m).scatter_add(0, _i(m, [0, -1, 0, 0]), _ones(m, 1, 4)),
         IndexError, "scatter_add.*-1"),
-    Bad("scatter_add-src-fewer-rows", lambda m: _x(m).scatter_add(0, _i(m, [0, 1, 2, 0], [0, 0, 0, 2]),
-                                                                  m.ones(1, 4, dtype=m.float64)), ValueError, "scatter_add.*src"),
-    Bad("scatter_add-src-fewer-columns", lambda m: _x(m).scatter_add(0, _i(m, [0, 1, 2, 0], [0, 0, 0, 2]),
-                                                                     m.ones(2, 3, dtype=m.float64)), ValueError, "scatter_add.*src"),
-    Bad("index_add-negative-index", lambda m: _x(m).index_add(0, m.tensor(np.array([0, -1])), m.ones(2, 4, dtype=m.float64)),
+    Bad("scatter_add-src-fewer-rows", lambda m: _x(m).scatter_add(0, _i(m, *SCATTER), _ones(m, 1, 4)),
+        ValueError, "scatter_add.*src"),
+    Bad("scatter_add-src-fewer-columns", lambda m: _x(m).scatter_add(0, _i(m, *SCATTER), _ones(m, 2, 3)),
+        ValueError, "scatter_add.*src"),
+    Bad("index_add-negative-index", lambda m: _x(m).index_add(0, _i(m, 0, -1), _ones(m, 2, 4)),
         IndexError, "index_add.*-1"),
-    Bad("embedding-negative-index", lambda m: m.nn.functional.embedding(m.tensor(np.array([0, -1])), _x(m)),
+    Bad("embedding-negative-index", lambda m: m.nn.functional.embedding(_i(m, 0, -1), _x(m)),
         IndexError, "embedding.*-1"),
-    Bad("index_put-values-with-extra-dims", lambda m: m.zeros(4, 3).index_put((m.tensor(np.array([0, 2])),), m.ones(1, 1, 3)),
+    Bad("index_put-values-with-extra-dims", lambda m: m.zeros(4, 3).index_put((_i(m, 0, 2),), m.ones(1, 1, 3)),
         ValueError, r"index_put.*\(1, 1, 3\).*\(2, 3\)"),
     Bad("index_put-accumulate-values-with-extra-dims",
-        lambda m: m.zeros(4, 3).index_put((m.tensor(np.array([0, 2])),), m.ones(1, 1, 3), accumulate=True),
+        lambda m: m.zeros(4, 3).index_put((_i(m, 0, 2),), m.ones(1, 1, 3), accumulate=True),
         ValueError, r"index_put.*\(1, 1, 3\)"),
     Bad("masked_fill-float-mask", lambda m: _x(m).masked_fill(m.ones(3, 4), 0.0), TypeError, "mask.*bool.*float32"),
-    Bad("masked_fill-int-mask", lambda m: _x(m).masked_fill(m.ones(3, 4, dtype=m.int64), 0.0), TypeError, "mask.*int64"),
+    Bad("masked_fill-int-mask", lambda m: _x(m).masked_fill(m.ones(3, 4, dtype=m.int64), 0.0),
+        TypeError, "mask.*int64"),
     Bad("where-float-condition", lambda m: m.where(m.ones(3, 4), _x(m), 0.0), TypeError, "where.*bool"),
     Bad("where-int-condition", lambda m: m.where(m.ones(3, 4, dtype=m.int64), _x(m), 0.0), TypeError, "where.*bool"),
     Bad("flatten-start-after-end", lambda m: _x(m).flatten(1, 0), ValueError, "flatten.*start_dim"),
@@ -299,7 +305,8 @@ def test_second_derivatives_of_the_extremes(name, values):
     if values[1] != values[1] and name.startswith("a"):
         pytest.skip("amax's NaN gradient is NaN: nothing to differentiate again")
     v = np.array([1.0, 2.0, 3.0])
-    x, t = tg.tensor(np.array(values), requires_grad=True), torch.tensor(values, dtype=torch.float64, requires_grad=True)
+    x = tg.tensor(np.array(values), requires_grad=True)
+    t = torch.tensor(values, dtype=torch.float64, requires_grad=True)
     (g,) = tg.grad(getattr(x, name)() * x.sum(), x, create_graph=True)
     (h,) = tg.grad((g * v).sum(), x)
     (gt,) = torch.autograd.grad(getattr(t, name)() * t.sum(), t, create_graph=True)
