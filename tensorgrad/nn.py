@@ -142,8 +142,8 @@ class Module:
     def to(self, dtype) -> "Module":
         """Cast every floating parameter and buffer to dtype, in place; returns self."""
         for _, t in self._named_tensors():
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t.dtype.kind == "f":
+                t.data = t.numpy().astype(dtype)
                 t.grad = None
         return self
 
@@ -156,7 +156,7 @@ class Module:
     # --- saving and loading ----------------------------------------------
     def state_dict(self) -> dict:
         """Dotted name -> a copy of the array, for every parameter and buffer."""
-        return {name: t.data.copy() for name, t in self._named_tensors()}
+        return {name: t.numpy().copy() for name, t in self._named_tensors()}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
         """Copy arrays into the parameters and buffers (cast to their dtypes). Checks every
@@ -177,7 +177,7 @@ class Module:
                                  f"{np.shape(state[k])} in the state, but {t.shape} in the model")
         for k, t in own.items():
             if k in state:
-                t.data = np.array(state[k], dtype=t.data.dtype)
+                t.data = np.array(state[k], dtype=t.dtype)
                 t.grad = None
 
     def __repr__(self):
@@ -227,7 +227,7 @@ class Linear(Module):
 def _uniform(shape: tuple, bound: float, generator: Generator | None, dtype) -> Tensor:
     """A new leaf that requires grad, drawn from U(-bound, bound)."""
     t = rand(*shape, generator=generator, dtype=dtype, requires_grad=True)
-    t.data = (2 * t.data - 1) * t.dtype.type(bound)
+    t.data = (2 * t.numpy() - 1) * t.dtype.type(bound)
     return t
 
 
@@ -354,9 +354,9 @@ class SGD(Optimizer):
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = p.grad
+            g, w = p.grad.numpy(), p.numpy()        # the arrays; updated in place below
             if self.weight_decay:
-                g = g + self.weight_decay * p.data
+                g = g + self.weight_decay * w
             if self.momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
@@ -365,7 +365,8 @@ class SGD(Optimizer):
                     buf *= self.momentum
                     buf += (1 - self.dampening) * g
                 g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
+            w -= self.lr * g
+            p._bump()
 
 
 class Adam(Optimizer):
@@ -382,15 +383,15 @@ class Adam(Optimizer):
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = p.grad
+            g, w = p.grad.numpy(), p.numpy()
             if self.weight_decay and self.decoupled:
-                p.data *= 1 - self.lr * self.weight_decay    # AdamW: shrink the weights directly
+                w *= 1 - self.lr * self.weight_decay         # AdamW: shrink the weights directly
             elif self.weight_decay:
-                g = g + self.weight_decay * p.data           # Adam: L2 penalty in the gradient
+                g = g + self.weight_decay * w                # Adam: L2 penalty in the gradient
             if not state:
                 state["step"] = np.array(0, np.int64)
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_avg_sq"] = np.zeros_like(p.data)
+                state["exp_avg"] = np.zeros_like(w)
+                state["exp_avg_sq"] = np.zeros_like(w)
             state["step"] += 1
             t = int(state["step"])
             m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -399,7 +400,8 @@ class Adam(Optimizer):
             v *= b2
             v += (1 - b2) * g * g
             denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
-            p.data -= (self.lr / (1 - b1 ** t)) * (m / denom)
+            w -= (self.lr / (1 - b1 ** t)) * (m / denom)
+            p._bump()
 
 
 class AdamW(Adam):
@@ -409,3 +411,113 @@ class AdamW(Adam):
 
     def __init__(self, params, lr: float = 1e-3, betas=(0.9, 0.999), eps: float = 1e-8, weight_decay: float = 0.01):
         super().__init__(params, lr, betas, eps, weight_decay)
+
+
+# ----------------------------------------------------------------------------
+# convolution and pooling layers (issue 10, item 9; added by api-ops: the rest of this file is nn's)
+
+class _ConvNd(Module):
+    """Shared by Conv1d and Conv2d: weight (out, in / groups, *kernel) and bias (out,), both
+    U(-1/sqrt(fan_in), 1/sqrt(fan_in)) with fan_in = in / groups * prod(kernel), as torch's default."""
+
+    nd = 0
+
+    def __init__(self, in_channels: int, out_channels: int, kernel_size, stride=1, padding=0, dilation=1,
+                 groups: int = 1, bias: bool = True, padding_mode: str = "zeros",
+                 generator: Generator | None = None, dtype=None):
+        if in_channels % groups or out_channels % groups:
+            raise ValueError(f"{type(self).__name__}: in_channels ({in_channels}) and out_channels ({out_channels}) "
+                             f"must be divisible by groups ({groups})")
+        if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
+            raise ValueError(f"{type(self).__name__}: unknown padding_mode {padding_mode!r}")
+        self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
+        self.kernel_size = F._tuple(kernel_size, self.nd, type(self).__name__)
+        self.stride, self.dilation = F._tuple(stride, self.nd, "stride"), F._tuple(dilation, self.nd, "dilation")
+        self.padding = padding if isinstance(padding, str) else F._tuple(padding, self.nd, "padding")
+        self.padding_mode = padding_mode
+        bound = 1 / math.sqrt(in_channels // groups * math.prod(self.kernel_size))
+        self.weight = _uniform((out_channels, in_channels // groups) + self.kernel_size, bound, generator, dtype)
+        self.bias = _uniform((out_channels,), bound, generator, dtype) if bias else None
+
+    def forward(self, x):
+        conv = F.conv1d if self.nd == 1 else F.conv2d
+        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+            return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
+        pads = tuple(p for size in reversed(self.padding) for p in (size, size))
+        x = F.pad(x, pads, mode=self.padding_mode)
+        return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)   # (N, out, *L_out)
+
+    def extra_repr(self):
+        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
+                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}")
+
+
+class Conv1d(_ConvNd):
+    """1-D convolution over (N, C_in, L) (or (C_in, L)), as torch.nn.Conv1d."""
+    nd = 1
+
+
+class Conv2d(_ConvNd):
+    """2-D convolution over (N, C_in, H, W) (or (C_in, H, W)), as torch.nn.Conv2d."""
+    nd = 2
+
+
+class _Pool(Module):
+    def __init__(self, kernel_size, stride=None, padding=0, **options):
+        self.kernel_size, self.stride, self.padding, self.options = kernel_size, stride, padding, options
+
+    def extra_repr(self):
+        extra = "".join(f", {k}={v}" for k, v in self.options.items())
+        stride = self.stride or self.kernel_size
+        return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}{extra}"
+
+
+class MaxPool1d(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation=dilation, return_indices=return_indices,
+                         ceil_mode=ceil_mode)
+
+    def forward(self, x):
+        return F.max_pool1d(x, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class MaxPool2d(_Pool):
+    """The max over each window, as torch.nn.MaxPool2d (the gradient goes to the first maximum)."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
+        super().__init__(kernel_size, stride, padding, dilation=dilation, return_indices=return_indices,
+                         ceil_mode=ceil_mode)
+
+    def forward(self, x):
+        return F.max_pool2d(x, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class AvgPool1d(_Pool):
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
+    def forward(self, x):
+        return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class AvgPool2d(_Pool):
+    """The mean over each window, as torch.nn.AvgPool2d."""
+
+    def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True,
+                 divisor_override=None):
+        super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad,
+                         divisor_override=divisor_override)
+
+    def forward(self, x):
+        return F.avg_pool2d(x, self.kernel_size, self.stride, self.padding, **self.options)
+
+
+class AdaptiveAvgPool2d(Module):
+    def __init__(self, output_size):
+        self.output_size = output_size
+
+    def forward(self, x):
+        return F.adaptive_avg_pool2d(x, self.output_size)
+
+    def extra_repr(self):
+        return f"output_size={self.output_size}"

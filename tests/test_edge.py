@@ -232,9 +232,9 @@ BAD = [
     Bad("index_put-accumulate-values-with-extra-dims",
         lambda m: m.zeros(4, 3).index_put((_i(m, 0, 2),), m.ones(1, 1, 3), accumulate=True),
         ValueError, r"index_put.*\(1, 1, 3\)"),
-    Bad("masked_fill-float-mask", lambda m: _x(m).masked_fill(m.ones(3, 4), 0.0), TypeError, "mask.*bool.*float32"),
+    Bad("masked_fill-float-mask", lambda m: _x(m).masked_fill(m.ones(3, 4), 0.0), TypeError, "masked_fill.*bool.*float32"),
     Bad("masked_fill-int-mask", lambda m: _x(m).masked_fill(m.ones(3, 4, dtype=m.int64), 0.0),
-        TypeError, "mask.*int64"),
+        TypeError, "masked_fill.*int64"),
     Bad("where-float-condition", lambda m: m.where(m.ones(3, 4), _x(m), 0.0), TypeError, "where.*bool"),
     Bad("where-int-condition", lambda m: m.where(m.ones(3, 4, dtype=m.int64), _x(m), 0.0), TypeError, "where.*bool"),
     Bad("flatten-start-after-end", lambda m: _x(m).flatten(1, 0), ValueError, "flatten.*start_dim"),
@@ -251,7 +251,7 @@ BAD = [
     Bad("var-float-dim", lambda m: _x(m).var(1.0), TypeError, "var"),
     Bad("softmax-float-dim", lambda m: m.softmax(_x(m), 1.0), TypeError, "softmax"),
     Bad("sum-repeated-dim", lambda m: _x(m).sum((1, -1)), ValueError, "sum"),
-    Bad("clamp-no-bounds", lambda m: _x(m).clamp(), ValueError, "clamp"),
+    Bad("clamp-no-bounds", lambda m: _x(m).clamp(), RuntimeError, "clamp"),
 ]
 BAD_BY_ID = {b.id: b for b in BAD}
 assert len(BAD_BY_ID) == len(BAD), "bad-input ids must be unique"
@@ -313,10 +313,3 @@ def test_second_derivatives_of_the_extremes(name, values):
     (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
     np.testing.assert_allclose(g.numpy(), gt.detach().numpy())
     np.testing.assert_allclose(h.numpy(), ht.numpy())
-
-
-@pytest.mark.xfail(strict=True, reason="needs lead's tensor.py")
-def test_masked_fill_error_names_masked_fill():
-    """Tensor.masked_fill calls where, so a float mask's error says 'where'; torch's says masked_fill."""
-    with pytest.raises(TypeError, match="masked_fill"):
-        tg.ones(2).masked_fill(tg.ones(2), 0.0)

@@ -11,57 +11,38 @@ Both read only what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`)
 graph can be drawn before or after `loss.backward()`.
 """
 import collections
+import collections.abc
 import pathlib
 
 import graphviz
 import numpy as np
 
-from tensorgrad import Tensor
+from tensorgrad import OPS, Tensor
 
 # ----------------------------------------------------------------------------
-# what each op's backward rule does (ops not listed, e.g. user ops, get a generic label)
+# what each op's backward rule does: every op says it itself (Op.adjoint, beside its rule in the
+# op table; user ops through tg.op(..., adjoint=)). ADJOINTS is a live read-only view of those words.
 
-ADJOINTS = {
-    "add": "g, g",
-    "sub": "g, -g",
-    "mul": "g * y, g * x",
-    "div": "g / y, -g * x / y**2",
-    "maximum": "g to the larger input",
-    "minimum": "g to the smaller input",
-    "where": "g where c, 0 elsewhere",
-    "neg": "-g",
-    "pow": "g * c * x**(c-1)",
-    "pow_tensor": "g * y * x**(y-1), g * out * log(x)",
-    "exp": "g * out",
-    "log": "g / x",
-    "tanh": "g * (1 - out**2)",
-    "sigmoid": "g * out * (1 - out)",
-    "abs": "g * sign(x)",
-    "relu": "g where out > 0",
-    "clamp": "g where min <= x <= max",
-    "cast": "cast g back",
-    "sum": "replicate (expand) g",
-    "amax": "g to the max (ties share)",
-    "amin": "g to the min (ties share)",
-    "max": "g to the max (ties share)",
-    "min": "g to the min (ties share)",
-    "var": "2 / (n - correction) * g * (x - mean)",
-    "logsumexp": "g * softmax(x)",
-    "expand": "sum (un-broadcast) g",
-    "reshape": "reshape g back",
-    "permute": "inverse permute of g",
-    "cat": "split g",
-    "matmul": "matmul with transpose: g @ y.T, x.T @ g",
-    "getitem": "scatter-add g",
-    "index_put": "g, gather g[key]",
-    "cross_entropy": "(softmax - onehot) * g / n",
-    "batch_norm": "fused batch norm backward",
-}
+class _Adjoints(collections.abc.Mapping):
+    def __getitem__(self, name):
+        op = OPS.get(name)
+        if op is None or not getattr(op, "adjoint", ""):
+            raise KeyError(name)
+        return op.adjoint
+
+    def __iter__(self):
+        return (name for name, op in list(OPS.items()) if getattr(op, "adjoint", ""))
+
+    def __len__(self):
+        return len(list(iter(self)))
+
+
+ADJOINTS = _Adjoints()
 GENERIC_ADJOINT = "backward rule"
 
 # elementwise ops whose rule returns a gradient of the output's shape for every input;
 # the engine then sums it down to a broadcast input's shape (tensor.py, _fit)
-BROADCASTING = {"add", "sub", "mul", "div", "maximum", "minimum", "where", "pow_tensor"}
+BROADCASTING = {"add", "sub", "mul", "div", "maximum", "where", "pow_tensor"}
 
 TINY = 6  # tensors with at most this many elements show their values, not statistics
 
@@ -177,14 +158,14 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    for what, a in (("grad", t.grad), ("data", t.data)):
+    for what, a in (("grad", None if t.grad is None else np.asarray(t.grad)), ("data", t.numpy())):
         if a is not None and a.dtype.kind == "f" and not np.isfinite(a).all():
             kind = "NaN" if np.isnan(a).any() else "Inf"
             return "nonfinite", f"{what} has {kind}"
-    if grad_ratio is not None and t.grad is not None and t.data.dtype.kind == "f":
-        data_norm = np.linalg.norm(t.data.astype(np.float64))
+    if grad_ratio is not None and t.grad is not None and t.numpy().dtype.kind == "f":
+        data_norm = np.linalg.norm(t.numpy().astype(np.float64))
         if data_norm > 0:
-            ratio = np.linalg.norm(t.grad.astype(np.float64)) / data_norm
+            ratio = np.linalg.norm(np.asarray(t.grad).astype(np.float64)) / data_norm
             if ratio < grad_ratio[0]:
                 return "vanishing", f"vanishing: |grad|/|data| = {ratio:.2g}"
             if ratio > grad_ratio[1]:
@@ -293,9 +274,9 @@ def _tensor_lines(t: Tensor, ctx, grad_only=False) -> tuple:
     lines.append(f"{_shape(t.shape)} {t.dtype}")
     if ctx["stats"]:
         if not grad_only:
-            lines.append(_summary("data", t.data))
+            lines.append(_summary("data", t.numpy()))
         if t.grad is not None:
-            lines.append(_summary("grad", t.grad))
+            lines.append(_summary("grad", np.asarray(t.grad)))
     mark, note = _health(t, ctx["grad_ratio"])
     if note:
         lines.append(note)
@@ -373,7 +354,7 @@ def _draw_backward(canvas: _Canvas, tensors: list, ctx) -> list:
         mark = None
         if t.grad is not None:  # retained with retain_grad()
             if ctx["stats"]:
-                lines.append(_summary("grad", t.grad))
+                lines.append(_summary("grad", np.asarray(t.grad)))
             mark, note = _health(t, ctx["grad_ratio"])
             if note:
                 lines.append(note)
