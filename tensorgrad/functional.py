@@ -327,8 +327,9 @@ def _axis(x, dim, op: str) -> tuple:
     dim is all of it."""
     if not x.ndim:
         return ()
-    dims = dim if isinstance(dim, (tuple, list)) else (dim,)
-    return tuple(sorted({_dim(d, x.ndim, op) for d in dims}))
+    if isinstance(dim, (tuple, list)):
+        return tuple(sorted({_dim(d, x.ndim, op) for d in dim}))
+    return (_dim(dim, x.ndim, op),)
 
 
 def _rowmax(a: np.ndarray, axis: tuple):

@@ -121,8 +121,9 @@ def _minimum_backward(g, out, x, y):
 
 
 def _where(c, x, y):
-    if np.asarray(c).dtype != np.bool_:
-        raise TypeError(f"the condition (mask) must be a bool tensor, got {np.asarray(c).dtype}")
+    dtype = c.dtype if type(c) is np.ndarray else np.asarray(c).dtype
+    if dtype != np.bool_:
+        raise TypeError(f"the condition (mask) must be a bool tensor, got {dtype}")
     return np.where(c, x, y)
 
 

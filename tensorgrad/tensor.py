@@ -772,20 +772,21 @@ def _reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
     if d is None or (isinstance(d, (tuple, list)) and len(d) == 0):    # dim=() reduces everything, as torch
         return dict(axis=None, keepdims=k)
     ds = tuple(d) if isinstance(d, (tuple, list)) else (d,)
-    n = max(x.ndim, 1)
-    if any(isinstance(a, bool) or not isinstance(a, (int, np.integer)) for a in ds):
-        error = TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
-    elif single and len(ds) != 1:
+    n, error = max(x.ndim, 1), None
+    for a in ds:
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            error = TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
+        elif not -n <= a < n:
+            error = IndexError(f"dim {d!r} is out of range for a tensor of shape {x.shape}")
+    if single and len(ds) != 1:
         error = TypeError(f"expected one dim, got {d!r}")
-    elif not all(-n <= a < n for a in ds):
-        error = IndexError(f"dim {d!r} is out of range for a tensor of shape {x.shape}")
-    else:
-        ds = tuple(int(a) % n for a in ds)
-        if single:
-            return dict(axis=ds[0], keepdims=k)
-        return dict(axis=ds if x.ndim else (), keepdims=k)                # a 0-d tensor: nothing to reduce
-    import sys
-    raise type(error)(f"{sys._getframe(1).f_code.co_name}: {error}")     # the method's name: sum, max, ...
+    if error is not None:
+        import sys
+        raise type(error)(f"{sys._getframe(1).f_code.co_name}: {error}")    # the calling method: sum, max, ...
+    ds = tuple([int(a) % n for a in ds])
+    if single:
+        return dict(axis=ds[0], keepdims=k)
+    return dict(axis=ds if x.ndim else (), keepdims=k)                 # a 0-d tensor: nothing to reduce
 
 
 from . import conventions  # noqa: E402  (torch's dtype promotion, for _lift)
