@@ -289,6 +289,27 @@ def test_fused_logsumexp_matches_its_composite():
     np.testing.assert_allclose(hx.numpy(), hy.numpy(), rtol=1e-10, atol=1e-12)
 
 
+@pytest.mark.parametrize("dim", [None, 0, 1], ids=["all", "dim0", "dim1"])
+def test_fused_var_matches_its_composite(dim):
+    """var is one node with torch's rule; on ordinary input it agrees with sum((x - mean)^2) / (n - 1)
+    in the forward, the gradient and the second derivative."""
+    rng = np.random.default_rng(4)
+    a = rng.standard_normal((5, 3))
+    x, y = tg.tensor(a, requires_grad=True), tg.tensor(a, requires_grad=True)
+    fused = x.var() if dim is None else x.var(dim)
+    diff = y - (y.mean() if dim is None else y.mean(dim, keepdim=True))
+    composite = (diff * diff).sum() / (a.size - 1) if dim is None else (diff * diff).sum(dim) / (a.shape[dim] - 1)
+    np.testing.assert_allclose(fused.numpy(), composite.numpy(), rtol=1e-12)
+    g = rng.standard_normal(fused.shape)
+    (gx,) = tg.grad(fused, x, grad_outputs=g, create_graph=True)
+    (gy,) = tg.grad(composite, y, grad_outputs=g, create_graph=True)
+    np.testing.assert_allclose(gx.numpy(), gy.numpy(), rtol=1e-12)
+    v = rng.standard_normal(a.shape)
+    (hx,) = tg.grad((gx * v).sum(), x)
+    (hy,) = tg.grad((gy * v).sum(), y)
+    np.testing.assert_allclose(hx.numpy(), hy.numpy(), rtol=1e-10, atol=1e-12)
+
+
 def test_intended_infinities_raise_no_warning():
     """sqrt'(0) = inf and var of one element = NaN are the answers (torch's); NumPy must not warn."""
     x = tg.tensor(np.array([0.0, 4.0]), requires_grad=True)
