@@ -318,6 +318,36 @@ def test_sequential_list_and_dict_behave_as_torchs():
             d["zzz"]
 
 
+def test_parameter_list_and_dict_behave_as_torchs():
+    for m, ones in ((nn, tg.ones), (torch.nn, torch.ones)):
+        class Holder(m.Module):
+            def __init__(self):
+                super().__init__()
+                self.ps = m.ParameterList([m.Parameter(ones(3)), ones(2, 2)])    # a tensor becomes a Parameter
+                self.d = m.ParameterDict({"w": ones(2)})
+
+        h = Holder()
+        h.ps.append(ones(1))
+        h.ps[0] = ones(4)
+        h.d["b"] = ones(5)
+        h.d.update({"c": ones(1)})
+        assert all(isinstance(p, m.Parameter) and p.requires_grad for p in list(h.ps) + list(h.d.values()))
+        assert [n for n, _ in h.named_parameters()] == ["ps.0", "ps.1", "ps.2", "d.w", "d.b", "d.c"], m
+        assert list(h.state_dict()) == ["ps.0", "ps.1", "ps.2", "d.w", "d.b", "d.c"]
+        assert len(h.ps) == 3 and tuple(h.ps[-1].shape) == (1,) and len(h.ps[1:]) == 2 and tuple(h.ps[0].shape) == (4,)
+        assert list(h.d) == list(h.d.keys()) == ["w", "b", "c"] and "b" in h.d and len(h.d) == 3
+        assert tuple(h.d.pop("w").shape) == (2,) and list(h.d) == ["b", "c"]
+        with pytest.raises(AttributeError):      # torch's (a ModuleDict says KeyError)
+            h.d["w"]
+        with pytest.raises(IndexError):
+            h.ps[3]
+    p = nn.ParameterList([tg.ones(2)])
+    optim_ = tg.optim.SGD(p.parameters(), lr=0.5)
+    (p[0] * 2).sum().backward()
+    optim_.step()
+    assert p[0].numpy().tolist() == [0.0, 0.0]
+
+
 def test_sequential_forward_and_grads_match_torch():
     seq = _mlp()
     ref = torch.nn.Sequential(torch.nn.Embedding(27, 10), torch.nn.Flatten(), torch.nn.Linear(30, 16, bias=False),
