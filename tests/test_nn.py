@@ -237,16 +237,16 @@ def test_deepcopy_and_pickle_make_independent_models():
     """torch's idioms for a snapshot: copy.deepcopy(model) or copy.deepcopy(model.state_dict())."""
     import copy
     import pickle
-    net = _net(nn, tg.ones)
+    net = _mlp()                                   # (pickle needs module-level classes)
     snapshot, clone, unpickled = copy.deepcopy(net.state_dict()), copy.deepcopy(net), pickle.loads(pickle.dumps(net))
-    net.block.fc.weight.numpy()[...] = 5
+    net[2].weight.numpy()[...] = 5
     for other in (clone, unpickled):
-        assert isinstance(other.block.fc.weight, nn.Parameter) and other.block.fc.weight.requires_grad
-        assert not (other.block.fc.weight.numpy() == 5).any()
+        assert isinstance(other[2].weight, nn.Parameter) and other[2].weight.requires_grad
+        assert not (other[2].weight.numpy() == 5).any()
         assert list(other.state_dict()) == list(net.state_dict())
-    assert not (snapshot["block.fc.weight"].numpy() == 5).any()
+    assert not (snapshot["2.weight"].numpy() == 5).any()
     net.load_state_dict(snapshot)
-    assert not (net.block.fc.weight.numpy() == 5).any()
+    assert not (net[2].weight.numpy() == 5).any()
 
 
 def test_load_state_dict_errors_are_torchs_and_change_nothing():
