@@ -17,6 +17,7 @@ from .modules import Module, Parameter, _write
 
 
 def _empty(*shape, dtype=None) -> Parameter:
+    """A parameter for reset_parameters() to fill (torch makes it with torch.empty)."""
     return Parameter(zeros(*shape, dtype=dtype))
 
 

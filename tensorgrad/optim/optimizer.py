@@ -5,8 +5,6 @@ operations, so that a float64 run follows torch.optim step for step. The rules r
 as an array (np.asarray(p.grad)) and write the parameter in place (into p.numpy(), its memory),
 as torch's `param.add_(...)` under no_grad: whoever holds the parameter sees the new values.
 """
-import math
-
 import numpy as np
 
 from ..creation import tensor, zeros_like
