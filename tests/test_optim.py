@@ -133,6 +133,7 @@ def test_parameters_without_grad_are_skipped_and_zero_grad():
     np.testing.assert_allclose(a.numpy(), ta.detach().numpy(), rtol=1e-6)
     assert b.numpy().tolist() == [1.0, 1.0] and list(opt.state) == [a]        # b never had a gradient
     assert len(opt.state_dict()["state"]) == len(topt.state_dict()["state"]) == 1
+    assert opt.state[b] == topt.state[tb] == {}                                # state: a defaultdict, as torch's
     opt.zero_grad()
     assert a.grad is None
 
