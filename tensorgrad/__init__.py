@@ -1,28 +1,40 @@
 """tensorgrad: micrograd grown up to tensors. A NumPy-backed autograd engine you can read."""
 import numpy as np
 
-from . import functional, ops, testing
+from . import functional, methods, ops, testing  # methods binds the torch-style methods onto Tensor
+from .conventions import result_type
 from .creation import (Generator, arange, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
                        full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                        set_rng_state, tensor, zeros, zeros_like)
-from .functional import (all_ as all, allclose, any_ as any, argsort, atan2, atleast_1d, atleast_2d, bincount, cat,
-                         chunk, clamp, column_stack, count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum,
-                         equal, flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram,
-                         hstack, index_add, isclose, lerp, log_softmax, logaddexp, logsumexp, matmul, maximum, median,
-                         minimum, moveaxis, movedim, msort, nan_to_num, nanmedian, narrow, norm, one_hot, outer, prod,
-                         reciprocal, relu, remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter_add,
-                         softmax, sort, split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril,
-                         triu, unbind, vstack, where)
+from .functional import (allclose, argsort, atan2, atleast_1d, atleast_2d, bincount, cat, chunk, clamp, column_stack,
+                         count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum, equal, flip, fliplr,
+                         flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram, hstack, index_add,
+                         isclose, lerp, log_softmax, logaddexp, logsumexp, matmul, maximum, median, minimum, moveaxis,
+                         movedim, msort, nan_to_num, nanmedian, narrow, norm, one_hot, outer, prod, reciprocal, relu,
+                         remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter_add, softmax, sort,
+                         split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril, triu, unbind,
+                         vstack, where)
+from .methods import device
 from .ops import (OPS, Op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, exp, exp2, expm1,
                   floor, isfinite, isinf, isnan, log, log1p, log2, log10, op, sigmoid, sign, sin, sinh, tan, tanh,
                   trunc)
-from .tensor import (Tensor, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, name_scope, no_grad,
-                     set_default_dtype, set_grad_enabled)
-from .tensor import _shape_arg
+from .tensor import (Tensor, _shape_arg, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled,
+                     name_scope, no_grad, record_walk, set_default_dtype, set_grad_enabled)
 
-float32, float64, int64, int32, bool_ = np.float32, np.float64, np.int64, np.int32, np.bool_
-float, double, long = float32, float64, int64
+# torch's dtype names: tg.float32 works wherever a dtype goes, and x.dtype == tg.float32 holds
+float16, float32, float64 = np.float16, np.float32, np.float64
+int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
+half, float, double, short, int, long, bool = float16, float32, float64, int16, int32, int64, bool_
+
+
+class cuda:
+    """torch.cuda, for code that asks: tensorgrad has no GPU backend."""
+    is_available = staticmethod(lambda: False)
+    device_count = staticmethod(lambda: 0)
+    manual_seed = manual_seed_all = staticmethod(lambda seed: None)
+
+
 arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh, fix = asin, acos, atan, atan2, asinh, acosh, atanh, trunc
 
 
@@ -42,6 +54,8 @@ def amax(x, *args, **kwargs): return _t(x).amax(*args, **kwargs)
 def amin(x, *args, **kwargs): return _t(x).amin(*args, **kwargs)
 def argmax(x, *args, **kwargs): return _t(x).argmax(*args, **kwargs)
 def argmin(x, *args, **kwargs): return _t(x).argmin(*args, **kwargs)
+def all(x, *args, **kwargs): return _t(x).all(*args, **kwargs)
+def any(x, *args, **kwargs): return _t(x).any(*args, **kwargs)
 def reshape(x, *shape): return _t(x).reshape(*shape)
 def flatten(x, start_dim=0, end_dim=-1): return _t(x).flatten(start_dim, end_dim)
 def squeeze(x, dim=None): return _t(x).squeeze(dim)
@@ -53,8 +67,8 @@ def clone(x): return _t(x).clone()
 
 
 # ----------------------------------------------------------------------------
-# Tensor methods for the ops and composites above, bound in this one place (tensor.py defines
-# the core ones; a method it defines is never replaced)
+# Tensor methods for issue 10's ops and composites (methods.py binds the core ones; a method it
+# defines is never replaced here)
 
 def _method(fn):
     return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
@@ -66,7 +80,7 @@ _METHODS = {name: getattr(functional, name, None) or getattr(ops, name) for name
     "isfinite nan_to_num prod cumsum cumprod norm count_nonzero sort argsort msort topk median nanmedian "
     "split chunk tensor_split unbind roll repeat_interleave tril triu diag diag_embed diagonal trace movedim "
     "moveaxis narrow outer isclose allclose equal histc bincount").split()}
-_METHODS.update(all=all, any=any, round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
+_METHODS.update(round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
                 arccosh=acosh, arctanh=atanh, fix=trunc, fliplr=fliplr, flipud=flipud)
 for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
@@ -78,10 +92,6 @@ _EXTRA = {
     "multinomial": lambda self, num_samples, replacement=False, *, generator=None:
         multinomial(self, num_samples, replacement, generator=generator),
     "bernoulli": lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator),
-    "__mod__": lambda self, other: remainder(self, other),
-    "__rmod__": lambda self, other: remainder(other, self),
-    "__floordiv__": lambda self, other: floor_divide(self, other),
-    "__rfloordiv__": lambda self, other: floor_divide(other, self),
 }
 for _name, _fn in _EXTRA.items():
     if not hasattr(Tensor, _name):

@@ -13,6 +13,7 @@ import math
 
 import numpy as np
 
+from .conventions import TwoStep
 from .tensor import Tensor, _mode, apply
 
 OPS: dict = {}     # name -> Op: every op, built in or added by a user
@@ -21,25 +22,36 @@ BUILTIN: set = set()  # the names of tensorgrad's own ops (filled once the packa
 
 class Op:
     """A primitive: a name, a forward on arrays, a backward rule (None: not differentiable), and
-    `adjoint`, the rule in a few words, which drawings and docs/ops.md show."""
+    `adjoint`, the rule in a few words, which drawings and docs/ops.md show.
 
-    def __init__(self, name: str, forward, backward=None, adjoint: str = ""):
+    saves: what the rule reads, so what an in-place write may not change before backward, and
+    whether backward frees the node: "inputs", "out", "all" (the default) or "" (add's rule
+    reads nothing: a second backward through it works, as in torch). save=True: the forward
+    returns (out, saved) and the rule gets saved= (values the forward computed anyway).
+    view=True: the result may share the input's storage (reshape, permute, basic slicing)."""
+
+    def __init__(self, name: str, forward, backward=None, adjoint: str = "", saves: str = "all",
+                 save: bool = False, view: bool = False):
         if name in BUILTIN:
             raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
+        if saves not in ("", "inputs", "out", "all"):
+            raise ValueError(f"op '{name}': saves must be '', 'inputs', 'out' or 'all', got {saves!r}")
         self.name, self.forward, self.backward, self.adjoint = name, forward, backward, adjoint
+        self.saves, self.save, self.view = saves if backward is not None else "", save, view
         OPS[name] = self
 
     def __call__(self, *args, **attrs):
         for a in args:
             if isinstance(a, Tensor):
                 return apply(self, args, attrs)
-        return self.forward(*args, **attrs)  # plain arrays: no tape
+        out = self.forward(*args, **attrs)  # plain arrays: no tape
+        return out[0] if self.save else out
 
     def __repr__(self):
         return f"Op({self.name})"
 
 
-def op(name: str, backward=None, adjoint: str = ""):
+def op(name: str, backward=None, adjoint: str = "", saves: str = "all"):
     """Decorator that adds a new op to the table from outside the package:
 
         @tg.op("softplus", backward=lambda g, out, x: g * tg.sigmoid(x), adjoint="g * sigmoid(x)")
@@ -47,7 +59,7 @@ def op(name: str, backward=None, adjoint: str = ""):
             return np.logaddexp(0, x)
 
     Written with tensorgrad functions, the rule also works under create_graph."""
-    return lambda forward: Op(name, forward, backward, adjoint)
+    return lambda forward: Op(name, forward, backward, adjoint, saves=saves)
 
 
 def _kept(shape, axis) -> tuple:
@@ -57,14 +69,26 @@ def _kept(shape, axis) -> tuple:
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
-def _index_put(x, v, key, accumulate):
-    out = x.copy()
+def take(x, key):
+    """x[key], for NumPy keys and for torch's two-step ones (tensor.TwoStep: ints first)."""
+    return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
+
+
+def put(out, key, v, accumulate=False):
+    """out[key] = v, or += with repeated indices adding up, in place."""
+    if isinstance(key, TwoStep):
+        out, key = out[key.first], key.then            # a view: writing it writes out
     if accumulate:
-        # repeated indices add up (out[key] += v would keep one). np.add.at adds one index at a
-        # time in out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
+        # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
+        # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
         np.add.at(out, key, v)
     else:
         out[key] = v
+
+
+def _index_put(x, v, key, accumulate):
+    out = x.copy()
+    put(out, key, v, accumulate)
     return out
 
 
@@ -156,7 +180,7 @@ def _einsum_backward(g, out, *xs, eq):
                 subs.append(letter + fresh)
                 operands.append(np.eye(n, dtype=g.dtype))
                 letter = fresh
-            elif not any(letter in s for s in subs):             # summed away: g is replicated
+            elif letter not in "".join(subs):                    # summed away: g is replicated
                 subs.append(letter)
                 operands.append(np.ones(n, g.dtype))
             want += letter
@@ -168,93 +192,107 @@ def _einsum_backward(g, out, *xs, eq):
 # the table: forward, backward (one gradient per input, d(out)/d(input) * g), and the adjoint in words
 
 # elementwise, binary (the engine sums the gradient of a broadcast input)
-add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g")
-sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g")
-mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x")
+add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g", saves="")
+sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves="")
+mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs")
 div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)),
-         "g / y, -g * x / y**2")
+         "g / y, -g * x / y**2", saves="inputs")
 maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
              lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
-                                   where(y > x, g, where(x == y, g / 2, 0))), "g to the larger input")
-where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere")
+                                   where(y > x, g, where(x == y, g / 2, 0))),
+             "g to the larger input", saves="inputs")
+where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)),
+           "g where c, 0 elsewhere", saves="inputs")
 atan2 = Op("atan2", _math(np.arctan2),
-           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), "g * x / r**2, -g * y / r**2")
+           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+           "g * x / r**2, -g * y / r**2", saves="inputs")
 logaddexp = Op("logaddexp", _math(np.logaddexp),
-               lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))), "g * softmax of (x, y)")
+               lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
+               "g * softmax of (x, y)", saves="inputs")
 remainder = Op("remainder", _quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
-                "g, -g * floor(x / y)")
-fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)")
+                "g, -g * floor(x / y)", saves="inputs")
+fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
+           saves="inputs")
 
 # elementwise, unary
-neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g")
-pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)")  # c is a Python number
+neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
+pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
 pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
-exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out, "g * out")
-exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2")
-expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)")
-log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x, "g / x")
-log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)")
-log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)")
-log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)")
-sin = Op("sin", _math(np.sin), lambda g, out, x: g * cos(x), "g * cos(x)")
-cos = Op("cos", _math(np.cos), lambda g, out, x: -g * sin(x), "-g * sin(x)")
-tan = Op("tan", _math(np.tan), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)")
-asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)")
-acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)")
-atan = Op("atan", _math(np.arctan), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)")
-sinh = Op("sinh", _math(np.sinh), lambda g, out, x: g * cosh(x), "g * cosh(x)")
-cosh = Op("cosh", _math(np.cosh), lambda g, out, x: g * sinh(x), "g * sinh(x)")
-tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)")
-asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)")
-acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)")
-atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)")
+exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out, "g * out", saves="out")
+exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
+expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)", saves="out")
+log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x, "g / x", saves="inputs")
+log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)", saves="inputs")
+log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)", saves="inputs")
+log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)", saves="inputs")
+sin = Op("sin", _math(np.sin), lambda g, out, x: g * cos(x), "g * cos(x)", saves="inputs")
+cos = Op("cos", _math(np.cos), lambda g, out, x: -g * sin(x), "-g * sin(x)", saves="inputs")
+tan = Op("tan", _math(np.tan), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)", saves="out")
+asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)",
+           saves="inputs")
+acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)",
+           saves="inputs")
+atan = Op("atan", _math(np.arctan), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)", saves="inputs")
+sinh = Op("sinh", _math(np.sinh), lambda g, out, x: g * cosh(x), "g * cosh(x)", saves="inputs")
+cosh = Op("cosh", _math(np.cosh), lambda g, out, x: g * sinh(x), "g * sinh(x)", saves="inputs")
+tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)",
+           saves="out")
+asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)",
+            saves="inputs")
+acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)",
+            saves="inputs")
+atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
 erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
-         "g * 2/sqrt(pi) * exp(-x**2)")
+         "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out,
-             "g * out * (1 - out)")
-abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)")
-cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back")
+             "g * out * (1 - out)", saves="out")
+abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back",
+           saves="")
 # piecewise constant: the gradient is 0 (not an error), as in torch
-sign = Op("sign", np.sign, _zero, "0")
-floor = Op("floor", _rounded(np.floor), _zero, "0")
-ceil = Op("ceil", _rounded(np.ceil), _zero, "0")
-round = Op("round", _rounded(np.round), _zero, "0")     # half to even, as torch; attr decimals
-trunc = Op("trunc", _rounded(np.trunc), _zero, "0")
+sign = Op("sign", np.sign, _zero, "0", saves="")
+floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")
+ceil = Op("ceil", _rounded(np.ceil), _zero, "0", saves="")
+round = Op("round", _rounded(np.round), _zero, "0", saves="")     # half to even, as torch; attr decimals
+trunc = Op("trunc", _rounded(np.trunc), _zero, "0", saves="")
 
 # reductions and scans: the adjoint of summing is replicating (expand)
 sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
          lambda g, out, x, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)), shape=x.shape),
-         "replicate (expand) g")
+         "replicate (expand) g", saves="")
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward,
           "g to the max (ties share)")
 cumsum = Op("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-            lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g")
+            lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g",
+            saves="")
 cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backward,
              "reversed cumsum of g * out, / x")
 
 # shapes: the adjoint of expanding is summing, done by the engine
-expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g")
+expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g",
+             saves="", view=True)
 reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape),
-             "reshape g back")
+             "reshape g back", saves="", view=True)
 permute = Op("permute", lambda x, axes: np.transpose(x, axes),
-             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), "inverse permute of g")
-cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, "split g")
+             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), "inverse permute of g",
+             saves="", view=True)
+cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, "split g", saves="")
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
 matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g),
-            "matmul with transpose: g @ y.T, x.T @ g")
+            "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
-            "einsum of g with the other inputs")
+            "einsum of g with the other inputs", saves="inputs")
 
 # indexing: a gather's adjoint is a scatter-add, and a scatter-add's is a gather
-getitem = Op("getitem", lambda x, key: x[key],
+getitem = Op("getitem", take,
              lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True),
-             "scatter-add g")
+             "scatter-add g", saves="", view=True)
 index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
-                   g[key]), "g, gather g[key]")
+                   take(g, key)), "g, gather g[key]", saves="")
 
 # not differentiable: no backward, results never require grad
 lt = Op("lt", np.less)
@@ -270,3 +308,9 @@ floor_divide = Op("floor_divide", _quiet(np.floor_divide))
 argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
 argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
 argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))
+all = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+any = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
+bitwise_not = Op("bitwise_not", np.invert)           # ~mask: logical not on bools
+bitwise_and = Op("bitwise_and", np.bitwise_and)
+bitwise_or = Op("bitwise_or", np.bitwise_or)
+bitwise_xor = Op("bitwise_xor", np.bitwise_xor)
