@@ -116,15 +116,16 @@ def div(x, y, rounding_mode=None):
 
 def pow(x, y):
     """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
-    if isinstance(y, (int, float, np.number)):
+    if isinstance(y, (int, float, np.number)) and isinstance(x, Tensor):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
-        return ops.pow(x, c=y)
-    return ops.pow_tensor(x, y)
+        c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        return ops.pow(x, c=c)
+    return ops.pow_tensor(*_promote(x, y))
 
 
 def sqrt(x):
-    return ops.pow(x, c=0.5)
+    return pow(x, 0.5)
 
 
 def relu(x):
