@@ -98,6 +98,21 @@ for _name, _fn in _EXTRA.items():
         setattr(Tensor, _name, _fn)
 
 
+def _inplace_method(name: str):
+    """x.sin_() and friends: x <- x.sin(), written into x's storage (tensor.py's _inplace keeps
+    views and gradients right)."""
+    return lambda self, *args, **kwargs: self._inplace(
+        name + "_", lambda x, *a: getattr(Tensor, name)(x, *a, **kwargs), *args)
+
+
+for _name in ("sin cos tan asin acos atan sinh cosh asinh acosh atanh sign floor ceil trunc frac round log2 log10 "
+              "log1p expm1 exp2 erf rsqrt reciprocal square nan_to_num atan2 lerp logaddexp fmod remainder "
+              "floor_divide float_power cumsum cumprod tril triu arcsin arccos arctan arcsinh arccosh arctanh fix"
+              ).split():
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_method(_name))
+
+
 from . import nn  # noqa: E402  (after the above: nn builds on them)
 from .value import Value  # noqa: E402  (micrograd's scalar API)
 

@@ -280,6 +280,16 @@ SAMPLES = [
       [V([1.0, np.nan, np.inf, -np.inf])], smooth=False, note="values"),
     S("float_power", lambda m, x: m.float_power(x, 2), [R(3)]),
 
+    # in place: x.sin_() & co write into x's storage with the new history, as torch
+    S("sin", lambda m, x: _inplace(x, lambda h: h.sin_()), [R(3, 4)], note="sin_"),
+    S("floor", lambda m, x: _inplace(x, lambda h: h.floor_()), [R(3, 4)], smooth=False, note="floor_"),
+    S("atan2", lambda m, x, y: _inplace(x, lambda h: h.atan2_(y)), [R(3, 4), R(4, low=0.3, high=2)], note="atan2_"),
+    S("lerp", lambda m, x, y: _inplace(x, lambda h: h.lerp_(y, 0.25)), [R(3, 4), R(3, 4)], note="lerp_"),
+    S("remainder", lambda m, x: _inplace(x, lambda h: h.remainder_(0.7)), [R(3, 4)], note="remainder_"),
+    S("round", lambda m, x: _inplace(x, lambda h: h.round_(decimals=1)), [R(3, 4)], smooth=False, note="round_"),
+    S("nan_to_num", lambda m, x: _inplace(x, lambda h: h.nan_to_num_(posinf=2.0)), [V([1.0, np.inf, np.nan])],
+      smooth=False, note="nan_to_num_"),
+
     # --- activations (F) ---------------------------------------------------------------------------------
     S("leaky_relu", lambda m, x: m.nn.functional.leaky_relu(x, 0.1), [V([-2.0, -0.5, 0.5, 3.0])]),
     S("leaky_relu", lambda m, x: m.nn.functional.leaky_relu(x), [V([0.0, -1.0])], smooth=False, note="at-zero"),
