@@ -332,10 +332,12 @@ def _binary(op, x, y):
 
 
 def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]: atan2(y, x) as torch."""
     return _binary(ops.atan2, input, other)
 
 
 def logaddexp(input, other):
+    """log(exp(input) + exp(other)), without overflow."""
     return _binary(ops.logaddexp, input, other)
 
 
@@ -362,6 +364,7 @@ def _trunc_divide(x, y):
 
 
 def frac(x):
+    """The fractional part x - trunc(x) (with x's sign, as torch)."""
     return x - ops.trunc(x)
 
 
@@ -373,14 +376,17 @@ def round_(x, decimals: int = 0):
 
 
 def rsqrt(x):
+    """1 / sqrt(x)."""
     return pow(x, -0.5)
 
 
 def reciprocal(x):
+    """1 / x (integers give the default float dtype)."""
     return ops.div(1.0, x)
 
 
 def square(x):
+    """x * x (integers stay integers)."""
     return x * x
 
 
@@ -409,10 +415,12 @@ def float_power(x, y):
 # otherwise the branch not taken would send 0 * inf = NaN back.
 
 def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
+    """x where x > 0, negative_slope * x elsewhere."""
     return where(x > 0, x, x * negative_slope)
 
 
 def elu(x, alpha: float = 1.0, inplace: bool = False):
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere (Clevert et al. 2016)."""
     neg = x <= 0
     return where(neg, ops.expm1(where(neg, x, 0)) * alpha, x)
 
@@ -423,6 +431,7 @@ def selu(x, inplace: bool = False):
 
 
 def celu(x, alpha: float = 1.0, inplace: bool = False):
+    """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere (Barron 2017)."""
     neg = x <= 0
     return where(neg, ops.expm1(where(neg, x, 0) / alpha) * alpha, x)
 
@@ -437,6 +446,7 @@ def gelu(x, approximate: str = "none"):
 
 
 def silu(x, inplace: bool = False):
+    """x * sigmoid(x) (swish)."""
     return x * ops.sigmoid(x)
 
 
@@ -447,10 +457,12 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
 
 
 def mish(x, inplace: bool = False):
+    """x * tanh(softplus(x)) (Misra 2019)."""
     return x * ops.tanh(softplus(x))
 
 
 def softsign(x):
+    """x / (1 + |x|)."""
     return x / (1 + ops.abs(x))
 
 
@@ -460,14 +472,17 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = Fal
 
 
 def relu6(x, inplace: bool = False):
+    """min(max(x, 0), 6), the gradient 0 at both ends as torch."""
     return hardtanh(x, 0.0, 6.0)
 
 
 def hardsigmoid(x, inplace: bool = False):
+    """0 below -3, 1 above 3, x / 6 + 1/2 between (the gradient 0 at -3 and 3)."""
     return where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
 
 
 def hardswish(x, inplace: bool = False):
+    """x * hardsigmoid(x) (Howard et al. 2019), with torch's gradients at -3 and 3."""
     return where(x <= -3, 0, where(x < 3, x * (x + 3) / 6, x))
 
 
@@ -505,6 +520,7 @@ def cumsum(x, dim: int, dtype=None):
 
 
 def cumprod(x, dim: int, dtype=None):
+    """Running products along dim; the gradient is exact where x has zeros."""
     return _scan(ops.cumprod, x, dim, dtype, "cumprod")
 
 
@@ -551,6 +567,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
 
 
 def count_nonzero(x, dim=None):
+    """How many elements are not 0 (over dim, or all), as int64."""
     return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "count_nonzero"), keepdims=False)
 
 
@@ -570,10 +587,12 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 
 
 def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort x along dim (stable: ties keep their order)."""
     return sort(x, dim, descending, stable).indices
 
 
 def msort(x):
+    """x sorted along dim 0."""
     return sort(x, 0).values
 
 
@@ -654,6 +673,7 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
 
 
 def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
+    """k nearly equal pieces (the first n % k one longer), or pieces cut at the given indices."""
     d = _dim(dim, x.ndim, "tensor_split")
     n = x.shape[d]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -665,11 +685,13 @@ def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
 
 
 def unbind(x, dim: int = 0) -> tuple:
+    """The slices along dim, as a tuple (each without that dim)."""
     d = _dim(dim, x.ndim, "unbind")
     return tuple(_along_dim(x, d, i) for i in range(x.shape[d]))
 
 
 def flip(x, dims):
+    """x reversed along dims (a gather with negative strides)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     key = [slice(None)] * x.ndim
     for d in dims:
@@ -678,10 +700,12 @@ def flip(x, dims):
 
 
 def fliplr(x):
+    """x reversed along dim 1."""
     return flip(x, 1)
 
 
 def flipud(x):
+    """x reversed along dim 0."""
     return flip(x, 0)
 
 
@@ -711,6 +735,7 @@ def repeat(x, *sizes):
 
 
 def tile(x, dims):
+    """repeat, with dims padded by leading 1s when there are fewer than x's dims."""
     dims = tuple(dims)
     return repeat(x, *((1,) * (x.ndim - len(dims)) + dims))
 
@@ -739,6 +764,7 @@ def tril(x, diagonal: int = 0):
 
 
 def triu(x, diagonal: int = 0):
+    """The upper triangle (j >= i + diagonal) of the last two dims; zeros below."""
     return where(_tri_mask(x, diagonal, False), x, np.zeros((), x.dtype))
 
 
@@ -771,18 +797,21 @@ def diag(x, diagonal: int = 0):
 
 
 def diag_embed(x, offset: int = 0):
+    """The last dim of x on the diagonal of new square matrices (a scatter)."""
     n = x.shape[-1] + builtins.abs(offset)
     rows, cols = np.arange(x.shape[-1]) + builtins.max(-offset, 0), np.arange(x.shape[-1]) + builtins.max(offset, 0)
     return ops.index_put(np.zeros(x.shape[:-1] + (n, n), x.dtype), x, key=(Ellipsis, rows, cols), accumulate=False)
 
 
 def trace(x):
+    """The sum of a matrix's diagonal."""
     if x.ndim != 2:
         raise ValueError(f"trace: expected a matrix, got shape {x.shape}")
     return ops.sum(diagonal(x), axis=None, keepdims=False)
 
 
 def movedim(x, source, destination):
+    """x with dims source moved to positions destination (a permute)."""
     src = [_dim(d, x.ndim, "movedim") for d in ((source,) if isinstance(source, int) else source)]
     dst = [_dim(d, x.ndim, "movedim") for d in ((destination,) if isinstance(destination, int) else destination)]
     if len(src) != len(dst):
@@ -797,6 +826,7 @@ moveaxis = movedim
 
 
 def narrow(x, dim: int, start: int, length: int):
+    """length elements of dim from start (a slice, sharing storage)."""
     d = _dim(dim, x.ndim, "narrow")
     start = start + x.shape[d] if start < 0 else start
     if not 0 <= start <= start + length <= x.shape[d]:
@@ -805,27 +835,33 @@ def narrow(x, dim: int, start: int, length: int):
 
 
 def atleast_1d(x):
+    """x, with a dim added if it is 0-d."""
     return ops.reshape(x, shape=(1,)) if x.ndim == 0 else x
 
 
 def atleast_2d(x):
+    """x, with leading dims added up to 2."""
     return ops.reshape(x, shape=(1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
 
 
 def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
     tensors = [atleast_1d(t) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """Concatenate along dim 0, 1-D tensors as rows."""
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def column_stack(tensors):
+    """Concatenate along dim 1, 1-D tensors as columns."""
     return cat([ops.reshape(t, shape=(-1, 1)) if t.ndim < 2 else t for t in tensors], 1)
 
 
 def outer(x, y):
+    """The outer product x[i] * y[j]."""
     return ops.reshape(x, shape=(-1, 1)) * ops.reshape(y, shape=(1, -1))
 
 
@@ -938,6 +974,7 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True if isclose holds everywhere."""
     return bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
 
 
@@ -1114,6 +1151,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """The mean (or sum, or none) of |input - target|."""
     return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction))
 
 
@@ -1306,6 +1344,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
+    """The max of each window along the last dim (padding counts as -inf)."""
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
@@ -1335,6 +1374,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
+    """The mean of each window along the last dim."""
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
 
 
@@ -1355,6 +1395,7 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Averages over output_size windows that tile the last dim."""
     x, added = _batched(input, 1, "adaptive_avg_pool1d")
     (o,) = _tuple(output_size, 1, "adaptive_avg_pool1d")
     out = ops.einsum(x, _adaptive_matrix(x.shape[2], o, x.dtype), eq="ncl,pl->ncp")
