@@ -8,8 +8,9 @@ class Generator:
     """A seeded source of random numbers, as torch.Generator: g = tg.Generator().manual_seed(42).
     (Same seed, same numbers, run after run; not the same numbers as torch.)"""
 
-    def __init__(self, seed: int | None = None):
-        self.manual_seed(seed)
+    def __init__(self, seed: int | None = None, device: str = "cpu"):
+        self.device = device
+        self.manual_seed(None if isinstance(seed, str) else seed)     # Generator("cpu"): torch's device argument
 
     def manual_seed(self, seed: int | None) -> "Generator":
         """Restart the stream from seed (None: a fresh seed from the OS)."""

@@ -74,6 +74,11 @@ def test_layers_draw_their_init_from_the_global_generator():
     np.testing.assert_array_equal(tg.nn.Linear(3, 4).weight.numpy(), w1)
 
 
+def test_generator_takes_torchs_device_argument():
+    a = tg.rand(2, generator=tg.Generator(device="cpu").manual_seed(3)).numpy()
+    np.testing.assert_array_equal(a, tg.rand(2, generator=tg.Generator("cpu").manual_seed(3)).numpy())
+
+
 def test_seed_reseeds_from_the_os():
     s1, s2 = tg.seed(), tg.seed()
     assert s1 != s2 and tg.initial_seed() == s2
