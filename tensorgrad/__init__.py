@@ -7,14 +7,17 @@ from .creation import (Generator, arange, bernoulli, default_generator, empty, e
                        full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                        set_rng_state, tensor, zeros, zeros_like)
-from .functional import (allclose, argsort, atan2, atleast_1d, atleast_2d, bincount, cat, chunk, clamp, column_stack,
-                         count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum, equal, flip, fliplr,
-                         flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram, hstack, index_add,
-                         isclose, lerp, log_softmax, logaddexp, logsumexp, matmul, maximum, median, minimum, moveaxis,
-                         movedim, msort, nan_to_num, nanmedian, narrow, norm, one_hot, outer, prod, reciprocal, relu,
-                         remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter_add, softmax, sort,
-                         split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril, triu, unbind,
-                         vstack, where)
+from .functional import (addmm, allclose, argsort, argwhere, atan2, atleast_1d, atleast_2d, bincount, bmm, bucketize,
+                         cartesian_prod, cat, cdist, chunk, clamp, column_stack, copysign, count_nonzero, cross, cummax,
+                         cummin, cumprod, cumsum, deg2rad, diag, diag_embed, diagonal, diff, dist, dot, einsum, equal,
+                         flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram, hstack,
+                         hypot, index_add, index_select, isclose, lerp, log_softmax, logaddexp, logcumsumexp, logit,
+                         logsumexp, masked_select, matmul, maximum, median, meshgrid, minimum, mm, moveaxis, movedim,
+                         msort, mv, nan_to_num, nanmedian, narrow, nonzero, norm, one_hot, outer, prod, rad2deg,
+                         reciprocal, relu, remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter,
+                         scatter_add, searchsorted, sinc, softmax, sort, split, sqrt, square, stack, std_mean,
+                         take_along_dim, tensor_split, tensordot, tile, topk, trace, tril, tril_indices, triu,
+                         triu_indices, unbind, unique, var_mean, vstack, where, xlogy)
 from .methods import device
 from .ops import (OPS, Op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, exp, exp2, expm1,
                   floor, isfinite, isinf, isnan, log, log1p, log2, log10, op, sigmoid, sign, sin, sinh, tan, tanh,
@@ -36,6 +39,7 @@ class cuda:
 
 
 arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh, fix = asin, acos, atan, atan2, asinh, acosh, atanh, trunc
+clip = clamp
 
 
 def _t(x) -> Tensor:
@@ -79,7 +83,9 @@ _METHODS = {name: getattr(functional, name, None) or getattr(ops, name) for name
     "expm1 exp2 erf rsqrt reciprocal square lerp logaddexp remainder fmod floor_divide float_power isnan isinf "
     "isfinite nan_to_num prod cumsum cumprod norm count_nonzero sort argsort msort topk median nanmedian "
     "split chunk tensor_split unbind roll repeat_interleave tril triu diag diag_embed diagonal trace movedim "
-    "moveaxis narrow outer isclose allclose equal histc bincount").split()}
+    "moveaxis narrow outer isclose allclose equal histc bincount mm bmm mv dot addmm index_select masked_select "
+    "take_along_dim scatter cross diff cummax cummin logcumsumexp xlogy hypot copysign deg2rad rad2deg logit sinc "
+    "dist nonzero argwhere unique").split()}
 _METHODS.update(round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
                 arccosh=acosh, arctanh=atanh, fix=trunc, fliplr=fliplr, flipud=flipud)
 for _name, _fn in _METHODS.items():

@@ -1022,6 +1022,394 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
 
 
 # ----------------------------------------------------------------------------
+# more of torch's everyday names, each a few lines on the ones above
+
+def mm(input, mat2):
+    """The product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: expected two matrices, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix products: (B, n, m) @ (B, m, p)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p), got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """A matrix times a vector."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ValueError(f"mv: expected a matrix and a vector, got shapes {input.shape} and {vec.shape}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """The dot product of two vectors."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise ValueError(f"dot: expected two vectors, got shapes {input.shape} and {other.shape}")
+    return matmul(input, other)
+
+
+def addmm(input, mat1, mat2, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    product = mm(mat1, mat2)
+    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+
+
+def index_select(input, dim: int, index):
+    """The slices of dim at the (1-D) index: a gather, its gradient a scatter-add."""
+    idx = np.asarray(_data(index))
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
+    return _along_dim(input, _dim(dim, input.ndim, "index_select"), idx.reshape(-1))
+
+
+def masked_select(input, mask):
+    """The elements where the (broadcast) bool mask holds, as a 1-D tensor."""
+    m = np.asarray(_data(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_select: expected a bool mask, got {m.dtype}")
+    shape = np.broadcast_shapes(input.shape, m.shape)
+    x = input if input.shape == shape else ops.expand(input, shape=shape)
+    return ops.getitem(x, key=np.broadcast_to(m, shape))
+
+
+def take_along_dim(input, indices, dim: int | None = None):
+    """input gathered at indices along dim (the two broadcast against each other), or at flat indices."""
+    idx = np.asarray(_data(indices))
+    if dim is None:
+        return ops.getitem(ops.reshape(input, shape=(-1,)), key=idx.reshape(-1))
+    d = _dim(dim, input.ndim, "take_along_dim")
+    shape = list(np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(input.shape)),
+                                     tuple(1 if i == d else n for i, n in enumerate(idx.shape))))
+    x = ops.expand(input, shape=tuple(shape[:d] + [input.shape[d]] + shape[d + 1:]))
+    return gather(x, d, np.broadcast_to(idx, tuple(shape[:d] + [idx.shape[d]] + shape[d + 1:])))
+
+
+def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = None):
+    """out = input, then out[index[i][j]][j] = src[i][j] (dim 0), or = value, as torch.scatter.
+    (With repeated indices torch leaves which write wins unspecified.)"""
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported; use scatter_add for sums")
+    idx = np.asarray(_data(index))
+    source = src if src is not None else np.full(idx.shape, value, dtype=input.dtype)
+    if source.shape != idx.shape:
+        source = ops.getitem(source, key=tuple(slice(n) for n in idx.shape))
+    return ops.index_put(input, source, key=_along(idx, input, dim, "scatter"), accumulate=False)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids: each 1-D tensor expanded along the others' dims ('ij', or 'xy' with the
+    first two swapped), as torch.meshgrid."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    sizes = [t.shape[0] if t.ndim else 1 for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0
+    shape = tuple(sizes[i] for i in order)
+    grids = []
+    for i, t in enumerate(tensors):
+        place = order.index(i)
+        spread = ops.reshape(t, shape=tuple(-1 if j == place else 1 for j in range(len(tensors))))
+        grids.append(ops.expand(spread, shape=shape))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """All combinations of the elements of the 1-D tensors, one per row."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([ops.reshape(g, shape=(-1,)) for g in meshgrid(*tensors)], 1)
+
+
+def cross(input, other, dim: int | None = None):
+    """The cross product of 3-vectors along dim (torch.linalg.cross's default, -1, when not given)."""
+    shape = np.broadcast_shapes(input.shape, other.shape)
+    d = _dim(-1 if dim is None else dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise ValueError(f"cross: dim {d} must have size 3, got shape {shape}")
+    x, y = ops.expand(input, shape=shape), ops.expand(other, shape=shape)
+    a = [_along_dim(x, d, slice(i, i + 1)) for i in range(3)]
+    b = [_along_dim(y, d, slice(i, i + 1)) for i in range(3)]
+    return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
+    """The n-th forward difference along dim (with prepend / append joined first)."""
+    d = _dim(dim, input.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        x = _along_dim(x, d, slice(1, None)) - _along_dim(x, d, slice(None, -1))
+    return x
+
+
+def cummax(x, dim: int):
+    """(values, indices) of the running maximum along dim; a tie moves the index on, NaN sticks, as torch."""
+    return _cumulative_extreme(x, dim, np.maximum, "cummax")
+
+
+def cummin(x, dim: int):
+    """(values, indices) of the running minimum along dim."""
+    return _cumulative_extreme(x, dim, np.minimum, "cummin")
+
+
+def _cumulative_extreme(x, dim, ufunc, name):
+    d = _dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    a = _data(x)
+    running = ufunc.accumulate(a, axis=d)
+    here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here
+    positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    indices = np.maximum.accumulate(np.where(here, positions, 0), axis=d)
+    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+
+
+def logcumsumexp(x, dim: int):
+    """log(cumsum(exp(x))) along dim, shifted by the max so that it neither overflows nor underflows."""
+    d = _dim(dim, x.ndim, "logcumsumexp")
+    m = _shift(x, d)
+    return ops.log(cumsum(ops.exp(x - m), d)) + m
+
+
+def std_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(std, mean) over dim."""
+    return x.std(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def var_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(var, mean) over dim."""
+    return x.var(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def xlogy(x, y):
+    """x * log(y), and 0 where x is 0 (unless y is NaN), as torch; d/dx is log(y), also at x = 0.
+    Each log sees only the y it is selected for, so no branch sends NaN back."""
+    fine = (y > 0) | ops.isnan(y)                     # log(y) is a number (or a NaN that must show)
+    other = where(fine, 1, y)                         # y <= 0: -inf or NaN, wanted only where x != 0
+    return where(fine, x * ops.log(where(fine, y, 1)), where(x == 0, 0, x * ops.log(where(x == 0, 1, other))))
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2)."""
+    return sqrt(x * x + y * y)
+
+
+def copysign(x, y):
+    """|x| with the sign of y (-0.0 counts as negative)."""
+    return where(np.signbit(_data(y)), -ops.abs(x), ops.abs(x))
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return x * (math.pi / 180)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return x * (180 / math.pi)
+
+
+def logit(x, eps: float | None = None):
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given."""
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return ops.log(x / (1 - x))
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0."""
+    zero = x == 0
+    safe = where(zero, 1, x) * math.pi
+    return where(zero, 1, ops.sin(safe) / safe)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return norm(input - other, p)
+
+
+def cdist(x1, x2, p: float = 2.0):
+    """(..., P, M) and (..., R, M) -> the (..., P, R) p-norm distances between their rows."""
+    return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """The indices of the non-zero elements: (count, ndim) int64, or one index tensor per dim."""
+    found = np.nonzero(np.asarray(_data(input)))
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    return Tensor._wrap(np.stack(found, axis=1).astype(np.int64) if found else np.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    """nonzero(input): the indices of the non-zero elements, one row each."""
+    return nonzero(input)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The distinct values (sorted), and optionally where each element went and how often each occurs."""
+    a = np.asarray(_data(input))
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True,
+                                        axis=None if dim is None else _dim(dim, a.ndim, "unique"))
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bucketize(input, boundaries, *, right: bool = False):
+    """For each value, the index of the boundary bucket it falls in (boundaries sorted, 1-D)."""
+    b = np.asarray(_data(boundaries))
+    side = "right" if right else "left"
+    return Tensor._wrap(np.searchsorted(b, np.asarray(_data(input)), side=side).astype(np.int64))
+
+
+def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | None = None):
+    """Where values would be inserted into the sorted (last dim of) sorted_sequence to keep it sorted."""
+    seq, v = np.asarray(_data(sorted_sequence)), np.asarray(_data(values))
+    side = side or ("right" if right else "left")
+    if seq.ndim == 1:
+        return Tensor._wrap(np.searchsorted(seq, v, side=side).astype(np.int64))
+    rows = [np.searchsorted(s, r, side=side)
+            for s, r in zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))]
+    return Tensor._wrap(np.stack(rows).reshape(v.shape).astype(np.int64))
+
+
+def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    """The (2, N) int64 coordinates of the lower triangle of a row x col matrix."""
+    return Tensor._wrap(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+
+
+def triu_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    """The (2, N) int64 coordinates of the upper triangle of a row x col matrix."""
+    return Tensor._wrap(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+
+
+# activations and losses of torch.nn.functional beyond the issue's list
+
+def glu(input, dim: int = -1):
+    """a * sigmoid(b), the two halves of input along dim (Dauphin et al. 2017)."""
+    a, b = chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def softmin(input, dim: int = -1):
+    """softmax(-input)."""
+    return softmax(-input, dim)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
+    """input / max(||input||_p over dim, eps)."""
+    return input / clamp(norm(input, p, dim, keepdim=True), min=eps)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """The cosine of the angle between x1 and x2 along dim, each norm clamped at eps, as torch."""
+    n1 = clamp(norm(x1, 2, dim, keepdim=True), min=eps)
+    n2 = clamp(norm(x2, 2, dim, keepdim=True), min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """input where input > threshold, value elsewhere."""
+    return where(input > threshold, input, value)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """input where |input| > lambd, 0 elsewhere."""
+    return where(ops.abs(input) > lambd, input, 0)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """input moved lambd towards 0, and 0 within lambd of it."""
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0))
+
+
+def tanhshrink(input):
+    """input - tanh(input)."""
+    return input - ops.tanh(input)
+
+
+def prelu(input, weight):
+    """input where > 0, weight * input elsewhere; weight (C,) per channel (dim 1) or (1,)."""
+    w = ops.reshape(weight, shape=(1, -1) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
+    return where(input > 0, input, w * input)
+
+
+def pixel_shuffle(input, upscale_factor: int):
+    """(N, C r^2, H, W) -> (N, C, H r, W r): sub-pixel rearrangement (Shi et al. 2016)."""
+    r = upscale_factor
+    *lead, c, h, w = input.shape
+    x = ops.reshape(input, shape=tuple(lead) + (c // (r * r), r, r, h, w))
+    k = len(lead)
+    x = ops.permute(x, axes=tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))       # (..., C, H, r, W, r)
+    return ops.reshape(x, shape=tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int):
+    """The inverse of pixel_shuffle: (N, C, H r, W r) -> (N, C r^2, H, W)."""
+    r = downscale_factor
+    *lead, c, h, w = input.shape
+    x = ops.reshape(input, shape=tuple(lead) + (c, h // r, r, w // r, r))
+    k = len(lead)
+    x = ops.permute(x, axes=tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))       # (..., C, r, r, H, W)
+    return ops.reshape(x, shape=tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full)."""
+    v = clamp(var, min=eps) if isinstance(var, Tensor) else builtins.max(var, eps)
+    losses = 0.5 * (ops.log(v) + (input - target) ** 2 / v)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _reduce(losses, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+
+
+def soft_margin_loss(input, target, reduction: str = "mean"):
+    """log(1 + exp(-target * input))."""
+    return _reduce(softplus(-target * input, threshold=math.inf), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
+    """input where target is 1, max(0, margin - input) where it is -1."""
+    return _reduce(where(_data(target) == 1, input, relu(margin - input)), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    c = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
+    return _reduce(where(_data(target) == 1, 1 - c, relu(c - margin)), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: str = "mean"):
+    """max(d(a, p) - d(a, n) + margin, 0), with the pairwise p-distance."""
+    d_pos, d_neg = pairwise_distance(anchor, positive, p, eps), pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(relu(d_pos - d_neg + margin), reduction)
+
+
+# ----------------------------------------------------------------------------
 # losses, as torch.nn.functional's (the fused cross-entropy op is used whenever it applies)
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:

@@ -41,7 +41,8 @@ class Sample:
     grad: bool = True             # differentiable: compare gradients too
     smooth: bool = True           # no ties/kinks at the sample: finite differences and 2nd order apply
     note: str = ""
-    extra: dict = field(default_factory=dict)   # tol=dict(rtol=...): a looser float64 tolerance, with why
+    extra: dict = field(default_factory=dict)   # tol=dict(rtol=...): a looser float64 tolerance, with why;
+                                                # second=False: torch has no second derivative of it
 
     @property
     def id(self):
@@ -53,6 +54,7 @@ def _idx(*a):
 
 
 W4 = [0.5, 2.0, 1.0, 1.5]   # class weights
+NO_SECOND = dict(second=False)   # torch has no second derivative to compare with
 TIES = [[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 2.0], [0.5, -4.0, 0.5, 0.25]]
 S = Sample
 SAMPLES = [
@@ -287,7 +289,7 @@ SAMPLES = [
     S("lerp", lambda m, x, y: _inplace(x, lambda h: h.lerp_(y, 0.25)), [R(3, 4), R(3, 4)], note="lerp_"),
     S("remainder", lambda m, x: _inplace(x, lambda h: h.remainder_(0.7)), [R(3, 4)], note="remainder_"),
     S("round", lambda m, x: _inplace(x, lambda h: h.round_(decimals=1)), [R(3, 4)], smooth=False, note="round_"),
-    S("nan_to_num", lambda m, x: _inplace(x, lambda h: h.nan_to_num_(posinf=2.0)), [V([1.0, np.inf, np.nan])],
+    S("nan_to_num", lambda m, x: _inplace(x, lambda h: h.nan_to_num_(nan=2.0)), [V([1.0, -3.0, np.nan])],
       smooth=False, note="nan_to_num_"),
 
     # --- activations (F) ---------------------------------------------------------------------------------
@@ -617,6 +619,104 @@ SAMPLES = [
     S("linspace", lambda m: m.linspace(2, 5, 0), [], grad=False, note="zero"),
     S("logspace", lambda m: m.logspace(0, 3, 4), [], grad=False),
     S("logspace", lambda m: m.logspace(-1, 1, 5, base=2, dtype=m.float64), [], grad=False, note="base"),
+
+    # --- more of torch's everyday names -----------------------------------------------------------------------
+    S("mm", lambda m, x, y: m.mm(x, y), [R(3, 4), R(4, 2)]),
+    S("bmm", lambda m, x, y: x.bmm(y), [R(2, 3, 4), R(2, 4, 2)]),
+    S("mv", lambda m, x, v: m.mv(x, v), [R(3, 4), R(4)]),
+    S("dot", lambda m, x, y: x.dot(y), [R(5), R(5)]),
+    S("addmm", lambda m, b, x, y: m.addmm(b, x, y, beta=0.5, alpha=2), [R(2), R(3, 4), R(4, 2)]),
+    S("index_select", lambda m, x, i: x.index_select(1, i), [R(3, 4), _idx(3, 0, 3)]),
+    S("masked_select", lambda m, x, k: x.masked_select(k), [R(2, 3), K(np.array([True, False, True]))]),
+    S("take_along_dim", lambda m, x, i: m.take_along_dim(x, i, 1), [R(3, 4), K(np.array([[0, 3], [1, 1], [2, 0]]))]),
+    S("take_along_dim", lambda m, x, i: m.take_along_dim(x, i), [R(3, 4), _idx(0, 11, 5, 5)], note="flat"),
+    S("take_along_dim", lambda m, x, i: m.take_along_dim(x, i, 0), [R(3, 4), K(np.array([[2], [0]]))],
+      note="broadcast"),
+    S("scatter", lambda m, x, i, s: x.scatter(0, i, s), [R(3, 4), K(np.array([[0, 1, 2, 0], [2, 0, 1, 1]])), R(2, 4)]),
+    S("scatter", lambda m, x, i: m.scatter(x, 1, i, value=-2.0), [R(3, 4), K(np.array([[0], [3], [1]]))],
+      note="value"),
+    S("meshgrid", lambda m, x, y: m.stack(m.meshgrid(x, y, indexing="ij"), 0) * 1, [R(3), R(4)]),
+    S("meshgrid", lambda m, x, y: m.stack(m.meshgrid(x, y, indexing="xy"), 0) * 1, [R(3), R(4)], note="xy"),
+    S("cartesian_prod", lambda m, x, y: m.cartesian_prod(x, y), [R(3), R(2)]),
+    S("cross", lambda m, x, y: m.cross(x, y, dim=1), [R(4, 3), R(4, 3)]),
+    S("cross", lambda m, x, y: m.cross(x, y), [R(2, 3), R(1, 3)], tfn=lambda m, x, y: m.linalg.cross(x, y),
+      note="default-dim-broadcast"),
+    S("diff", lambda m, x: x.diff(), [R(3, 5)]),
+    S("diff", lambda m, x, y: m.diff(x, n=2, dim=0, prepend=y), [R(4, 2), R(1, 2)], note="n2-prepend"),
+    S("cummax", lambda m, x: x.cummax(1).values, [R(3, 5)]),
+    S("cummax", lambda m, x: x.cummax(0).indices, [V([1.0, 3.0, 3.0, 2.0, np.nan, 5.0])], grad=False,
+      note="ties-nan"),
+    S("cummin", lambda m, x: m.cummin(x, -1).values, [V([3.0, 1.0, 1.0, 2.0, 0.5])], smooth=False, note="ties"),
+    S("cummin", lambda m, x: x.cummin(0).indices, [V([3.0, 1.0, 1.0, 2.0, 1.0])], grad=False, note="indices"),
+    S("logcumsumexp", lambda m, x: x.logcumsumexp(1), [R(3, 5, low=-5, high=5)]),
+    S("std_mean", lambda m, x: m.stack(m.std_mean(x, 1), 0), [R(3, 5)]),
+    S("var_mean", lambda m, x: m.stack(m.var_mean(x, (0, 1), correction=0, keepdim=True), 0), [R(3, 5)]),
+    S("xlogy", lambda m, x, y: m.xlogy(x, y), [R(3, 4), R(4, low=0.2, high=3)]),
+    S("xlogy", lambda m, x, y: x.xlogy(y), [V([0.0, 0.0, 1.0, 2.0]), V([0.5, np.nan, 2.0, 0.5])], smooth=False,
+      note="zeros-nan"),
+    S("xlogy", lambda m, x: m.xlogy(x, m.tensor([0.0, -1.0, 0.5, 3.0], dtype=x.dtype)), [V([0.0, 0.0, 2.0, 0.0])],
+      grad=False, note="y-zero-negative"),
+    S("hypot", lambda m, x, y: m.hypot(x, y), [R(3, 4), R(4)]),
+    S("copysign", lambda m, x: m.copysign(x, m.tensor([1.0, -1.0, -0.0, 0.0], dtype=x.dtype)), [R(3, 4)]),
+    S("copysign", lambda m, x: m.copysign(x, -0.0), [V([1.0, -2.0, 3.0])], note="negative-zero"),
+    S("deg2rad", lambda m, x: m.deg2rad(x), [R(3, low=-180, high=180)]),
+    S("rad2deg", lambda m, x: x.rad2deg(), [R(3)]),
+    S("logit", lambda m, x: m.logit(x), [R(3, 4, low=0.05, high=0.95)]),
+    S("logit", lambda m, x: x.logit(eps=0.1), [V([0.0, 0.05, 0.5, 0.97, 1.0])], smooth=False, note="eps"),
+    S("sinc", lambda m, x: m.sinc(x), [R(3, 4)]),
+    S("sinc", lambda m, x: x.sinc(), [V([0.0, 1.0, -0.5])], smooth=False, note="at-zero"),
+    S("dist", lambda m, x, y: m.dist(x, y, 3), [R(3, 4), R(3, 4)]),
+    S("cdist", lambda m, x, y: m.cdist(x, y), [R(2, 4, 3), R(2, 5, 3)], extra=NO_SECOND),
+    S("cdist", lambda m, x, y: m.cdist(x, y, p=1), [R(4, 3), R(5, 3)], note="p1", extra=NO_SECOND),
+    S("nonzero", lambda m, x: m.nonzero(x), [V([[0.0, 1.0], [2.0, 0.0]])], grad=False),
+    S("nonzero", lambda m, x: m.stack(m.nonzero(x, as_tuple=True)), [V([0.0, 1.0, 3.0])], grad=False,
+      note="as_tuple"),
+    S("argwhere", lambda m, x: m.argwhere(x), [V([[0.0, 1.0], [2.0, 0.0]])], grad=False),
+    S("unique", lambda m, i: m.stack(m.unique(i, return_inverse=True, return_counts=True)[1:2]), [_idx(3, 1, 1, 2)],
+      grad=False, note="inverse"),
+    S("unique", lambda m, i: i.unique(), [_idx(3, 1, 1, 2)], grad=False),
+    S("unique", lambda m, i: m.unique(i, return_counts=True)[1], [_idx(3, 1, 1, 2)], grad=False, note="counts"),
+    S("bucketize", lambda m, x, b: m.bucketize(x, b), [V([1.0, 5.0, 9.0, 3.5]), V([1.0, 3.0, 5.0, 7.0])],
+      grad=False),
+    S("bucketize", lambda m, x, b: m.bucketize(x, b, right=True), [V([1.0, 5.0, 9.0]), V([1.0, 3.0, 5.0, 7.0])],
+      grad=False, note="right"),
+    S("searchsorted", lambda m, s, v: m.searchsorted(s, v), [V([[1.0, 3.0, 5.0], [2.0, 4.0, 6.0]]),
+                                                              V([[3.0, 6.0], [1.0, 5.0]])], grad=False),
+    S("tril_indices", lambda m: m.tril_indices(3, 4, 1), [], grad=False),
+    S("triu_indices", lambda m: m.triu_indices(4, 3, -1), [], grad=False),
+    S("glu", lambda m, x: m.nn.functional.glu(x), [R(3, 4)]),
+    S("glu", lambda m, x: m.nn.functional.glu(x, 0), [R(4, 3)], note="dim0"),
+    S("softmin", lambda m, x: m.nn.functional.softmin(x, 1), [R(3, 4)]),
+    S("normalize", lambda m, x: m.nn.functional.normalize(x), [R(3, 4)]),
+    S("normalize", lambda m, x: m.nn.functional.normalize(x, p=1, dim=0), [R(3, 4)], note="p1"),
+    S("cosine_similarity", lambda m, x, y: m.nn.functional.cosine_similarity(x, y), [R(3, 4), R(3, 4)]),
+    S("cosine_similarity", lambda m, x, y: m.nn.functional.cosine_similarity(x, y, dim=-1), [R(2, 3, 4), R(4)],
+      note="broadcast"),
+    S("pairwise_distance", lambda m, x, y: m.nn.functional.pairwise_distance(x, y), [R(3, 4), R(3, 4)]),
+    S("threshold", lambda m, x: m.nn.functional.threshold(x, 0.1, -3.0), [V([-1.0, 0.05, 0.5, 2.0])]),
+    S("hardshrink", lambda m, x: m.nn.functional.hardshrink(x), [V([-1.0, -0.2, 0.3, 2.0])]),
+    S("softshrink", lambda m, x: m.nn.functional.softshrink(x, 0.3), [V([-1.0, -0.2, 0.1, 2.0])]),
+    S("tanhshrink", lambda m, x: m.nn.functional.tanhshrink(x), [R(3, 4)]),
+    S("prelu", lambda m, x, w: m.nn.functional.prelu(x, w), [V([[-1.0, 2.0, -0.5], [0.3, -2.0, 1.0]]), R(3)]),
+    S("prelu", lambda m, x, w: m.nn.functional.prelu(x, w), [R(2, 3, 4), R(1)], note="shared"),
+    S("pixel_shuffle", lambda m, x: m.nn.functional.pixel_shuffle(x, 2), [R(2, 8, 3, 2)]),
+    S("pixel_unshuffle", lambda m, x: m.nn.functional.pixel_unshuffle(x, 2), [R(2, 2, 4, 6)]),
+    S("gaussian_nll_loss", lambda m, x, y, v: m.nn.functional.gaussian_nll_loss(x, y, v),
+      [R(3, 4), R(3, 4), R(3, 4, low=0.2, high=2)]),
+    S("gaussian_nll_loss", lambda m, x, y, v: m.nn.functional.gaussian_nll_loss(x, y, v, full=True, reduction="sum"),
+      [R(3, 4), R(3, 4), R(3, 1, low=0.2, high=2)], note="full-sum"),
+    S("margin_ranking_loss", lambda m, x, y: m.nn.functional.margin_ranking_loss(
+        x, y, m.tensor([1.0, -1.0, 1.0, -1.0], dtype=x.dtype), margin=0.2), [R(4), R(4)]),
+    S("soft_margin_loss", lambda m, x: m.nn.functional.soft_margin_loss(x, m.tensor([1.0, -1.0, 1.0], dtype=x.dtype)),
+      [R(3)]),
+    S("hinge_embedding_loss", lambda m, x: m.nn.functional.hinge_embedding_loss(
+        x, m.tensor([1.0, -1.0, -1.0, 1.0], dtype=x.dtype)), [V([0.5, 0.3, 1.5, -0.2])]),
+    S("cosine_embedding_loss", lambda m, x, y: m.nn.functional.cosine_embedding_loss(
+        x, y, m.tensor([1.0, -1.0, 1.0], dtype=x.dtype), margin=0.1), [R(3, 4), R(3, 4)]),
+    S("triplet_margin_loss", lambda m, a, p, n: m.nn.functional.triplet_margin_loss(a, p, n),
+      [R(3, 4), R(3, 4), R(3, 4)]),
+    S("triplet_margin_loss", lambda m, a, p, n: m.nn.functional.triplet_margin_loss(a, p, n, swap=True, p=1),
+      [R(3, 4), R(3, 4), R(3, 4)], note="swap-p1"),
 
     # --- not differentiable: logic -------------------------------------------------------------------
     S("all", lambda m, x: (x > 0).all(), [R(3, 4)], grad=False),
