@@ -29,6 +29,7 @@ from .tensor import (Tensor, _shape_arg, detect_anomaly, enable_grad, get_defaul
 float16, float32, float64 = np.float16, np.float32, np.float64
 int8, int16, int32, int64, uint8, bool_ = np.int8, np.int16, np.int32, np.int64, np.uint8, np.bool_
 half, float, double, short, int, long, bool = float16, float32, float64, int16, int32, int64, bool_
+arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh, fix = asin, acos, atan, atan2, asinh, acosh, atanh, trunc
 
 
 class cuda:
@@ -38,7 +39,6 @@ class cuda:
     manual_seed = manual_seed_all = staticmethod(lambda seed: None)
 
 
-arcsin, arccos, arctan, arctan2, arcsinh, arccosh, arctanh, fix = asin, acos, atan, atan2, asinh, acosh, atanh, trunc
 clip = clamp
 
 

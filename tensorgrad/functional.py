@@ -12,8 +12,8 @@ import math
 import numpy as np
 
 from . import ops
-from .ops import Op, cat as _cat
 from .conventions import _promote
+from .ops import Op, cat as _cat
 from .tensor import Tensor, _shape_arg, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -1914,3 +1914,81 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         running = None if running_mean is None else (_data(running_mean), _data(running_var), momentum)
         return _batch_norm(input, weight, bias, eps=eps, correction=correction, running=running)
     return (input - running_mean) * (running_var + eps) ** -0.5 * weight + bias
+
+
+# ----------------------------------------------------------------------------
+# layer norm (a fused op, as batch norm) and dropout
+
+from .creation import rand as _rand  # noqa: E402  (creation sits beside this module, on the engine)
+
+
+def _ln_forward(x, weight, bias, axes, eps):
+    """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
+    1/std of each sample (small) for the backward, as torch's kernel does."""
+    mean = x.mean(axis=axes, keepdims=True)
+    out = x - mean                                             # diff, made the output in place
+    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    out *= rstd
+    out *= weight
+    out += bias
+    return out, (mean, rstd)
+
+
+def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
+    """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
+    with biased variance: dxhat = g * weight,
+    dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
+    (the engine sums those two down to weight's shape)."""
+    if isinstance(g, Tensor):
+        # create_graph: tensors on the tape, so recompute from x (the saved arrays would be
+        # constants to a second derivative) and stay out of place (`a *= b` would rewrite a)
+        diff = x - x.mean(axis=axes, keepdims=True)
+        rstd = ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = diff * rstd
+        dxhat = g * weight
+        dx = dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+        return dx * rstd, g * xhat, g
+    # arrays: the same math, each full-size array made once and then updated in place (a new
+    # array of that size costs a pass over memory, and often page faults)
+    mean, rstd = saved
+    xhat = x - mean
+    xhat *= rstd
+    dx = g * weight                                            # dxhat, made dx in place
+    tmp = dx * xhat
+    proj = tmp.mean(axis=axes, keepdims=True)
+    dx -= dx.mean(axis=axes, keepdims=True)
+    dx -= np.multiply(xhat, proj, out=tmp)
+    dx *= rstd
+    return dx, np.multiply(g, xhat, out=tmp), g
+
+
+_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", save=True)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """torch.nn.functional.layer_norm (Ba et al. 2016): normalise over the last
+    len(normalized_shape) dims with their mean and biased variance, then * weight + bias."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(shape)}")
+    weight = np.ones(shape, input.dtype) if weight is None else weight
+    bias = np.zeros(shape, input.dtype) if bias is None else bias
+    return _layer_norm(input, weight, bias, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), in training;
+    the identity otherwise. (inplace is accepted for torch's signature; the result is always new.)"""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    keep = _data(_rand(*input.shape, generator=generator, dtype=np.float64)) < 1 - p
+    scale = input.dtype.type(0 if p == 1 else 1 / (1 - p))
+    return input * (keep * scale)

@@ -285,10 +285,10 @@ class TensorMethods:
         return ops.argmin(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
 
     def all(self, dim=None, keepdim=False):
-        return ops.all(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
+        return ops.all_(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
 
     def any(self, dim=None, keepdim=False):
-        return ops.any(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
+        return ops.any_(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
 
     def softmax(self, dim=-1): return F.softmax(self, dim)
     def log_softmax(self, dim=-1): return F.log_softmax(self, dim)

@@ -70,7 +70,7 @@ def _kept(shape, axis) -> tuple:
 
 
 def take(x, key):
-    """x[key], for NumPy keys and for torch's two-step ones (tensor.TwoStep: ints first)."""
+    """x[key], for NumPy keys and for torch's two-step ones (conventions.TwoStep: ints first)."""
     return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
 
 
@@ -307,9 +307,9 @@ isfinite = Op("isfinite", np.isfinite)
 floor_divide = Op("floor_divide", _quiet(np.floor_divide))
 argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
 argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
+all_ = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+any_ = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
 argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))
-all = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
-any = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
 bitwise_not = Op("bitwise_not", np.invert)           # ~mask: logical not on bools
 bitwise_and = Op("bitwise_and", np.bitwise_and)
 bitwise_or = Op("bitwise_or", np.bitwise_or)

@@ -392,6 +392,9 @@ class Tensor:
             x, y = inputs
             forward, reflected = _REFLECTED[ufunc.__name__]
             return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
+                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -669,6 +672,8 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if v in wanted:
                     wanted[v] = g
                     if type(v) is not Node:
+                        if walks is not None:
+                            walks.append(WalkStep(v, "", _array(g), ()))
                         continue
             elif type(v) is not Node or v.retained is not None:
                 t = v if type(v) is not Node else v.retained()
@@ -702,7 +707,9 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                     grads[n] = grads[n] + gx
                     owned.add(n)
             if walks is not None:
-                walks.append(WalkStep(owners.get(v) or Tensor._handle(v.out, v), v.fn.name, _array(g), tuple(sends)))
+                owner = owners.get(v)           # (not `or`: a tensor has no truth value)
+                walks.append(WalkStep(Tensor._handle(v.out, v) if owner is None else owner, v.fn.name,
+                                      _array(g), tuple(sends)))
             if not retain_graph and v.fn.saves:
                 v.attrs = None
     return wanted
