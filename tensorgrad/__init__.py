@@ -2,22 +2,27 @@
 import numpy as np
 
 from . import functional, methods, ops, testing  # methods binds the torch-style methods onto Tensor
+from . import creation
 from .conventions import result_type
+from .creation import _number
 from .creation import (Generator, arange, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
                        full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                        set_rng_state, tensor, zeros, zeros_like)
-from .functional import (addmm, allclose, argsort, argwhere, atan2, atleast_1d, atleast_2d, bincount, bmm, bucketize,
-                         cartesian_prod, cat, cdist, chunk, clamp, column_stack, copysign, count_nonzero, cross, cummax,
-                         cummin, cumprod, cumsum, deg2rad, diag, diag_embed, diagonal, diff, dist, dot, einsum, equal,
-                         flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram, hstack,
-                         hypot, index_add, index_select, isclose, lerp, log_softmax, logaddexp, logcumsumexp, logit,
-                         logsumexp, masked_select, matmul, maximum, median, meshgrid, minimum, mm, moveaxis, movedim,
-                         msort, mv, nan_to_num, nanmedian, narrow, nonzero, norm, one_hot, outer, prod, rad2deg,
-                         reciprocal, relu, remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter,
-                         scatter_add, searchsorted, sinc, softmax, sort, split, sqrt, square, stack, std_mean,
-                         take_along_dim, tensor_split, tensordot, tile, topk, trace, tril, tril_indices, triu,
-                         triu_indices, unbind, unique, var_mean, vstack, where, xlogy)
+from .functional import (addmm, allclose, aminmax, argsort, argwhere, atan2, atleast_1d, atleast_2d, atleast_3d,
+                         bincount, block_diag, bmm, bucketize, cartesian_prod, cat, cdist, chunk, clamp, clamp_max,
+                         clamp_min, column_stack, copysign, count_nonzero, cross, cummax, cummin, cumprod, cumsum,
+                         deg2rad, diag, diag_embed, diagonal, diff, dist, dot, dstack, einsum, equal, flip, fliplr,
+                         flipud, float_power, floor_divide, fmax, fmin, fmod, frac, gather, heaviside, histc, histogram,
+                         hstack, hypot, index_add, index_copy, index_fill, index_select, inner, isclose, isneginf,
+                         isposinf, isreal, kron, lerp, log_softmax, logaddexp, logcumsumexp, logical_and, logical_not,
+                         logical_or, logical_xor, logit, logsumexp, masked_select, matmul, maximum, median, meshgrid,
+                         minimum, mm, moveaxis, movedim, msort, mv, nan_to_num, nanmean, nanmedian, nansum, narrow,
+                         negative, nonzero, norm, one_hot, outer, positive, prod, rad2deg, reciprocal, relu, remainder,
+                         repeat_interleave, roll, rot90, round_ as round, rsqrt, scatter, scatter_add, searchsorted,
+                         sgn, signbit, sinc, softmax, sort, split, sqrt, square, stack, std_mean, take_along_dim,
+                         tensor_split, tensordot, tile, topk, trace, tril, tril_indices, triu, triu_indices, unbind,
+                         unique, var_mean, vstack, where, xlogy)
 from .methods import device
 from .ops import (OPS, Op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, exp, exp2, expm1,
                   floor, isfinite, isinf, isnan, log, log1p, log2, log10, op, sigmoid, sign, sin, sinh, tan, tanh,
@@ -40,6 +45,11 @@ class cuda:
 
 
 clip = clamp
+multiply, subtract, divide, true_divide = ops.mul, ops.sub, functional.div, functional.div
+eq, ne, gt, ge, lt, le = ops.eq, ops.ne, ops.gt, ops.ge, ops.lt, ops.le
+greater, greater_equal, less, less_equal = gt, ge, lt, le
+concat = concatenate = cat
+row_stack = vstack
 
 
 def _t(x) -> Tensor:
@@ -85,7 +95,9 @@ _METHODS = {name: getattr(functional, name, None) or getattr(ops, name) for name
     "split chunk tensor_split unbind roll repeat_interleave tril triu diag diag_embed diagonal trace movedim "
     "moveaxis narrow outer isclose allclose equal histc bincount mm bmm mv dot addmm index_select masked_select "
     "take_along_dim scatter cross diff cummax cummin logcumsumexp xlogy hypot copysign deg2rad rad2deg logit sinc "
-    "dist nonzero argwhere unique").split()}
+    "dist nonzero argwhere unique nansum nanmean logical_and logical_or logical_xor logical_not fmax fmin "
+    "heaviside signbit isposinf isneginf isreal sgn positive negative clamp_min clamp_max aminmax rot90 inner kron "
+    "index_fill index_copy").split()}
 _METHODS.update(round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
                 arccosh=acosh, arctanh=atanh, fix=trunc, fliplr=fliplr, flipud=flipud)
 for _name, _fn in _METHODS.items():
@@ -98,6 +110,27 @@ _EXTRA = {
     "multinomial": lambda self, num_samples, replacement=False, *, generator=None:
         multinomial(self, num_samples, replacement, generator=generator),
     "bernoulli": lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator),
+    "unfold": lambda self, dimension, size, step: functional._sliding_windows(self, dimension, size, step),
+    "where": lambda self, condition, other: where(condition, self, other),
+    "ravel": lambda self: self.reshape(-1),
+    "swapdims": lambda self, dim0, dim1: self.transpose(dim0, dim1),
+    "new_tensor": lambda self, data, dtype=None, requires_grad=False: tensor(
+        data, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_full": lambda self, size, fill_value, dtype=None, requires_grad=False: full(
+        size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_zeros": lambda self, *size, dtype=None, requires_grad=False: zeros(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_ones": lambda self, *size, dtype=None, requires_grad=False: ones(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_empty": lambda self, *size, dtype=None, requires_grad=False: zeros(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "bernoulli_": lambda self, p=0.5, *, generator=None: self._random_(
+        "bernoulli_", creation._rng(generator).random(self.shape) < _number(p)),
+    "exponential_": lambda self, lambd=1.0, *, generator=None: self._random_(
+        "exponential_", creation._rng(generator).exponential(1 / lambd, self.shape)),
+    "random_": lambda self, low=0, high=None, *, generator=None: self._random_(
+        "random_", creation._rng(generator).integers(0 if high is None else low, low if high is None else high,
+                                                     self.shape)),
 }
 for _name, _fn in _EXTRA.items():
     if not hasattr(Tensor, _name):

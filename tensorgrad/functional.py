@@ -1499,6 +1499,192 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
 
 
 # ----------------------------------------------------------------------------
+# NaN-aware reductions, logic, and a few more of torch's names
+
+def nansum(x, dim=None, keepdim: bool = False):
+    """The sum, NaNs counted as 0 (they get no gradient)."""
+    return where(ops.isnan(x), 0, x).sum(dim, keepdim=keepdim)
+
+
+def nanmean(x, dim=None, keepdim: bool = False):
+    """The mean over the elements that are not NaN."""
+    count = ops.sum(~ops.isnan(x), axis=_dims(x, dim, "nanmean"), keepdims=keepdim)
+    return nansum(x, dim, keepdim) / count.astype(x.dtype)
+
+
+def logical_and(input, other):
+    """Elementwise and of input != 0 and other != 0."""
+    return ops.bitwise_and(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_or(input, other):
+    """Elementwise or of input != 0 and other != 0."""
+    return ops.bitwise_or(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_xor(input, other):
+    """Elementwise xor of input != 0 and other != 0."""
+    return ops.bitwise_xor(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_not(input):
+    """input == 0."""
+    return ops.eq(input, 0)
+
+
+def fmax(input, other):
+    """The larger of the two, ignoring a NaN on one side (a tie's gradient goes to input), as torch."""
+    take = (input >= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def fmin(input, other):
+    """The smaller of the two, ignoring a NaN on one side."""
+    take = (input <= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def heaviside(input, values):
+    """0 where input < 0, values where it is 0, 1 where > 0 (not differentiable)."""
+    x = _data(input)
+    return Tensor._wrap(np.where(x == 0, _data(values), (x > 0)).astype(x.dtype))
+
+
+def signbit(input):
+    """True where the sign bit is set (-0.0 included)."""
+    return Tensor._wrap(np.signbit(_data(input)))
+
+
+def isposinf(input):
+    """input == inf."""
+    return ops.eq(input, np.inf)
+
+
+def isneginf(input):
+    """input == -inf."""
+    return ops.eq(input, -np.inf)
+
+
+def isreal(input):
+    """True everywhere: tensorgrad has no complex numbers."""
+    return Tensor._wrap(np.ones(input.shape, bool))
+
+
+def sgn(input):
+    """sign(input) (for real numbers torch's sgn is sign)."""
+    return ops.sign(input)
+
+
+def positive(input):
+    """input itself."""
+    return input
+
+
+def negative(input):
+    """-input."""
+    return -input
+
+
+def clamp_min(input, min):
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
+
+
+AminmaxResult = collections.namedtuple("AminmaxResult", ["min", "max"])
+
+
+def aminmax(input, *, dim: int | None = None, keepdim: bool = False):
+    """(min, max) over dim (or all of input), each splitting the gradient between ties."""
+    return AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim)) if dim is not None else \
+        AminmaxResult(input.amin(), input.amax())
+
+
+def rot90(input, k: int = 1, dims=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of dims (from the first towards the second)."""
+    d0, d1 = (_dim(d, input.ndim, "rot90") for d in dims)
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(transpose(input, d0, d1), (d1,))
+    return input * 1
+
+
+def atleast_3d(x):
+    """x with dims added up to 3: (n,) -> (1, n, 1), (n, m) -> (n, m, 1), as torch."""
+    if x.ndim == 0:
+        return ops.reshape(x, shape=(1, 1, 1))
+    if x.ndim == 1:
+        return ops.reshape(x, shape=(1, x.shape[0], 1))
+    return ops.reshape(x, shape=x.shape + (1,)) if x.ndim == 2 else x
+
+
+def dstack(tensors):
+    """Concatenate along dim 2, after atleast_3d."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def block_diag(*tensors):
+    """The matrices on the diagonal of one big matrix, zeros elsewhere."""
+    mats = [ops.reshape(t, shape=(1, -1)) if t.ndim < 2 else t for t in tensors]
+    total = builtins.sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        rows.append(pad(m, (left, total - left - m.shape[1])))
+        left += m.shape[1]
+    return cat(rows, 0)
+
+
+def kron(input, other):
+    """The Kronecker product: every element of input times all of other, as blocks."""
+    n = builtins.max(input.ndim, other.ndim)
+    a = ops.reshape(input, shape=(1,) * (n - input.ndim) + input.shape)
+    b = ops.reshape(other, shape=(1,) * (n - other.ndim) + other.shape)
+    spread_a = ops.reshape(a, shape=tuple(v for s in a.shape for v in (s, 1)))          # (a0, 1, a1, 1, ...)
+    spread_b = ops.reshape(b, shape=tuple(v for s in b.shape for v in (1, s)))          # (1, b0, 1, b1, ...)
+    return ops.reshape(spread_a * spread_b, shape=tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def inner(input, other):
+    """The sum of products over the last dims (input * other for a 0-d operand)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, dims=([-1], [-1]))
+
+
+def index_fill(input, dim: int, index, value):
+    """input with the slices of dim at index set to value."""
+    d = _dim(dim, input.ndim, "index_fill")
+    return ops.index_put(input, np.asarray(_data(value), input.dtype),
+                         key=(slice(None),) * d + (np.asarray(_data(index)).reshape(-1),), accumulate=False)
+
+
+def index_copy(input, dim: int, index, source):
+    """input with the slices of dim at index replaced by source's."""
+    d = _dim(dim, input.ndim, "index_copy")
+    return ops.index_put(input, source, key=(slice(None),) * d + (np.asarray(_data(index)).reshape(-1),),
+                         accumulate=False)
+
+
+def _sliding_windows(x, dimension: int, size: int, step: int):
+    """Tensor.unfold: every window of size elements, step apart, along dimension, as a new last dim."""
+    d = _dim(dimension, x.ndim, "unfold")
+    n = (x.shape[d] - size) // step + 1
+    if size > x.shape[d] or step <= 0:
+        raise ValueError(f"unfold: size {size} (step {step}) does not fit dimension {d} of size {x.shape[d]}")
+    starts = np.arange(n) * step
+    windows = _along_dim(x, d, starts[:, None] + np.arange(size))           # (..., n, size, ...) at d
+    return movedim(windows, d + 1, -1)
+
+
+# ----------------------------------------------------------------------------
 # losses, as torch.nn.functional's (the fused cross-entropy op is used whenever it applies)
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
