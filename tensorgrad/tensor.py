@@ -398,7 +398,9 @@ class Tensor:
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
 
     __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
 
@@ -772,22 +774,28 @@ def _shape_arg(shape) -> tuple:
 
 
 def _reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
-    """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made non-negative."""
+    """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made
+    non-negative (a 0-d tensor takes dim 0 or -1, as torch). Errors name the calling method."""
     d = dim if axis is None else axis
     k = bool(keepdim if keepdims is None else keepdims)
-    if isinstance(d, bool) or (isinstance(d, (tuple, list)) and any(isinstance(a, bool) for a in d)):
-        raise TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
-    if d is None or (not isinstance(d, int) and len(d) == 0):    # dim=() reduces everything, as torch
+    if d is None or (isinstance(d, (tuple, list)) and len(d) == 0):    # dim=() reduces everything, as torch
         return dict(axis=None, keepdims=k)
-    n = max(x.ndim, 1)
-    ds = (d,) if isinstance(d, int) else tuple(d)
-    if single and len(ds) != 1:
-        raise TypeError(f"expected one dim, got {d}")
+    ds = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+    n, error = max(x.ndim, 1), None
     for a in ds:
-        if not -n <= a < n:
-            raise IndexError(f"dim {a} is out of range for a tensor of shape {x.shape}")
-    ds = tuple(a % n for a in ds) if x.ndim else ()
-    return dict(axis=(ds[0] if ds else None) if single else ds, keepdims=k)
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            error = TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
+        elif not -n <= a < n:
+            error = IndexError(f"dim {d!r} is out of range for a tensor of shape {x.shape}")
+    if single and len(ds) != 1:
+        error = TypeError(f"expected one dim, got {d!r}")
+    if error is not None:
+        import sys
+        raise type(error)(f"{sys._getframe(1).f_code.co_name}: {error}")    # the calling method: sum, max, ...
+    ds = tuple([int(a) % n for a in ds])
+    if single:
+        return dict(axis=ds[0], keepdims=k)
+    return dict(axis=ds if x.ndim else (), keepdims=k)                 # a 0-d tensor: nothing to reduce
 
 
 from . import conventions  # noqa: E402  (torch's dtype promotion, for _lift)
