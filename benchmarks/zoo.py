@@ -36,7 +36,8 @@ if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 from models.data import local_names_txt  # noqa: E402
-from models.train import TYPES, Config, build_model, evaluate, load_data, loss_of, lr_at, make_optimizer  # noqa: E402
+from models.config import TYPES, Config, build_model, lr_at, make_optimizer  # noqa: E402
+from models.train import evaluate, load_data, loss_of  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
 # makemore.py on torch, one thread, its defaults, 20,000 steps (issue 12): test loss and step time (ms)

@@ -9,6 +9,8 @@
     bn_mlp.py        MakemoreMLP: the BatchNorm MLP of the Backprop Ninja   (lecture part 4)
     deep_bn.py       DeepBatchNormMLP: five Linear/BatchNorm/Tanh layers    (lecture part 3)
     wavenet.py       WaveNet: FlattenConsecutive(2) three times             (lecture part 5)
-    train.py         the config, the two training recipes, evaluation, sampling, checkpoints
+    config.py        one config for every type, each type's defaults, building the model and optimizer
+    train.py         the data of both recipes, the training loop, evaluation, sampling
+    checkpoint.py    out/makemore.npz: what it holds, loading it with checks, keeping earlier runs'
     cli.py           the command tensorgrad-makemore
 """

@@ -17,9 +17,9 @@ import warnings
 from pathlib import Path
 
 from models.data import DataError
-from models.train import (CHECKPOINT_NAME, KEEP_EARLIER, LECTURE_TYPES, MAKEMORE_TYPES, MODEL_FIELDS, TYPES,
-                          CheckpointError, Config, Interrupted, TrainingError, evaluate, load_checkpoint, load_data,
-                          print_samples, sample_words, train)
+from models.checkpoint import CHECKPOINT_NAME, KEEP_EARLIER, CheckpointError, load_checkpoint
+from models.config import LECTURE_TYPES, MAKEMORE_TYPES, MODEL_FIELDS, TYPES, Config
+from models.train import Interrupted, TrainingError, evaluate, load_data, print_samples, sample_words, train
 
 PROG = "tensorgrad-makemore"
 

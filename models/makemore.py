@@ -8,8 +8,9 @@ import sys
 from models.bn_mlp import MakemoreMLP, calibrate_batchnorm, chunked_forward
 from models.cli import main
 from models.data import DataError, Vocab, build_dataset, load_words, split_words
-from models.train import (CHECKPOINT_NAME, CheckpointError, Config, evaluate, load_checkpoint, sample_words,
-                          train)
+from models.checkpoint import CHECKPOINT_NAME, CheckpointError, load_checkpoint
+from models.config import Config
+from models.train import evaluate, sample_words, train
 
 __all__ = ["Config", "MakemoreMLP", "chunked_forward", "calibrate_batchnorm", "evaluate", "sample_words", "train",
            "load_checkpoint", "CHECKPOINT_NAME", "CheckpointError", "DataError", "Vocab", "build_dataset",

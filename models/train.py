@@ -9,7 +9,7 @@ Two recipes, as in the sources:
   windows, the 80/10/10 split of random.seed(42), SGD with lr / 10 at a step, BatchNorm; bn-mlp also
   calibrates its BatchNorm statistics on the training set at the end (exercise 4).
 
-The checkpoint (out/makemore.npz, written with tg.save) holds everything needed to resume exactly:
+The checkpoint (out/makemore.npz, models/checkpoint.py, written with tg.save) holds everything needed to resume exactly:
 parameters, buffers, optimizer state, the random generator, the loss history and the best model.
 At every instant out/makemore.npz is one complete checkpoint: tg.save writes a temporary file and
 renames it over the old one; an earlier run's checkpoint is kept by a hard link before that rename.
@@ -17,10 +17,8 @@ renames it over the old one; an earlier run's checkpoint is kept by a hard link 
 import dataclasses
 import itertools
 import math
-import os
 import sys
 import time
-import warnings
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -28,21 +26,11 @@ import numpy as np
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
-from tensorgrad import nn
-from tensorgrad.serialization import TMP_SUFFIX, SerializationError
+from models.checkpoint import (CHECKPOINT_NAME, KEEP_EARLIER, CheckpointError, backup_path, checkpoint_state,
+                               keep_copy, load_checkpoint, stale_temp_files, state_of)
+from models.config import MODEL_FIELDS, Config, build_model, decay_step, eval_interval, lr_at, make_optimizer
 from models.data import (SOURCES, DataError, Vocab, build_dataset, build_sequences, load_words, makemore_split,
                          split_words)
-
-CHECKPOINT_NAME = "makemore.npz"
-FORMAT = "tensorgrad-makemore/2"
-KEEP_EARLIER = 3     # a fresh run keeps at most this many earlier runs' checkpoints (makemore.prev*.npz)
-MAKEMORE_TYPES = ("bigram", "mlp", "rnn", "gru", "bow", "transformer")
-LECTURE_TYPES = ("bn-mlp", "deep-bn", "wavenet")
-TYPES = LECTURE_TYPES + MAKEMORE_TYPES
-
-
-class CheckpointError(ValueError):
-    """A checkpoint that cannot be used; the message names the file."""
 
 
 class TrainingError(RuntimeError):
@@ -55,105 +43,6 @@ class Interrupted(KeyboardInterrupt):
     def __init__(self, saved_step, path):
         super().__init__()
         self.saved_step, self.path = saved_step, path
-
-
-# ----------------------------------------------------------------------------
-# configuration: one dataclass, each type's defaults filled in where a field is None
-
-# makemore.py's defaults for its types; the lectures' for theirs
-_MAKEMORE = dict(n_layer=4, n_head=4, n_embd=64, n_embd2=64, lr=5e-4, weight_decay=0.01, optimizer="adamw",
-                 seed=3407, steps=-1, eval_every=500)
-_DEFAULTS = {
-    "bn-mlp": dict(block_size=3, n_embd=10, n_hidden=200, bn_momentum=0.001, steps=80000, lr=0.1,
-                   optimizer="sgd", weight_decay=0.0, seed=2147483647),
-    "deep-bn": dict(block_size=3, n_embd=10, n_hidden=100, bn_momentum=0.1, steps=200000, lr=0.1,
-                    optimizer="sgd", weight_decay=0.0, seed=2147483647),
-    "wavenet": dict(block_size=8, n_embd=24, n_hidden=128, bn_momentum=0.1, steps=200000, lr=0.1,
-                    optimizer="sgd", weight_decay=0.0, seed=42),
-    **{t: _MAKEMORE for t in MAKEMORE_TYPES},
-}
-# the lectures divide the lr by 10 at half (part 4) or three quarters (parts 3 and 5) of the steps
-_DECAY_AT = {"bn-mlp": 0.5, "deep-bn": 0.75, "wavenet": 0.75}
-
-
-@dataclass
-class Config:
-    """A model's shape and its training run's hyper-parameters. None: the type's default."""
-    type: str = "bn-mlp"
-    # model
-    vocab_size: int = 27              # set from the data: '.' plus its characters
-    block_size: int | None = None     # context length (makemore types: set from the data, longest word + 1)
-    n_embd: int | None = None         # embedding size
-    n_embd2: int | None = None        # makemore: hidden size of the MLP, RNN and BoW
-    n_hidden: int | None = None       # lectures: neurons per hidden layer
-    n_layer: int | None = None        # transformer blocks
-    n_head: int | None = None         # attention heads
-    bn_momentum: float | None = None  # of the running BatchNorm statistics
-    # training
-    data: str = "default"             # a path, 'default' (offline census names) or 'makemore-names'
-    batch_size: int = 32
-    steps: int | None = None          # total steps; -1: until interrupted (makemore types)
-    lr: float | None = None
-    lr_decay_step: int | None = None  # lectures: lr / 10 from this step on (None: the lecture's fraction)
-    optimizer: str | None = None      # sgd, adam or adamw
-    weight_decay: float | None = None
-    seed: int | None = None
-    eval_every: int | None = None     # None: steps / 10 (lectures), 500 (makemore types)
-
-    def __post_init__(self):
-        if self.type not in TYPES:
-            raise ValueError(f"unknown model type {self.type!r} (one of {', '.join(TYPES)})")
-        for k, v in _DEFAULTS[self.type].items():
-            if getattr(self, k) is None and k != "eval_every":
-                setattr(self, k, v)
-
-    @property
-    def recipe(self) -> str:
-        return "makemore" if self.type in MAKEMORE_TYPES else "lecture"
-
-
-MODEL_FIELDS = ("type", "vocab_size", "block_size", "n_embd", "n_embd2", "n_hidden", "n_layer", "n_head")
-
-
-def build_model(config: Config, generator: tg.Generator | None = None) -> nn.Module:
-    """The model of config.type; the lecture models draw their init from generator (or config.seed)."""
-    from models import bigram, bn_mlp, bow, deep_bn, mlp, rnn, transformer, wavenet
-    makers = {"bigram": bigram.Bigram, "mlp": mlp.MLP, "rnn": rnn.RNN, "gru": rnn.GRU, "bow": bow.BoW,
-              "transformer": transformer.Transformer}
-    if config.type in makers:
-        return makers[config.type](config)
-    lecture = {"bn-mlp": bn_mlp.MakemoreMLP, "deep-bn": deep_bn.DeepBatchNormMLP, "wavenet": wavenet.WaveNet}
-    return lecture[config.type](config, generator=generator)
-
-
-def make_optimizer(config: Config, params):
-    """makemore.py's AdamW (betas 0.9/0.99, eps 1e-8), or the lectures' plain SGD."""
-    optim = tg.optim
-    if config.optimizer == "sgd":
-        return optim.SGD(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adam":
-        return optim.Adam(params, lr=config.lr, weight_decay=config.weight_decay)
-    if config.optimizer == "adamw":
-        return optim.AdamW(params, lr=config.lr, weight_decay=config.weight_decay, betas=(0.9, 0.99), eps=1e-8)
-    raise ValueError(f"unknown optimizer {config.optimizer!r} (sgd, adam or adamw)")
-
-
-def decay_step(config: Config) -> int | None:
-    """The step from which the lr is divided by 10 (lectures); None: a constant lr (makemore types)."""
-    if config.recipe == "makemore":
-        return config.lr_decay_step
-    return int(config.steps * _DECAY_AT[config.type]) if config.lr_decay_step is None else config.lr_decay_step
-
-
-def lr_at(config: Config, step: int) -> float:
-    d = decay_step(config)
-    return config.lr if d is None or step < d else config.lr * 0.1
-
-
-def eval_interval(config: Config) -> int:
-    if config.eval_every is not None:
-        return config.eval_every
-    return 500 if config.recipe == "makemore" else max(1, config.steps // 10)
 
 
 # ----------------------------------------------------------------------------
@@ -286,128 +175,6 @@ def mark_samples(words, data_words: dict) -> dict:
 
 
 # ----------------------------------------------------------------------------
-# checkpoints
-
-@dataclass
-class Checkpoint:
-    """What load_checkpoint read: a checked model plus the state a resumed run needs."""
-    path: Path
-    config: Config
-    vocab: Vocab
-    model: nn.Module           # the latest weights
-    best: nn.Module | None     # makemore types: the weights with the best test loss so far
-    best_step: int | None
-    step: int
-    max_word_length: int
-    rng_state: dict
-    optim_state: dict
-    train_buffers: dict
-    history: dict
-    finite: bool               # False: some weight is NaN or inf
-
-
-def _np_tree(obj):
-    """Tensors -> arrays through a tree of dicts and lists (what tg.save takes and tg.load gives)."""
-    if isinstance(obj, tg.Tensor):
-        return obj.numpy()
-    if isinstance(obj, dict):
-        return {k: _np_tree(v) for k, v in obj.items()}
-    if isinstance(obj, (list, tuple)):
-        return type(obj)(_np_tree(v) for v in obj)
-    return obj
-
-
-def _state_of(model) -> dict:
-    return {k: np.asarray(v).copy() for k, v in model.state_dict().items()}   # a snapshot, not views
-
-
-def checkpoint_state(config, model, optimizer, vocab, step, generator, history, max_word_length,
-                     train_buffers=None, best=None) -> dict:
-    """The tree that tg.save writes as a checkpoint."""
-    return dict(
-        format=FORMAT, config=dataclasses.asdict(config), vocab=vocab.chars, step=step,
-        max_word_length=max_word_length, rng=generator.rng.bit_generator.state,
-        model=_state_of(model), optim=_np_tree(optimizer.state_dict()),
-        # the running BatchNorm statistics as training left them (the model's may be calibrated)
-        train_buffers=train_buffers or {n: np.asarray(b).copy() for n, b in model.named_buffers()},
-        history=dict(losses=np.asarray(history["losses"], np.float32),             # (step,)
-                     lrs=np.asarray(history["lrs"], np.float64),                   # (step,)
-                     evals=np.asarray(history["evals"], np.float64).reshape(-1, 3)),  # (k, 3) step, train, val/test
-        best=best)
-
-
-def stale_temp_files(directory: Path) -> list[Path]:
-    """Temporary files that a killed save left next to the checkpoint."""
-    return sorted(Path(directory).glob(f".{CHECKPOINT_NAME}.*{TMP_SUFFIX}"))
-
-
-def backup_path(path: Path) -> Path:
-    """Where a fresh run keeps the earlier run's checkpoint: makemore.prev.npz, then prev2, ... up to
-    KEEP_EARLIER; when all are taken the oldest is deleted and the others move down one name."""
-    names = [path.with_name(f"{path.stem}.prev{i if i > 1 else ''}{path.suffix}") for i in range(1, KEEP_EARLIER + 1)]
-    for name in names:
-        if not name.exists():
-            return name
-    names[0].unlink()
-    for older, newer in zip(names, names[1:]):
-        os.replace(newer, older)
-    return names[-1]
-
-
-def keep_copy(path: Path, backup: Path) -> None:
-    """A second name for the checkpoint at path (a hard link; a copy where links are not possible),
-    so that path itself is never missing, not even for an instant."""
-    try:
-        os.link(path, backup)
-    except OSError:
-        tmp = backup.with_name(f".{backup.name}.copy{TMP_SUFFIX}")
-        tmp.write_bytes(path.read_bytes())
-        os.replace(tmp, backup)
-
-
-def load_checkpoint(path, warn: bool = True) -> Checkpoint:
-    """Read and check a checkpoint; CheckpointError (naming the file) if it is missing, not a
-    tensorgrad-makemore checkpoint, corrupt, or does not match its own config. Warns if a weight
-    is not finite."""
-    path = Path(path)
-    if not path.is_file():
-        raise CheckpointError(f"{path}: no checkpoint there (train first, or point --out at a run's directory)")
-    try:
-        state = tg.load(path)
-    except SerializationError as e:
-        raise CheckpointError(str(e).replace("tensorgrad file", "tensorgrad-makemore checkpoint")) from None
-    if not isinstance(state, dict) or state.get("format") != FORMAT:
-        got = state.get("format") if isinstance(state, dict) else None
-        raise CheckpointError(f"{path}: not a tensorgrad-makemore checkpoint (format {got!r}, expected {FORMAT!r})")
-    try:
-        config = Config(**state["config"])
-        vocab = Vocab(state["vocab"])
-        if len(vocab) != config.vocab_size:
-            raise ValueError(f"its vocabulary has {len(vocab)} characters, its config says {config.vocab_size}")
-        model = build_model(config)
-        model.load_state_dict(state["model"])
-        make_optimizer(config, model.parameters()).load_state_dict(state["optim"])
-        best = best_step = None
-        if state["best"] is not None:
-            best = build_model(config)
-            best.load_state_dict(state["best"]["model"])
-            best_step = int(state["best"]["step"])
-        train_buffers = {n: state["train_buffers"][n] for n, _ in model.named_buffers()}
-        step, h = int(state["step"]), state["history"]
-        history = dict(losses=list(h["losses"]), lrs=list(h["lrs"]), evals=[tuple(r) for r in h["evals"]])
-        if not len(history["losses"]) == len(history["lrs"]) == step:
-            raise ValueError(f"it is at step {step} but has {len(history['losses'])} losses and "
-                             f"{len(history['lrs'])} learning rates")
-    except (KeyError, ValueError, TypeError, RuntimeError) as e:   # RuntimeError: load_state_dict's, as torch's
-        raise CheckpointError(f"{path}: the checkpoint does not match its own config ({e})") from None
-    finite = all(np.isfinite(np.asarray(p)).all() for p in model.parameters())
-    if not finite and warn:
-        warnings.warn(f"{path}: some weights are NaN or inf (training diverged?)", RuntimeWarning, stacklevel=2)
-    return Checkpoint(path, config, vocab, model, best, best_step, step, int(state["max_word_length"]),
-                      state["rng"], state["optim"], train_buffers, history, finite)
-
-
-# ----------------------------------------------------------------------------
 # training
 
 def _schedule_note(config: Config, lrs: list) -> str | None:
@@ -482,7 +249,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         g.rng.bit_generator.state = ckpt.rng_state
         history, step = ckpt.history, ckpt.step
         if ckpt.best is not None:
-            best = dict(model=_state_of(ckpt.best), step=ckpt.best_step, loss=_best_loss(history, ckpt.best_step))
+            best = dict(model=state_of(ckpt.best), step=ckpt.best_step, loss=_best_loss(history, ckpt.best_step))
         text = _schedule_note(config, history["lrs"])
         if text:
             note(text)
@@ -566,7 +333,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
                 a, b = losses.values()
                 history["evals"].append((step, a, b))
                 if config.recipe == "makemore" and (best is None or b < best["loss"]):
-                    best = dict(model=_state_of(model), step=step, loss=b)
+                    best = dict(model=state_of(model), step=step, loss=b)
                 if not quiet:
                     bar.write(f"step {step:7d}{'' if total is None else '/' + str(total)}: "
                               f"{' '.join(f'{k} {v:.4f}' for k, v in losses.items())}  (lr {lr:g})")

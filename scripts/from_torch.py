@@ -74,7 +74,8 @@ def torch_file_to_checkpoint(model_pt, out_dir, data: str, seed: int = 3407, n_h
     run (weights only, as makemore.py's --resume), on the words of data (for the vocabulary)."""
     import torch
     from models.data import Vocab, load_words
-    from models.train import CHECKPOINT_NAME, Config, build_model, checkpoint_state, make_optimizer
+    from models.checkpoint import CHECKPOINT_NAME, checkpoint_state
+    from models.config import Config, build_model, make_optimizer
     state = to_tensorgrad(torch.load(model_pt, map_location="cpu", weights_only=True))
     shape = infer_config(state, n_head=n_head)
     if type_ is not None and type_ != shape["type"] and {type_, shape["type"]} != {"rnn", "gru"}:
@@ -103,7 +104,7 @@ def torch_file_to_checkpoint(model_pt, out_dir, data: str, seed: int = 3407, n_h
 def checkpoint_to_torch_file(checkpoint, model_pt, last: bool = False) -> Path:
     """A tensorgrad-makemore checkpoint -> a torch state dict file (the best weights unless last)."""
     import torch
-    from models.train import load_checkpoint
+    from models.checkpoint import load_checkpoint
     ckpt = load_checkpoint(checkpoint)
     model = ckpt.model if last or ckpt.best is None else ckpt.best
     torch.save(to_torch(model.state_dict()), model_pt)

@@ -17,7 +17,8 @@ import tensorgrad as tg
 from models import train as mtrain
 from models.cli import main
 from models.data import local_names_txt
-from models.train import CHECKPOINT_NAME, LECTURE_TYPES, TYPES, load_checkpoint
+from models.checkpoint import CHECKPOINT_NAME, load_checkpoint
+from models.config import LECTURE_TYPES, TYPES
 
 ROOT = Path(__file__).resolve().parents[1]
 NAMES = local_names_txt()
@@ -602,3 +603,12 @@ def test_resume_on_the_same_data_by_another_name_says_nothing(words_file, tmp_pa
     assert main(["train", "--resume", "-o", str(tmp_path / "run"), "-i", str(words_file), "--steps", "20",
                  "--quiet", "--no-plot"]) == 0
     assert "resuming on --data" not in capsys.readouterr().err
+
+
+def test_words_longer_than_a_makemore_model_takes(words_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert _train_any(words_file, out, "--type", "bigram", "--steps", "5", "--num-samples", "0") == 0
+    longer = tmp_path / "longer.txt"
+    longer.write_text("anna\nalexandria\n" * 10)
+    assert main(["eval", "-o", str(out), "-i", str(longer)]) == 2
+    assert "its longest word has 10 characters; the checkpoint's model takes at most 5" in capsys.readouterr().err

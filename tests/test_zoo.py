@@ -10,8 +10,8 @@ import torch
 
 import tensorgrad as tg
 from benchmarks import torch_zoo
-from models.train import (LECTURE_TYPES, MAKEMORE_TYPES, TYPES, Config, build_model, generate, loss_of,
-                          make_optimizer, sample_next)
+from models.config import LECTURE_TYPES, MAKEMORE_TYPES, TYPES, Config, build_model, make_optimizer
+from models.train import generate, loss_of, sample_next
 from scripts.from_torch import infer_config, load_torch_into, to_torch
 
 SMALL = dict(vocab_size=27, block_size=8, n_embd=16, n_embd2=16, n_layer=2, n_head=2, n_hidden=16)
@@ -267,7 +267,7 @@ def test_diagnostics_find_every_tanh_and_measure_it(tmp_path):
 def test_a_makemore_model_pt_becomes_a_checkpoint_and_back(tmp_path, capsys):
     """makemore.py's out/model.pt (a torch state dict) -> tensorgrad-makemore checkpoint -> sample -> model.pt."""
     from models.cli import main as cli
-    from models.train import load_checkpoint
+    from models.checkpoint import load_checkpoint
     from scripts.from_torch import main as convert
     words = tmp_path / "words.txt"
     words.write_text("anna\nbob\ncarla\ndave\nemma\nfrank\ngina\nhugo\niris\njack\nkate\n")
