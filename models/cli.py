@@ -256,8 +256,8 @@ def main(argv=None) -> int:
     parser, subs = _parser()
     if argv in (["-h"], ["--help"]):
         parser.print_help()
-        print("\ntrain is the default command; its flags:\n")
-        print(subs["train"].format_help().split("\n", 1)[1])
+        print("\ntrain is the default command (tensorgrad-makemore [flags] is tensorgrad-makemore train [flags]):\n")
+        print(subs["train"].format_help())
         return 0
     if not argv or argv[0] not in ("train", "eval", "sample"):
         argv = ["train"] + argv
