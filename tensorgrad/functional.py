@@ -292,30 +292,40 @@ def _reduce(losses, reduction):
 # fused ops: one node each, with the hand-derived backward of the lecture
 
 def _ce_forward(x, t, ignore_index, reduction):
-    m = x.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
-    valid = t != ignore_index
-    losses = lse - x[np.arange(len(t)), np.where(valid, t, 0)]
-    if not valid.all():
-        losses = np.where(valid, losses, 0)
-    if reduction == "none":
-        return losses
-    return losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+    # no shift by a non-finite max: a row with a +inf (or all -inf) logit is NaN, as in torch
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        m = x.max(axis=1, keepdims=True)
+        lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
+        valid = t != ignore_index
+        losses = lse - x[np.arange(len(t)), np.where(valid, t, 0)]
+        if not valid.all():
+            losses = np.where(valid, losses, 0)
+        if reduction == "none":
+            return losses
+        return losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
 
 
 def _ce_backward(g, out, x, t, ignore_index, reduction):
-    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture)."""
+    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture).
+    Rows whose target is ignored get 0 (NaN where the row's softmax is NaN, as torch);
+    when every target is ignored the mean is 0/0, and its gradient is 0, as torch's."""
     t = _data(t)
     valid = t != ignore_index
-    rows = np.arange(len(t))[valid]
+    with np.errstate(invalid="ignore", over="ignore"):
+        dx = ops.exp(x - _data(x).max(axis=1, keepdims=True))
+        dx = dx / dx.sum(axis=1, keepdims=True)          # softmax, unshifted where the max is not finite
+    rows = np.arange(len(t))
     onehot = np.zeros(x.shape, x.dtype)
-    onehot[rows, t[valid]] = 1
-    dx = softmax(x, 1) - onehot
-    if not valid.all():
-        dx = dx * valid[:, None]
+    onehot[rows[valid], t[valid]] = 1
+    dx = dx - onehot
     if reduction == "none":
-        return dx * g.reshape(-1, 1), None
-    return (dx * g / x.dtype.type(valid.sum()) if reduction == "mean" else dx * g), None
+        scale = g.reshape(-1, 1) * valid[:, None] if not valid.all() else g.reshape(-1, 1)
+    else:
+        count = valid.sum() if reduction == "mean" else 1
+        scale = g / x.dtype.type(count) if count else g * 0
+        if not valid.all():
+            scale = scale * valid[:, None]
+    return dx * scale, None
 
 
 _cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward)
@@ -381,6 +391,20 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
 _batch_norm = Op("batch_norm", _bn_forward, _bn_backward)
 
 
+def _per_channel(v, c: int, what: str):
+    """weight, bias and the running statistics hold one value per channel: no broadcasting
+    of a size-1 one (torch raises too). (1, C) is accepted, as the lecture's bngain is."""
+    if v is None:
+        return None
+    size = v.size if isinstance(v, np.ndarray) else math.prod(v.shape)
+    if size != c:
+        raise RuntimeError(f"batch_norm: {what} should contain {c} elements (one per channel), not {size} "
+                           f"(shape {tuple(v.shape)})")
+    if len(v.shape) == 2 and v.shape[1] != c:      # (C, 1): the rules broadcast (C,) and (1, C) only
+        v = v.reshape(c)
+    return v
+
+
 def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
                momentum: float = 0.1, eps: float = 1e-5, correction: int = 0):
     """torch.nn.functional.batch_norm over (N, C). In training, normalise with the batch
@@ -389,8 +413,15 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     if input.ndim != 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C), got {input.shape}")
     c = input.shape[1]
-    weight = np.ones(c, input.dtype) if weight is None else weight
-    bias = np.zeros(c, input.dtype) if bias is None else bias
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
+    if not training and running_mean is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
+                           "(training=False normalises with them)")
+    running_mean = _per_channel(running_mean, c, "running_mean")
+    running_var = _per_channel(running_var, c, "running_var")
+    weight = np.ones(c, input.dtype) if weight is None else _per_channel(weight, c, "weight")
+    bias = np.zeros(c, input.dtype) if bias is None else _per_channel(bias, c, "bias")
     if training:
         n = input.shape[0]
         if n <= 1 or n - correction <= 0:
