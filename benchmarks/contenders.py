@@ -188,17 +188,16 @@ class TensorgradStep:
                                     eps=EPS, correction=1)
         return self.F.cross_entropy(hpreact.tanh() @ W2 + b2, Y)
 
-    def train_step(self, X, Y, lr):
-        """The whole step as one function: what tg.compile records (and what runs here dynamically)."""
-        loss = self.loss(self.params, X, Y)
+    def forward(self, X, Y):
+        return self.loss(self.params, X, Y)
+
+    def __call__(self, X, Y, lr):
+        loss = self.forward(X, Y)
         for p in self.params:
             p.grad = None
         loss.backward()
         _tg_sgd(self.tg, self.params, lr)
-        return loss
-
-    def __call__(self, X, Y, lr):
-        return self.train_step(X, Y, lr).item()
+        return loss.item()
 
 
 def _tg_sgd(tg, params, lr):
@@ -215,7 +214,8 @@ def _tg_sgd(tg, params, lr):
 
 
 class TensorgradCompiled(TensorgradStep):
-    """tensorgrad, replayed: tg.compile records the step once per shape and replays its tape."""
+    """tensorgrad, replayed: tg.compile records the loss's ops once per batch shape and replays
+    them; backward() and the update are the dynamic path's (the recording is one node)."""
 
     name = "tensorgrad replay"
 
@@ -223,10 +223,7 @@ class TensorgradCompiled(TensorgradStep):
         super().__init__(weights, form)
         if not hasattr(self.tg, "compile"):
             raise ImportError("tensorgrad has no tg.compile yet")
-        self.compiled = self.tg.compile(self.train_step)
-
-    def __call__(self, X, Y, lr):
-        return self.compiled(X, Y, lr).item()
+        self.forward = self.tg.compile(self.forward)
 
 
 # ----------------------------------------------------------------------------
