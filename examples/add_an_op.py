@@ -126,7 +126,7 @@ def check_ops() -> dict:
     # the fused LayerNorm agrees with its composite (autograd through ~10 primitive nodes)
     xt = tg.tensor(x, requires_grad=True)
     composite = (xt - xt.mean(-1, keepdim=True)) / (xt.var(-1, keepdim=True, unbiased=False) + 1e-5).sqrt() * gain + bias
-    results["layer_norm vs composite"] = float(np.abs(layer_norm(xt, gain, bias).data - composite.data).max())
+    results["layer_norm vs composite"] = float(np.abs(layer_norm(xt, gain, bias).numpy() - composite.numpy()).max())
     print(f"{'layer_norm vs composite':24s} max difference {results['layer_norm vs composite']:.1e}")
     return results
 
@@ -136,17 +136,17 @@ def second_derivatives() -> dict:
     x = tg.tensor([-2.0, -0.5, 0.0, 0.5, 2.0], dtype=np.float64, requires_grad=True)
     (d1,) = tg.grad(softplus(x).sum(), x, create_graph=True)      # sigmoid(x)
     (d2,) = tg.grad(d1.sum(), x)                                  # sigmoid(x) (1 - sigmoid(x))
-    s = 1 / (1 + np.exp(-x.data))
-    print("softplus'  =", np.round(d1.data, 6), " sigmoid(x):           ", np.round(s, 6))
-    print("softplus'' =", np.round(d2.data, 6), " sigmoid(x)(1-sigmoid):", np.round(s * (1 - s), 6))
-    out = {"softplus d2": float(np.abs(d2.data - s * (1 - s)).max())}
+    s = 1 / (1 + np.exp(-x.numpy()))
+    print("softplus'  =", np.round(d1.numpy(), 6), " sigmoid(x):           ", np.round(s, 6))
+    print("softplus'' =", np.round(d2.numpy(), 6), " sigmoid(x)(1-sigmoid):", np.round(s * (1 - s), 6))
+    out = {"softplus d2": float(np.abs(d2.numpy() - s * (1 - s)).max())}
     # GELU's second derivative, against central differences of its first
     (g1,) = tg.grad(gelu(x).sum(), x, create_graph=True)
     (g2,) = tg.grad(g1.sum(), x)
     eps = 1e-6
-    num = (_gelu_backward(1.0, None, x.data + eps) - _gelu_backward(1.0, None, x.data - eps)) / (2 * eps)
-    out["gelu d2"] = float(np.abs(g2.data - num).max())
-    print(f"gelu''     = {np.round(g2.data, 6)}  (finite differences agree to {out['gelu d2']:.1e})")
+    num = (_gelu_backward(1.0, None, x.numpy() + eps) - _gelu_backward(1.0, None, x.numpy() - eps)) / (2 * eps)
+    out["gelu d2"] = float(np.abs(g2.numpy() - num).max())
+    print(f"gelu''     = {np.round(g2.numpy(), 6)}  (finite differences agree to {out['gelu d2']:.1e})")
     return out
 
 
@@ -159,11 +159,11 @@ def train(steps: int, seed: int = 0) -> list:
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.5, 1.5, (256, 2)).astype(np.float32)                     # (256, 2) points
     y = np.where((X ** 2).sum(1) < 1, 1.0, -1.0).astype(np.float32)             # (256,) labels +-1
-    W1 = tg.tensor(tg.randn(2, 32, generator=g).data / np.sqrt(2), requires_grad=True, name="W1")   # (2, 32)
+    W1 = tg.tensor(tg.randn(2, 32, generator=g).numpy() / np.sqrt(2), requires_grad=True, name="W1")   # (2, 32)
     b1 = tg.zeros(32, requires_grad=True, name="b1")
     ln_gain = tg.ones(32, requires_grad=True, name="ln_gain")
     ln_bias = tg.zeros(32, requires_grad=True, name="ln_bias")
-    W2 = tg.tensor(tg.randn(32, 1, generator=g).data / np.sqrt(32), requires_grad=True, name="W2")  # (32, 1)
+    W2 = tg.tensor(tg.randn(32, 1, generator=g).numpy() / np.sqrt(32), requires_grad=True, name="W2")  # (32, 1)
     b2 = tg.zeros(1, requires_grad=True, name="b2")
     params = [W1, b1, ln_gain, ln_bias, W2, b2]
 
@@ -183,7 +183,7 @@ def train(steps: int, seed: int = 0) -> list:
                 p.data -= 0.5 * p.grad
         losses.append(loss.item())
         if step % max(1, steps // 5) == 0 or step == steps - 1:
-            acc = float(((scores.data > 0) == (y > 0)).mean())
+            acc = float(((scores.numpy() > 0) == (y > 0)).mean())
             print(f"step {step:4d}  loss {loss.item():.4f}  accuracy {acc:.2f}")
     return losses, loss, params
 

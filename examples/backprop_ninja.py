@@ -54,7 +54,7 @@ def load_data(source=None, block_size=3) -> tuple:
     train, dev, _ = split_words(words)
     Xtr, Ytr = build_dataset(train, block_size, vocab)     # (N, 3) contexts, (N,) next characters
     Xdev, Ydev = build_dataset(dev, block_size, vocab)
-    return vocab, (Xtr.data, Ytr.data), (Xdev.data, Ydev.data)
+    return vocab, (Xtr.numpy(), Ytr.numpy()), (Xdev.numpy(), Ydev.numpy())
 
 
 def make_model(vocab_size: int) -> tuple:
@@ -193,7 +193,7 @@ def exercise1(model, params, Xb, Yb) -> dict:
     v = chunked_forward(model, Xb, Yb)
     v["loss"].backward()
     tensors = {**params, **v}
-    arrays = {name: t.data for name, t in tensors.items()}
+    arrays = {name: t.numpy() for name, t in tensors.items()}
     grads = manual_backward(arrays, Xb, Yb)
     results = {name: cmp(name, grads[name], tensors[name], verbose=False) for name in ROWS}
     print(f"loss {v['loss'].item():.6f}")
@@ -206,7 +206,7 @@ def exercise1(model, params, Xb, Yb) -> dict:
 
 def exercise1_torch(params, Xb, Yb) -> dict:
     """The same forward in torch (the lecture, verbatim), and your formulas on torch's values."""
-    p = {k: torch.tensor(t.data, requires_grad=True) for k, t in params.items()}
+    p = {k: torch.tensor(t.numpy(), requires_grad=True) for k, t in params.items()}
     n = Xb.shape[0]
     Xt, Yt = torch.tensor(Xb), torch.tensor(Yb)
     v = {}
@@ -254,13 +254,13 @@ def exercise2(ex1, Xb, Yb):
     n = Xb.shape[0]
     logits = ex1["tensors"]["logits"]
     # forward: one fused op instead of eight
-    logits_leaf = tg.tensor(logits.data, requires_grad=True)
+    logits_leaf = tg.tensor(logits.numpy(), requires_grad=True)
     loss_fast = F.cross_entropy(logits_leaf, tg.tensor(Yb))
     print(f"\nExercise 2: loss_fast {loss_fast.item():.6f}  diff from the chunked loss "
           f"{abs(loss_fast.item() - ex1['loss']):.2e}")
     loss_fast.backward()
     # backward: dlogits = (softmax(logits) - onehot(Yb)) / n
-    dlogits = softmax(logits.data)                                       # (32, 27)
+    dlogits = softmax(logits.numpy())                                       # (32, 27)
     dlogits[np.arange(n), Yb] -= 1
     dlogits /= n
     r1 = cmp("logits", dlogits, logits)   # vs the gradient autograd found through the eight ops
@@ -281,16 +281,16 @@ def exercise3(ex1, Xb, params):
     hpreact_fast = (bngain * (hprebn - hprebn.mean(0, keepdim=True))
                     / (hprebn.var(0, keepdim=True, unbiased=True) + 1e-5).sqrt() + bnbias)
     print(f"\nExercise 3: max diff of hpreact_fast from the chunked hpreact "
-          f"{np.abs(hpreact_fast.data - t['hpreact'].data).max():.2e}")
+          f"{np.abs(hpreact_fast.numpy() - t['hpreact'].numpy()).max():.2e}")
     # backward: dhprebn = bngain * bnvar_inv / n * (n*dhpreact - sum(dhpreact) - n/(n-1) * bnraw * sum(dhpreact * bnraw))
     dhpreact = t["hpreact"].grad
-    bnvar_inv, bnraw = t["bnvar_inv"].data, t["bnraw"].data
-    dhprebn = bngain.data * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw
+    bnvar_inv, bnraw = t["bnvar_inv"].numpy(), t["bnraw"].numpy()
+    dhprebn = bngain.numpy() * bnvar_inv / n * (n * dhpreact - dhpreact.sum(0) - n / (n - 1) * bnraw
                                               * (dhpreact * bnraw).sum(0))   # (32, 64)
     r1 = cmp("hprebn", dhprebn, hprebn)
     explain(r1, "autograd rounded at each of the nine chunked ops, the formula rounds once")
     # the same formula is tensorgrad's fused F.batch_norm rule (correction=1: Bessel's, as here)
-    x = tg.tensor(hprebn.data, requires_grad=True)
+    x = tg.tensor(hprebn.numpy(), requires_grad=True)
     out = F.batch_norm(x, None, None, bngain.detach(), bnbias.detach(), training=True, correction=1)
     out.backward(dhpreact)
     r2 = cmp("hprebn(fused)", dhprebn, x)
@@ -317,7 +317,7 @@ def exercise4(vocab_size, Xtr, Ytr, Xdev, Ydev, steps, n_hidden=200, batch_size=
     g = np.random.default_rng(seed)
     names = PARAMS
     model = MakemoreMLP(Config(vocab_size=vocab_size, n_hidden=n_hidden))
-    p = {k: getattr(model, k).data.copy() for k in names}   # NumPy arrays, updated in place
+    p = {k: getattr(model, k).numpy().copy() for k in names}   # NumPy arrays, updated in place
     P = {k: tg.from_numpy(a) for k, a in p.items()}    # tensors sharing that memory
     n = batch_size
     log_every = log_every or max(1, steps // 10)
@@ -340,8 +340,8 @@ def exercise4(vocab_size, Xtr, Ytr, Xdev, Ydev, steps, n_hidden=200, batch_size=
             logits = h @ P["W2"] + P["b2"]                                # (32, 27)
             loss = F.cross_entropy(logits, tg.tensor(Yb))                 # ()
             # backward (yours, NumPy)
-            h, bnraw, bnvar_inv, embcat = h.data, bnraw.data, bnvar_inv.data, embcat.data
-            dlogits = softmax(logits.data)                                # (32, 27)
+            h, bnraw, bnvar_inv, embcat = h.numpy(), bnraw.numpy(), bnvar_inv.numpy(), embcat.numpy()
+            dlogits = softmax(logits.numpy())                                # (32, 27)
             dlogits[np.arange(n), Yb] -= 1
             dlogits /= n
             dh = dlogits @ p["W2"].T                                      # (32, 200)

@@ -54,7 +54,7 @@ def main(argv=None):
     o = n.tanh()
     o.label = "o"
     o.backward()
-    print(f"neuron: o = {o.data:.4f}, do/dw1 = {w1.grad:.4f}, do/dx1 = {x1.grad:.4f}")   # 0.7071, 1.0, -1.5
+    print(f"neuron: o = {o.numpy():.4f}, do/dw1 = {w1.grad:.4f}, do/dx1 = {x1.grad:.4f}")   # 0.7071, 1.0, -1.5
     written.append(save(viz.draw(o), args.out, "neuron_forward", args.format))
 
     # 2. the same neuron for a batch of 4 inputs and 3 neurons, as tensors

@@ -136,7 +136,7 @@ def tensor_loss(params, X, y, alpha=1e-4):
     scores = (h2 @ W3 + b3).reshape(-1)                  # (n,)
     data_loss = (1 - y * scores).relu().mean()           # SVM max-margin loss
     reg_loss = alpha * sum((p * p).sum() for p in params)
-    accuracy = float(((y.data > 0) == (scores.data > 0)).mean())
+    accuracy = float(((y.numpy() > 0) == (scores.numpy() > 0)).mean())
     return data_loss + reg_loss, accuracy
 
 

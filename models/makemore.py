@@ -114,7 +114,7 @@ class MakemoreMLP(nn.Module):
 
 def _init(g: tg.Generator, shape: tuple, scale: float = 1.0, shift: float = 0.0) -> tg.Tensor:
     """randn(shape) * scale + shift, a new leaf that requires grad."""
-    x = tg.randn(*shape, generator=g).data * scale + shift
+    x = tg.randn(*shape, generator=g).numpy() * scale + shift
     return tg.tensor(x, requires_grad=True)
 
 
@@ -124,7 +124,7 @@ def chunked_forward(model: MakemoreMLP, Xb, Yb) -> dict:
     .name set and retain_grad() called, so that loss.backward() leaves a .grad on all of them."""
     C, W1, b1, W2, b2, bngain, bnbias = (model.C, model.W1, model.b1, model.W2, model.b2,
                                          model.bngain, model.bnbias)
-    Yb = Yb.data if isinstance(Yb, tg.Tensor) else np.asarray(Yb)
+    Yb = Yb.numpy() if isinstance(Yb, tg.Tensor) else np.asarray(Yb)
     n = Yb.shape[0]
     with tg.name_scope("embedding"):
         emb = C[Xb]                                             # (n, block_size, n_embd)
@@ -185,11 +185,11 @@ def calibrate_batchnorm(model: MakemoreMLP, X, chunk: int = 50000) -> None:
     X = _np(X)
     n, total = len(X), 0.0
     for i in range(0, n, chunk):
-        total = total + model.hidden_preactivation(X[i:i + chunk]).data.sum(0, keepdims=True, dtype=np.float64)
+        total = total + model.hidden_preactivation(X[i:i + chunk]).numpy().sum(0, keepdims=True, dtype=np.float64)
     mean = total / n                                            # (1, n_hidden)
     sq = 0.0
     for i in range(0, n, chunk):
-        diff = model.hidden_preactivation(X[i:i + chunk]).data - mean
+        diff = model.hidden_preactivation(X[i:i + chunk]).numpy() - mean
         sq = sq + (diff * diff).sum(0, keepdims=True)
     dtype = model.bnmean_running.dtype
     model.bnmean_running.data = mean.astype(dtype)
@@ -209,7 +209,7 @@ def sample(model: MakemoreMLP, vocab: Vocab, num: int = 20, seed: int = 21474836
             out = []
             for _ in range(max_len):
                 logits = model(np.array([context]))             # (1, vocab_size)
-                cdf = np.cumsum(F.softmax(logits, dim=1).data[0], dtype=np.float64)   # (vocab_size,)
+                cdf = np.cumsum(F.softmax(logits, dim=1).numpy()[0], dtype=np.float64)   # (vocab_size,)
                 ix = min(int(np.searchsorted(cdf, rng.random() * cdf[-1], side="right")), len(vocab) - 1)
                 if ix == 0:
                     break
@@ -221,7 +221,7 @@ def sample(model: MakemoreMLP, vocab: Vocab, num: int = 20, seed: int = 21474836
 
 
 def _np(x) -> np.ndarray:
-    return x.data if isinstance(x, tg.Tensor) else np.asarray(x)
+    return x.numpy() if isinstance(x, tg.Tensor) else np.asarray(x)
 
 
 # ----------------------------------------------------------------------------
@@ -254,7 +254,7 @@ def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vo
     arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
     arrays.update({f"optim.{k}": v for k, v in optimizer.state_dict().items()})
     # the running statistics as training left them (the model's may be calibrated)
-    for k, v in (train_buffers or {n: b.data for n, b in model.named_buffers()}).items():
+    for k, v in (train_buffers or {n: b.numpy() for n, b in model.named_buffers()}).items():
         arrays[f"train.{k}"] = np.array(v)
     arrays["train.losses"] = np.asarray(history["losses"], dtype=np.float32)       # (step,)
     arrays["train.lrs"] = np.asarray(history["lrs"], dtype=np.float64)             # (step,) lr of each step
@@ -437,7 +437,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     bar = tqdm(range(step, config.steps), initial=step, total=config.steps, disable=True if quiet else None,
                desc="train", mininterval=0.5)
     for i in bar:
-        ix = tg.randint(0, len(Ytr), (config.batch_size,), generator=g).data
+        ix = tg.randint(0, len(Ytr), (config.batch_size,), generator=g).numpy()
         Xb, Yb = Xtr[ix], Ytr[ix]                               # (B, block_size), (B,)
         logits = model(Xb)                                      # (B, vocab_size)
         loss = F.cross_entropy(logits, Yb)
@@ -461,7 +461,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     seconds = time.time() - t0
 
     # exercise 4: calibrate the BatchNorm statistics on the whole training set
-    train_buffers = {name: b.data.copy() for name, b in model.named_buffers()}
+    train_buffers = {name: b.numpy().copy() for name, b in model.named_buffers()}
     calibrate_batchnorm(model, Xtr)
     losses = {name: evaluate(model, X, Y) for name, (X, Y) in splits.items()}
     history["evals"].append((step, losses["train"], losses["val"]))

@@ -1,7 +1,7 @@
 """Making tensors: torch.tensor's dtype rules, factories, and seeded random numbers."""
 import numpy as np
 
-from .tensor import Tensor, _mode, _shape_arg
+from .tensor import Tensor, _as_array, _mode, _shape_arg
 
 
 class Generator:
@@ -35,7 +35,10 @@ def _make(data, dtype, requires_grad, name=None) -> Tensor:
 def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
     """A new tensor holding a copy of data. Arrays keep their dtype; Python floats get the
     default dtype (float32), ints int64, bools bool, as torch.tensor."""
-    return Tensor(data, dtype=dtype, requires_grad=requires_grad, name=name)
+    arr = _as_array(data, dtype)
+    if isinstance(data, (Tensor, np.ndarray, np.generic)) and np.may_share_memory(arr, np.asarray(data)):
+        arr = arr.copy()
+    return _make(arr, arr.dtype, requires_grad, name)
 
 
 def from_numpy(array: np.ndarray) -> Tensor:

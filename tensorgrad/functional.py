@@ -11,14 +11,15 @@ import math
 import numpy as np
 
 from . import ops
-from .ops import Op, cat as _cat, where  # noqa: F401  (where is part of this API)
+from .ops import Op, cat as _cat
+from .conventions import _promote
 from .tensor import Tensor, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
 
 def _data(x):
-    return x.data if isinstance(x, Tensor) else x
+    return x._data if isinstance(x, Tensor) else x
 
 
 def _count(shape, axis) -> int:
@@ -77,11 +78,39 @@ def min(x, axis=None, keepdims=False):
 
 
 def maximum(x, y):
-    return ops.maximum(x, y)
+    return ops.maximum(*_promote(x, y))
 
 
 def minimum(x, y):
+    x, y = _promote(x, y)
     return -ops.maximum(-x, -y)
+
+
+def where(condition, x, y):
+    """x where condition holds, else y; x and y promoted as torch does (a Python number is weak)."""
+    if isinstance(x, (Tensor, np.ndarray)) or isinstance(y, (Tensor, np.ndarray)):
+        x, y = _promote(x, y)
+    return ops.where(condition, x, y)
+
+
+def masked_fill(x, mask, value):
+    """x with value where the (bool) mask is True."""
+    m = _data(mask)
+    if np.asarray(m).dtype != np.bool_:
+        raise TypeError(f"masked_fill: expected a bool mask, got {np.asarray(m).dtype}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
+    v = value.astype(x.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(x.dtype)
+    return ops.where(mask, v, x)
+
+
+def div(x, y, rounding_mode=None):
+    """x / y; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient through the rounding)."""
+    if rounding_mode is None:
+        return ops.div(*_promote(x, y))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return floor_divide(x, y) if rounding_mode == "floor" else _trunc_divide(*_promote(x, y))
 
 
 def pow(x, y):
@@ -103,6 +132,8 @@ def relu(x):
 
 def clamp(x, min=None, max=None):
     """The gradient passes where min <= x <= max (both ends included, as torch)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
     if min is not None:
         x = where(x < min, min, x)
     if max is not None:
@@ -163,7 +194,7 @@ def cat(tensors, dim: int = 0):
     tensors = list(tensors)
     if not tensors:
         raise ValueError("cat: expected a non-empty list of tensors")
-    return _cat(*tensors, axis=_dim(dim, tensors[0].ndim, 'cat'))
+    return _cat(*_promote(*tensors), axis=_dim(dim, tensors[0].ndim, 'cat'))
 
 
 def stack(tensors, dim: int = 0):
@@ -173,7 +204,7 @@ def stack(tensors, dim: int = 0):
     d = _dim(dim, tensors[0].ndim + 1, 'stack')
     if any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: expected tensors of one shape, got {[t.shape for t in tensors]}")
-    return _cat(*[unsqueeze(t, d) for t in tensors], axis=d)
+    return _cat(*_promote(*[unsqueeze(t, d) for t in tensors]), axis=d)
 
 
 # ----------------------------------------------------------------------------
@@ -378,7 +409,10 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
     n = x.shape[0]
     xhat = x - x.sum(axis=0, keepdims=True) / n                # diff, made xhat in place
     var_inv = ((xhat * xhat).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
-    xhat *= var_inv
+    if isinstance(xhat, Tensor):     # create_graph: xhat * xhat above saved xhat, so no writing into it
+        xhat = xhat * var_inv
+    else:
+        xhat *= var_inv
     dgain = (g * xhat).sum(axis=0, keepdims=True)
     dbias = g.sum(axis=0, keepdims=True)
     dx = xhat * (dgain / -(n - correction))

@@ -142,8 +142,8 @@ class Module:
     def to(self, dtype) -> "Module":
         """Cast every floating parameter and buffer to dtype, in place; returns self."""
         for _, t in self._named_tensors():
-            if t.data.dtype.kind == "f":
-                t.data = t.data.astype(dtype)
+            if t.dtype.kind == "f":
+                t.data = t.numpy().astype(dtype)
                 t.grad = None
         return self
 
@@ -156,7 +156,7 @@ class Module:
     # --- saving and loading ----------------------------------------------
     def state_dict(self) -> dict:
         """Dotted name -> a copy of the array, for every parameter and buffer."""
-        return {name: t.data.copy() for name, t in self._named_tensors()}
+        return {name: t.numpy().copy() for name, t in self._named_tensors()}
 
     def load_state_dict(self, state: dict, strict: bool = True) -> None:
         """Copy arrays into the parameters and buffers (cast to their dtypes). Checks every
@@ -177,7 +177,7 @@ class Module:
                                  f"{np.shape(state[k])} in the state, but {t.shape} in the model")
         for k, t in own.items():
             if k in state:
-                t.data = np.array(state[k], dtype=t.data.dtype)
+                t.data = np.array(state[k], dtype=t.dtype)
                 t.grad = None
 
     def __repr__(self):
@@ -227,7 +227,7 @@ class Linear(Module):
 def _uniform(shape: tuple, bound: float, generator: Generator | None, dtype) -> Tensor:
     """A new leaf that requires grad, drawn from U(-bound, bound)."""
     t = rand(*shape, generator=generator, dtype=dtype, requires_grad=True)
-    t.data = (2 * t.data - 1) * t.dtype.type(bound)
+    t.data = (2 * t.numpy() - 1) * t.dtype.type(bound)
     return t
 
 
@@ -354,9 +354,9 @@ class SGD(Optimizer):
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = p.grad
+            g, w = p.grad.numpy(), p.numpy()        # the arrays; updated in place below
             if self.weight_decay:
-                g = g + self.weight_decay * p.data
+                g = g + self.weight_decay * w
             if self.momentum:
                 buf = state.get("momentum_buffer")
                 if buf is None:
@@ -365,7 +365,8 @@ class SGD(Optimizer):
                     buf *= self.momentum
                     buf += (1 - self.dampening) * g
                 g = g + self.momentum * buf if self.nesterov else buf
-            p.data -= self.lr * g
+            w -= self.lr * g
+            p._bump()
 
 
 class Adam(Optimizer):
@@ -382,15 +383,15 @@ class Adam(Optimizer):
         for p, state in zip(self.params, self.state):
             if p.grad is None:
                 continue
-            g = p.grad
+            g, w = p.grad.numpy(), p.numpy()
             if self.weight_decay and self.decoupled:
-                p.data *= 1 - self.lr * self.weight_decay    # AdamW: shrink the weights directly
+                w *= 1 - self.lr * self.weight_decay         # AdamW: shrink the weights directly
             elif self.weight_decay:
-                g = g + self.weight_decay * p.data           # Adam: L2 penalty in the gradient
+                g = g + self.weight_decay * w                # Adam: L2 penalty in the gradient
             if not state:
                 state["step"] = np.array(0, np.int64)
-                state["exp_avg"] = np.zeros_like(p.data)
-                state["exp_avg_sq"] = np.zeros_like(p.data)
+                state["exp_avg"] = np.zeros_like(w)
+                state["exp_avg_sq"] = np.zeros_like(w)
             state["step"] += 1
             t = int(state["step"])
             m, v = state["exp_avg"], state["exp_avg_sq"]
@@ -399,7 +400,8 @@ class Adam(Optimizer):
             v *= b2
             v += (1 - b2) * g * g
             denom = np.sqrt(v) / math.sqrt(1 - b2 ** t) + self.eps
-            p.data -= (self.lr / (1 - b1 ** t)) * (m / denom)
+            w -= (self.lr / (1 - b1 ** t)) * (m / denom)
+            p._bump()
 
 
 class AdamW(Adam):

@@ -11,6 +11,7 @@ where its own ops are recorded and can be differentiated again.
 """
 import numpy as np
 
+from .conventions import TwoStep
 from .tensor import Tensor, _mode, apply
 
 OPS: dict = {}     # name -> Op: every op, built in or added by a user
@@ -18,25 +19,36 @@ BUILTIN: set = set()  # the names of tensorgrad's own ops (filled once the packa
 
 
 class Op:
-    """A primitive: a name, a forward on arrays, and a backward rule (None: not differentiable)."""
+    """A primitive: a name, a forward on arrays, and a backward rule (None: not differentiable).
 
-    def __init__(self, name: str, forward, backward=None):
+    saves: what the rule reads, so what an in-place write may not change before backward, and
+    whether backward frees the node: "inputs", "out", "all" (the default) or "" (add's rule
+    reads nothing: a second backward through it works, as in torch). save=True: the forward
+    returns (out, saved) and the rule gets saved= (values the forward computed anyway).
+    view=True: the result may share the input's storage (reshape, permute, basic slicing)."""
+
+    def __init__(self, name: str, forward, backward=None, saves: str = "all", save: bool = False,
+                 view: bool = False):
         if name in BUILTIN:
             raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
+        if saves not in ("", "inputs", "out", "all"):
+            raise ValueError(f"op '{name}': saves must be '', 'inputs', 'out' or 'all', got {saves!r}")
         self.name, self.forward, self.backward = name, forward, backward
+        self.saves, self.save, self.view = saves if backward is not None else "", save, view
         OPS[name] = self
 
     def __call__(self, *args, **attrs):
         for a in args:
             if isinstance(a, Tensor):
                 return apply(self, args, attrs)
-        return self.forward(*args, **attrs)  # plain arrays: no tape
+        out = self.forward(*args, **attrs)  # plain arrays: no tape
+        return out[0] if self.save else out
 
     def __repr__(self):
         return f"Op({self.name})"
 
 
-def op(name: str, backward=None):
+def op(name: str, backward=None, saves: str = "all"):
     """Decorator that adds a new op to the table from outside the package:
 
         @tg.op("softplus", backward=lambda g, out, x: g * tg.sigmoid(x))
@@ -44,7 +56,7 @@ def op(name: str, backward=None):
             return np.logaddexp(0, x)
 
     Written with tensorgrad functions, the rule also works under create_graph."""
-    return lambda forward: Op(name, forward, backward)
+    return lambda forward: Op(name, forward, backward, saves=saves)
 
 
 def _kept(shape, axis) -> tuple:
@@ -54,14 +66,26 @@ def _kept(shape, axis) -> tuple:
     return tuple(1 if i in axis else n for i, n in enumerate(shape))
 
 
-def _index_put(x, v, key, accumulate):
-    out = x.copy()
+def take(x, key):
+    """x[key], for NumPy keys and for torch's two-step ones (tensor.TwoStep: ints first)."""
+    return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
+
+
+def put(out, key, v, accumulate=False):
+    """out[key] = v, or += with repeated indices adding up, in place."""
+    if isinstance(key, TwoStep):
+        out, key = out[key.first], key.then            # a view: writing it writes out
     if accumulate:
-        # repeated indices add up (out[key] += v would keep one). np.add.at adds one index at a
-        # time in out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
+        # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
+        # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
         np.add.at(out, key, v)
     else:
         out[key] = v
+
+
+def _index_put(x, v, key, accumulate):
+    out = x.copy()
+    put(out, key, v, accumulate)
     return out
 
 
@@ -96,48 +120,51 @@ def _pow_tensor_backward(g, out, x, y):
 # the table. forward on the left, d(out)/d(input) * g on the right
 
 # elementwise, binary (the engine sums the gradient of a broadcast input)
-add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g))
-sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g))
-mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x))
-div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)))
+add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), saves="")
+sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), saves="")
+mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), saves="inputs")
+div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)), saves="inputs")
 maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
              lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
-                                   where(y > x, g, where(x == y, g / 2, 0))))
-where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)))
+                                   where(y > x, g, where(x == y, g / 2, 0))), saves="inputs")
+where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), saves="inputs")
 
 # elementwise, unary
-neg = Op("neg", lambda x: -x, lambda g, out, x: -g)
-pow = Op("pow", lambda x, c: x ** c, _pow_backward)  # c is a Python number
+neg = Op("neg", lambda x: -x, lambda g, out, x: -g, saves="")
+pow = Op("pow", lambda x, c: x ** c, _pow_backward, saves="inputs")  # c is a Python number
 pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward)  # y is a tensor
-exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out)
-log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x)
-tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out))
-sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out)
-abs = Op("abs", np.abs, lambda g, out, x: g * sign(x))
-cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype))
+exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out, saves="out")
+log = Op("log", lambda x: np.log(_float(x)), lambda g, out, x: g / x, saves="inputs")
+tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), saves="out")
+sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out, saves="out")
+abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), saves="inputs")
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), saves="")
 
 # reductions: the adjoint of summing is replicating (expand)
 sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
-         lambda g, out, x, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)), shape=x.shape))
+         lambda g, out, x, axis, keepdims: expand(g.reshape(_kept(x.shape, axis)), shape=x.shape), saves="")
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward)
 
 # shapes: the adjoint of expanding is summing, done by the engine
-expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g)
-reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape))
+expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, saves="", view=True)
+reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape),
+             saves="", view=True)
 permute = Op("permute", lambda x, axes: np.transpose(x, axes),
-             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))))
-cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward)
+             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), saves="", view=True)
+cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, saves="")
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D)
-matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g))
+matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g),
+            saves="inputs")
 
 # indexing: a gather's adjoint is a scatter-add, and a scatter-add's is a gather
-getitem = Op("getitem", lambda x, key: x[key],
-             lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True))
+getitem = Op("getitem", take,
+             lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True),
+             saves="", view=True)
 index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
-                   g[key]))
+                   take(g, key)), saves="")
 
 # not differentiable: no backward, results never require grad
 sign = Op("sign", np.sign)
@@ -149,3 +176,9 @@ eq = Op("eq", np.equal)
 ne = Op("ne", np.not_equal)
 argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
 argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
+all = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
+any = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
+bitwise_not = Op("bitwise_not", np.invert)           # ~mask: logical not on bools
+bitwise_and = Op("bitwise_and", np.bitwise_and)
+bitwise_or = Op("bitwise_or", np.bitwise_or)
+bitwise_xor = Op("bitwise_xor", np.bitwise_xor)

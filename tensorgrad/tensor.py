@@ -1,12 +1,20 @@
 """The Tensor, the tape it records, and the walk that backpropagates through it.
 
-Every op result remembers micrograd's three things: `_prev` (its inputs, in order),
-`_op` (the op's name) and `_backward` (the rule that turns the gradient of the result
-into one gradient per input). `backward()` sorts the graph once and walks it from the
-output to the leaves. The rules themselves live in ops.py, one table.
+A Tensor is a value: a NumPy array (its storage, shared with its views), a version counter
+(shared too), and, once an op that needs a gradient made it, a Node: torch's grad_fn, the
+record of that op. A Node keeps micrograd's three things: the inputs (`_prev` on the
+tensor), the op (`_op`), and the rule that turns the gradient of the result into one
+gradient per input (`_backward`). Value and history are apart so that an in-place op can
+give a tensor a new history while the ops that used its old value keep theirs.
+`backward()` sorts the nodes once and walks them from the output to the leaves. The
+rules themselves live in ops.py, one table.
 """
+from __future__ import annotations
+
 import contextlib
 import traceback
+import weakref
+from typing import NamedTuple
 
 import numpy as np
 
@@ -18,8 +26,9 @@ class _Mode:
     grad = True                           # record ops on the tape?
     anomaly = False                       # check every gradient for NaN/Inf?
     scope = ""                            # name of the module whose forward is running (for drawing)
-    writes = 0                            # how many x[key] = value writes there have been
+    writes = 0                            # how many in-place writes there have been (a clock for versions)
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
+    walks = None                          # record_walk(): the list the walk appends its steps to
 
 
 _mode = _Mode()
@@ -72,9 +81,7 @@ def detect_anomaly() -> _Switch:
 
 class name_scope:
     """`with tg.name_scope(name):` ops recorded inside get `_scope` = the dotted names of the
-    enclosing scopes (nn.Module uses this, so that a drawing can group a layer's ops).
-    A class rather than a contextlib generator: entered several times per forward, it is
-    3x cheaper this way."""
+    enclosing scopes (nn.Module uses this, so that a drawing can group a layer's ops)."""
 
     def __init__(self, name: str):
         self.name = name
@@ -99,15 +106,43 @@ def get_default_dtype() -> np.dtype:
     return _mode.default_dtype
 
 
+class WalkStep(NamedTuple):
+    """One vertex of a backward walk, as record_walk() sees it."""
+    tensor: "Tensor"       # the tensor visited (a leaf, or the result of the op whose rule ran)
+    op: str                # its op's name; "" for a leaf
+    grad: np.ndarray       # its complete gradient
+    sends: tuple           # a Send per input that received a gradient
+
+
+class Send(NamedTuple):
+    index: int             # which input of the op
+    input: "Tensor"
+    raw_shape: tuple       # the shape the rule returned
+    grad: np.ndarray       # after un-broadcasting: the input's shape
+    summed: bool           # the engine summed a broadcast gradient down
+    accumulated: bool      # the input already had a gradient from an earlier step
+
+
+@contextlib.contextmanager
+def record_walk():
+    """`with record_walk() as steps: loss.backward()`: the walk appends a WalkStep per visited
+    tensor, in the engine's own order (viz.walk replays it)."""
+    saved, _mode.walks = _mode.walks, []
+    try:
+        yield _mode.walks
+    finally:
+        _mode.walks = saved
+
+
 def _as_array(data, dtype=None) -> np.ndarray:
     """torch.tensor's dtype rules: arrays keep theirs, Python floats get the default."""
     if isinstance(data, Tensor):
-        data = data.data
+        data = data._data
     if dtype is not None:
-        dtype = np.dtype(dtype)
+        dtype = _dtype(dtype)
     keep = isinstance(data, (np.ndarray, np.generic))
     if isinstance(data, (list, tuple)):
-        data = [d.data if isinstance(d, Tensor) else d for d in data]
+        data = [_as_array(d) if isinstance(d, (Tensor, list, tuple)) else d for d in data]
     arr = np.array(data, dtype=dtype)
     if arr.dtype.kind not in "biuf":
         raise TypeError(f"tensor: cannot make a tensor of dtype {arr.dtype} from {type(data).__name__}")
@@ -116,284 +151,363 @@ def _as_array(data, dtype=None) -> np.ndarray:
     return arr
 
 
+def _dtype(dtype) -> np.dtype:
+    """np.dtype(dtype), with a clear error for things like 'cpu' passed where a dtype goes."""
+    try:
+        return np.dtype(dtype)
+    except TypeError:
+        raise TypeError(f"expected a dtype (tg.float32, tg.int64, ...), got {dtype!r}") from None
+
+
+# ----------------------------------------------------------------------------
+# the Node: one recorded op (torch's grad_fn)
+
+class Node:
+    """What backward needs of one op: its rule, the arrays the rule reads, and where each
+    input's gradient goes next (the input's own Node, the leaf tensor itself, or None)."""
+
+    __slots__ = ("fn", "attrs", "inputs", "nexts", "saved", "out", "extra", "out_vc", "born", "scope",
+                 "stack", "retained", "__weakref__")
+
+    def __init__(self, fn, attrs, inputs, extra=None):
+        self.fn, self.attrs, self.inputs, self.extra = fn, attrs, inputs, extra
+        self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
+        self.saved = tuple([x._data for x in inputs])
+        self.born, self.scope, self.retained = _mode.writes, _mode.scope, None
+        self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
+
+    def name(self) -> str:
+        return self.fn.name
+
+    next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
+
+    def __repr__(self):
+        return f"<{self.fn.name}Backward>"
+
+    def _check(self):
+        """Raise as torch does if backward needs values that are gone or were overwritten."""
+        if self.attrs is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time: the saved values of '{self.fn.name}' "
+                "were freed by an earlier backward(); pass retain_graph=True to that first call")
+        if _mode.writes == self.born or not self.fn.saves:
+            return
+        watched = [(f"input {i}", x._vc, x.shape) for i, x in enumerate(self.inputs)] if self.fn.saves != "out" else []
+        if self.fn.saves in ("out", "all"):
+            watched.append(("the output", self.out_vc, self.out.shape))
+        for what, vc, shape in watched:
+            if vc[1] > self.born:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: {what} of '{self.fn.name}' (shape {shape}) is at version {vc[0]} and was written "
+                    "after the op used it. Use the out-of-place form (x = x + y rather than x += y), or .clone() "
+                    "the tensor before writing into it")
+
+    def run(self, g):
+        """One gradient per input, given the gradient g of the result: on arrays, or on
+        tensors (then the rule's own ops are recorded) when g is a Tensor."""
+        if self.attrs is None or _mode.writes != self.born:
+            self._check()
+        fn, kw = self.fn, self.attrs
+        if fn.save:
+            kw = dict(kw, saved=self.extra)
+        try:
+            if isinstance(g, Tensor):           # create_graph: the rule sees tensors that carry history
+                xs = [Tensor._handle(a, n) for a, n in zip(self.saved, self.nexts)]
+                grads = fn.backward(g, Tensor._handle(self.out, self), *xs, **kw)
+            else:
+                grads = fn.backward(g, self.out, *self.saved, **kw)
+        except Exception as e:
+            hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
+                    if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
+            raise _with_message(e, f"backward of '{fn.name}': {e}{hint}") from e
+        grads = grads if type(grads) is tuple else (grads,)
+        if len(grads) != len(self.inputs):
+            raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
+                               f"for {len(self.inputs)} inputs")
+        return grads
+
+
 # ----------------------------------------------------------------------------
 # the Tensor
 
+_REFLECTED = {name: (f"__{op}__", f"__r{op}__") for name, op in
+              [("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"),
+               ("power", "pow"), ("matmul", "matmul"), ("floor_divide", "floordiv"), ("remainder", "mod")]}
+_REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
+                   "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
+
+
 class Tensor:
-    """A NumPy array with a gradient and a record of the op that made it."""
+    """A NumPy array with a gradient and, if an op made it, the record of that op."""
 
-    __array_ufunc__ = None  # numpy hands `ndarray * tensor` to Tensor.__rmul__
+    __slots__ = ("_data", "_grad", "_node", "_vc", "_requires_grad", "_base", "_view_key", "name",
+                 "__weakref__")
 
-    # micrograd's fields, as class defaults so that making a tensor costs little
-    grad = None             # np.ndarray of self's shape once backward reaches it
-    name = None
-    _requires_grad = False
-    _prev = ()              # the input tensors, in order
-    _op = ""                # the op's name ("" for leaves)
-    _fn = None              # the Op (forward and backward rule); None for leaves
-    _attrs = None           # the op's non-tensor arguments; None again once backward freed the node
-    _retains_grad = False
-    _stack = None           # where the forward ran, kept under detect_anomaly()
-    _scope = ""             # the module (name_scope) whose forward recorded this op
-    _version = 0            # the write count (_mode.writes) of the last x[key] = value into this tensor
-    _born = 0               # the write count when this op was recorded
-
-    def __init__(self, data, dtype=None, requires_grad: bool = False, name: str | None = None):
-        self.data = _as_array(data, dtype)
+    def __init__(self, data=None, dtype=None, requires_grad: bool = False, name: str | None = None):
+        """tg.Tensor(data) as torch.Tensor: a copy, in the default float dtype unless dtype= says."""
+        arr = _as_array([] if data is None else data, dtype)
+        if dtype is None and arr.dtype.kind != "f" and not isinstance(data, Tensor):
+            arr = arr.astype(_mode.default_dtype)
+        Tensor._init(self, arr.copy() if isinstance(data, (Tensor, np.ndarray)) else arr)
         if requires_grad:
             self.requires_grad = True
-        if name is not None:
-            self.name = name
+        self.name = name
+
+    def _init(self, data, vc=None):
+        self._data, self._grad, self._node, self._requires_grad = data, None, None, False
+        self._vc, self._base, self._view_key, self.name = vc or [0, 0], None, None, None
 
     @classmethod
-    def _wrap(cls, data) -> "Tensor":
+    def _wrap(cls, data, vc=None) -> "Tensor":
         """Internal constructor: wraps an array as it is, no checks, no copy."""
         t = object.__new__(cls)
-        t.data = data if type(data) is np.ndarray else np.asarray(data)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = t._node = t._base = t._view_key = t.name = None
+        t._requires_grad, t._vc = False, vc or [0, 0]
         return t
 
-    # --- properties ---------------------------------------------------------
+    @classmethod
+    def _handle(cls, data, node) -> "Tensor":
+        """A tensor standing for what `node` points at: a node's result, a leaf, or a constant."""
+        if isinstance(node, Tensor):
+            return node
+        t = cls._wrap(data)
+        if node is not None:
+            t._node, t._requires_grad = node, True
+        return t
+
+    # --- data, grad, requires_grad ------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """The same storage and version counter, cut from the graph (writes to it are seen)."""
+        return Tensor._wrap(self._data, self._vc)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            self._data, self._vc = value._data, value._vc
+        else:
+            self._data = _as_array(value)
+
+    @property
+    def grad(self):
+        """None until backward reaches this tensor, then a Tensor of its shape and dtype."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has shape {value.shape} and dtype {value.dtype}, but the "
+                                   f"tensor has shape {self.shape} and dtype {self.dtype}")
+        self._grad = value
+
     @property
     def requires_grad(self) -> bool:
         return self._requires_grad
 
     @requires_grad.setter
     def requires_grad(self, flag: bool):
-        if flag and self.data.dtype.kind != "f":
-            raise TypeError(f"only floating-point tensors can require gradients (this one is {self.dtype})")
-        if not flag and self._fn is not None:
-            raise RuntimeError("requires_grad can only be turned off on a leaf; use .detach()")
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (this one is {self.dtype})")
+        if not flag and self._node is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use .detach()")
         self._requires_grad = bool(flag)
 
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         self.requires_grad = flag
         return self
 
-    shape = property(lambda self: self.data.shape)
-    ndim = property(lambda self: self.data.ndim)
-    dtype = property(lambda self: self.data.dtype)
-    is_leaf = property(lambda self: self._fn is None, doc="True unless an op recorded on the tape made it")
-    grad_fn = property(lambda self: self._op or None, doc="the name of the op that made this tensor")
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
-    mT = property(lambda self: self.swapaxes(-1, -2))
+    # micrograd's fields, read from the node
+    _prev = property(lambda self: self._node.inputs if self._node else (), doc="the input tensors, in order")
+    _op = property(lambda self: self._node.fn.name if self._node else "", doc="the op's name ('' for leaves)")
+    _fn = property(lambda self: self._node.fn if self._node else None)
+    _attrs = property(lambda self: self._node.attrs if self._node else None, doc="None once backward freed it")
+    _scope = property(lambda self: self._node.scope if self._node else "", doc="the module that recorded it")
+    _version = property(lambda self: self._vc[0], doc="how many in-place writes its storage has seen")
+    grad_fn = property(lambda self: self._node, doc="the Node of the op that made this tensor (None for leaves)")
+    is_leaf = property(lambda self: self._node is None)
 
-    def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+    def _backward(self, g):
+        """The gradients this tensor's op sends to its inputs, given g (micrograd's step, as arrays)."""
+        return self._node.run(g)
 
-    def dim(self) -> int:
-        return self.ndim
-
-    def numel(self) -> int:
-        return self.data.size
-
+    # --- shape, dtype, device ----------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
     def item(self):
-        if self.data.size != 1:
-            raise ValueError(f"item: only a one-element tensor can be converted to a Python number, shape is {self.shape}")
-        return self.data.item()
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
+                               f"(item() needs one element, shape is {self.shape})")
+        return self._data.item()
 
     def numpy(self) -> np.ndarray:
-        return self.data
+        """The array itself: it shares memory with the tensor."""
+        return self._data
 
     def tolist(self):
-        return self.data.tolist()
+        return self._data.tolist()
 
     def detach(self) -> "Tensor":
-        """The same data, cut from the graph."""
-        return Tensor._wrap(self.data)
+        """The same storage and version counter, cut from the graph."""
+        return Tensor._wrap(self._data, self._vc)
+
+    def detach_(self) -> "Tensor":
+        self._node, self._requires_grad = None, False
+        return self
 
     def retain_grad(self) -> None:
         """Keep .grad on this intermediate too (leaves always keep theirs)."""
-        if not self.requires_grad:
-            raise RuntimeError("retain_grad: this tensor does not require grad")
-        self._retains_grad = True
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and self._node.retained is not None
 
     def zero_grad(self) -> None:
-        self.grad = None
+        self._grad = None
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """to(dtype), to('cpu'), to(device=, dtype=), to(other): a cast, or self when nothing changes."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None), kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device)):
+                dev = a
+            else:
+                dtype = a
+        if dev is not None and str(device(dev)) != "cpu":
+            raise RuntimeError(f"to({str(dev)!r}): tensorgrad runs on NumPy, on the CPU only")
+        return self if dtype is None else self.astype(dtype)
 
     def __repr__(self):
-        body = np.array2string(self.data, separator=", ", precision=4, prefix="tensor(")
+        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extra = [f"dtype={self.dtype}"] if self.dtype not in (_mode.default_dtype, np.int64, np.bool_) else []
         if self.name:
             extra.append(f"name={self.name!r}")
-        if self._op:
-            extra.append(f"op={self._op}")
-        elif self.requires_grad:
+        if self._node is not None:
+            extra.append(f"grad_fn=<{self._op}Backward>")
+        elif self._requires_grad:
             extra.append("requires_grad=True")
         return f"tensor({body}{''.join(', ' + e for e in extra)})"
 
-    def __len__(self):
-        if self.ndim == 0:
-            raise TypeError("len() of a 0-d tensor")
-        return self.shape[0]
-
-    def __iter__(self):
-        return (self[i] for i in range(len(self)))
-
-    def __bool__(self):
-        if self.data.size != 1:
-            raise RuntimeError(f"the truth value of a tensor of shape {self.shape} is ambiguous")
-        return bool(self.data)
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy functions see tensors as their arrays (np.tanh(t) is an array, no history), except
+        `ndarray * tensor` and the like, which are the tensor's operators, so they are recorded."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc.__name__ in _REFLECTED:
+            x, y = inputs
+            forward, reflected = _REFLECTED[ufunc.__name__]
+            return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        return self.data if dtype is None else self.data.astype(dtype)
+        return self._data if dtype is None else self._data.astype(dtype)
 
     __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
 
-    # --- arithmetic (Python scalars on either side; NumPy broadcasting) ------
-    def __add__(self, other): return ops.add(*_promote(self, other))
-    def __radd__(self, other): return ops.add(*_promote(other, self))
-    def __sub__(self, other): return ops.sub(*_promote(self, other))
-    def __rsub__(self, other): return ops.sub(*_promote(other, self))
-    def __mul__(self, other): return ops.mul(*_promote(self, other))
-    def __rmul__(self, other): return ops.mul(*_promote(other, self))
-    def __truediv__(self, other): return ops.div(*_promote(self, other))
-    def __rtruediv__(self, other): return ops.div(*_promote(other, self))
-    def __neg__(self): return ops.neg(self)
-    def __pow__(self, other): return F.pow(self, other)
-    def __rpow__(self, other): return F.pow(other, self)
-    def __matmul__(self, other): return F.matmul(self, other)
-    def __rmatmul__(self, other): return F.matmul(other, self)
-    # no __iadd__ & co: `x += y` makes a new node, as in micrograd, and never edits a graph
+    # --- in place: x op= y, x.add_(y), x[key] = v -----------------------------------
+    def _records(self, *args) -> bool:
+        """Does an in-place op on self go on the tape (self in a graph, or a value that requires grad)?"""
+        return _mode.grad and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
 
-    # comparisons give bool tensors that carry no gradient
-    def __lt__(self, other): return ops.lt(self, other)
-    def __le__(self, other): return ops.le(self, other)
-    def __gt__(self, other): return ops.gt(self, other)
-    def __ge__(self, other): return ops.ge(self, other)
-    def __eq__(self, other): return ops.eq(self, other)
-    def __ne__(self, other): return ops.ne(self, other)
+    def _inplace(self, name: str, fn, *args, ufunc=None):
+        """self <- fn(self, *args), written into self's storage, so that every view sees it, and
+        the version counter moves. On a tensor in a graph (or given values that require grad)
+        the op is recorded too, so that gradients stay right: self gets a new history."""
+        if not _mode.grad or not (self._requires_grad or any([isinstance(a, Tensor) and a._requires_grad for a in args])):
+            if ufunc is not None and self._data.dtype.kind == "f" and self._data.flags.writeable:
+                y = args[0]._data if isinstance(args[0], Tensor) else args[0]
+                if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype \
+                        and y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape:
+                    ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
+                    return self._bump()
+            return self._write(fn(self, *args)._data, name)
+        self._check_leaf(name)
+        out = fn(self._old(), *args)
+        self._write(out._data, name)
+        self._node, self._requires_grad = out._node, out._requires_grad
+        if self._base is not None:
+            self._rebase(name)
+        return self
 
-    # --- elementwise math ----------------------------------------------------
-    def exp(self): return ops.exp(self)
-    def log(self): return ops.log(self)
-    def tanh(self): return ops.tanh(self)
-    def sigmoid(self): return ops.sigmoid(self)
-    def abs(self): return ops.abs(self)
-    def sign(self): return ops.sign(self)
-    def relu(self): return F.relu(self)
-    def sqrt(self): return F.sqrt(self)
-    def pow(self, exponent): return F.pow(self, exponent)
-    def maximum(self, other): return F.maximum(self, other)
-    def minimum(self, other): return F.minimum(self, other)
-    def clamp(self, min=None, max=None): return F.clamp(self, min, max)
-    clip = clamp
+    def _check_leaf(self, name):
+        t = self
+        while t._base is not None:
+            t = t._base
+        if t._node is None and t._requires_grad:
+            which = "a leaf Variable" if t is self else "a view of a leaf Variable"
+            raise RuntimeError(f"{name}: {which} that requires grad is being used in an in-place operation.")
 
-    # --- reductions: torch's dim/keepdim or NumPy's axis/keepdims --------------
-    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return ops.sum(self, **_reduction(self, dim, keepdim, axis, keepdims))
+    def _old(self) -> "Tensor":
+        """A tensor holding self's current value (a copy: self is about to be overwritten) and history."""
+        old = Tensor._wrap(self._data.copy())
+        old._node, old._requires_grad = self._node, self._requires_grad
+        return old
 
-    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return F.mean(self, **_reduction(self, dim, keepdim, axis, keepdims))
+    def _write(self, values: np.ndarray, name: str) -> "Tensor":
+        if not self._data.flags.writeable:
+            raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
+                               "refers to a single memory location (it is an expand()ed view); .clone() it first")
+        try:
+            np.copyto(self._data, values, casting="same_kind")
+        except TypeError:
+            raise RuntimeError(f"{name}: result type {values.dtype} can't be cast to the desired output type "
+                               f"{self.dtype}") from None
+        except ValueError:
+            raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape "
+                               f"{np.broadcast_shapes(values.shape, self.shape) if values.ndim <= self.ndim else values.shape}") from None
+        return self._bump()
 
-    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        """Unbiased (Bessel's n-1) by default, like torch; unbiased=False or correction=0 for 1/n."""
-        if isinstance(dim, bool):               # x.var(False): torch's var(unbiased)
-            dim, unbiased = None, dim
-        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
-        return F.var(self, correction=correction, **_reduction(self, dim, keepdim, axis, keepdims))
-
-    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
-        """sqrt(var): unbiased by default; where the variance is 0 the gradient is 0, as torch."""
-        if isinstance(dim, bool):
-            dim, unbiased = None, dim
-        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
-        return F.std(self, correction=correction, **_reduction(self, dim, keepdim, axis, keepdims))
-
-    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """Max over dim; tied maxima share the gradient evenly."""
-        return ops.amax(self, **_reduction(self, dim, keepdim, axis, keepdims))
-
-    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return F.amin(self, **_reduction(self, dim, keepdim, axis, keepdims))
-
-    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        """max() over everything (ties share the gradient), max(dim) -> (values, indices)
-        (the gradient goes to the returned index only), or max(other) elementwise, as torch."""
-        if isinstance(dim, Tensor):
-            return F.maximum(self, dim)
-        return F.max(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
-
-    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        if isinstance(dim, Tensor):
-            return F.minimum(self, dim)
-        return F.min(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
-
-    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return ops.argmax(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
-
-    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
-        return ops.argmin(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
-
-    def softmax(self, dim=-1): return F.softmax(self, dim)
-    def log_softmax(self, dim=-1): return F.log_softmax(self, dim)
-    def logsumexp(self, dim=-1, keepdim=False): return F.logsumexp(self, dim, keepdim)
-
-    # --- shapes ----------------------------------------------------------------
-    def reshape(self, *shape): return ops.reshape(self, shape=_shape_arg(shape))
-    view = reshape
-    def flatten(self, start_dim=0, end_dim=-1): return F.flatten(self, start_dim, end_dim)
-    def squeeze(self, dim=None): return F.squeeze(self, dim)
-    def unsqueeze(self, dim): return F.unsqueeze(self, dim)
-    def permute(self, *dims): return ops.permute(self, axes=tuple(F._dim(d, self.ndim, "permute") for d in _shape_arg(dims)))
-    def transpose(self, dim0, dim1): return F.transpose(self, dim0, dim1)
-    swapaxes = transpose
-    def expand(self, *sizes): return F.expand(self, _shape_arg(sizes))
-    def broadcast_to(self, shape): return F.expand(self, tuple(shape))
-    def expand_as(self, other): return F.expand(self, other.shape)
-    def contiguous(self): return self
-
-    # --- dtypes ------------------------------------------------------------------
-    def astype(self, dtype):
-        dtype = np.dtype(dtype)
-        return self if dtype == self.dtype else ops.cast(self, dtype=dtype)
-    to = astype
-    def type_as(self, other): return self.astype(other.dtype)
-    def float(self): return self.astype(np.float32)
-    def double(self): return self.astype(np.float64)
-    def long(self): return self.astype(np.int64)
-    def clone(self): return ops.cast(self, dtype=self.dtype)
-
-    # --- indexing: a gather forward, a scatter-add backward ------------------------
-    def __getitem__(self, key): return ops.getitem(self, key=_index_key(key))
-
-    def __setitem__(self, key, value):
-        if self._requires_grad or self._fn is not None:
-            raise RuntimeError("in-place assignment into a tensor that is part of a graph would corrupt its "
-                               "gradients; use x.index_put(key, values) (out of place) instead")
-        self.data[_index_key(key)] = value.data if isinstance(value, Tensor) else value
+    def _bump(self) -> "Tensor":
         _mode.writes += 1
-        self._version = _mode.writes
+        self._vc[0] += 1
+        self._vc[1] = _mode.writes
+        return self
 
-    def index_put(self, key, values, accumulate=False):
-        return ops.index_put(self, values, key=_index_key(key), accumulate=accumulate)
-    def index_add(self, dim, index, source): return F.index_add(self, dim, index, source)
-    def scatter_add(self, dim, index, src): return F.scatter_add(self, dim, index, src)
-    def gather(self, dim, index): return F.gather(self, dim, index)
-    def masked_fill(self, mask, value): return F.where(mask, value, self)
+    def _rebase(self, name):
+        """self is a view of _base and was written with history: the base's history becomes
+        'the old base with this slice replaced' (torch's CopySlices); its storage already is."""
+        base = self._base
+        if self._view_key is None:
+            raise RuntimeError(f"{name}: an in-place op on a view made by reshape/permute/expand of a tensor in a "
+                               "graph is not supported by tensorgrad; .clone() the view or use the out-of-place form")
+        old = Tensor._wrap(base._data)
+        old._node, old._requires_grad = base._node, base._requires_grad
+        out = ops.index_put(old, self, key=self._view_key, accumulate=False)
+        base._node, base._requires_grad = out._node, True
+        if base._base is not None:
+            base._rebase(name)
 
     # --- backward -----------------------------------------------------------
-    def _backward(self, g):
-        """One gradient per input, given the gradient g of this result. The rule runs
-        on arrays, or on tensors (then it is itself recorded) when g is a Tensor."""
-        if self._attrs is None:
-            raise RuntimeError(
-                f"trying to backward through the graph a second time: the saved values of '{self._op}' "
-                "were freed by an earlier backward(); pass retain_graph=True to that first call")
-        if _mode.writes != self._born:          # something was written since: one of our inputs?
-            for x in self._prev:
-                if x._version > self._born:
-                    raise RuntimeError(f"an input of '{self._op}' (shape {x.shape}) was modified in place "
-                                       "(x[key] = ...) after the op used it, so its gradient would be wrong")
-        if isinstance(g, Tensor):
-            grads = self._fn.backward(g, self, *self._prev, **self._attrs)
-        else:
-            grads = self._fn.backward(g, self.data, *[x.data for x in self._prev], **self._attrs)
-        return grads if type(grads) is tuple else (grads,)
-
-    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False) -> None:
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (and retained intermediates').
-        .grad holds arrays; for gradients that can be differentiated again, use tg.grad(...,
-        create_graph=True), which returns them as tensors on the tape."""
+        With create_graph=True the gradients are themselves on the tape."""
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            got = _backprop([self], [gradient], retain_graph, create_graph, inputs)
+            for t in inputs:
+                if got[_vertex(t)] is not None:
+                    _accumulate(t, got[_vertex(t)])
+            return
         _backprop([self], [gradient], retain_graph, create_graph, inputs=None)
 
 
@@ -401,19 +515,15 @@ class Tensor:
 # recording an op
 
 def _lift(a, args) -> Tensor:
-    """A non-tensor operand becomes a constant; a Python number takes the dtype of the
-    (floating) tensor it meets, as in torch: x * 2 stays float32."""
+    """A non-tensor operand becomes a constant; a Python number takes the dtype of the tensors
+    it meets (torch's weak scalars: x * 2 stays float32)."""
+    if isinstance(a, Tensor):
+        return a
     if isinstance(a, np.ndarray):
         return Tensor._wrap(a)
-    if isinstance(a, (int, float, np.number, np.bool_)):
-        ref = [x.dtype for x in args if isinstance(x, Tensor)]
-        ref = next((d for d in ref if d.kind == "f"), ref[0])
-        if ref.kind != "f" and isinstance(a, (float, np.floating)):
-            ref = _mode.default_dtype
-        elif ref.kind == "b" and not isinstance(a, (bool, np.bool_)):
-            ref = np.dtype(np.int64)
-        return Tensor._wrap(np.array(a, dtype=ref))
-    return Tensor(a)
+    if isinstance(a, (int, float, bool, np.number, np.bool_)):
+        return Tensor._wrap(conventions._cast_to(a, conventions.result_type(*args)))
+    return Tensor._wrap(_as_array(a))
 
 
 def _with_message(e: Exception, msg: str) -> Exception:
@@ -421,102 +531,131 @@ def _with_message(e: Exception, msg: str) -> Exception:
     try:
         return type(e)(msg)
     except Exception:
-        return ValueError(msg)
+        return RuntimeError(msg)
 
 
 def apply(fn, args, attrs) -> Tensor:
     """Run op `fn` on tensors, and record it on the tape if any input requires grad."""
-    xs = tuple(a if isinstance(a, Tensor) else _lift(a, args) for a in args)
+    xs = args if all([isinstance(a, Tensor) for a in args]) else tuple([_lift(a, args) for a in args])
     try:
-        data = fn.forward(*[x.data for x in xs], **attrs)
+        data = fn.forward(*[x._data for x in xs], **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in xs)
         raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
+    extra = None
+    if fn.save:
+        data, extra = data
+    if type(data) is not np.ndarray:
+        data = _checked(fn, data)
     out = Tensor._wrap(data)
-    if fn.backward is not None and _mode.grad and out.data.dtype.kind == "f":
+    if fn.view:                                   # a view shares storage and version counter
+        x = xs[0]._data
+        if data.base is not None and (data.base is x or data.base is x.base):
+            out._vc, out._base = xs[0]._vc, xs[0]
+            out._view_key = attrs.get("key") if fn.name == "getitem" else None
+    if fn.backward is not None and _mode.grad:
         for x in xs:
             if x._requires_grad:
-                out._requires_grad, out._prev, out._op, out._fn, out._attrs = True, xs, fn.name, fn, attrs
-                out._born = _mode.writes
-                if _mode.scope:
-                    out._scope = _mode.scope
-                if _mode.anomaly:
-                    out._stack = "".join(traceback.format_stack(limit=8)[:-2])
+                if data.dtype.kind != "f":
+                    if fn.name in ops.BUILTIN:
+                        break                          # argmax, int casts: results carry no gradient
+                    raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require "
+                                    "grad; a differentiable op must return floats")
+                node = out._node = Node(fn, attrs, xs, extra)
+                node.out, node.out_vc = data, out._vc
+                out._requires_grad = True
                 break
     return out
 
 
+def _checked(fn, data) -> np.ndarray:
+    if data is None or not isinstance(data, (np.ndarray, np.generic, int, float, bool)):
+        raise TypeError(f"op '{fn.name}': its forward returned {type(data).__name__}, not a NumPy array")
+    data = np.asarray(data)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"op '{fn.name}': its forward returned an array of dtype {data.dtype}")
+    return data
+
+
 # ----------------------------------------------------------------------------
-# the walk
+# the walk. Its vertices are Nodes and the leaf tensors that require grad.
+
+def _vertex(t: Tensor):
+    return t._node if t._node is not None else t
+
 
 def _toposort(roots) -> list:
-    """Nodes that require grad, every input before the ops that use it (no recursion)."""
+    """Every vertex after all that it sends gradients to have been... reversed: inputs first (no recursion)."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
     while stack:
-        node, expanded = stack.pop()
+        v, expanded = stack.pop()
         if expanded:
-            order.append(node)
+            order.append(v)
             continue
-        if node in seen:                # tensors hash by identity (== is elementwise)
+        if v in seen:                   # tensors hash by identity (== is elementwise)
             continue
-        seen.add(node)
-        stack.append((node, True))
-        for x in node._prev:
-            if x._requires_grad and x not in seen:
-                stack.append((x, False))
+        seen.add(v)
+        stack.append((v, True))
+        if type(v) is Node:
+            for n in v.nexts:
+                if n is not None and n not in seen:
+                    stack.append((n, False))
     return order
 
 
-def _fit(gx, x: Tensor, node: Tensor):
+def _fit(gx, shape, dtype, node: Node, i: int):
     """The one place where a gradient meets its input's shape: the adjoint of
     broadcasting is summation, so sum over the dims that were broadcast."""
-    shape = x.data.shape
-    if not hasattr(gx, "shape"):
-        raise TypeError(f"backward of '{node._op}' returned a {type(gx).__name__}, not an array, for an input "
-                        f"of shape {shape}")
+    if not hasattr(gx, "shape") or (not isinstance(gx, Tensor) and gx.dtype.kind not in "biuf"):
+        what = type(gx).__name__ if not hasattr(gx, "dtype") else f"an array of dtype {gx.dtype}"
+        raise TypeError(f"backward of '{node.fn.name}' returned {what} for input {i} (shape {shape}); "
+                        "a rule returns one real NumPy array (or None) per input")
     if gx.shape != shape:
-        lead = gx.ndim - len(shape)
-        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and gx.shape[lead + i] != 1)
-        if lead < 0 or any(n != 1 and gx.shape[lead + i] != n for i, n in enumerate(shape)):
-            raise RuntimeError(f"backward of '{node._op}' returned a gradient of shape {gx.shape} "
-                               f"for an input of shape {shape}")
+        lead = len(gx.shape) - len(shape)
+        if lead < 0 or any(n != 1 and gx.shape[lead + k] != n for k, n in enumerate(shape)):
+            raise RuntimeError(f"backward of '{node.fn.name}' returned a gradient of shape {tuple(gx.shape)} "
+                               f"for input {i} of shape {shape}")
+        axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
         gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
-    if gx.dtype != x.data.dtype:
-        gx = gx.astype(x.data.dtype)
+    if gx.dtype != dtype:
+        gx = gx.astype(dtype)
     return gx
 
 
 def _check_finite(gx, node, i):
-    if not np.isfinite(gx.data if isinstance(gx, Tensor) else gx).all():
-        where = f"\nits forward was called at:\n{node._stack}" if node._stack else ""
-        raise FloatingPointError(f"backward of '{node._op}' produced a non-finite gradient for input {i} "
-                                 f"(shape {node._prev[i].shape}){where}")
+    if not np.isfinite(gx._data if isinstance(gx, Tensor) else gx).all():
+        where = f"\nits forward was called at:\n{node.stack}" if node.stack else ""
+        raise FloatingPointError(f"backward of '{node.fn.name}' produced a non-finite gradient for input {i} "
+                                 f"(shape {node.saved[i].shape}){where}")
 
 
 def _seed(root: Tensor, gradient, create_graph):
     if gradient is None:
-        if root.data.size != 1:
-            raise RuntimeError(f"backward: gradient can be implicitly created only for a scalar output, "
-                               f"this one has shape {root.shape}; pass gradient=")
+        if root._data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs (this one has shape "
+                               f"{root.shape}); pass gradient=")
         g = np.ones(root.shape, root.dtype)
     elif create_graph and isinstance(gradient, Tensor):
         g = gradient                    # may itself require grad (double-backward tricks)
     else:
-        g = np.array(gradient.data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
+        g = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
     if g.shape != root.shape:
         raise RuntimeError(f"backward: gradient has shape {g.shape}, but the output has shape {root.shape}")
     return Tensor._wrap(g) if create_graph and not isinstance(g, Tensor) else g
 
 
-def _store(node: Tensor, g, handed: set):
-    """Put g into node.grad, copying it if the engine does not own it outright."""
+def _accumulate(t: Tensor, g):
+    """.grad += g: a fresh Tensor the first time, then added in place (as torch), or on the
+    tape under create_graph."""
     if isinstance(g, Tensor):
-        g = g.data
-    if type(g) is not np.ndarray or g.base is not None or not g.flags.writeable or id(g) in handed:
-        g = np.array(g)
-    handed.add(id(g))
-    node.grad = g if node.grad is None else node.grad + g
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
+        t._grad = Tensor._wrap(g)
+    elif t._grad._data.flags.writeable and t._grad.shape == g.shape and t._grad._node is None:
+        np.add(t._grad._data, g, out=t._grad._data, casting="unsafe")
+    else:
+        t._grad = Tensor._wrap(t._grad._data + g)
 
 
 def _backprop(roots, gradients, retain_graph, create_graph, inputs):
@@ -526,48 +665,89 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
         retain_graph = create_graph
     for r in roots:
         if not r._requires_grad:
-            raise RuntimeError("backward: this tensor does not require grad: no tensor it was computed "
-                               "from has requires_grad=True (or it was computed under no_grad)")
-    # grads: node -> its gradient so far. A rule may hand the same array to several inputs
-    # (add's (g, g)), so the engine only adds in place into arrays it made itself (`owned`),
-    # and copies an array into .grad if it is a view or was already stored elsewhere (`handed`).
-    grads, owned, handed = {}, set(), set()
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: no "
+                               "tensor it was computed from has requires_grad=True (or it ran under no_grad)")
+    # grads: vertex -> its gradient so far. A rule may hand one array to several inputs (add's
+    # (g, g)), so the engine adds in place only into arrays it made itself (`owned`), and stores
+    # in .grad only arrays that nothing else holds (copying views and arrays handed out twice).
+    grads, owned = {}, set()
     for r, gr in zip(roots, gradients):
-        g = _seed(r, gr, create_graph)
-        grads[r] = grads[r] + g if r in grads else g
-    wanted = dict.fromkeys(inputs) if inputs is not None else None
+        v, g = _vertex(r), _seed(r, gr, create_graph)
+        grads[v] = grads[v] + g if v in grads else g
+    wanted = dict.fromkeys(map(_vertex, inputs)) if inputs is not None else None
+    walks, handed = _mode.walks, set()
+    owners = _owners(roots) if walks is not None else None
+    slow = walks is not None or _mode.anomaly
     with set_grad_enabled(create_graph):
-        for node in reversed(_toposort(roots)):
-            g = grads.pop(node, None)
+        for v in reversed(_toposort([_vertex(r) for r in roots])):
+            g = grads.pop(v, None)
             if g is None:
                 continue
             if wanted is not None:
-                if node in wanted:
-                    wanted[node] = g
-            elif node._fn is None or node._retains_grad:
-                _store(node, g, handed)
-            if node._fn is None:
+                if v in wanted:
+                    wanted[v] = g
+                    if type(v) is not Node:
+                        continue
+            elif type(v) is not Node or v.retained is not None:
+                t = v if type(v) is not Node else v.retained()
+                if t is not None:
+                    if not isinstance(g, Tensor) and (g.base is not None or not g.flags.writeable or id(g) in handed):
+                        g = np.array(g)
+                    handed.add(id(g))
+                    _accumulate(t, g)
+            if type(v) is not Node:
+                if walks is not None:
+                    walks.append(WalkStep(v, "", _array(g), ()))
                 continue
-            in_grads = node._backward(g)
-            if len(in_grads) != len(node._prev):
-                raise RuntimeError(f"backward of '{node._op}' returned {len(in_grads)} gradients "
-                                   f"for {len(node._prev)} inputs")
-            for i, (x, gx) in enumerate(zip(node._prev, in_grads)):
-                if gx is None or not x._requires_grad:
+            sends, i = [], -1
+            for n, x, gx in zip(v.nexts, v.saved, v.run(g)):
+                i += 1
+                if gx is None or n is None:
                     continue
-                gx = _fit(gx, x, node)
-                if _mode.anomaly:
-                    _check_finite(gx, node, i)
-                if x not in grads:
-                    grads[x] = gx
-                elif x in owned:      # an array the engine made itself: add in place
-                    grads[x] += gx
+                raw = getattr(gx, "shape", None)
+                if type(gx) is not np.ndarray or raw != x.shape or gx.dtype != x.dtype:
+                    gx = _fit(gx, x.shape, x.dtype, v, i)
+                if slow:
+                    if _mode.anomaly:
+                        _check_finite(gx, v, i)
+                    if walks is not None:
+                        sends.append(Send(i, v.inputs[i], raw, _array(gx), raw != x.shape, n in grads))
+                if n not in grads:
+                    grads[n] = gx
+                elif n in owned and not create_graph:   # an array the engine made itself: add in place
+                    grads[n] += gx
                 else:
-                    grads[x] = grads[x] + gx
-                    owned.add(x)
-            if not retain_graph:
-                node._attrs = None
+                    grads[n] = grads[n] + gx
+                    owned.add(n)
+            if walks is not None:
+                walks.append(WalkStep(owners.get(v) or Tensor._handle(v.out, v), v.fn.name, _array(g), tuple(sends)))
+            if not retain_graph and v.fn.saves:
+                v.attrs = None
     return wanted
+
+
+def _array(g):
+    return g._data if isinstance(g, Tensor) else g
+
+
+def _owners(roots) -> dict:
+    """Node -> the tensor that is its result (a root, or some node's input), for record_walk."""
+    owners, stack = {}, []
+    for r in roots:
+        if r._node is not None:
+            owners[r._node] = r
+            stack.append(r._node)
+    seen = set()
+    while stack:
+        m = stack.pop()
+        if m in seen:
+            continue
+        seen.add(m)
+        for n, x in zip(m.nexts, m.inputs):
+            if type(n) is Node:
+                owners.setdefault(n, x)
+                stack.append(n)
+    return owners
 
 
 def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
@@ -577,12 +757,16 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
     single = isinstance(inputs, Tensor)
     inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad (one of the differentiated Tensors "
+                               "does not require grad)")
     if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
         grad_outputs = [grad_outputs] * len(outputs)
     got = _backprop(outputs, list(grad_outputs), retain_graph, create_graph, inputs)
     result = []
     for i, t in enumerate(inputs):
-        g = got[t]
+        g = got[_vertex(t)]
         if g is None and not allow_unused:
             raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
                                "pass allow_unused=True to get None for it")
@@ -590,25 +774,8 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     return tuple(result)
 
 
-
 # ----------------------------------------------------------------------------
 # argument helpers for the methods above
-
-def _promote(x, y):
-    """Mixed int/float operands compute in the float dtype, as in torch (NumPy would go to
-    float64): the integer side is cast to the float tensor's dtype, or to the default one."""
-    fx, fy = _is_float(x), _is_float(y)
-    if fx == fy:
-        return x, y
-    f, i = (x, y) if fx else (y, x)
-    if isinstance(i, (Tensor, np.ndarray)):
-        i = i.astype(f.dtype if isinstance(f, (Tensor, np.ndarray)) else _mode.default_dtype)
-    return (f, i) if fx else (i, f)
-
-
-def _is_float(v) -> bool:
-    return v.dtype.kind == "f" if isinstance(v, (Tensor, np.ndarray, np.generic)) else isinstance(v, float)
-
 
 def _shape_arg(shape) -> tuple:
     """Accept f(2, 3) and f((2, 3)) alike."""
@@ -634,15 +801,5 @@ def _reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
     return dict(axis=(ds[0] if ds else None) if single else ds, keepdims=k)
 
 
-def _index_key(key):
-    """Tensors inside an index become their arrays."""
-    if isinstance(key, tuple):
-        return tuple(_index_key(k) for k in key)
-    if isinstance(key, Tensor):
-        return key.data
-    if isinstance(key, list) and any(isinstance(k, Tensor) for k in key):
-        return np.array([k.data if isinstance(k, Tensor) else k for k in key])
-    return key
-
-
+from . import conventions  # noqa: E402  (torch's dtype promotion, for _lift)
 from . import ops, functional as F  # noqa: E402  (the methods above call into these)

@@ -3,6 +3,7 @@ import collections
 
 import numpy as np
 
+from .creation import tensor
 from .tensor import Tensor, grad, set_grad_enabled
 
 CmpResult = collections.namedtuple("CmpResult", ["name", "exact", "approximate", "maxdiff"])
@@ -11,7 +12,7 @@ CmpResult = collections.namedtuple("CmpResult", ["name", "exact", "approximate",
 def _np(a) -> np.ndarray:
     """An ndarray from a tensorgrad or torch tensor or anything array-like."""
     if isinstance(a, Tensor):
-        return a.data
+        return a.numpy()
     if hasattr(a, "detach"):                       # a torch tensor
         return a.detach().cpu().numpy()
     return np.asarray(a)
@@ -58,7 +59,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     Inputs with at most max_elements entries are checked entry by entry; bigger ones along
     n_directions random directions. Inputs that do not require grad are held constant."""
     rng = np.random.default_rng(seed)
-    xs = [Tensor(np.asarray(_np(x), dtype=np.float64), requires_grad=getattr(x, "requires_grad", True))
+    xs = [tensor(np.asarray(_np(x), dtype=np.float64), requires_grad=getattr(x, "requires_grad", True))
           if np.asarray(_np(x)).dtype.kind == "f" else x for x in inputs]
     with set_grad_enabled(False):
         out = fn(*xs)
@@ -68,7 +69,7 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
     analytic = grad(_loss(fn, xs, weights), diff, allow_unused=True)
 
     def f(x, value):  # the contracted loss with x's data set to value
-        saved, x.data = x.data, value
+        saved, x.data = x.numpy(), value
         try:
             with set_grad_enabled(False):
                 return float(_loss(fn, xs, weights).item())
@@ -76,9 +77,9 @@ def gradcheck(fn, inputs, eps: float = 1e-6, atol: float = 1e-5, rtol: float = 1
             x.data = saved
 
     for i, (x, a) in enumerate(zip(diff, analytic)):
-        a = np.zeros(x.shape) if a is None else a.data
-        base = x.data
-        if x.data.size <= max_elements:
+        a = np.zeros(x.shape) if a is None else a.numpy()
+        base = x.numpy()
+        if base.size <= max_elements:
             num = np.zeros(x.shape)
             for j in range(base.size):
                 step = np.zeros(base.size)
@@ -111,10 +112,10 @@ def compare_with_torch(tg_fn, torch_fn, *arrays, requires_grad=None, rtol: float
     arrays = [np.asarray(a) for a in arrays]
     if requires_grad is None:
         requires_grad = [a.dtype.kind == "f" for a in arrays]
-    ours = [Tensor(a, requires_grad=r) for a, r in zip(arrays, requires_grad)]
+    ours = [tensor(a, requires_grad=r) for a, r in zip(arrays, requires_grad)]
     theirs = [torch.tensor(a, requires_grad=bool(r)) for a, r in zip(arrays, requires_grad)]
     out, ref = tg_fn(*ours), torch_fn(*theirs)
-    report = {"out": _maxdiff(out.data, _np(ref), "output", rtol, atol)}
+    report = {"out": _maxdiff(out.numpy(), _np(ref), "output", rtol, atol)}
     if out.requires_grad:
         g = rng.standard_normal(out.shape).astype(out.dtype)
         out.backward(g)

@@ -214,4 +214,76 @@ SAMPLES = [
     S("batch_norm", lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
       [R(8, 5), R(5), R(5)]),
     S("mse_loss", lambda m, x, y: m.nn.functional.mse_loss(x, y), [R(3, 4), R(3, 4)]),
+
+    # --- not differentiable: logic -------------------------------------------------------------------
+    S("all", lambda m, x: (x > 0).all(), [R(3, 4)], grad=False),
+    S("all", lambda m, x: m.all(x > -1.5, 1), [R(3, 4)], grad=False, note="dim"),
+    S("any", lambda m, x: (x > 1.5).any(0), [R(3, 4)], grad=False),
+    S("any", lambda m, x: m.any(x > 1.5), [R(3, 4)], grad=False, note="function"),
+    S("bitwise_not", lambda m, x: ~(x > 0), [R(3, 4)], grad=False),
+    S("bitwise_and", lambda m, x, y: (x > 0) & (y > 0), [R(3, 4), R(4)], grad=False),
+    S("bitwise_or", lambda m, x, y: (x > 0) | (y > 0), [R(3, 4), R(4)], grad=False),
+    S("bitwise_xor", lambda m, x, y: (x > 0) ^ (y < 0), [R(3, 4), R(3, 4)], grad=False),
+    S("bitwise_and", lambda m, i, j: i & j, [_idx(5, 6, 7), _idx(3, 3, 3)], grad=False, note="int"),
+
+    # --- in place: the same values and gradients as torch (the tensor gets a new history) -----------
+    S("add", lambda m, x, y: _inplace(x, lambda h: h.__iadd__(y)), [R(3, 4), R(4)], note="iadd"),
+    S("sub", lambda m, x, y: _inplace(x, lambda h: h.sub_(y, alpha=2)), [R(3, 4), R(3, 4)], note="sub_"),
+    S("mul", lambda m, x, y: _inplace(x, lambda h: h.mul_(y)), [R(3, 4), R(3, 1)], note="mul_"),
+    S("div", lambda m, x, y: _inplace(x, lambda h: h.div_(y)), [R(3, 4), R(4, low=0.5, high=2)], note="div_"),
+    S("pow", lambda m, x: _inplace(x, lambda h: h.pow_(2)), [R(3, 4)], note="pow_"),
+    S("exp", lambda m, x: _inplace(x, lambda h: h.exp_()), [R(3, 4)], note="exp_"),
+    S("tanh", lambda m, x: _inplace(x, lambda h: h.tanh_()), [R(3, 4)], note="tanh_"),
+    S("sigmoid", lambda m, x: _inplace(x, lambda h: h.sigmoid_()), [R(3, 4)], note="sigmoid_"),
+    S("log", lambda m, x: _inplace(x, lambda h: h.log_()), [R(3, 4, low=0.5, high=2)], note="log_"),
+    S("neg", lambda m, x: _inplace(x, lambda h: h.neg_()), [R(3, 4)], note="neg_"),
+    S("where", lambda m, x: _inplace(x, lambda h: h.clamp_(-1, 1)), [R(3, 4)], smooth=False, note="clamp_"),
+    S("where", lambda m, x: _inplace(x, lambda h: h.relu_()), [R(3, 4)], smooth=False, note="relu_"),
+    S("where", lambda m, x, k: _inplace(x, lambda h: h.masked_fill_(k, 0.5)),
+      [R(3, 4), K(np.array([True, False, True, False]))], note="masked_fill_"),
+    S("where", lambda m, x, y: _inplace(x, lambda h: h.copy_(y)), [R(3, 4), R(4)], note="copy_"),
+    S("index_put", lambda m, x, y: _inplace(x, lambda h: h.__setitem__((slice(None), 1), y)),
+      [R(3, 4), R(3)], note="setitem-slice"),
+    S("index_put", lambda m, x, v: _setitem_into_zeros(m, x, v), [R(3), R(2)], note="setitem-into-zeros"),
+    S("index_put", lambda m, x, y: _pick_sub(m, x, y), [R(4, 5), _idx(1, 1, 4, 0)], note="exercise2"),
+    S("index_put", lambda m, x, i: _inplace(x, lambda h: _iadd_at(h, i)), [R(4, 3), _idx(0, 2)], note="key-iadd"),
+    S("index_put", lambda m, x, y: _view_write(x, y), [R(3, 4), R(2)], note="write-through-view"),
+    S("index_add", lambda m, x, i, s: _inplace(x, lambda h: h.index_add_(0, i, s)), [R(4, 3), _idx(0, 2, 0), R(3, 3)],
+      note="index_add_"),
+    S("scatter_add", lambda m, x, i, s: _inplace(x, lambda h: h.scatter_add_(0, i, s)),
+      [R(3, 4), K(np.array([[0, 1, 2, 0], [0, 0, 0, 2]])), R(2, 4)], note="scatter_add_"),
 ]
+
+
+def _inplace(x, edit):
+    """h = x * 1 (a tensor in the graph), edited in place, then used."""
+    h = x * 1
+    out = edit(h)
+    assert out is None or out is h
+    return h * 2
+
+
+def _setitem_into_zeros(m, x, v):
+    buf = m.zeros(3, 3, dtype=x.dtype)
+    buf[0] = x * 3          # buf joins the graph
+    buf[1:, 1] = v
+    return buf
+
+
+def _pick_sub(m, x, y):
+    """The lecture's exercise 2: dlogits = softmax(logits); dlogits[range(n), Yb] -= 1; dlogits /= n."""
+    d = m.softmax(x, 1) * 1    # (torch's softmax saves its output, so it refuses the edit itself)
+    d[range(4), y] -= 1
+    d /= 4
+    return d
+
+
+def _iadd_at(h, i):
+    h[i] += 1.5
+
+
+def _view_write(x, y):
+    h = x * 1
+    v = h[1]                # a view: writing it writes h
+    v[1:3] *= y
+    return h.exp()

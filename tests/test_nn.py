@@ -144,8 +144,8 @@ def test_linear_matches_torch_with_the_same_weight():
     assert lin.weight.shape == (3, 5) and lin.bias.shape == (3,)   # (out, in), as torch.nn.Linear
     ref = torch.nn.Linear(5, 3).double()
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(lin.weight.data))            # no transpose
-        ref.bias.copy_(torch.tensor(lin.bias.data))
+        ref.weight.copy_(torch.tensor(lin.weight.numpy()))            # no transpose
+        ref.bias.copy_(torch.tensor(lin.bias.numpy()))
     x = _rand(7, 5)
     out, tout = lin(tg.tensor(x)), ref(torch.tensor(x))
     np.testing.assert_allclose(out.data, tout.detach().numpy(), **TIGHT)
@@ -203,7 +203,7 @@ def test_embedding_matches_torch():
     emb = nn.Embedding(10, 4).double()
     ref = torch.nn.Embedding(10, 4).double()
     with torch.no_grad():
-        ref.weight.copy_(torch.tensor(emb.weight.data))
+        ref.weight.copy_(torch.tensor(emb.weight.numpy()))
     idx = np.array([[1, 2, 2], [9, 1, 1]])       # repeated indices add up in the gradient
     out, tout = emb(idx), ref(torch.tensor(idx))
     assert out.shape == (2, 3, 4)
@@ -220,7 +220,7 @@ def test_tanh_flatten_sequential_match_torch():
     with torch.no_grad():
         for name, p in seq.named_parameters():
             tp = ref.get_parameter(name)
-            tp.copy_(torch.tensor(p.data))   # the same layout as torch: no transposes
+            tp.copy_(torch.tensor(p.numpy()))   # the same layout as torch: no transposes
     x = np.random.default_rng(0).integers(0, 27, (32, 3))
     y = np.random.default_rng(1).integers(0, 27, 32)
     loss = F.cross_entropy(seq(x), y)
@@ -281,7 +281,7 @@ def test_batchnorm1d_matches_torch(unbiased, dtype):
     bn.eval()
     ref.eval()
     x = _rand(4, 6, seed=99).astype(dtype)   # eval mode: running statistics, nothing updated
-    rm = bn.running_mean.data.copy()
+    rm = bn.running_mean.numpy().copy()
     np.testing.assert_allclose(bn(tg.tensor(x)).data, ref(torch.tensor(x)).detach().numpy(), **tol)
     assert np.array_equal(bn.running_mean.data, rm)
 

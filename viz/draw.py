@@ -169,14 +169,14 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    for what, a in (("grad", t.grad), ("data", t.data)):
+    for what, a in (("grad", None if t.grad is None else np.asarray(t.grad)), ("data", t.numpy())):
         if a is not None and a.dtype.kind == "f" and not np.isfinite(a).all():
             kind = "NaN" if np.isnan(a).any() else "Inf"
             return "nonfinite", f"{what} has {kind}"
-    if grad_ratio is not None and t.grad is not None and t.data.dtype.kind == "f":
-        data_norm = np.linalg.norm(t.data.astype(np.float64))
+    if grad_ratio is not None and t.grad is not None and t.numpy().dtype.kind == "f":
+        data_norm = np.linalg.norm(t.numpy().astype(np.float64))
         if data_norm > 0:
-            ratio = np.linalg.norm(t.grad.astype(np.float64)) / data_norm
+            ratio = np.linalg.norm(np.asarray(t.grad).astype(np.float64)) / data_norm
             if ratio < grad_ratio[0]:
                 return "vanishing", f"vanishing: |grad|/|data| = {ratio:.2g}"
             if ratio > grad_ratio[1]:
@@ -285,9 +285,9 @@ def _tensor_lines(t: Tensor, ctx, grad_only=False) -> tuple:
     lines.append(f"{_shape(t.shape)} {t.dtype}")
     if ctx["stats"]:
         if not grad_only:
-            lines.append(_summary("data", t.data))
+            lines.append(_summary("data", t.numpy()))
         if t.grad is not None:
-            lines.append(_summary("grad", t.grad))
+            lines.append(_summary("grad", np.asarray(t.grad)))
     mark, note = _health(t, ctx["grad_ratio"])
     if note:
         lines.append(note)
@@ -365,7 +365,7 @@ def _draw_backward(canvas: _Canvas, tensors: list, ctx) -> list:
         mark = None
         if t.grad is not None:  # retained with retain_grad()
             if ctx["stats"]:
-                lines.append(_summary("grad", t.grad))
+                lines.append(_summary("grad", np.asarray(t.grad)))
             mark, note = _health(t, ctx["grad_ratio"])
             if note:
                 lines.append(note)
