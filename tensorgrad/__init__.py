@@ -55,5 +55,6 @@ def clone(x): return _t(x).clone()
 
 from . import nn  # noqa: E402  (after the above: nn builds on them)
 from .value import Value  # noqa: E402  (micrograd's scalar API)
+from .compile import compile  # noqa: E402,A001  (tg.compile: record a function's ops once, replay them)
 
 ops.BUILTIN.update(OPS)  # user ops may not take these names

@@ -29,6 +29,7 @@ class _Mode:
     writes = 0                            # how many in-place writes there have been (a clock for versions)
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
     walks = None                          # record_walk(): the list the walk appends its steps to
+    trace = None                          # tg.compile's recording: the list apply appends its ops to
 
 
 _mode = _Mode()
@@ -565,6 +566,8 @@ def apply(fn, args, attrs) -> Tensor:
                 node.out, node.out_vc = data, out._vc
                 out._requires_grad = True
                 break
+    if _mode.trace is not None:
+        _mode.trace.append((fn, xs, attrs, out))
     return out
 
 
