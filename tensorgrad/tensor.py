@@ -608,7 +608,7 @@ def _toposort(roots) -> list:
     return order
 
 
-_FIT_AXES = {}   # (gradient shape, input shape) -> the axes _fit sums over: the same few pairs every step
+_FIT_AXES = {}   # (gradient shape, input shape) -> the axes _fit sums over: a training run meets a few pairs
 
 
 def _fit(gx, shape, dtype, node: Node, i: int):
@@ -625,8 +625,6 @@ def _fit(gx, shape, dtype, node: Node, i: int):
             if lead < 0 or any(n != 1 and gx.shape[lead + k] != n for k, n in enumerate(shape)):
                 raise RuntimeError(f"backward of '{node.fn.name}' returned a gradient of shape {tuple(gx.shape)} "
                                    f"for input {i} of shape {shape}")
-            if len(_FIT_AXES) > 4096:
-                _FIT_AXES.clear()
             axes = _FIT_AXES[gx.shape, shape] = tuple(range(lead)) + tuple(
                 lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
         gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
