@@ -8,8 +8,9 @@ Run from the repository root (after `pip install -e .`):
 
 An op is a name, a forward on NumPy arrays and a backward rule
 `rule(g, out, *inputs, **attrs) -> one gradient per input`, where g is the gradient of the
-result and out the result itself. `@tg.op(name, backward=rule)` adds it to tensorgrad's op
-table (tg.OPS), next to the built-in ones; nothing else in the engine changes.
+result and out the result itself. `@tg.op(name, backward=rule, adjoint="words")` adds it to
+tensorgrad's op table (tg.OPS), next to the built-in ones (`adjoint` is the rule in a few words,
+which graph drawings write on its node); nothing else in the engine changes.
 
 Three things to know when you write a rule:
   * write it with operators and tensorgrad ops (tg.ops.tanh, tg.ops.sigmoid, ...), not np.*:
@@ -41,7 +42,7 @@ except ImportError:
 # ----------------------------------------------------------------------------
 # 1. softplus(x) = log(1 + e^x): its derivative is the sigmoid
 
-@tg.op("softplus", backward=lambda g, out, x: g * tg.ops.sigmoid(x))
+@tg.op("softplus", backward=lambda g, out, x: g * tg.ops.sigmoid(x), adjoint="g * sigmoid(x)")
 def softplus(x):
     return np.logaddexp(0, x)              # log(e^0 + e^x), without overflow for large x
 
@@ -58,7 +59,7 @@ def _gelu_backward(g, out, x):
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K * (1 + 3 * A * x ** 2))
 
 
-@tg.op("gelu", backward=_gelu_backward)
+@tg.op("gelu", backward=_gelu_backward, adjoint="g * gelu'(x), tanh form")
 def gelu(x):
     return 0.5 * x * (1 + np.tanh(K * (x + A * x ** 3)))
 
@@ -88,7 +89,8 @@ def _layer_norm_backward(g, out, x, gain, bias, eps):
     return dx, g * xhat, g
 
 
-_layer_norm = tg.Op("layer_norm", _layer_norm_forward, _layer_norm_backward)  # tg.op without the decorator
+_layer_norm = tg.Op("layer_norm", _layer_norm_forward, _layer_norm_backward,   # tg.op without the decorator
+                    adjoint="fused layer norm backward")
 
 
 def layer_norm(x, gain, bias, eps: float = 1e-5):

@@ -74,13 +74,14 @@ def render() -> str:
             if isinstance(part, ast.Name) and part.id.startswith("_"):
                 fn = getattr(mod, part.id)
                 functions.append((name, part.id, mod.__name__, inspect.getsource(fn).rstrip()))
-        rows.append((name, mod.__name__, forward, backward or "not differentiable"))
+        rows.append((name, mod.__name__, forward, backward or "not differentiable", ops.OPS[name].adjoint))
 
-    lines = [HEADER, f"{len(rows)} ops.", "", "| op | defined in | forward | backward (gradients returned) |",
-             "|---|---|---|---|"]
-    for name, where, forward, backward in rows:
+    lines = [HEADER, f"{len(rows)} ops.", "",
+             "| op | defined in | forward | backward (gradients returned) | adjoint (the op's own words) |",
+             "|---|---|---|---|---|"]
+    for name, where, forward, backward, adjoint in rows:
         shown = backward if backward == "not differentiable" else _cell(backward)
-        lines.append(f"| `{name}` | `{where}` | {_cell(forward)} | {shown} |")
+        lines.append(f"| `{name}` | `{where}` | {_cell(forward)} | {shown} | {adjoint.replace('|', '/')} |")
     lines += ["", "## Rules and forwards written as functions", ""]
     for name, fn, where, source in functions:
         lines += [f"### `{name}`: `{fn}` ({where})", "", "```python", source, "```", ""]

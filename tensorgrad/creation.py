@@ -12,16 +12,53 @@ class Generator:
         self.manual_seed(seed)
 
     def manual_seed(self, seed: int | None) -> "Generator":
-        self.rng = np.random.default_rng(seed)
+        """Restart the stream from seed (None: a fresh seed from the OS)."""
+        self._seed = int(np.random.SeedSequence().entropy % 2**63) if seed is None else int(seed)
+        self.rng = np.random.default_rng(self._seed)
+        return self
+
+    def seed(self) -> int:
+        """Reseed from the OS, as torch.Generator.seed; returns the new seed."""
+        return self.manual_seed(None)._seed
+
+    def initial_seed(self) -> int:
+        return self._seed
+
+    def get_state(self) -> dict:
+        return self.rng.bit_generator.state
+
+    def set_state(self, state: dict) -> "Generator":
+        self.rng.bit_generator.state = state
         return self
 
 
-_default = Generator()
+# the global generator: every random function uses it when no generator= is given (torch's default_generator)
+default_generator = _default = Generator()
 
 
 def manual_seed(seed: int) -> Generator:
-    """Seed the generator used when no generator= is passed."""
+    """Seed the global generator, used when no generator= is passed (torch.manual_seed)."""
     return _default.manual_seed(seed)
+
+
+def seed() -> int:
+    return _default.seed()
+
+
+def initial_seed() -> int:
+    return _default.initial_seed()
+
+
+def get_rng_state() -> dict:
+    return _default.get_state()
+
+
+def set_rng_state(state: dict) -> None:
+    _default.set_state(state)
+
+
+def _rng(generator: Generator | None):
+    return (generator or _default).rng
 
 
 def _make(data, dtype, requires_grad, name=None) -> Tensor:
@@ -66,27 +103,165 @@ def eye(n: int, m: int | None = None, dtype=None, requires_grad=False) -> Tensor
     return _make(np.eye(n, m), dtype, requires_grad)
 
 
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
-    """arange(5) -> 0..4 (int64 for integer arguments, the default float dtype otherwise)."""
-    data = np.arange(start, end, step) if end is not None else np.arange(start)
-    if dtype is None and data.dtype.kind == "f":
-        dtype = _mode.default_dtype
-    return _make(data, dtype or np.int64, requires_grad)
+def _number(v):
+    return v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v
 
+
+def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
+    """arange(5) -> 0..4, arange(0, 1, 0.25) -> 0, 0.25, 0.5, 0.75: ceil((end - start) / step)
+    values start + i * step, computed in float64 (int64 for integer arguments, the default float
+    dtype when any is a float), as torch."""
+    start, end, step = (_number(v) for v in (start, end, step))
+    if end is None:
+        start, end = 0, start
+    if step == 0:
+        raise ValueError("arange: step must be nonzero")
+    if (end - start) * step < 0:
+        raise ValueError(f"arange: upper bound and step sign are inconsistent (start {start}, end {end}, step {step})")
+    is_float = any(isinstance(v, float) for v in (start, end, step))
+    n = max(int(np.ceil((end - start) / step)), 0) if is_float else max(-((start - end) // step), 0)
+    data = start + np.arange(n) * (np.float64(step) if is_float else step)
+    if dtype is None:
+        dtype = _mode.default_dtype if is_float else np.int64
+    return _make(data, dtype, requires_grad)
+
+
+def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    """A tensor of fill_value: bool, int64 or the default float dtype from the value, as torch."""
+    fill_value = _number(fill_value)
+    if dtype is None:
+        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
+    return _make(np.full(_shape_arg((size,) if isinstance(size, int) else size), fill_value), dtype, requires_grad)
+
+
+def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    return _make(np.full(input.shape, _number(fill_value)), dtype or input.dtype, requires_grad)
+
+
+def empty(*size, dtype=None, requires_grad=False) -> Tensor:
+    """Uninitialised in torch; zeros here (NumPy's empty would hand out stale memory)."""
+    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
+
+
+def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
+    return zeros_like(input, dtype, requires_grad)
+
+
+def linspace(start, end, steps: int, dtype=None, requires_grad=False) -> Tensor:
+    """steps values from start to end; as torch, the first half counts up from start and the
+    second half down from end, so both ends are exact, computed in the result's dtype."""
+    if steps < 0:
+        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
+    dtype = np.dtype(dtype or _mode.default_dtype)
+    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
+    start, end = work.type(_number(start)), work.type(_number(end))
+    i = np.arange(steps)
+    step = (end - start) / work.type(max(steps - 1, 1))
+    data = np.where(i < steps // 2, start + step * i.astype(work), end - step * (steps - 1 - i).astype(work))
+    if steps == 1:
+        data = np.array([start], work)
+    return _make(data, dtype, requires_grad)
+
+
+def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad=False) -> Tensor:
+    """base ** linspace(start, end, steps), as torch."""
+    exponents = linspace(start, end, steps, dtype=np.float64).numpy()
+    return _make(np.power(float(base), exponents), dtype, requires_grad)
+
+
+# ----------------------------------------------------------------------------
+# random numbers: from generator=, or from the global generator (tg.manual_seed)
 
 def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Standard normal samples."""
-    return _make((generator or _default).rng.standard_normal(_shape_arg(size)), dtype, requires_grad, name)
+    return _make(_rng(generator).standard_normal(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make((generator or _default).rng.random(_shape_arg(size)), dtype, requires_grad, name)
+    return _make(_rng(generator).random(_shape_arg(size)), dtype, requires_grad, name)
 
 
 def randint(low: int, high: int | None = None, size=(), generator: Generator | None = None,
-            dtype=np.int64) -> Tensor:
+            dtype=np.int64, requires_grad=False) -> Tensor:
     """Integers in [low, high), as torch.randint(low, high, size) or randint(high, size)."""
     if high is None:
         low, high = 0, low
-    return _make((generator or _default).rng.integers(low, high, size=tuple(size)), dtype, False)
+    if isinstance(high, (tuple, list)):          # randint(high, size) written positionally
+        low, high, size = 0, low, high
+    return _make(_rng(generator).integers(low, high, size=tuple(size)), dtype, requires_grad)
+
+
+def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+    return rand(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randn_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+    return randn(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
+
+
+def randint_like(input, low: int = 0, high: int | None = None, generator: Generator | None = None,
+                 dtype=None) -> Tensor:
+    """randint_like(x, high) or randint_like(x, low, high): x's shape and dtype."""
+    if high is None:
+        low, high = 0, low
+    return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)
+
+
+def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False) -> Tensor:
+    """A random permutation of 0..n-1."""
+    return _make(_rng(generator).permutation(n), dtype, requires_grad)
+
+
+def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
+    """Samples of N(mean, std**2): mean and std numbers (then size= is needed) or tensors that
+    broadcast, as torch.normal."""
+    m, s = np.asarray(_number(mean) if not isinstance(mean, Tensor) else mean.numpy()), \
+        np.asarray(_number(std) if not isinstance(std, Tensor) else std.numpy())
+    if (s < 0).any():
+        raise ValueError("normal: std must be non-negative")
+    shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
+    ref = next((t.dtype for t in (mean, std) if isinstance(t, Tensor) and t.dtype.kind == "f"), None)
+    return _make(m + s * _rng(generator).standard_normal(shape), dtype or ref, False)
+
+
+def bernoulli(input, p: float | None = None, generator: Generator | None = None) -> Tensor:
+    """1 with probability input (or p), else 0, in input's dtype."""
+    probs = np.broadcast_to(p, input.shape) if p is not None else input.numpy()
+    if ((probs < 0) | (probs > 1)).any():
+        raise ValueError("bernoulli: probabilities must be in [0, 1]")
+    return _make(_rng(generator).random(input.shape) < probs, input.dtype, False)
+
+
+def multinomial(input, num_samples: int, replacement: bool = False, generator: Generator | None = None) -> Tensor:
+    """num_samples category indices per row, drawn with probability proportional to the row's
+    (non-negative, not necessarily normalised) weights, as torch.multinomial. Without replacement
+    each row's draws are distinct: successive draws among the categories not yet drawn, made in one
+    go as the num_samples smallest of exponential clocks E_i / w_i (an exact equivalent)."""
+    w = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
+    if w.ndim not in (1, 2):
+        raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
+    rows = w.reshape(-1, w.shape[-1])
+    if not np.isfinite(rows).all() or (rows < 0).any():
+        raise ValueError("multinomial: probability tensor contains either inf, nan or element < 0")
+    if (rows.sum(axis=1) <= 0).any():
+        raise ValueError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
+    if num_samples <= 0:
+        raise ValueError(f"multinomial: cannot sample {num_samples} <= 0 samples")
+    rng = _rng(generator)
+    if replacement:
+        cdf = np.cumsum(rows, axis=1)
+        u = rng.random((len(rows), num_samples)) * cdf[:, -1:]
+        out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
+        out = np.minimum(out, rows.shape[1] - 1)        # u * total can round up to total
+    else:
+        if num_samples > rows.shape[1]:
+            raise ValueError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
+                             f"replacement ({num_samples} > {rows.shape[1]})")
+        if ((rows > 0).sum(axis=1) < num_samples).any():
+            raise ValueError("multinomial: invalid multinomial distribution (with replacement=False, "
+                             "not enough non-negative category to sample)")
+        with np.errstate(divide="ignore"):
+            clocks = rng.standard_exponential(rows.shape) / rows     # weight 0: never (inf)
+        out = np.argsort(clocks, axis=1, kind="stable")[:, :num_samples]
+    return _make(out.reshape(w.shape[:-1] + (num_samples,)), np.int64, False)

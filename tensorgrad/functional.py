@@ -5,15 +5,16 @@ Most also work on plain arrays, so backward rules may use them. The two fused op
 end (cross-entropy, batch norm) do have hand-derived rules, each tested against the
 composite it replaces.
 """
+import builtins
 import collections
 import math
 
 import numpy as np
 
 from . import ops
-from .ops import Op, cat as _cat
 from .conventions import _promote
-from .tensor import Tensor, get_default_dtype
+from .ops import Op, cat as _cat
+from .tensor import Tensor, _shape_arg, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
 
@@ -115,15 +116,16 @@ def div(x, y, rounding_mode=None):
 
 def pow(x, y):
     """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
-    if isinstance(y, (int, float, np.number)):
+    if isinstance(y, (int, float, np.number)) and isinstance(x, Tensor):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
-        return ops.pow(x, c=y)
-    return ops.pow_tensor(x, y)
+        c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        return ops.pow(x, c=c)
+    return ops.pow_tensor(*_promote(x, y))
 
 
 def sqrt(x):
-    return ops.pow(x, c=0.5)
+    return pow(x, 0.5)
 
 
 def relu(x):
@@ -202,7 +204,7 @@ def stack(tensors, dim: int = 0):
     if not tensors:
         raise ValueError("stack: expected a non-empty list of tensors")
     d = _dim(dim, tensors[0].ndim + 1, 'stack')
-    if any(t.shape != tensors[0].shape for t in tensors):
+    if builtins.any(t.shape != tensors[0].shape for t in tensors):
         raise ValueError(f"stack: expected tensors of one shape, got {[t.shape for t in tensors]}")
     return _cat(*_promote(*[unsqueeze(t, d) for t in tensors]), axis=d)
 
@@ -280,8 +282,10 @@ def log_softmax(x, dim: int = -1):
     return z - ops.log(ops.exp(z).sum(axis=d, keepdims=True))
 
 
-def logsumexp(x, dim: int = -1, keepdim: bool = False):
-    d = _dim(dim, x.ndim, "logsumexp")
+def logsumexp(x, dim=-1, keepdim: bool = False):
+    """log(sum(exp(x))) over dim, an int or a tuple of dims."""
+    d = tuple(sorted({_dim(a, x.ndim, "logsumexp") for a in dim})) if isinstance(dim, (tuple, list)) \
+        else _dim(dim, x.ndim, "logsumexp")
     m = _shift(x, d)
     out = ops.log(ops.exp(x - m).sum(axis=d, keepdims=True)) + m
     return out if keepdim else squeeze(out, d)
@@ -317,6 +321,1064 @@ def _reduce(losses, reduction):
     if reduction not in ("mean", "sum"):
         raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     return losses.mean() if reduction == "mean" else losses.sum()
+
+
+# ----------------------------------------------------------------------------
+# elementwise composites (the primitives sin, cos, log2, erf, ... are rows of ops.py)
+
+def _binary(op, x, y):
+    """A binary op on (tensor or number, tensor or number), with torch's int/float promotion."""
+    return op(*_promote(x, y))
+
+
+def atan2(input, other):
+    return _binary(ops.atan2, input, other)
+
+
+def logaddexp(input, other):
+    return _binary(ops.logaddexp, input, other)
+
+
+def remainder(input, other):
+    """Python's %: the result has the sign of other."""
+    return _binary(ops.remainder, input, other)
+
+
+def fmod(input, other):
+    """C's fmod: the result has the sign of input."""
+    return _binary(ops.fmod, input, other)
+
+
+def floor_divide(input, other):
+    """floor(input / other), as torch (not differentiable)."""
+    return _binary(ops.floor_divide, input, other)
+
+
+def frac(x):
+    return x - ops.trunc(x)
+
+
+def _trunc_divide(x, y):
+    """x / y rounded toward zero; integers stay integers, as torch's div(rounding_mode='trunc')."""
+    q = ops.trunc(ops.div(x, y))
+    return q.astype(x.dtype) if q.dtype != x.dtype and x.dtype.kind in "iu" else q
+
+
+# all_, any_, round_: torch.all, torch.any, torch.round (tg.all, x.all(), ...), named so that they
+# do not hide Python's all, any and round from the rest of this module
+
+def round_(x, decimals: int = 0):
+    """Half to even, as torch; the gradient is 0."""
+    return ops.round(x) if decimals == 0 else ops.round(x, decimals=decimals)
+
+
+def rsqrt(x):
+    return pow(x, -0.5)
+
+
+def reciprocal(x):
+    return ops.div(1.0, x)
+
+
+def square(x):
+    return x * x
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    return input + weight * (end - input)
+
+
+def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    """NaN -> nan, inf -> posinf, -inf -> neginf (the dtype's largest and smallest by default);
+    the gradient passes where x was finite."""
+    if x.dtype.kind != "f":
+        return x * 1
+    big = np.finfo(x.dtype)
+    posinf, neginf = big.max if posinf is None else posinf, big.min if neginf is None else neginf
+    return where(ops.isnan(x), nan, where(x == np.inf, posinf, where(x == -np.inf, neginf, x)))
+
+
+def float_power(x, y):
+    """x ** y in float64."""
+    return pow(x.astype(np.float64), y.astype(np.float64) if isinstance(y, Tensor) else y)
+
+
+# ----------------------------------------------------------------------------
+# activations. `where(c, f(x), ...)` with an f that can overflow computes f on where(c, x, 0):
+# otherwise the branch not taken would send 0 * inf = NaN back.
+
+def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
+    return where(x > 0, x, x * negative_slope)
+
+
+def elu(x, alpha: float = 1.0, inplace: bool = False):
+    neg = x <= 0
+    return where(neg, ops.expm1(where(neg, x, 0)) * alpha, x)
+
+
+def selu(x, inplace: bool = False):
+    """scale * elu(x, alpha), the self-normalising constants of Klambauer et al. (2017)."""
+    return elu(x, 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946
+
+
+def celu(x, alpha: float = 1.0, inplace: bool = False):
+    neg = x <= 0
+    return where(neg, ops.expm1(where(neg, x, 0) / alpha) * alpha, x)
+
+
+def gelu(x, approximate: str = "none"):
+    """x * Phi(x) with Phi the normal CDF through erf, or its tanh approximation (approximate='tanh')."""
+    if approximate == "none":
+        return x * 0.5 * (1 + ops.erf(x * 0.7071067811865476))
+    if approximate == "tanh":
+        return 0.5 * x * (1 + ops.tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))))
+    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+
+
+def silu(x, inplace: bool = False):
+    return x * ops.sigmoid(x)
+
+
+def softplus(x, beta: float = 1.0, threshold: float = 20.0):
+    """log(1 + exp(beta x)) / beta, and x itself where beta x > threshold, as torch."""
+    linear = x * beta > threshold
+    return where(linear, x, ops.log1p(ops.exp(where(linear, 0, x) * beta)) / beta)
+
+
+def mish(x, inplace: bool = False):
+    return x * ops.tanh(softplus(x))
+
+
+def softsign(x):
+    return x / (1 + ops.abs(x))
+
+
+def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = False):
+    """Clamp to [min_val, max_val]; unlike clamp, the gradient is 0 at the two ends, as torch."""
+    return where(x <= min_val, min_val, where(x >= max_val, max_val, x))
+
+
+def relu6(x, inplace: bool = False):
+    return hardtanh(x, 0.0, 6.0)
+
+
+def hardsigmoid(x, inplace: bool = False):
+    return where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
+
+
+def hardswish(x, inplace: bool = False):
+    return where(x <= -3, 0, where(x < 3, x * (x + 3) / 6, x))
+
+
+def logsigmoid(x):
+    """log(sigmoid(x)) = min(x, 0) - log1p(exp(-|x|)), which neither overflows nor underflows."""
+    return minimum(x, 0) - ops.log1p(ops.exp(-ops.abs(x)))
+
+
+# ----------------------------------------------------------------------------
+# reductions and scans
+
+SortResult = collections.namedtuple("SortResult", ["values", "indices"])   # torch.return_types.sort & co
+
+
+def _dims(x, dim, op: str):
+    """dim (an int, a tuple, or None for all) -> a tuple of non-negative dims, or None."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return tuple(sorted({_dim(d, x.ndim, op) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))})) \
+        if x.ndim else None
+
+
+def _scan(op, x, dim, dtype, name):
+    if dtype is not None:
+        x = x.astype(dtype)
+    d = _dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return ops.reshape(op(ops.reshape(x, shape=(1,)), axis=0), shape=())
+    return op(x, axis=d)
+
+
+def cumsum(x, dim: int, dtype=None):
+    """Running sums along dim (integers and bools sum in int64, as torch); backward: reversed cumsum."""
+    return _scan(ops.cumsum, x, dim, dtype, "cumsum")
+
+
+def cumprod(x, dim: int, dtype=None):
+    return _scan(ops.cumprod, x, dim, dtype, "cumprod")
+
+
+def prod(x, dim: int | None = None, keepdim: bool = False, dtype=None):
+    """The last running product along dim (so its gradient is cumprod's, exact with zeros)."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    if dim is None:
+        flat = ops.reshape(x, shape=(-1,))
+        if flat.shape[0] == 0:
+            return ops.sum(flat, axis=None, keepdims=False) + 1
+        return ops.getitem(ops.cumprod(flat, axis=0), key=-1)
+    d = _dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return prod(x)
+    if x.shape[d] == 0:          # empty products are 1; the sum (0) keeps the result on the graph
+        return ops.sum(x, axis=(d,), keepdims=keepdim) + 1
+    out = ops.getitem(ops.cumprod(x, axis=d), key=(slice(None),) * d + (slice(-1, None),))
+    return out if keepdim else squeeze(out, d)
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """The vector p-norm over dim (all of x by default): p = 2 or 'fro', 1, inf, -inf, 0 or any
+    number. The gradient at a zero vector is 0, as torch."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    axis = _dims(x, dim, "norm")
+    if p in ("fro", 2, 2.0):
+        p = 2
+    elif isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported (use 'fro', or a number)")
+    a = ops.abs(x)
+    if p == np.inf:
+        return ops.amax(a, axis=axis, keepdims=keepdim)
+    if p == -np.inf:
+        return amin(a, axis, keepdim)
+    if p == 0:
+        return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim).astype(x.dtype)
+    if p == 1:
+        return ops.sum(a, axis=axis, keepdims=keepdim)
+    total = ops.sum(x * x if p == 2 else a ** p, axis=axis, keepdims=keepdim)
+    positive = total > 0
+    return pow(where(positive, total, 1), 1 / p) * positive
+
+
+def all_(x, dim=None, keepdim: bool = False):
+    axis = _dims(x, dim, "all")
+    return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim) == _count(x.shape, axis)
+
+
+def any_(x, dim=None, keepdim: bool = False):
+    return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "any"), keepdims=keepdim) > 0
+
+
+def count_nonzero(x, dim=None):
+    return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "count_nonzero"), keepdims=False)
+
+
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) along dim; ties keep their order (stable); NaN sorts as the largest,
+    as torch. The values are a gather of x, so the gradient is a scatter-add to the indices."""
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    d = _dim(dim, x.ndim, "sort")
+    a = _data(x)
+    if descending:    # a stable ascending sort of the reversed x, reversed: ties stay in order, NaN first
+        n = a.shape[d]
+        indices = n - 1 - ops._flip(ops.argsort(ops._flip(a, d), axis=d), d)
+    else:
+        indices = ops.argsort(a, axis=d)
+    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+
+
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    return sort(x, dim, descending, stable).indices
+
+
+def msort(x):
+    return sort(x, 0).values
+
+
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The k largest (or smallest) along dim, as (values, indices)."""
+    d = _dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise IndexError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
+    values, indices = sort(x, d, descending=largest, stable=True)
+    key = (slice(None),) * d + (slice(0, k),)
+    return SortResult(values[key], indices[key])
+
+
+def median(x, dim: int | None = None, keepdim: bool = False):
+    """The lower median (NaN if there is one), as torch. Over all of x: the value, its gradient
+    shared by the elements equal to it; along dim: (values, indices), the gradient to the index."""
+    a = _data(x)
+    if dim is None:
+        flat = np.sort(a.reshape(-1), kind="stable")
+        if flat.size == 0:
+            return Tensor._wrap(np.array(np.nan, a.dtype))
+        value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
+        tied = np.isnan(a) if np.isnan(value) else a == value
+        return ops.amax(ops.getitem(x, key=tied), axis=None, keepdims=False)
+    d = _dim(dim, x.ndim, "median")
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    order = np.argsort(a, axis=d, kind="stable")
+    nans = np.isnan(a).sum(axis=d, keepdims=True)
+    pos = np.where(nans > 0, a.shape[d] - nans, (a.shape[d] - 1) // 2)     # the first NaN, or the middle
+    indices = np.take_along_axis(order, pos, axis=d)
+    values = gather(x, d, indices)
+    if not keepdim:
+        values, indices = squeeze(values, d), indices.squeeze(d)
+    return SortResult(values, Tensor._wrap(indices))
+
+
+def nanmedian(x, dim: int | None = None, keepdim: bool = False):
+    """median ignoring NaN."""
+    a = _data(x)
+    if dim is None:
+        keep = ~np.isnan(a)
+        return median(ops.getitem(x, key=keep)) if keep.any() else Tensor._wrap(np.array(np.nan, a.dtype))
+    raise NotImplementedError("nanmedian: only over all of x")
+
+
+# ----------------------------------------------------------------------------
+# shapes: every one a gather (getitem) or a reshape/permute, so every backward is a scatter-add or a reshape
+
+def _along_dim(x, d: int, key):
+    return ops.getitem(x, key=(slice(None),) * d + (key,))
+
+
+def split(x, split_size_or_sections, dim: int = 0) -> tuple:
+    """Pieces of split_size along dim (the last one smaller), or of the given sizes, as torch.split."""
+    d = _dim(dim, x.ndim, "split")
+    n = x.shape[d]
+    if isinstance(split_size_or_sections, (int, np.integer)):
+        size = int(split_size_or_sections)
+        if size <= 0 and n > 0:
+            raise ValueError(f"split: split_size must be positive, got {size}")
+        sizes = [builtins.min(size, n - s) for s in range(0, n, size)] if n else [0]
+    else:
+        sizes = [int(s) for s in split_size_or_sections]
+        if builtins.sum(sizes) != n:
+            raise ValueError(f"split: sizes {sizes} do not add up to {n}, the size of dim {d}")
+    ends = np.cumsum(sizes)
+    return tuple(_along_dim(x, d, slice(int(e - s), int(e))) for s, e in zip(sizes, ends))
+
+
+def chunk(x, chunks: int, dim: int = 0) -> tuple:
+    """At most `chunks` pieces of ceil(n / chunks) along dim, as torch.chunk."""
+    if chunks <= 0:
+        raise ValueError(f"chunk: chunks must be positive, got {chunks}")
+    d = _dim(dim, x.ndim, "chunk")
+    return split(x, builtins.max(-(-x.shape[d] // chunks), 1), d)
+
+
+def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
+    d = _dim(dim, x.ndim, "tensor_split")
+    n = x.shape[d]
+    if isinstance(indices_or_sections, (int, np.integer)):
+        k = int(indices_or_sections)
+        bounds = [i * (n // k) + builtins.min(i, n % k) for i in range(k + 1)]
+    else:
+        bounds = [0] + [int(i) for i in indices_or_sections] + [n]
+    return tuple(_along_dim(x, d, slice(s, builtins.max(s, e))) for s, e in zip(bounds, bounds[1:]))
+
+
+def unbind(x, dim: int = 0) -> tuple:
+    d = _dim(dim, x.ndim, "unbind")
+    return tuple(_along_dim(x, d, i) for i in range(x.shape[d]))
+
+
+def flip(x, dims):
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    key = [slice(None)] * x.ndim
+    for d in dims:
+        key[_dim(d, x.ndim, "flip")] = slice(None, None, -1)
+    return ops.getitem(x, key=tuple(key))
+
+
+def fliplr(x):
+    return flip(x, 1)
+
+
+def flipud(x):
+    return flip(x, 0)
+
+
+def roll(x, shifts, dims=None):
+    """Shift along dims, wrapping around; with dims=None, shift the flattened x."""
+    if dims is None:
+        return ops.reshape(roll(ops.reshape(x, shape=(-1,)), shifts, 0), shape=x.shape)
+    shifts = (shifts,) if isinstance(shifts, int) else tuple(shifts)
+    dims = (dims,) if isinstance(dims, int) else tuple(dims)
+    if len(shifts) != len(dims):
+        raise ValueError(f"roll: shifts {shifts} and dims {dims} must have the same length")
+    for s, d in zip(shifts, dims):
+        d = _dim(d, x.ndim, "roll")
+        x = _along_dim(x, d, (np.arange(x.shape[d]) - s) % builtins.max(x.shape[d], 1))
+    return x
+
+
+def repeat(x, *sizes):
+    """Tile x sizes[i] times along dim i (torch's Tensor.repeat; numpy's tile): an expand and a reshape."""
+    sizes = tuple(_shape_arg(sizes))
+    if len(sizes) < x.ndim:
+        raise ValueError(f"repeat: {len(sizes)} sizes given for a tensor with {x.ndim} dims")
+    shape = (1,) * (len(sizes) - x.ndim) + x.shape
+    spread = ops.reshape(x, shape=tuple(v for n in shape for v in (1, n)))             # (1, n0, 1, n1, ...)
+    wide = ops.expand(spread, shape=tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
+    return ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
+
+
+def tile(x, dims):
+    dims = tuple(dims)
+    return repeat(x, *((1,) * (x.ndim - len(dims)) + dims))
+
+
+def repeat_interleave(x, repeats=None, dim: int | None = None, output_size: int | None = None):
+    """Repeat each element (or slice along dim) repeats times: a gather of np.repeat'ed indices."""
+    if repeats is None:                         # repeat_interleave(counts): 0, 0, 1, 2, 2, 2 ...
+        counts = np.asarray(_data(x))
+        return Tensor._wrap(np.repeat(np.arange(len(counts)), counts))
+    if dim is None:
+        x, dim = ops.reshape(x, shape=(-1,)), 0
+    d = _dim(dim, x.ndim, "repeat_interleave")
+    return _along_dim(x, d, np.repeat(np.arange(x.shape[d]), np.asarray(_data(repeats))))
+
+
+def _tri_mask(x, diagonal: int, lower: bool):
+    if x.ndim < 2:
+        raise ValueError(f"{'tril' if lower else 'triu'}: expected a tensor with at least 2 dims, got {x.shape}")
+    n, m = x.shape[-2:]
+    return np.tri(n, m, diagonal, dtype=bool) if lower else ~np.tri(n, m, diagonal - 1, dtype=bool)
+
+
+def tril(x, diagonal: int = 0):
+    """The lower triangle (j <= i + diagonal) of the last two dims; zeros above."""
+    return where(_tri_mask(x, diagonal, True), x, np.zeros((), x.dtype))
+
+
+def triu(x, diagonal: int = 0):
+    return where(_tri_mask(x, diagonal, False), x, np.zeros((), x.dtype))
+
+
+def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
+    """The diagonal of dims (dim1, dim2), as a new last dim: a gather."""
+    return _diagonal(x, offset, dim1, dim2)
+
+
+def _diagonal(x, offset, dim1, dim2):
+    d1, d2 = _dim(dim1, x.ndim, "diagonal"), _dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError("diagonal: dim1 and dim2 cannot be the same")
+    rest = tuple(d for d in range(x.ndim) if d not in (d1, d2))
+    moved = ops.permute(x, axes=rest + (d1, d2))
+    r0, c0 = builtins.max(-offset, 0), builtins.max(offset, 0)
+    n = builtins.max(builtins.min(x.shape[d1] - r0, x.shape[d2] - c0), 0)
+    return ops.getitem(moved, key=(Ellipsis, np.arange(n) + r0, np.arange(n) + c0))
+
+
+def diag(x, diagonal: int = 0):
+    """1-D -> a square matrix with x on the given diagonal (a scatter); 2-D -> that diagonal (a gather)."""
+    if x.ndim == 2:
+        return _diagonal(x, diagonal, 0, 1)
+    if x.ndim != 1:
+        raise ValueError(f"diag: expected a 1-D or 2-D tensor, got {x.shape}")
+    n, k = x.shape[0], builtins.abs(diagonal)
+    rows = np.arange(n) + builtins.max(-diagonal, 0)
+    cols = np.arange(n) + builtins.max(diagonal, 0)
+    return ops.index_put(np.zeros((n + k, n + k), x.dtype), x, key=(rows, cols), accumulate=False)
+
+
+def diag_embed(x, offset: int = 0):
+    n = x.shape[-1] + builtins.abs(offset)
+    rows, cols = np.arange(x.shape[-1]) + builtins.max(-offset, 0), np.arange(x.shape[-1]) + builtins.max(offset, 0)
+    return ops.index_put(np.zeros(x.shape[:-1] + (n, n), x.dtype), x, key=(Ellipsis, rows, cols), accumulate=False)
+
+
+def trace(x):
+    if x.ndim != 2:
+        raise ValueError(f"trace: expected a matrix, got shape {x.shape}")
+    return ops.sum(diagonal(x), axis=None, keepdims=False)
+
+
+def movedim(x, source, destination):
+    src = [_dim(d, x.ndim, "movedim") for d in ((source,) if isinstance(source, int) else source)]
+    dst = [_dim(d, x.ndim, "movedim") for d in ((destination,) if isinstance(destination, int) else destination)]
+    if len(src) != len(dst):
+        raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
+    order = [d for d in range(x.ndim) if d not in src]
+    for d, s in sorted(zip(dst, src)):
+        order.insert(d, s)
+    return ops.permute(x, axes=tuple(order))
+
+
+moveaxis = movedim
+
+
+def narrow(x, dim: int, start: int, length: int):
+    d = _dim(dim, x.ndim, "narrow")
+    start = start + x.shape[d] if start < 0 else start
+    if not 0 <= start <= start + length <= x.shape[d]:
+        raise IndexError(f"narrow: start {start} + length {length} exceeds dimension size {x.shape[d]}")
+    return _along_dim(x, d, slice(start, start + length))
+
+
+def atleast_1d(x):
+    return ops.reshape(x, shape=(1,)) if x.ndim == 0 else x
+
+
+def atleast_2d(x):
+    return ops.reshape(x, shape=(1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
+
+
+def hstack(tensors):
+    tensors = [atleast_1d(t) for t in tensors]
+    return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
+
+
+def vstack(tensors):
+    return cat([atleast_2d(t) for t in tensors], 0)
+
+
+def column_stack(tensors):
+    return cat([ops.reshape(t, shape=(-1, 1)) if t.ndim < 2 else t for t in tensors], 1)
+
+
+def outer(x, y):
+    return ops.reshape(x, shape=(-1, 1)) * ops.reshape(y, shape=(1, -1))
+
+
+def _einsum_letters(equation: str, shapes: list) -> tuple:
+    """'...ij,jk' with shapes -> explicit subscripts per operand and for the output; '...' becomes
+    letters, and an ellipsis dim of size 1 that broadcasts against a bigger one is dropped from
+    that operand (returned as the dims to squeeze)."""
+    equation = equation.replace(" ", "")
+    ins, _, out = equation.partition("->")
+    ins = ins.split(",")
+    if len(ins) != len(shapes):
+        raise ValueError(f"einsum: the equation has {len(ins)} operands, {len(shapes)} were given")
+    spare = [c for c in "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz" if c not in equation]
+    ell = builtins.max([len(s) - len(sub.replace("...", "")) for sub, s in zip(ins, shapes) if "..." in sub],
+                       default=0)
+    batch, subs, squeezes = spare[:ell], [], []
+    for sub, shape in zip(ins, shapes):
+        if "..." in sub:
+            k = len(shape) - len(sub.replace("...", ""))
+            sub = sub.replace("...", "".join(batch[ell - k:]))
+        if len(sub) != len(shape):
+            raise ValueError(f"einsum: subscripts '{sub}' do not match an operand of shape {shape}")
+        subs.append(sub)
+    sizes = {}
+    for sub, shape in zip(subs, shapes):
+        for c, n in zip(sub, shape):
+            sizes[c] = builtins.max(sizes.get(c, 1), n)
+    for i, (sub, shape) in enumerate(zip(subs, shapes)):
+        drop = [j for j, (c, n) in enumerate(zip(sub, shape)) if n == 1 and sizes[c] != 1]
+        squeezes.append(tuple(drop))
+        subs[i] = "".join(c for j, c in enumerate(sub) if j not in drop)
+    if "->" not in equation:            # implicit output: the letters used once, in order (ellipsis first)
+        counts = collections.Counter("".join(subs))
+        out = "".join(batch) + "".join(sorted(c for c in counts if counts[c] == 1 and c not in batch))
+    else:
+        out = out.replace("...", "".join(batch))
+    return subs, out, squeezes
+
+
+def einsum(equation: str, *operands):
+    """torch.einsum: explicit or implicit output, '...', broadcasting. Its backward is an einsum too
+    (ops.einsum): the adjoint of a contraction is a contraction."""
+    if len(operands) == 1 and isinstance(operands[0], (list, tuple)):
+        operands = tuple(operands[0])
+    subs, out, squeezes = _einsum_letters(equation, [o.shape for o in operands])
+    xs = [ops.reshape(o, shape=tuple(n for j, n in enumerate(o.shape) if j not in drop)) if drop else o
+          for o, drop in zip(operands, squeezes)]
+    return ops.einsum(*xs, eq=",".join(subs) + "->" + out)
+
+
+def tensordot(a, b, dims=2):
+    """Contract the last `dims` dims of a with the first of b, or the listed pairs: an einsum."""
+    if isinstance(dims, (int, np.integer)):
+        da, db = list(range(a.ndim - dims, a.ndim)), list(range(int(dims)))
+    else:
+        da, db = ([d] if isinstance(d, int) else list(d) for d in dims)
+    da, db = [_dim(d, a.ndim, "tensordot") for d in da], [_dim(d, b.ndim, "tensordot") for d in db]
+    letters = iter("abcdefghijklmnopqrstuvwxyz")
+    sa = [next(letters) for _ in range(a.ndim)]
+    sb = [next(letters) for _ in range(b.ndim)]
+    for i, j in zip(da, db):
+        sb[j] = sa[i]
+    out = [c for i, c in enumerate(sa) if i not in da] + [c for j, c in enumerate(sb) if j not in db]
+    return ops.einsum(a, b, eq="".join(sa) + "," + "".join(sb) + "->" + "".join(out))
+
+
+_PAD_MODES = {"reflect": "reflect", "replicate": "edge", "circular": "wrap"}
+
+
+def pad(input, pad, mode: str = "constant", value: float | None = None):
+    """torch.nn.functional.pad: pad = (left, right) for the last dim, then the one before, ...
+    'constant' writes x into a tensor of value (negative pads crop); 'reflect', 'replicate' and
+    'circular' gather x at np.pad'ed indices, so their backward is a scatter-add."""
+    pad = tuple(int(p) for p in pad)
+    if len(pad) % 2 or len(pad) // 2 > input.ndim:
+        raise ValueError(f"pad: expected an even number of pads for at most {input.ndim} dims, got {pad}")
+    k = len(pad) // 2
+    dims = [input.ndim - 1 - i for i in range(k)]                   # the dim each (left, right) pair pads
+    if mode == "constant":
+        crop = [slice(None)] * input.ndim
+        for d, (left, right) in zip(dims, zip(pad[::2], pad[1::2])):
+            crop[d] = slice(builtins.max(-left, 0), input.shape[d] - builtins.max(-right, 0))
+        x = ops.getitem(input, key=tuple(crop)) if builtins.any(p < 0 for p in pad) else input
+        shape, place = list(x.shape), [slice(None)] * x.ndim
+        for d, (left, right) in zip(dims, zip(pad[::2], pad[1::2])):
+            left, right = builtins.max(left, 0), builtins.max(right, 0)
+            shape[d] += left + right
+            place[d] = slice(left, left + x.shape[d])
+        fill = np.full(tuple(shape), 0 if value is None else value, dtype=x.dtype)
+        return ops.index_put(fill, x, key=tuple(place), accumulate=False)
+    if mode not in _PAD_MODES:
+        raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    idx = {}
+    for d, (left, right) in zip(dims, zip(pad[::2], pad[1::2])):
+        n = input.shape[d]
+        if mode == "reflect" and (left >= n or right >= n):
+            raise ValueError(f"pad: reflect padding ({left}, {right}) must be smaller than the dim's size {n}")
+        idx[d] = np.pad(np.arange(n), (left, right), mode=_PAD_MODES[mode])
+    lo = builtins.min(idx)
+    key = (slice(None),) * lo + np.ix_(*[idx.get(d, np.arange(input.shape[d])) for d in range(lo, input.ndim)])
+    return ops.getitem(input, key=key)
+
+
+# ----------------------------------------------------------------------------
+# comparing tensors (no gradients)
+
+def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
+    """|input - other| <= atol + rtol * |other|, elementwise, as torch.isclose."""
+    return Tensor._wrap(np.isclose(_data(input), _data(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+
+
+def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    return bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
+
+
+def equal(input, other) -> bool:
+    """True if both have the same shape and elements, as torch.equal."""
+    a, b = np.asarray(_data(input)), np.asarray(_data(other))
+    return a.shape == b.shape and bool((a == b).all())
+
+
+def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts in `bins` equal bins over [min, max] (the data's range when min == max); values
+    outside are ignored; the result has input's dtype, as torch.histc."""
+    a = _data(input)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max ({hi}) must be larger than min ({lo})")
+    counts, _ = np.histogram(a[np.isfinite(a)], bins=bins, range=(lo, hi))
+    return Tensor._wrap(counts.astype(a.dtype))
+
+
+HistogramResult = collections.namedtuple("HistogramResult", ["hist", "bin_edges"])
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):
+    """(hist, bin_edges) as torch.histogram: bins a count (over range, or the data's) or the edges."""
+    a = _data(input)
+    edges = _data(bins) if isinstance(bins, (Tensor, np.ndarray, list, tuple)) else int(bins)
+    hist, edges = np.histogram(a, bins=edges, range=range, weights=None if weight is None else _data(weight),
+                               density=density)
+    return HistogramResult(Tensor._wrap(hist.astype(a.dtype)), Tensor._wrap(np.asarray(edges, a.dtype)))
+
+
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:
+    """How often each non-negative integer occurs (or the sum of its weights)."""
+    idx = np.asarray(_data(input))
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or (idx.size and idx.min() < 0):
+        raise ValueError("bincount: expected a 1-D tensor of non-negative integers")
+    w = None if weights is None else np.asarray(_data(weights))
+    out = np.bincount(idx, weights=w, minlength=minlength)
+    return Tensor._wrap(out.astype(np.int64 if w is None else w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+# ----------------------------------------------------------------------------
+# losses, as torch.nn.functional's (the fused cross-entropy op is used whenever it applies)
+
+def _legacy_reduction(size_average, reduce, reduction: str) -> str:
+    """torch's deprecated size_average= / reduce= arguments, mapped onto reduction=."""
+    if size_average is None and reduce is None:
+        return reduction
+    if reduce is False:
+        return "none"
+    return "sum" if size_average is False else "mean"
+
+
+def _classes_last(x):
+    """(N, C, d1, ...) -> (N * d1 * ..., C)."""
+    return ops.reshape(movedim(x, 1, -1), shape=(-1, x.shape[1]))
+
+
+def _class_weight(weight, ndim: int):
+    """weight (C,) shaped to broadcast along dim 1 of an ndim input."""
+    return np.reshape(np.asarray(_data(weight)), (1, -1) + (1,) * (ndim - 2))
+
+
+def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+             reduction: str = "mean"):
+    """-input[n, target[n]] (times weight[target[n]]) over (N, C) or (N, C, d1, ...) log-probabilities;
+    'mean' divides by the total weight of the targets that are not ignore_index, as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    t = np.asarray(_data(target))
+    if input.ndim == 1:                                       # one example: (C,) and a class
+        out = nll_loss(unsqueeze(input, 0), t.reshape(1), weight, None, ignore_index, None, reduction)
+        return out.reshape(()) if reduction == "none" else out
+    if t.dtype.kind not in "iu":
+        raise TypeError(f"nll_loss: target must hold class indices (integers), got {t.dtype}")
+    if t.shape != input.shape[:1] + input.shape[2:]:
+        raise ValueError(f"nll_loss: expected target of shape {input.shape[:1] + input.shape[2:]} for input "
+                         f"{input.shape}, got {t.shape}")
+    valid = t != ignore_index
+    bad = valid & ((t < 0) | (t >= input.shape[1]))
+    if bad.any():
+        raise IndexError(f"nll_loss: target {t[bad][0]} is out of range for {input.shape[1]} classes")
+    safe = np.where(valid, t, 0)
+    w = valid.astype(input.dtype) if weight is None else np.asarray(_data(weight), input.dtype)[safe] * valid
+    losses = -squeeze(gather(input, 1, np.expand_dims(safe, 1)), 1) * w
+    if reduction == "mean":
+        return losses.sum() / w.sum()
+    return _reduce(losses, reduction)
+
+
+def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
+                  reduction: str = "mean", label_smoothing: float = 0.0):
+    """torch.nn.functional.cross_entropy: logits (N, C), (N, C, d1, ...) or (C,); targets class
+    indices or probabilities (input's shape); weight=, label_smoothing=, ignore_index=. Class
+    indices without weight or smoothing go through the fused op (its rule is the lecture's
+    softmax - onehot); the other variants are composites of log_softmax."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if reduction not in ("mean", "sum", "none"):
+        raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if not 0.0 <= label_smoothing <= 1.0:
+        raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
+    probabilities = np.asarray(_data(target)).dtype.kind == "f"
+    if input.ndim == 1:                                       # one example
+        t = unsqueeze(target, 0) if probabilities else np.asarray(_data(target)).reshape(1)
+        out = cross_entropy(unsqueeze(input, 0), t, weight, None, ignore_index, None, reduction, label_smoothing)
+        return out.reshape(()) if reduction == "none" else out
+    n_classes = input.shape[1]
+    if probabilities:
+        if target.shape != input.shape:
+            raise ValueError(f"cross_entropy: probability targets must have the input's shape {input.shape}, "
+                             f"got {target.shape}")
+        if label_smoothing > 0:
+            target = target * (1 - label_smoothing) + label_smoothing / n_classes
+        logp = log_softmax(input, 1)
+        terms = logp * target if weight is None else logp * target * _class_weight(weight, input.ndim)
+        losses = -terms.sum(axis=1)
+        if reduction == "mean":
+            return losses.sum() / (math.prod(input.shape) // n_classes)
+        return _reduce(losses, reduction)
+    t = np.asarray(_data(target))
+    if weight is None and label_smoothing == 0:                 # the fused op, on (rows, C)
+        if input.ndim == 2:
+            return _cross_entropy_rows(input, t, ignore_index, reduction)
+        if t.shape != input.shape[:1] + input.shape[2:]:
+            raise ValueError(f"cross_entropy: expected target of shape {input.shape[:1] + input.shape[2:]} for "
+                             f"input {input.shape}, got {t.shape}")
+        out = _cross_entropy_rows(_classes_last(input), t.reshape(-1), ignore_index, reduction)
+        return ops.reshape(out, shape=t.shape) if reduction == "none" else out
+    logp = log_softmax(input, 1)
+    nll = nll_loss(logp, t, weight, None, ignore_index, None, reduction)
+    if label_smoothing == 0:
+        return nll
+    ignored = t == ignore_index                                 # torch's formula: eps/C of the uniform target
+    smooth = -(logp if weight is None else logp * _class_weight(weight, input.ndim)).sum(axis=1)
+    smooth = where(ignored, 0, smooth)
+    if reduction == "mean":
+        total = (~ignored).sum() if weight is None else np.asarray(_data(weight))[t[~ignored]].sum()
+        smooth = smooth.sum() / total
+    elif reduction == "sum":
+        smooth = smooth.sum()
+    return nll * (1 - label_smoothing) + smooth * (label_smoothing / n_classes)
+
+
+def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=None, reduction: str = "mean"):
+    """-(t log x + (1 - t) log(1 - x)), each log clamped at -100 as torch (so x = 0 or 1 is finite)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    x = _data(input)
+    if ((x < 0) | (x > 1)).any():
+        raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def _clamped_log(x):
+    tiny = x > math.exp(-100)
+    return where(tiny, ops.log(where(tiny, x, 1)), -100.0)
+
+
+def binary_cross_entropy_with_logits(input, target, weight=None, size_average=None, reduce=None,
+                                     reduction: str = "mean", pos_weight=None):
+    """BCE of sigmoid(input), from log-sigmoid (stable for any logit); pos_weight scales the
+    positive term per class, as torch."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if target.shape != input.shape:
+        raise ValueError(f"binary_cross_entropy_with_logits: target size {target.shape} must be the input "
+                         f"size {input.shape}")
+    log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
+    losses = (1 - target) * input - log_weight * logsigmoid(input)
+    return _reduce(losses if weight is None else losses * weight, reduction)
+
+
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction))
+
+
+def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
+    """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (l1 for beta = 0)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    d = input - target
+    a = ops.abs(d)
+    if beta == 0:
+        return _reduce(a, reduction)
+    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+
+
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+    """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (smooth_l1 times delta)."""
+    d = input - target
+    a = ops.abs(d)
+    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+
+
+def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
+    """target * (log target - input), input being log-probabilities (0 where target is 0);
+    reduction='batchmean' divides the sum by the batch size (the KL divergence proper)."""
+    reduction = _legacy_reduction(size_average, reduce, reduction)
+    if log_target:
+        losses = ops.exp(target) * (target - input)
+    else:
+        positive = target > 0
+        xlogx = where(positive, target * ops.log(where(positive, target, 1)), 0)
+        losses = xlogx - target * input
+    if reduction == "batchmean":
+        return losses.sum() / (input.shape[0] if input.ndim else 1)
+    return _reduce(losses, reduction)
+
+
+# ----------------------------------------------------------------------------
+# convolution and pooling. The forward gathers every patch of the input (im2col: one as_strided
+# view, no copy); its adjoint, col2im, adds each patch of the gradient back where it came from
+# (a scatter-add: overlapping patches add up), the same gather/scatter-add pair as C[X].
+
+def _patches(x, kernel, stride, dilation):
+    """(N, C, *spatial) -> a read-only view (N, C, *out, *kernel): out[n, c, i, j, a, b] =
+    x[n, c, i * stride + a * dilation, j * stride + b * dilation]."""
+    out = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(x.shape[2:], kernel, stride, dilation))
+    if builtins.min(out, default=1) <= 0:
+        raise ValueError(f"the kernel {kernel} (dilation {dilation}) is larger than the (padded) input {x.shape[2:]}")
+    steps = x.strides[2:]
+    strides = (x.strides[:2] + tuple(s * st for s, st in zip(steps, stride))          # from one patch to the next
+               + tuple(s * d for s, d in zip(steps, dilation)))                       # within a patch
+    return np.lib.stride_tricks.as_strided(x, x.shape[:2] + out + tuple(kernel), strides, writeable=False)
+
+
+def _unpatch(cols, shape, kernel, stride, dilation):
+    """The adjoint of _patches: for each kernel offset, add that slice of every patch into the
+    input positions it was read from."""
+    nd = len(kernel)
+    out = np.zeros(shape, cols.dtype)
+    n_out = cols.shape[2:2 + nd]
+    for offset in np.ndindex(*kernel):
+        key = tuple(slice(k * d, k * d + st * (o - 1) + 1, st) for k, d, st, o in zip(offset, dilation, stride, n_out))
+        out[(slice(None), slice(None)) + key] += cols[(Ellipsis,) + offset]
+    return out
+
+
+im2col = Op("im2col", _patches, lambda g, out, x, kernel, stride, dilation: col2im(
+    g, shape=x.shape, kernel=kernel, stride=stride, dilation=dilation), adjoint="col2im: scatter-add the patches of g")
+col2im = Op("col2im", _unpatch, lambda g, out, cols, shape, kernel, stride, dilation: im2col(
+    g, kernel=kernel, stride=stride, dilation=dilation), adjoint="im2col: gather the patches of g")
+
+
+def unfold(input, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.unfold: (N, C, H, W) -> (N, C * KH * KW, L), the patches as columns."""
+    kernel, dilation, padding, stride = (_tuple(v, 2, "unfold") for v in (kernel_size, dilation, padding, stride))
+    x = pad(input, (padding[1], padding[1], padding[0], padding[0])) if builtins.any(padding) else input
+    cols = im2col(x, kernel=kernel, stride=stride, dilation=dilation)               # (N, C, OH, OW, KH, KW)
+    n, c, oh, ow = cols.shape[:4]
+    return ops.reshape(ops.permute(cols, axes=(0, 1, 4, 5, 2, 3)), shape=(n, c * kernel[0] * kernel[1], oh * ow))
+
+
+def fold(input, output_size, kernel_size, dilation=1, padding=0, stride=1):
+    """torch.nn.functional.fold, unfold's adjoint: columns (N, C * KH * KW, L) summed back into (N, C, H, W)."""
+    size, kernel, dilation, padding, stride = (_tuple(v, 2, "fold") for v in
+                                               (output_size, kernel_size, dilation, padding, stride))
+    padded = tuple(s + 2 * p for s, p in zip(size, padding))
+    out = tuple((s - d * (k - 1) - 1) // st + 1 for s, k, st, d in zip(padded, kernel, stride, dilation))
+    n, c = input.shape[0], input.shape[1] // (kernel[0] * kernel[1])
+    if input.shape[1:] != (c * kernel[0] * kernel[1], out[0] * out[1]):
+        raise ValueError(f"fold: expected input (N, C * {kernel[0] * kernel[1]}, {out[0] * out[1]}), got {input.shape}")
+    cols = ops.permute(ops.reshape(input, shape=(n, c) + kernel + out), axes=(0, 1, 4, 5, 2, 3))
+    full = col2im(cols, shape=(n, c) + padded, kernel=kernel, stride=stride, dilation=dilation)
+    return ops.getitem(full, key=(Ellipsis,) + tuple(slice(p, p + n) for p, n in zip(padding, size)))
+
+
+def _tuple(v, nd: int, name: str) -> tuple:
+    t = (int(v),) * nd if isinstance(v, (int, np.integer)) else tuple(int(a) for a in v)
+    if len(t) != nd:
+        raise ValueError(f"{name}: expected {nd} values, got {v}")
+    return t
+
+
+def _batched(x, nd: int, name: str):
+    """An unbatched (C, *spatial) input gets a batch dim; returns (x, whether it was added)."""
+    if x.ndim == nd + 1:
+        return unsqueeze(x, 0), True
+    if x.ndim != nd + 2:
+        raise ValueError(f"{name}: expected a {nd + 1}-D or {nd + 2}-D input, got shape {x.shape}")
+    return x, False
+
+
+def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name: str):
+    x, added = _batched(input, nd, name)
+    kernel, stride, dilation = weight.shape[2:], _tuple(stride, nd, name), _tuple(dilation, nd, name)
+    if padding == "same":
+        if builtins.any(s != 1 for s in stride):
+            raise ValueError(f"{name}: padding='same' is not supported for strided convolutions")
+        total = [d * (k - 1) for d, k in zip(dilation, kernel)]
+        pairs = [(t // 2, t - t // 2) for t in total]              # the odd one out goes right, as torch
+    elif padding == "valid":
+        pairs = [(0, 0)] * nd
+    else:
+        pairs = [(p, p) for p in _tuple(padding, nd, name)]
+    if builtins.any(p for pair in pairs for p in pair):
+        x = pad(x, tuple(p for pair in reversed(pairs) for p in pair))
+    n, c = x.shape[:2]
+    out_channels = weight.shape[0]
+    if c != weight.shape[1] * groups or out_channels % groups:
+        raise ValueError(f"{name}: input with {c} channels and weight {weight.shape} do not fit groups={groups}")
+    cols = im2col(x, kernel=tuple(kernel), stride=stride, dilation=dilation)    # (N, C, *out, *kernel)
+    space, ks = "hwd"[:nd], "ijk"[:nd]
+    if groups == 1:
+        out = ops.einsum(cols, weight, eq=f"nc{space}{ks},oc{ks}->no{space}")
+    else:
+        cols = ops.reshape(cols, shape=(n, groups, c // groups) + cols.shape[2:])
+        w = ops.reshape(weight, shape=(groups, out_channels // groups) + weight.shape[1:])
+        out = ops.einsum(cols, w, eq=f"ngc{space}{ks},goc{ks}->ngo{space}")
+        out = ops.reshape(out, shape=(n, out_channels) + out.shape[3:])
+    if bias is not None:
+        out = out + ops.reshape(bias, shape=(1, -1) + (1,) * nd)
+    return squeeze(out, 0) if added else out
+
+
+def conv1d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """Input (N, C_in, L), weight (C_out, C_in / groups, K): torch.nn.functional.conv1d."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 1, "conv1d")
+
+
+def conv2d(input, weight, bias=None, stride=1, padding=0, dilation=1, groups: int = 1):
+    """Input (N, C_in, H, W), weight (C_out, C_in / groups, KH, KW); padding a number, a pair,
+    'valid' or 'same': torch.nn.functional.conv2d, as an einsum of the input's patches."""
+    return _conv(input, weight, bias, stride, padding, dilation, groups, 2, "conv2d")
+
+
+def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name, fill):
+    """The pooling windows of x padded with `fill`: (N, C, *out, *kernel), and the padding used
+    (left, right) per dim. ceil_mode adds windows that start inside the left-padded input, as torch."""
+    kernel = _tuple(kernel_size, nd, name)
+    no_stride = stride is None or (not isinstance(stride, int) and len(stride) == 0)
+    stride = kernel if no_stride else _tuple(stride, nd, name)             # torch's default: the kernel size
+    padding, dilation = _tuple(padding, nd, name), _tuple(dilation, nd, name)
+    if builtins.any(2 * p > k for p, k in zip(padding, kernel)):
+        raise ValueError(f"{name}: padding {padding} should be at most half of the kernel size {kernel}")
+    pairs = []
+    for size, k, s, p, d in zip(x.shape[2:], kernel, stride, padding, dilation):
+        span = size + 2 * p - d * (k - 1) - 1
+        out = (-(-span // s) if ceil_mode else span // s) + 1
+        if ceil_mode and (out - 1) * s >= size + p:      # the last window must start inside the input or left pad
+            out -= 1
+        pairs.append((p, builtins.max((out - 1) * s + d * (k - 1) + 1 - size - p, 0)))
+    if builtins.any(p for pair in pairs for p in pair):
+        x = pad(x, tuple(v for pair in reversed(pairs) for v in pair), value=fill)
+    return im2col(x, kernel=kernel, stride=stride, dilation=dilation), pairs, kernel, stride, dilation
+
+
+def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
+    x, added = _batched(input, nd, name)
+    windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode,
+                                                             nd, name, -np.inf)
+    flat = ops.reshape(windows, shape=windows.shape[:2 + nd] + (-1,))       # (N, C, *out, prod(kernel))
+    values, best = max(flat, axis=flat.ndim - 1)        # the gradient goes to the first maximum, as torch
+    if added:
+        values = squeeze(values, 0)
+    if not return_indices:
+        return values
+    offsets = np.unravel_index(_data(best), kernel)    # flat index into the input's spatial dims, as torch
+    grid = np.indices(windows.shape[2:2 + nd], sparse=True)
+    where_in = [g * s - p + o * d for g, s, (p, _), o, d in zip(grid, stride, pairs, offsets, dilation)]
+    indices = np.ravel_multi_index(where_in, x.shape[2:])
+    return values, Tensor._wrap(indices[0] if added else indices)
+
+
+def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
+
+
+def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
+               return_indices: bool = False):
+    """The max of each window (padding counts as -inf); its gradient goes to the first maximum."""
+    return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 2, "max_pool2d")
+
+
+def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, name):
+    x, added = _batched(input, nd, name)
+    windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, 1, ceil_mode, nd,
+                                                             name, 0.0)
+    axes = tuple(range(2 + nd, 2 + 2 * nd))
+    total = ops.sum(windows, axis=axes, keepdims=False)
+    if divisor_override:
+        divisor = divisor_override
+    else:           # how many positions of each window count: inside the input (+ its padding, by default)
+        padded = tuple(n + left + right for n, (left, right) in zip(x.shape[2:], pairs))
+        inside = np.zeros(padded, x.dtype)
+        p = _tuple(padding, nd, name)
+        inside[tuple(slice(left - (q if count_include_pad else 0), left + n + (q if count_include_pad else 0))
+                     for n, (left, _), q in zip(x.shape[2:], pairs, p))] = 1
+        divisor = _patches(inside[None, None], kernel, stride, dilation).sum(axis=axes)[0, 0]
+    out = total / divisor
+    return squeeze(out, 0) if added else out
+
+
+def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
+
+
+def avg_pool2d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True,
+               divisor_override: int | None = None):
+    """The mean of each window (by default zero padding counts in the divisor, as torch)."""
+    return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, 2,
+                     "avg_pool2d")
+
+
+def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
+    """(out, size): row i averages input positions floor(i * size / out) .. ceil((i + 1) * size / out)."""
+    m = np.zeros((out, size), dtype)
+    for i in range(out):
+        start, end = (i * size) // out, -(-((i + 1) * size) // out)
+        m[i, start:end] = 1 / (end - start)
+    return m
+
+
+def adaptive_avg_pool1d(input, output_size):
+    x, added = _batched(input, 1, "adaptive_avg_pool1d")
+    (o,) = _tuple(output_size, 1, "adaptive_avg_pool1d")
+    out = ops.einsum(x, _adaptive_matrix(x.shape[2], o, x.dtype), eq="ncl,pl->ncp")
+    return squeeze(out, 0) if added else out
+
+
+def adaptive_avg_pool2d(input, output_size):
+    """Averages over output_size windows that tile the input (None keeps a size): an einsum with
+    one averaging matrix per spatial dim."""
+    x, added = _batched(input, 2, "adaptive_avg_pool2d")
+    sizes = (output_size,) * 2 if isinstance(output_size, int) or output_size is None else tuple(output_size)
+    oh, ow = (x.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))
+    out = ops.einsum(x, _adaptive_matrix(x.shape[2], oh, x.dtype), _adaptive_matrix(x.shape[3], ow, x.dtype),
+                     eq="nchw,ph,qw->ncpq")
+    return squeeze(out, 0) if added else out
 
 
 # ----------------------------------------------------------------------------
@@ -365,16 +1427,16 @@ def _ce_backward(g, out, x, t, ignore_index, reduction, saved=None):
     return dx * scale, None
 
 
-_cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, save=True)
+_cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, save=True, adjoint="(softmax - onehot) * g / n")
 
 
-def cross_entropy(input, target, ignore_index: int = -100, reduction: str = "mean"):
+def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str = "mean"):
     """Mean of -log softmax(input)[target] over the rows whose target is not ignore_index."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
     t = np.asarray(_data(target))
     if input.ndim == 1 and t.ndim == 0:     # one row of logits, one class
-        out = cross_entropy(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
+        out = _cross_entropy_rows(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
     if input.ndim != 2 or t.shape != input.shape[:1]:
         raise ValueError(f"cross_entropy: expected input (N, C) and target (N,), got {input.shape} and {t.shape}")
@@ -431,7 +1493,7 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None, saved=Non
     return dx, dgain, dbias
 
 
-_batch_norm = Op("batch_norm", _bn_forward, _bn_backward, save=True)
+_batch_norm = Op("batch_norm", _bn_forward, _bn_backward, save=True, adjoint="fused batch norm backward")
 
 
 def _per_channel(v, c: int, what: str):

@@ -23,6 +23,30 @@ class TensorMethods:
 
     device = property(lambda self: device("cpu"))
 
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, *args, **kwargs):
+        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """to(dtype), to('cpu'), to(device=, dtype=), to(other): a cast, or self when nothing changes."""
+        dtype = kwargs.pop("dtype", None)
+        dev = kwargs.pop("device", None)
+        kwargs.pop("non_blocking", None), kwargs.pop("copy", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device)):
+                dev = a
+            else:
+                dtype = a
+        if dev is not None and str(device(dev)) != "cpu":
+            raise RuntimeError(f"to({str(dev)!r}): tensorgrad runs on NumPy, on the CPU only")
+        return self if dtype is None else self.astype(dtype)
+
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]
 
@@ -261,10 +285,10 @@ class TensorMethods:
         return ops.argmin(self, **_reduction(self, dim, keepdim, axis, keepdims, single=True))
 
     def all(self, dim=None, keepdim=False):
-        return ops.all(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
+        return ops.all_(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
 
     def any(self, dim=None, keepdim=False):
-        return ops.any(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
+        return ops.any_(self.astype(np.bool_), **_reduction(self, dim, keepdim, None, None))
 
     def softmax(self, dim=-1): return F.softmax(self, dim)
     def log_softmax(self, dim=-1): return F.log_softmax(self, dim)

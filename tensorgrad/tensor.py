@@ -375,30 +375,6 @@ class Tensor:
     def zero_grad(self) -> None:
         self._grad = None
 
-    def cpu(self) -> "Tensor":
-        return self
-
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
-
-    def to(self, *args, **kwargs) -> "Tensor":
-        """to(dtype), to('cpu'), to(device=, dtype=), to(other): a cast, or self when nothing changes."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None), kwargs.pop("copy", None)
-        if kwargs:
-            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
-        for a in args:
-            if isinstance(a, Tensor):
-                dtype = a.dtype
-            elif isinstance(a, (str, device)):
-                dev = a
-            else:
-                dtype = a
-        if dev is not None and str(device(dev)) != "cpu":
-            raise RuntimeError(f"to({str(dev)!r}): tensorgrad runs on NumPy, on the CPU only")
-        return self if dtype is None else self.astype(dtype)
-
     def __repr__(self):
         body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
         extra = [f"dtype={self.dtype}"] if self.dtype not in (_mode.default_dtype, np.int64, np.bool_) else []
@@ -485,15 +461,21 @@ class Tensor:
         return self
 
     def _rebase(self, name):
-        """self is a view of _base and was written with history: the base's history becomes
-        'the old base with this slice replaced' (torch's CopySlices); its storage already is."""
-        base = self._base
-        if self._view_key is None:
-            raise RuntimeError(f"{name}: an in-place op on a view made by reshape/permute/expand of a tensor in a "
-                               "graph is not supported by tensorgrad; .clone() the view or use the out-of-place form")
+        """self is a view of _base and was written with history: the base's history becomes the
+        new view mapped back (for a slice: the old base with the slice replaced, torch's
+        CopySlices); its storage already holds the values."""
+        base, (kind, attrs) = self._base, self._view_key
         old = Tensor._wrap(base._data)
         old._node, old._requires_grad = base._node, base._requires_grad
-        out = ops.index_put(old, self, key=self._view_key, accumulate=False)
+        if kind == "getitem":
+            out = ops.index_put(old, self, key=attrs["key"], accumulate=False)
+        elif kind == "reshape":
+            out = ops.reshape(self, shape=base.shape)
+        elif kind == "permute":
+            out = ops.permute(self, axes=tuple(np.argsort(attrs["axes"])))
+        else:
+            raise RuntimeError(f"{name}: an in-place op on a {kind} view of a tensor in a graph is not supported; "
+                               ".clone() the view first")
         base._node, base._requires_grad = out._node, True
         if base._base is not None:
             base._rebase(name)
@@ -554,7 +536,7 @@ def apply(fn, args, attrs) -> Tensor:
         x = xs[0]._data
         if data.base is not None and (data.base is x or data.base is x.base):
             out._vc, out._base = xs[0]._vc, xs[0]
-            out._view_key = attrs.get("key") if fn.name == "getitem" else None
+            out._view_key = (fn.name, attrs)
     if fn.backward is not None and _mode.grad:
         for x in xs:
             if x._requires_grad:

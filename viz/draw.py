@@ -11,44 +11,33 @@ Both read only what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`)
 graph can be drawn before or after `loss.backward()`.
 """
 import collections
+import collections.abc
 import pathlib
 
 import graphviz
 import numpy as np
 
-from tensorgrad import Tensor
+from tensorgrad import OPS, Tensor
 
 # ----------------------------------------------------------------------------
-# what each op's backward rule does (ops not listed, e.g. user ops, get a generic label)
+# what each op's backward rule does: every op says it itself (Op.adjoint, beside its rule in the
+# op table; user ops through tg.op(..., adjoint=)). ADJOINTS is a live read-only view of those words.
 
-ADJOINTS = {
-    "add": "g, g",
-    "sub": "g, -g",
-    "mul": "g * y, g * x",
-    "div": "g / y, -g * x / y**2",
-    "maximum": "g to the larger input",
-    "where": "g where c, 0 elsewhere",
-    "neg": "-g",
-    "pow": "g * c * x**(c-1)",
-    "pow_tensor": "g * y * x**(y-1), g * out * log(x)",
-    "exp": "g * out",
-    "log": "g / x",
-    "tanh": "g * (1 - out**2)",
-    "sigmoid": "g * out * (1 - out)",
-    "abs": "g * sign(x)",
-    "cast": "cast g back",
-    "sum": "replicate (expand) g",
-    "amax": "g to the max (ties share)",
-    "expand": "sum (un-broadcast) g",
-    "reshape": "reshape g back",
-    "permute": "inverse permute of g",
-    "cat": "split g",
-    "matmul": "matmul with transpose: g @ y.T, x.T @ g",
-    "getitem": "scatter-add g",
-    "index_put": "g, gather g[key]",
-    "cross_entropy": "(softmax - onehot) * g / n",
-    "batch_norm": "fused batch norm backward",
-}
+class _Adjoints(collections.abc.Mapping):
+    def __getitem__(self, name):
+        op = OPS.get(name)
+        if op is None or not getattr(op, "adjoint", ""):
+            raise KeyError(name)
+        return op.adjoint
+
+    def __iter__(self):
+        return (name for name, op in list(OPS.items()) if getattr(op, "adjoint", ""))
+
+    def __len__(self):
+        return len(list(iter(self)))
+
+
+ADJOINTS = _Adjoints()
 GENERIC_ADJOINT = "backward rule"
 
 # elementwise ops whose rule returns a gradient of the output's shape for every input;
