@@ -88,9 +88,11 @@ class Recording:
         self._build(args, trace, out)
 
     def _build(self, args, trace, out):
-        # the inputs of the recording: the tensor and array arguments, then every tensor the ops
-        # read that neither an argument nor an earlier op provided (parameters, buffers, constants)
+        # the inputs of the recording (the node's inputs): the tensor and array arguments, then the
+        # tensors from outside that require grad (parameters); the other outside tensors (buffers,
+        # constants) are read at every call too, but are no inputs of the node
         self.inputs = [(k, None) for k, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray))]
+        self.constants = []
         at_record = [args[k] if isinstance(args[k], Tensor) else None for k, _ in self.inputs]
         known = {id(a) for a in args if isinstance(a, Tensor)}
         known |= {id(a._data if isinstance(a, Tensor) else a) for a in args if isinstance(a, (Tensor, np.ndarray))}
@@ -98,10 +100,14 @@ class Recording:
             for x in xs:
                 if id(x) not in known and id(x._data) not in known:
                     known.add(id(x))
-                    self.inputs.append((None, x))
-                    at_record.append(x)
+                    if x._requires_grad:
+                        self.inputs.append((None, x))
+                        at_record.append(x)
+                    else:
+                        self.constants.append(x)
             known |= {id(result), id(result._data)}
-        # slots: the inputs first (so that the backward's first len(inputs) gradients are theirs), then each op's result
+        # slots: the inputs first (so that the backward's first len(inputs) gradients are theirs), the
+        # constants, then each op's result
         by_tensor, by_array = {}, {}
         for s, (k, x) in enumerate(self.inputs):
             if x is None:
@@ -111,7 +117,9 @@ class Recording:
                     by_tensor[id(a)] = s
             else:
                 by_tensor[id(x)] = s
-        n = len(self.inputs)
+        for s, x in enumerate(self.constants, len(self.inputs)):
+            by_tensor[id(x)] = s
+        n = len(self.inputs) + len(self.constants)
         steps = []
         for fn, xs, attrs, result in trace:
             ins = tuple(by_tensor[id(x)] if id(x) in by_tensor else by_array[id(x._data)] for x in xs)
@@ -128,7 +136,7 @@ class Recording:
         self.n = n
         self.steps = [s for s, _ in steps]
         self.out = by_tensor.get(id(out))
-        if self.out is None or self.out < len(self.inputs):
+        if self.out is None or self.out < len(self.inputs) + len(self.constants):
             raise TypeError("tg.compile: the function must return a tensor made by an op inside it")
         self._schedule(steps, out, by_tensor, at_record)
 
@@ -186,20 +194,26 @@ class Recording:
                 for k, x in self.inputs]
 
     def forward(self, *inputs):
-        slots = list(inputs) + [None] * (self.n - len(inputs))
+        slots = [*inputs, *[c._data for c in self.constants]]
+        slots += [None] * (self.n - len(slots))
         extras = {}
         for s in self.steps:
             r = s.fn.forward(*[slots[i] for i in s.ins], **s.kwargs(slots))
             if s.fn.save:
                 r, extras[s.out] = r
             slots[s.out] = r if type(r) is np.ndarray else np.asarray(r)
-        return slots[self.out], (slots, extras)
+        return slots[self.out], (slots, extras, _mode.writes)
 
     def backward(self, g, out, *inputs, saved):
         if isinstance(g, Tensor):
             raise RuntimeError(f"{self.name}: create_graph=True through a compiled function is not supported; "
                                "call the function uncompiled for higher-order gradients")
-        slots, extras = saved
+        slots, extras, born = saved
+        if _mode.writes != born:          # the inputs are the node's to check; the constants are ours
+            for c in self.constants:
+                if c._vc[1] > born:
+                    raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
+                                       f"an inplace operation: a tensor of shape {c.shape} that {self.name} read")
         grads = [None] * self.n
         grads[self.out] = g
         for s in self.backward_steps:

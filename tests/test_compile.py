@@ -110,6 +110,18 @@ def test_writing_a_parameter_between_forward_and_backward_is_caught():
         loss.backward()
 
 
+def test_writing_a_buffer_between_forward_and_backward_is_caught():
+    w = tg.tensor(np.ones(3, np.float32), requires_grad=True)
+    mask = tg.tensor(np.array([1.0, 0.0, 1.0], np.float32))           # a buffer: no grad
+    compiled = tg.compile(lambda x: (w * mask * x).sum())
+    x = tg.tensor(np.arange(3, dtype=np.float32))
+    compiled(x)
+    loss = compiled(x)
+    mask[1] = 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
 def test_a_new_dtype_or_python_argument_records_again():
     w = tg.tensor(np.ones(3, np.float32), requires_grad=True)
     compiled = tg.compile(lambda x, c: (w * x * c).sum())
