@@ -89,8 +89,9 @@ def _layer_norm_backward(g, out, x, gain, bias, eps):
     return dx, g * xhat, g
 
 
-_layer_norm = tg.Op("layer_norm", _layer_norm_forward, _layer_norm_backward,   # tg.op without the decorator
-                    adjoint="fused layer norm backward")
+# tg.op without the decorator; "my_": tensorgrad has its own layer_norm (F.layer_norm), and a user op
+# may not take a built-in op's name
+_layer_norm = tg.Op("my_layer_norm", _layer_norm_forward, _layer_norm_backward, adjoint="fused layer norm backward")
 
 
 def layer_norm(x, gain, bias, eps: float = 1e-5):
@@ -199,7 +200,7 @@ def draw(loss, params, out_dir) -> str | None:
         return None
     graph = viz.draw(loss, backward=False, params={p.name: p for p in params})
     print(f"graph: {graph.source.count('->')} edges; ops drawn: "
-          f"{sorted({op for op in ('softplus', 'gelu', 'layer_norm') if op in graph.source})}")
+          f"{sorted({op for op in ('softplus', 'gelu', 'my_layer_norm') if op in graph.source})}")
     try:
         path = viz.render(graph, os.path.join(out_dir, "add_an_op_graph.svg"))
     except Exception as e:   # Graphviz's `dot` is not installed: the DOT source is still there
@@ -217,7 +218,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     steps = args.steps if args.steps is not None else (20 if args.fast else 300)
 
-    print("the new ops are in the table:", [name for name in ("softplus", "gelu", "layer_norm") if name in tg.OPS])
+    print("the new ops are in the table:", [name for name in ("softplus", "gelu", "my_layer_norm") if name in tg.OPS])
     checks = check_ops()
     d2 = second_derivatives()
     losses, loss, params = train(steps)

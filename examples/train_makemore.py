@@ -51,7 +51,7 @@ def main(argv=None):
     # C (27, 10) embeddings -> W1 (30, n_hidden) -> BatchNorm -> tanh -> W2 (n_hidden, 27)
     config = Config(vocab_size=len(vocab), n_hidden=args.n_hidden)
     model = MakemoreMLP(config)
-    params = model.parameters()
+    params = list(model.parameters())                   # parameters() is a generator, as torch's
     print(f"{sum(p.numel() for p in params)} parameters: " +
           ", ".join(f"{name} {tuple(p.shape)}" for name, p in model.named_parameters()))
     optimizer = nn.SGD(params, lr=0.1)

@@ -84,8 +84,8 @@ class MakemoreMLP(nn.Module):
         self.bngain = _init(g, (1, H), scale=0.1, shift=1.0)                    # (1, n_hidden)
         self.bnbias = _init(g, (1, H), scale=0.1)                               # (1, n_hidden)
         # buffers: running statistics for eval mode (calibrated on the training set at the end)
-        self.bnmean_running = tg.zeros(1, H)                                    # (1, n_hidden)
-        self.bnvar_running = tg.ones(1, H)                                      # (1, n_hidden)
+        self.register_buffer("bnmean_running", tg.zeros(1, H))                 # (1, n_hidden)
+        self.register_buffer("bnvar_running", tg.ones(1, H))                   # (1, n_hidden)
 
     def forward(self, X):
         """X (B, block_size) character indices -> logits (B, vocab_size)."""
@@ -112,10 +112,10 @@ class MakemoreMLP(nn.Module):
             return emb.reshape(emb.shape[0], -1) @ self.W1 + self.b1   # (B, n_hidden)
 
 
-def _init(g: tg.Generator, shape: tuple, scale: float = 1.0, shift: float = 0.0) -> tg.Tensor:
-    """randn(shape) * scale + shift, a new leaf that requires grad."""
+def _init(g: tg.Generator, shape: tuple, scale: float = 1.0, shift: float = 0.0) -> nn.Parameter:
+    """randn(shape) * scale + shift, a new parameter."""
     x = tg.randn(*shape, generator=g).numpy() * scale + shift
-    return tg.tensor(x, requires_grad=True)
+    return nn.Parameter(tg.tensor(x))
 
 
 def chunked_forward(model: MakemoreMLP, Xb, Yb) -> dict:
@@ -252,7 +252,8 @@ def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vo
     With backup, an existing checkpoint at path is moved there once the new one is written."""
     path = Path(path)
     arrays = {f"model.{k}": v for k, v in model.state_dict().items()}
-    arrays.update({f"optim.{k}": v for k, v in optimizer.state_dict().items()})
+    arrays.update({f"optim.{i}.{k}": np.asarray(v) for i, entries in optimizer.state_dict()["state"].items()
+                   for k, v in entries.items()})
     # the running statistics as training left them (the model's may be calibrated)
     for k, v in (train_buffers or {n: b.numpy() for n, b in model.named_buffers()}).items():
         arrays[f"train.{k}"] = np.array(v)
@@ -278,6 +279,18 @@ def save_checkpoint(path, model: MakemoreMLP, optimizer: nn.Optimizer, vocab: Vo
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _load_optim_state(optimizer: nn.Optimizer, flat: dict) -> None:
+    """Load the checkpoint's '{index}.{name}' arrays as torch's optimizer state; the options
+    (lr, betas, ...) stay those the config gave the optimizer."""
+    state = {}
+    for key, value in flat.items():
+        i, _, name = key.partition(".")
+        if not i.isdigit():
+            raise KeyError(f"optimizer state: unexpected key '{key}'")
+        state.setdefault(int(i), {})[name] = value
+    optimizer.load_state_dict(dict(optimizer.state_dict(), state=state))
 
 
 @dataclass
@@ -320,7 +333,7 @@ def load_checkpoint(path) -> Checkpoint:
         model = MakemoreMLP(config)
         model.load_state_dict({k[6:]: v for k, v in arrays.items() if k.startswith("model.")})
         optim_state = {k[6:]: v for k, v in arrays.items() if k.startswith("optim.")}
-        _optimizer(config.optimizer, model.parameters(), config).load_state_dict(optim_state)
+        _load_optim_state(_optimizer(config.optimizer, model.parameters(), config), optim_state)
         train_buffers = {n: arrays[f"train.{n}"] for n, _ in model.named_buffers()}
         step, rng_state = int(meta["step"]), meta["rng"]
         lrs = arrays.get("train.lrs", np.full(step, np.nan))   # nan: not recorded (older checkpoints)
@@ -329,7 +342,7 @@ def load_checkpoint(path) -> Checkpoint:
         if not len(history["losses"]) == len(history["lrs"]) == step:
             raise ValueError(f"it is at step {step} but has {len(history['losses'])} losses and "
                              f"{len(history['lrs'])} learning rates")
-    except (KeyError, ValueError, TypeError) as e:
+    except (KeyError, ValueError, TypeError, RuntimeError) as e:   # RuntimeError: load_state_dict's, as torch's
         raise CheckpointError(f"{path}: the checkpoint does not match its own config ({e})") from None
     return Checkpoint(path, config, vocab, model, step, rng_state, optim_state, train_buffers, history)
 
@@ -406,7 +419,7 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
         model.load_state_dict(ckpt.model.state_dict())
         for name, b in model.named_buffers():
             b.data = np.array(ckpt.train_buffers[name], dtype=b.dtype)
-        optimizer.load_state_dict(ckpt.optim_state)
+        _load_optim_state(optimizer, ckpt.optim_state)
         g.rng.bit_generator.state = ckpt.rng_state
         history, step = ckpt.history, ckpt.step
         note = _schedule_note(config, ckpt.config, history["lrs"])

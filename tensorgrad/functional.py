@@ -13,7 +13,7 @@ import numpy as np
 
 from . import ops
 from .conventions import _promote
-from .ops import Op, cat as _cat
+from .ops import Op, _kept, cat as _cat
 from .tensor import Tensor, _shape_arg, get_default_dtype
 
 MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
@@ -30,7 +30,9 @@ def _count(shape, axis) -> int:
 def _dim(d: int, ndim: int, op: str) -> int:
     """A dim in [-ndim, ndim) made non-negative, or an error naming the op."""
     n = ndim or 1                       # a 0-d tensor takes dim 0 or -1, as in torch
-    if isinstance(d, bool) or not isinstance(d, (int, np.integer)) or not -n <= d < n:
+    if isinstance(d, bool) or not isinstance(d, (int, np.integer)):
+        raise TypeError(f"{op}: dim must be an int, got {d!r}")
+    if not -n <= d < n:
         raise IndexError(f"{op}: dim {d!r} is out of range for a tensor with {ndim} dims")
     return int(d) % n
 
@@ -39,43 +41,78 @@ def _dim(d: int, ndim: int, op: str) -> int:
 # composites behind Tensor's methods (axis already normalized by the method)
 
 def mean(x, axis=None, keepdims=False):
-    return ops.sum(x, axis=axis, keepdims=keepdims) / _count(x.shape, axis)
+    n = _count(x.shape, axis)
+    if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
+        return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan
+    return ops.sum(x, axis=axis, keepdims=keepdims) / n
+
+
+@np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
+def _var_forward(x, axis, keepdims, correction):
+    """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
+    n = _count(x.shape, axis)
+    diff = x - x.sum(axis, keepdims=True) / n
+    return (diff * diff).sum(axis, keepdims=keepdims) / (n - correction if n > correction else 0)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _var_backward(g, out, x, axis, keepdims, correction):
+    """torch's rule, 2 / (n - correction) * g * (x - mean), not through the mean's backward (so
+    an inf in x gives -inf, not NaN); n <= correction over all elements: inf, NaN at the mean."""
+    n = _count(x.shape, axis)
+    diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(_kept(x.shape, axis))
+    if n <= correction and (axis is None or not x.ndim):
+        return g * where(diff == 0, math.nan, math.inf)
+    return g * diff * (2 / (n - correction) if n != correction else math.inf)
+
+
+_var = Op("var", _var_forward, _var_backward, "2 / (n - correction) * g * (x - mean)")  # one node: torch's rule
 
 
 def var(x, axis=None, keepdims=False, correction=1):
-    """sum((x - mean)^2) / (n - correction): correction=1 is Bessel's, torch's default."""
-    diff = x - mean(x, axis, keepdims=True)
-    return ops.sum(diff * diff, axis=axis, keepdims=keepdims) / (_count(x.shape, axis) - correction)
+    """sum((x - mean)^2) / max(0, n - correction): correction=1 is Bessel's, torch's default."""
+    return _var(x, axis=axis, keepdims=keepdims, correction=correction)
 
 
 def std(x, axis=None, keepdims=False, correction=1):
-    """sqrt(var). Where the variance is 0 the gradient is 0, as in torch, not 0 * inf = NaN."""
-    v = var(x, axis, keepdims, correction)
-    positive = v > 0
-    return sqrt(where(positive, v, 1)) * positive
+    """sqrt(var), NaN where var is (one element, NaN input). Where the variance is 0 the gradient
+    is 0, as torch: both wheres are needed, else 0 * sqrt'(0) = 0 * inf = NaN flows back."""
+    v = _var(x, axis=axis, keepdims=keepdims, correction=correction)
+    zero = v == 0
+    return where(zero, 0, sqrt(where(zero, 1, v)))
 
 
 def amin(x, axis=None, keepdims=False):
-    return -ops.amax(-x, axis=axis, keepdims=keepdims)
+    return ops.amin(x, axis=axis, keepdims=keepdims)
 
 
 def max(x, axis=None, keepdims=False):
-    """All of x: the max, ties sharing the gradient. Along axis: (values, indices), the
-    gradient going to the first maximum only (the one whose index is returned), as torch."""
+    """All of x: the max, ties sharing the gradient (a NaN max sends it to the NaNs). Along axis:
+    (values, indices), the gradient going to the first maximum only (the returned index), as torch."""
     if axis is None:
-        return ops.amax(x, axis=None, keepdims=keepdims)
-    indices = ops.argmax(x, axis=axis, keepdims=True)
-    values = gather(x, axis, indices)
-    if not keepdims:
-        values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return MaxResult(values, indices)
+        return _kept_all(ops.max(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmax)
 
 
 def min(x, axis=None, keepdims=False):
     if axis is None:
-        return amin(x, None, keepdims)
-    values, indices = max(-x, axis, keepdims)
-    return MaxResult(-values, indices)
+        return _kept_all(ops.min(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmin)
+
+
+def _kept_all(out, ndim: int, keepdims: bool):
+    return ops.reshape(out, shape=(1,) * ndim) if keepdims else out
+
+
+def _pick(x, axis: int, keepdims: bool, arg):
+    """(values, indices) along axis: indices = arg(x) (argmax or argmin), values gathered there."""
+    if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
+        return _pick(unsqueeze(x, 0), 0, False, arg)
+    indices = arg(x, axis=axis, keepdims=True)
+    values = ops.getitem(x, key=_key_along(_data(indices), axis))      # a gather that needs no checks
+    if not keepdims:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return MaxResult(values, indices)
 
 
 def maximum(x, y):
@@ -83,8 +120,7 @@ def maximum(x, y):
 
 
 def minimum(x, y):
-    x, y = _promote(x, y)
-    return -ops.maximum(-x, -y)
+    return ops.minimum(*_promote(x, y))
 
 
 def where(condition, x, y):
@@ -129,18 +165,20 @@ def sqrt(x):
 
 
 def relu(x):
-    return where(x > 0, x, 0)  # the gradient at 0 is 0, as torch
+    return ops.relu(x)
 
 
 def clamp(x, min=None, max=None):
-    """The gradient passes where min <= x <= max (both ends included, as torch)."""
+    """The gradient passes where min <= x <= max (both ends included, not at NaN, as torch)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
-    if min is not None:
-        x = where(x < min, min, x)
-    if max is not None:
-        x = where(x > max, max, x)
-    return x
+    if isinstance(min, Tensor) or isinstance(max, Tensor):      # tensor bounds get gradients too
+        x = x if min is None else where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))   # weak, as Python numbers
+    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        x = x.astype(get_default_dtype())           # an int clamped to a float bound is float, as torch
+    return ops.clamp(x, min=min, max=max)
 
 
 def matmul(x, y):
@@ -162,7 +200,7 @@ def matmul(x, y):
 def squeeze(x, dim=None):
     """Drop the size-1 dims (only those in dim, if given; other dims stay, as torch)."""
     dims = range(x.ndim) if dim is None else [_dim(d, x.ndim, 'squeeze') for d in ((dim,) if isinstance(dim, int) else dim)]
-    drop = {d for d in dims if x.shape[d] == 1}
+    drop = {d for d in dims if x.ndim and x.shape[d] == 1}      # a 0-d tensor squeezes to itself
     return ops.reshape(x, shape=tuple(n for d, n in enumerate(x.shape) if d not in drop))
 
 
@@ -172,16 +210,19 @@ def unsqueeze(x, dim: int):
 
 
 def flatten(x, start_dim=0, end_dim=-1):
+    s, e = _dim(start_dim, x.ndim, 'flatten'), _dim(end_dim, x.ndim, 'flatten')
+    if s > e:
+        raise ValueError(f"flatten: start_dim {start_dim} comes after end_dim {end_dim}")
     if x.ndim == 0:
         return ops.reshape(x, shape=(1,))
-    s, e = _dim(start_dim, x.ndim, 'flatten'), _dim(end_dim, x.ndim, 'flatten')
-    return ops.reshape(x, shape=x.shape[:s] + (-1,) + x.shape[e + 1:])
+    return ops.reshape(x, shape=x.shape[:s] + (math.prod(x.shape[s:e + 1]),) + x.shape[e + 1:])  # not -1: size 0
 
 
 def transpose(x, dim0: int, dim1: int):
     axes = list(range(x.ndim))
     d0, d1 = _dim(dim0, x.ndim, 'transpose'), _dim(dim1, x.ndim, 'transpose')
-    axes[d0], axes[d1] = axes[d1], axes[d0]
+    if d0 != d1:                        # a 0-d tensor: transpose(0, -1) is itself
+        axes[d0], axes[d1] = axes[d1], axes[d0]
     return ops.permute(x, axes=tuple(axes))
 
 
@@ -212,13 +253,28 @@ def stack(tensors, dim: int = 0):
 # ----------------------------------------------------------------------------
 # gathers and scatter-adds, all on the getitem / index_put pair
 
+def _check_index(index, size: int, op: str):
+    """torch's gathers and scatters take no negative index (NumPy would count from the end)."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"{op}: index {bad} is out of range for a dim of size {size}")
+
+
 def _along(index, x, dim: int, op: str) -> tuple:
-    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere."""
+    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere, once the
+    index is checked as torch checks it."""
     index = np.asarray(_data(index))
     if index.ndim != x.ndim or index.dtype.kind not in "iu":
         raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
                          f"got {index.dtype} {index.shape} for input {x.shape}")
     dim = _dim(dim, x.ndim, op)
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
+        raise ValueError(f"{op}: index {index.shape} is larger than the input {x.shape} outside dim {dim}")
+    _check_index(index, x.shape[dim], op)
+    return _key_along(index, dim)
+
+
+def _key_along(index: np.ndarray, dim: int) -> tuple:
     key = list(np.indices(index.shape, sparse=True))
     key[dim] = index
     return tuple(key)
@@ -233,6 +289,8 @@ def scatter_add(x, dim: int, index, src):
     """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
     index = np.asarray(_data(index))
     if src.shape != index.shape:
+        if src.ndim != index.ndim or any(i > n for i, n in zip(index.shape, src.shape)):
+            raise ValueError(f"scatter_add: index {index.shape} is larger than src {src.shape}")
         src = ops.getitem(src, key=tuple(slice(n) for n in index.shape))
     return ops.index_put(x, src, key=_along(index, x, dim, "scatter_add"), accumulate=True)
 
@@ -244,6 +302,7 @@ def index_add(x, dim: int, index, source):
     if index.ndim != 1 or source.shape != want:
         raise ValueError(f"index_add: expected a 1-D index and a source of shape {want}, "
                          f"got index {index.shape} and source {source.shape}")
+    _check_index(index, x.shape[d], "index_add")
     return ops.index_put(x, source, key=(slice(None),) * d + (index,), accumulate=True)
 
 
@@ -263,32 +322,60 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 # ----------------------------------------------------------------------------
 # softmax and friends (the max is subtracted as a constant: it cancels in the math)
 
-def _shift(x, d: int):
-    """The max over dim d, as a constant (it cancels in the math); a non-finite max
-    (a row of -inf) becomes 0, as torch does, so the row gives -inf rather than NaN."""
-    m = _data(x).max(axis=d, keepdims=True)
-    return np.where(np.isfinite(m), m, 0)               # 0 is a weak scalar: m's dtype stays
+def _axis(x, dim, op: str) -> tuple:
+    """dim (an int; for logsumexp also a tuple) as an axis tuple: () for a 0-d tensor, whose one
+    dim is all of it."""
+    if not x.ndim:
+        return ()
+    if isinstance(dim, (tuple, list)):
+        return tuple(sorted({_dim(d, x.ndim, op) for d in dim}))
+    return (_dim(dim, x.ndim, op),)
 
 
+def _rowmax(a: np.ndarray, axis: tuple):
+    """The max of a over axis, kept; -inf over a size-0 dim (NumPy has no max of nothing)."""
+    return a.max(axis=axis, keepdims=True, initial=-np.inf) if a.size == 0 else a.max(axis=axis, keepdims=True)
+
+
+# A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
+@np.errstate(divide="ignore", invalid="ignore")
 def softmax(x, dim: int = -1):
-    d = _dim(dim, x.ndim, "softmax")
-    e = ops.exp(x - _shift(x, d))
-    return e / e.sum(axis=d, keepdims=True)
+    axis = _axis(x, dim, "softmax")
+    e = ops.exp(x - _rowmax(_data(x), axis))
+    return e / e.sum(axis=axis, keepdims=True)
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def log_softmax(x, dim: int = -1):
-    d = _dim(dim, x.ndim, "log_softmax")
-    z = x - _shift(x, d)
-    return z - ops.log(ops.exp(z).sum(axis=d, keepdims=True))
+    axis = _axis(x, dim, "log_softmax")
+    z = x - _rowmax(_data(x), axis)
+    if _data(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
+        return z
+    return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
+
+
+@np.errstate(divide="ignore", invalid="ignore")    # a row of -inf or a size-0 dim: log(0) = -inf, as torch
+def _lse_forward(x, axis, keepdims):
+    """log(sum(exp(x - m))) + m, with torch's m: the max, or 0 where the max is not finite."""
+    m = _rowmax(x, axis)
+    m = np.where(np.isfinite(m), m, 0)                 # 0 is a weak scalar: m's dtype stays
+    out = np.log(np.exp(ops._float(x) - m).sum(axis=axis, keepdims=True)) + m
+    return out if keepdims else np.squeeze(out, axis)
+
+
+@np.errstate(invalid="ignore")                      # a +inf in x: inf - inf = NaN, as torch
+def _lse_backward(g, out, x, axis, keepdims):
+    """The gradient of logsumexp is softmax(x) = exp(x - out) (torch's rule, one node)."""
+    kept = _kept(x.shape, axis)
+    return g.reshape(kept) * ops.exp(x - out.reshape(kept))
+
+
+_logsumexp = Op("logsumexp", _lse_forward, _lse_backward, "g * softmax(x)")
 
 
 def logsumexp(x, dim=-1, keepdim: bool = False):
     """log(sum(exp(x))) over dim, an int or a tuple of dims."""
-    d = tuple(sorted({_dim(a, x.ndim, "logsumexp") for a in dim})) if isinstance(dim, (tuple, list)) \
-        else _dim(dim, x.ndim, "logsumexp")
-    m = _shift(x, d)
-    out = ops.log(ops.exp(x - m).sum(axis=d, keepdims=True)) + m
-    return out if keepdim else squeeze(out, d)
+    return _logsumexp(x, axis=_axis(x, dim, "logsumexp"), keepdims=keepdim)
 
 
 def tanh(x):
@@ -307,6 +394,7 @@ def linear(x, weight, bias=None):
 
 def embedding(index, weight):
     """weight[index]: its gradient is a scatter-add into the rows of weight."""
+    _check_index(np.asarray(_data(index)), weight.shape[0], "embedding")
     return weight[index]
 
 
@@ -1534,3 +1622,81 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
         running = None if running_mean is None else (_data(running_mean), _data(running_var), momentum)
         return _batch_norm(input, weight, bias, eps=eps, correction=correction, running=running)
     return (input - running_mean) * (running_var + eps) ** -0.5 * weight + bias
+
+
+# ----------------------------------------------------------------------------
+# layer norm (a fused op, as batch norm) and dropout
+
+from .creation import rand as _rand  # noqa: E402  (creation sits beside this module, on the engine)
+
+
+def _ln_forward(x, weight, bias, axes, eps):
+    """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
+    1/std of each sample (small) for the backward, as torch's kernel does."""
+    mean = x.mean(axis=axes, keepdims=True)
+    out = x - mean                                             # diff, made the output in place
+    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    out *= rstd
+    out *= weight
+    out += bias
+    return out, (mean, rstd)
+
+
+def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
+    """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
+    with biased variance: dxhat = g * weight,
+    dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
+    (the engine sums those two down to weight's shape)."""
+    if isinstance(g, Tensor):
+        # create_graph: tensors on the tape, so recompute from x (the saved arrays would be
+        # constants to a second derivative) and stay out of place (`a *= b` would rewrite a)
+        diff = x - x.mean(axis=axes, keepdims=True)
+        rstd = ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
+        xhat = diff * rstd
+        dxhat = g * weight
+        dx = dxhat - dxhat.mean(axis=axes, keepdims=True) - xhat * (dxhat * xhat).mean(axis=axes, keepdims=True)
+        return dx * rstd, g * xhat, g
+    # arrays: the same math, each full-size array made once and then updated in place (a new
+    # array of that size costs a pass over memory, and often page faults)
+    mean, rstd = saved
+    xhat = x - mean
+    xhat *= rstd
+    dx = g * weight                                            # dxhat, made dx in place
+    tmp = dx * xhat
+    proj = tmp.mean(axis=axes, keepdims=True)
+    dx -= dx.mean(axis=axes, keepdims=True)
+    dx -= np.multiply(xhat, proj, out=tmp)
+    dx *= rstd
+    return dx, np.multiply(g, xhat, out=tmp), g
+
+
+_layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", save=True)
+
+
+def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
+    """torch.nn.functional.layer_norm (Ba et al. 2016): normalise over the last
+    len(normalized_shape) dims with their mean and biased variance, then * weight + bias."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    for name, p in (("weight", weight), ("bias", bias)):
+        if p is not None and tuple(p.shape) != shape:
+            raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
+                               f"{list(p.shape)} and normalized_shape = {list(shape)}")
+    weight = np.ones(shape, input.dtype) if weight is None else weight
+    bias = np.zeros(shape, input.dtype) if bias is None else bias
+    return _layer_norm(input, weight, bias, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
+
+
+def dropout(input, p: float = 0.5, training: bool = True, inplace: bool = False, generator=None):
+    """Zero each element with probability p and scale the rest by 1 / (1 - p), in training;
+    the identity otherwise. (inplace is accepted for torch's signature; the result is always new.)"""
+    if not 0 <= p <= 1:
+        raise ValueError(f"dropout probability has to be between 0 and 1, but got {p}")
+    if not training or p == 0:
+        return input
+    keep = _data(_rand(*input.shape, generator=generator, dtype=np.float64)) < 1 - p
+    scale = input.dtype.type(0 if p == 1 else 1 / (1 - p))
+    return input * (keep * scale)

@@ -87,16 +87,60 @@ def put(out, key, v, accumulate=False):
 
 
 def _index_put(x, v, key, accumulate):
+    if v.ndim and v.shape[0] == 1 and v.ndim > take(x, key).ndim:   # NumPy drops v's leading 1s; torch refuses
+        raise ValueError(f"values of shape {v.shape} cannot be broadcast to the indexed shape {take(x, key).shape}")
     out = x.copy()
     put(out, key, v, accumulate)
     return out
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _amax_backward(g, out, x, axis, keepdims):
+    """amax's and amin's rule (torch's): tied extremes share g evenly; a NaN result, which no x
+    equals, makes the gradient of its whole slice NaN (g / 0 * 0)."""
     out, g = out.reshape(_kept(x.shape, axis)), g.reshape(_kept(x.shape, axis))
     mask = x == out
-    count = mask.sum(axis=axis, keepdims=True).astype(g.dtype)
-    return where(mask, g / count, 0)                # tied maxima share the gradient evenly
+    return g / mask.sum(axis=axis, keepdims=True).astype(g.dtype) * mask
+
+
+def _max_backward(g, out, x):
+    """max()'s and min()'s rule over all elements (torch's): ties share g evenly, and a NaN
+    result sends it to the NaNs."""
+    mask = np.isnan(np.asarray(x)) if np.isnan(np.asarray(out)) else x == out
+    return where(mask, g / mask.sum().astype(g.dtype), 0)
+
+
+def _maximum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)        # a tie sends half each way; a NaN on either side, all of g to both
+    return where(x < y, 0, g), where(y < x, 0, g)
+
+
+def _minimum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)
+    return where(x > y, 0, g), where(y > x, 0, g)
+
+
+def _where(c, x, y):
+    dtype = c.dtype if type(c) is np.ndarray else np.asarray(c).dtype
+    if dtype != np.bool_:
+        raise TypeError(f"the condition (mask) must be a bool tensor, got {dtype}")
+    return np.where(c, x, y)
+
+
+def _sign(x):
+    """torch's sign: sign(nan) is 0 (NumPy's is nan), and a bool stays a bool."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    out = np.sign(x)
+    if x.dtype.kind == "f":
+        np.copyto(out, 0, where=np.isnan(out))     # (np.where would cost 3x more)
+    return out
+
+
+def _clamp_backward(g, out, x, min, max):
+    """The gradient passes where min <= x <= max: not at NaN (out != x there), as torch, nor
+    anywhere when min > max (torch then sets everything to max)."""
+    return where(out == x if min is None or max is None or min <= max else np.array(False), g, 0)
 
 
 def _cat_backward(g, out, *xs, axis):
@@ -109,6 +153,7 @@ def _float(a):
     return a.astype(_mode.default_dtype) if getattr(a, "dtype", None) is not None and a.dtype.kind in "biu" else a
 
 
+@np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
 def _pow_backward(g, out, x, c):
     return g * 0 if c == 0 else g * (c * x ** (c - 1))
 
@@ -118,6 +163,7 @@ def _erf(x):
     return np.asarray(np.frompyfunc(math.erf, 1, 1)(x)).astype(x.dtype)
 
 
+@np.errstate(divide="ignore", invalid="ignore")
 def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
     return (where(y == 0, 0, g * (y * x ** (y - 1))),
@@ -197,10 +243,10 @@ sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves
 mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs")
 div = Op("div", lambda x, y: _float(x) / _float(y), lambda g, out, x, y: (g / y, -g * (x / y / y)),
          "g / y, -g * x / y**2", saves="inputs")
-maximum = Op("maximum", np.maximum,                   # a tie sends half the gradient each way, as torch
-             lambda g, out, x, y: (where(x > y, g, where(x == y, g / 2, 0)),
-                                   where(y > x, g, where(x == y, g / 2, 0))), "g to the larger input", saves="inputs")
-where = Op("where", np.where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere", saves="inputs")
+maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a tie: half each)", saves="inputs")
+minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
+where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
+           saves="inputs")
 atan2 = Op("atan2", _math(np.arctan2),
            lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), "g * x / r**2, -g * y / r**2", saves="inputs")
 logaddexp = Op("logaddexp", _math(np.logaddexp),
@@ -212,7 +258,7 @@ fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), 
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
 pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
-pow_tensor = Op("pow_tensor", lambda x, y: np.power(x, y), _pow_tensor_backward,  # y is a tensor
+pow_tensor = Op("pow_tensor", _quiet(np.power), _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
 exp = Op("exp", lambda x: np.exp(_float(x)), lambda g, out, x: g * out, "g * out", saves="out")
 exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
@@ -238,9 +284,12 @@ erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * ex
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -_float(x))), lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g),   # torch: 0 at 0, g at NaN
+          "g where out > 0", saves="out")
+clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
 cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back", saves="")
 # piecewise constant: the gradient is 0 (not an error), as in torch
-sign = Op("sign", np.sign, _zero, "0", saves="")
+sign = Op("sign", _sign, _zero, "0", saves="")
 floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")
 ceil = Op("ceil", _rounded(np.ceil), _zero, "0", saves="")
 round = Op("round", _rounded(np.round), _zero, "0", saves="")     # half to even, as torch; attr decimals
@@ -252,6 +301,10 @@ sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims
          "replicate (expand) g", saves="")
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward,
           "g to the max (ties share)")
+amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), _amax_backward,
+          "g to the min (ties share)")
+max = Op("max", np.max, _max_backward, "g to the max (ties share)")    # of all elements; along a dim,
+min = Op("min", np.min, _max_backward, "g to the min (ties share)")    # functional.max gathers
 cumsum = Op("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
             lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g", saves="")
 cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backward,
@@ -291,8 +344,9 @@ isnan = Op("isnan", np.isnan)
 isinf = Op("isinf", np.isinf)
 isfinite = Op("isfinite", np.isfinite)
 floor_divide = Op("floor_divide", _quiet(np.floor_divide))
-argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis, keepdims=keepdims))
-argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis, keepdims=keepdims))
+# a 0-d tensor's one dim is the whole tensor
+argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis if x.ndim else None, keepdims=keepdims))
+argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis if x.ndim else None, keepdims=keepdims))
 all_ = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
 any_ = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
 bitwise_not = Op("bitwise_not", np.invert)           # ~mask: logical not on bools

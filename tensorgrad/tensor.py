@@ -393,6 +393,9 @@ class Tensor:
             x, y = inputs
             forward, reflected = _REFLECTED[ufunc.__name__]
             return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
+                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
@@ -679,6 +682,8 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if v in wanted:
                     wanted[v] = g
                     if type(v) is not Node:
+                        if walks is not None:
+                            walks.append(WalkStep(v, "", _array(g), ()))
                         continue
             elif type(v) is not Node or v.retained is not None:
                 t = v if type(v) is not Node else v.retained()
@@ -712,7 +717,9 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
                     grads[n] = grads[n] + gx
                     owned.add(n)
             if walks is not None:
-                walks.append(WalkStep(owners.get(v) or Tensor._handle(v.out, v), v.fn.name, _array(g), tuple(sends)))
+                owner = owners.get(v)           # (not `or`: a tensor has no truth value)
+                walks.append(WalkStep(Tensor._handle(v.out, v) if owner is None else owner, v.fn.name,
+                                      _array(g), tuple(sends)))
             if not retain_graph and v.fn.saves:
                 v.attrs = None
     return wanted
@@ -775,22 +782,28 @@ def _shape_arg(shape) -> tuple:
 
 
 def _reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
-    """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made non-negative."""
+    """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made
+    non-negative (a 0-d tensor takes dim 0 or -1, as torch). Errors name the calling method."""
     d = dim if axis is None else axis
     k = bool(keepdim if keepdims is None else keepdims)
-    if isinstance(d, bool) or (isinstance(d, (tuple, list)) and any(isinstance(a, bool) for a in d)):
-        raise TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
-    if d is None or (not isinstance(d, int) and len(d) == 0):    # dim=() reduces everything, as torch
+    if d is None or (isinstance(d, (tuple, list)) and len(d) == 0):    # dim=() reduces everything, as torch
         return dict(axis=None, keepdims=k)
-    n = max(x.ndim, 1)
-    ds = (d,) if isinstance(d, int) else tuple(d)
-    if single and len(ds) != 1:
-        raise TypeError(f"expected one dim, got {d}")
+    ds = tuple(d) if isinstance(d, (tuple, list)) else (d,)
+    n, error = max(x.ndim, 1), None
     for a in ds:
-        if not -n <= a < n:
-            raise IndexError(f"dim {a} is out of range for a tensor of shape {x.shape}")
-    ds = tuple(a % n for a in ds) if x.ndim else ()
-    return dict(axis=(ds[0] if ds else None) if single else ds, keepdims=k)
+        if isinstance(a, bool) or not isinstance(a, (int, np.integer)):
+            error = TypeError(f"dim must be an int or a tuple of ints, got {d!r}")
+        elif not -n <= a < n:
+            error = IndexError(f"dim {d!r} is out of range for a tensor of shape {x.shape}")
+    if single and len(ds) != 1:
+        error = TypeError(f"expected one dim, got {d!r}")
+    if error is not None:
+        import sys
+        raise type(error)(f"{sys._getframe(1).f_code.co_name}: {error}")    # the calling method: sum, max, ...
+    ds = tuple([int(a) % n for a in ds])
+    if single:
+        return dict(axis=ds[0], keepdims=k)
+    return dict(axis=ds if x.ndim else (), keepdims=k)                 # a 0-d tensor: nothing to reduce
 
 
 from . import conventions  # noqa: E402  (torch's dtype promotion, for _lift)

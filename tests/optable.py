@@ -215,6 +215,28 @@ SAMPLES = [
     S("batch_norm", lambda m, x, w, b: m.nn.functional.batch_norm(x, None, None, w, b, training=True),
       [R(8, 5), R(5), R(5)]),
     S("mse_loss", lambda m, x, y: m.nn.functional.mse_loss(x, y), [R(3, 4), R(3, 4)]),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (5,), w, b), [R(4, 5), R(5), R(5)]),
+    S("layer_norm", lambda m, x, w, b: m.nn.functional.layer_norm(x, (3, 4), w, b, eps=1e-3),
+      [R(2, 2, 3, 4), R(3, 4), R(3, 4)], note="2-dims"),
+    S("layer_norm", lambda m, x: m.nn.functional.layer_norm(x, (6,)), [R(3, 6)], note="no-affine"),
+    # dropout's masks are random (tests/test_nn.py checks them); here the deterministic cases
+    S("dropout", lambda m, x: m.nn.functional.dropout(x, 0.5, training=False), [R(3, 4)], note="eval"),
+    S("dropout", lambda m, x: m.nn.functional.dropout(x, 0.0), [R(3, 4)], note="p0"),
+
+    # --- edge values: NaN and inf as torch (issue 11; more in tests/test_edge.py) ------------------
+    S("max", lambda m, x: x.max(), [V([1.0, np.nan, 3.0, np.nan])], smooth=False, note="nan"),
+    S("amax", lambda m, x: x.amax(1), [V([[1.0, np.nan, 3.0], [1.0, 2.0, 2.0]])], smooth=False, note="nan"),
+    S("maximum", lambda m, x, y: m.maximum(x, y), [V([np.nan, 1.0, 2.0]), V([1.0, np.nan, 2.0])], smooth=False,
+      note="nan"),
+    S("clamp", lambda m, x: x.clamp(-1, 1), [V([np.nan, 0.5, 1.0, 2.0])], smooth=False, note="nan"),
+    S("relu", lambda m, x: x.relu(), [V([np.nan, -np.inf, np.inf, 1.0])], smooth=False, note="non-finite"),
+    S("abs", lambda m, x: x.abs(), [V([np.nan, -1.0])], smooth=False, note="nan"),
+    S("var", lambda m, x: x.var(), [V([np.inf, 0.7, -0.3])], smooth=False, note="inf"),
+    S("var", lambda m, x: x.var(correction=3), [V([1.0, 2.5])], smooth=False, note="correction-above-n"),
+    S("std", lambda m, x: x.std(1), [V([[1.5], [2.0]])], smooth=False, note="one-element"),
+    S("std", lambda m, x: x.std(1), [V([[1.0, 1.0, 1.0], [1.0, 2.0, 4.0]])], smooth=False, note="constant-row"),
+    S("softmax", lambda m, x: m.softmax(x, 1), [V([[np.inf, 0.0, 1.0], [0.0, 1.0, 2.0]])], smooth=False, note="inf"),
+    S("logsumexp", lambda m, x: m.logsumexp(x, 0), [R(0, 3)], smooth=False, note="size-0-dim"),
 
     # --- not differentiable: logic -------------------------------------------------------------------
     S("all", lambda m, x: (x > 0).all(), [R(3, 4)], grad=False, note="method"),

@@ -26,9 +26,7 @@ def test_conv_layers_match_torch(make, shape):
     x = np.random.default_rng(0).standard_normal(shape)
     ours, theirs = make(nn), make(torch.nn).double()
     assert ours.weight.shape == tuple(theirs.weight.shape)
-    ours.weight = tg.tensor(ours.weight.numpy().astype(np.float64), requires_grad=True)
-    if ours.bias is not None:
-        ours.bias = tg.tensor(ours.bias.numpy().astype(np.float64), requires_grad=True)
+    ours.double()                    # its parameters in float64, as torch's .double()
     _copy_weights(ours, theirs)
     xt, xo = torch.tensor(x, requires_grad=True), tg.tensor(x, requires_grad=True)
     out, ref = ours(xo), theirs(xt)

@@ -342,3 +342,37 @@ def test_value_manual_backward_as_in_the_lecture():
     d._backward()
     e._backward()
     assert (d.grad, f.grad, c.grad, e.grad, a.grad, b.grad) == (-2.0, 4.0, -2.0, -2.0, 6.0, -4.0)
+
+
+# --- NumPy meets tensors ----------------------------------------------------------------------------------
+
+def test_numpy_functions_on_tensors():
+    t = tg.tensor([0.5, 1.0])
+    assert isinstance(np.tanh(t), np.ndarray) and np.allclose(np.tanh(t), np.tanh([0.5, 1.0]))
+    w = tg.tensor([0.5, 1.0], requires_grad=True)
+    y = np.ones(2) * w                          # an ndarray on the left: the tensor's operator, recorded
+    assert isinstance(y, tg.Tensor) and y.requires_grad
+    with pytest.raises(TypeError, match="requires grad"):
+        np.exp(w)                               # would silently drop the history (torch refuses too)
+
+
+def test_user_op_errors_name_the_op():
+    x = tg.randn(3, requires_grad=True)
+    none_op = tg.op("returns_none", backward=lambda g, out, x: g)(lambda x: None)
+    with pytest.raises(TypeError, match="'returns_none'"):
+        none_op(x)
+    int_op = tg.op("returns_int", backward=lambda g, out, x: g)(lambda x: np.zeros(x.shape, np.int64))
+    with pytest.raises(TypeError, match="'returns_int'"):
+        int_op(x)
+    np_rule = tg.op("numpy_rule", backward=lambda g, out, x: g / (1 + np.exp(-x)))(lambda x: np.logaddexp(0, x))
+    np_rule(x).sum().backward()                 # on arrays: fine
+    with pytest.raises(TypeError, match="'numpy_rule'.*create_graph"):
+        tg.grad(np_rule(x).sum(), x, create_graph=True)
+    boom = tg.op("raises_inside", backward=lambda g, out, x: 1 / 0)(lambda x: x * 2)
+    with pytest.raises(ZeroDivisionError, match="'raises_inside'"):
+        boom(x).sum().backward()
+    cplx = tg.op("complex_rule", backward=lambda g, out, x: g * 1j)(lambda x: x * 2)
+    with pytest.raises(TypeError, match="'complex_rule'.*complex"):
+        cplx(x).sum().backward()
+    with pytest.raises(RuntimeError, match="does not require grad"):
+        tg.grad((x * 2).sum(), [x, tg.ones(3)])

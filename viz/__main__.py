@@ -1,6 +1,8 @@
-"""Command line: draw the makemore model's forward and backward graphs into files.
+"""Command line: draw the makemore model's forward and backward graphs into files,
+or write a page that steps through its backward walk.
 
     python -m viz makemore --out docs/img --format svg --backward
+    python -m viz makemore --html out           # out/makemore_walk.html
 """
 import argparse
 import pathlib
@@ -9,11 +11,19 @@ import sys
 import tensorgrad as tg
 
 from .draw import GraphvizNotFound, draw, render
+from .walk import walk
 
 
 def makemore_graph(batch: int = 8, seed: int = 42) -> tuple:
     """(parameters, named) for the lecture's chunked forward on a random batch, after backward:
     named holds the parameters and the 20 named intermediates emb ... loss."""
+    params, named = makemore_forward(batch, seed)
+    named["loss"].backward()
+    return params, named
+
+
+def makemore_forward(batch: int = 8, seed: int = 42) -> tuple:
+    """makemore_graph before the backward."""
     from models.makemore import Config, MakemoreMLP, chunked_forward
 
     config = Config()
@@ -23,7 +33,6 @@ def makemore_graph(batch: int = 8, seed: int = 42) -> tuple:
     Xb = tg.randint(0, config.vocab_size, (batch, config.block_size), generator=g)  # (B, block_size) contexts
     Yb = tg.randint(0, config.vocab_size, (batch,), generator=g)                    # (B,) next characters
     inter = chunked_forward(model, Xb, Yb)  # names them and retains their gradients
-    inter["loss"].backward()
     return params, {**params, **inter}
 
 
@@ -40,7 +49,11 @@ def main(argv=None) -> int:
     mm.add_argument("--no-stats", action="store_true", help="leave out the statistics of data and grad")
     mm.add_argument("--max-nodes", type=int, default=None, help="draw only this many tensors, nearest the loss")
     mm.add_argument("--compact", action="store_true", help="write each op in its result's box (forward)")
+    mm.add_argument("--html", metavar="DIR", default=None,
+                    help="instead, write DIR/makemore_walk.html: a page that steps through the backward walk")
     args = parser.parse_args(argv)
+    if args.html is not None:
+        return _write_walk(args)
 
     _, named = makemore_graph(args.batch, args.seed)
     loss = named["loss"]
@@ -59,6 +72,21 @@ def main(argv=None) -> int:
             print(f"error: {e}\n(wrote the DOT source to {source})", file=sys.stderr)
             return 1
         print(f"wrote {path} (loss {loss.item():.4f})")
+    return 0
+
+
+def _write_walk(args) -> int:
+    _, named = makemore_forward(args.batch, args.seed)
+    loss = named["loss"]
+    out = pathlib.Path(args.html)
+    out.mkdir(parents=True, exist_ok=True)
+    try:
+        page = walk(loss, out / "makemore_walk.html", params=named, max_nodes=args.max_nodes,
+                    rankdir=args.rankdir, title=f"makemore MLP, batch {args.batch}: the backward walk of loss")
+    except GraphvizNotFound as e:
+        print(f"error: {e}", file=sys.stderr)
+        return 1
+    print(f"wrote {page.path} ({len(page.steps)} steps, loss {loss.item():.4f})")
     return 0
 
 

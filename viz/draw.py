@@ -158,14 +158,20 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    for what, a in (("grad", None if t.grad is None else np.asarray(t.grad)), ("data", t.numpy())):
+    return _health_of(t.numpy(), t.grad, grad_ratio)
+
+
+def _health_of(data, grad, grad_ratio) -> tuple:
+    """_health of a data array and its gradient (None if it has none)."""
+    data, grad = np.asarray(data), None if grad is None else np.asarray(grad)
+    for what, a in (("grad", grad), ("data", data)):
         if a is not None and a.dtype.kind == "f" and not np.isfinite(a).all():
             kind = "NaN" if np.isnan(a).any() else "Inf"
             return "nonfinite", f"{what} has {kind}"
-    if grad_ratio is not None and t.grad is not None and t.numpy().dtype.kind == "f":
-        data_norm = np.linalg.norm(t.numpy().astype(np.float64))
+    if grad_ratio is not None and grad is not None and data.dtype.kind == "f":
+        data_norm = np.linalg.norm(data.astype(np.float64))
         if data_norm > 0:
-            ratio = np.linalg.norm(np.asarray(t.grad).astype(np.float64)) / data_norm
+            ratio = np.linalg.norm(grad.astype(np.float64)) / data_norm
             if ratio < grad_ratio[0]:
                 return "vanishing", f"vanishing: |grad|/|data| = {ratio:.2g}"
             if ratio > grad_ratio[1]:

@@ -1,0 +1,17 @@
+"""tensorgrad.nn, as torch.nn: Parameter and Module, containers, layers, activations, losses,
+nn.init and nn.utils. (The optimizers live in tensorgrad.optim; tg.nn.SGD, Adam, AdamW and
+Optimizer stay here as aliases, as earlier versions documented them.)"""
+import sys
+
+from .. import functional
+from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
+from . import init, utils  # noqa: F401
+from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
+from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa
+                     Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
+                     LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
+                     Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
+from .modules import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+
+# `import tensorgrad.nn.functional as F`, as torch users write it: the same module as tensorgrad.functional
+sys.modules[__name__ + ".functional"] = functional

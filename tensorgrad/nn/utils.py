@@ -1,0 +1,44 @@
+"""torch.nn.utils: clip gradients in place before an optimizer step."""
+import math
+
+import numpy as np
+
+from ..creation import tensor
+from ..tensor import Tensor
+
+
+def _grads(parameters) -> list:
+    """The gradient tensors (the parameters without one are skipped)."""
+    params = [parameters] if isinstance(parameters, Tensor) else list(parameters)
+    return [p.grad for p in params if p.grad is not None]
+
+
+def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_if_nonfinite: bool = False) -> Tensor:
+    """Scale all the gradients by max_norm / (total_norm + 1e-6) when that is below 1, total_norm
+    being the norm of all of them as one vector (norm_type inf: the largest |g|). Returns total_norm."""
+    tensors = _grads(parameters)
+    grads = [g.numpy() for g in tensors]
+    if not grads:
+        return tensor(0.0)
+    norm_type = float(norm_type)
+    if norm_type == math.inf:
+        norms = [np.abs(g).max(initial=0) for g in grads]
+        total = np.max(norms)
+    else:
+        norms = [np.linalg.norm(g.ravel(), ord=norm_type) for g in grads]
+        total = np.linalg.norm(np.array(norms), ord=norm_type)
+    total = np.asarray(total, dtype=np.result_type(*grads))
+    if error_if_nonfinite and not np.isfinite(total):
+        raise RuntimeError(f"The total norm of order {norm_type} for gradients from `parameters` is non-finite, so it "
+                           "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
+                           "anyway, set `error_if_nonfinite=False`")
+    coef = np.minimum(max_norm / (total + 1e-6), 1)      # never scales up; a NaN norm makes NaN grads, as torch
+    for g in tensors:
+        g.mul_(coef.astype(g.dtype))
+    return tensor(total)
+
+
+def clip_grad_value_(parameters, clip_value: float) -> None:
+    """Clamp every gradient to [-clip_value, clip_value], in place."""
+    for g in _grads(parameters):
+        g.clamp_(-clip_value, clip_value)

@@ -1,0 +1,5 @@
+"""tensorgrad.optim, as torch.optim: optimizers with param groups and state dicts, and lr schedulers."""
+from . import lr_scheduler
+from .optimizer import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
+
+__all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "lr_scheduler"]
