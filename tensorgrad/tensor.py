@@ -399,7 +399,9 @@ class Tensor:
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     def __array__(self, dtype=None, copy=None):
-        return self._data if dtype is None else self._data.astype(dtype)
+        """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
 
     __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
 

@@ -233,6 +233,22 @@ def test_state_dict_shares_memory_and_loads_in_place():
     assert b.block.fc.weight.dtype == np.float32
 
 
+def test_deepcopy_and_pickle_make_independent_models():
+    """torch's idioms for a snapshot: copy.deepcopy(model) or copy.deepcopy(model.state_dict())."""
+    import copy
+    import pickle
+    net = _mlp()                                   # (pickle needs module-level classes)
+    snapshot, clone, unpickled = copy.deepcopy(net.state_dict()), copy.deepcopy(net), pickle.loads(pickle.dumps(net))
+    net[2].weight.numpy()[...] = 5
+    for other in (clone, unpickled):
+        assert isinstance(other[2].weight, nn.Parameter) and other[2].weight.requires_grad
+        assert not (other[2].weight.numpy() == 5).any()
+        assert list(other.state_dict()) == list(net.state_dict())
+    assert not (snapshot["2.weight"].numpy() == 5).any()
+    net.load_state_dict(snapshot)
+    assert not (net[2].weight.numpy() == 5).any()
+
+
 def test_load_state_dict_errors_are_torchs_and_change_nothing():
     a, b = _net(nn, tg.ones), _net(nn, tg.ones)
     before = {k: _np(v).copy() for k, v in b.state_dict().items()}
@@ -316,6 +332,36 @@ def test_sequential_list_and_dict_behave_as_torchs():
         assert isinstance(d.pop("a"), m.Linear) and [n for n, _ in d.named_parameters()] == ["b.weight", "b.bias"]
         with pytest.raises(KeyError):
             d["zzz"]
+
+
+def test_parameter_list_and_dict_behave_as_torchs():
+    for m, ones in ((nn, tg.ones), (torch.nn, torch.ones)):
+        class Holder(m.Module):
+            def __init__(self):
+                super().__init__()
+                self.ps = m.ParameterList([m.Parameter(ones(3)), ones(2, 2)])    # a tensor becomes a Parameter
+                self.d = m.ParameterDict({"w": ones(2)})
+
+        h = Holder()
+        h.ps.append(ones(1))
+        h.ps[0] = ones(4)
+        h.d["b"] = ones(5)
+        h.d.update({"c": ones(1)})
+        assert all(isinstance(p, m.Parameter) and p.requires_grad for p in list(h.ps) + list(h.d.values()))
+        assert [n for n, _ in h.named_parameters()] == ["ps.0", "ps.1", "ps.2", "d.w", "d.b", "d.c"], m
+        assert list(h.state_dict()) == ["ps.0", "ps.1", "ps.2", "d.w", "d.b", "d.c"]
+        assert len(h.ps) == 3 and tuple(h.ps[-1].shape) == (1,) and len(h.ps[1:]) == 2 and tuple(h.ps[0].shape) == (4,)
+        assert list(h.d) == list(h.d.keys()) == ["w", "b", "c"] and "b" in h.d and len(h.d) == 3
+        assert tuple(h.d.pop("w").shape) == (2,) and list(h.d) == ["b", "c"]
+        with pytest.raises(AttributeError):      # torch's (a ModuleDict says KeyError)
+            h.d["w"]
+        with pytest.raises(IndexError):
+            h.ps[3]
+    p = nn.ParameterList([tg.ones(2)])
+    optim_ = tg.optim.SGD(p.parameters(), lr=0.5)
+    (p[0] * 2).sum().backward()
+    optim_.step()
+    assert p[0].numpy().tolist() == [0.0, 0.0]
 
 
 def test_sequential_forward_and_grads_match_torch():
@@ -545,8 +591,7 @@ def test_dropout_train_eval_and_generator():
     assert isinstance(nn.Identity(3, unused=True)(x), tg.Tensor) and nn.Identity()(x) is x
 
 
-# activations and losses: modules whose F function exists are compared with torch; the others
-# wait for it (the api-ops branch adds them to functional.py)
+# activations and losses: each module against its torch.nn twin (it calls its F namesake)
 ACTIVATIONS = [("ReLU", {}), ("Tanh", {}), ("Sigmoid", {}), ("Softmax", dict(dim=1)), ("LogSoftmax", dict(dim=0)),
                ("GELU", {}), ("GELU", dict(approximate="tanh")), ("SiLU", {}), ("LeakyReLU", dict(negative_slope=0.2)),
                ("ELU", dict(alpha=0.7)), ("SELU", {}), ("CELU", dict(alpha=1.3)), ("Mish", {}),
@@ -554,16 +599,9 @@ ACTIVATIONS = [("ReLU", {}), ("Tanh", {}), ("Sigmoid", {}), ("Softmax", dict(dim
                ("ReLU6", {}), ("Hardsigmoid", {}), ("Hardswish", {}), ("LogSigmoid", {})]
 
 
-def _needs_f(module):
-    name = getattr(module, "_fn", "")
-    if name and not hasattr(F, name):
-        pytest.skip(f"F.{name} is not in tensorgrad.functional yet")
-
-
 @pytest.mark.parametrize("name, kwargs", ACTIVATIONS, ids=[f"{n}-{k}" for n, k in ACTIVATIONS])
 def test_activation_modules_match_torch(name, kwargs):
     module = getattr(nn, name)(**kwargs)
-    _needs_f(module)
     x = _rand(4, 5) * 4
     x[0, :3] = [0.0, 3.0, -3.0]                               # the kinks of relu6 / hardtanh / hard*
     x[0, :3] += 1e-3
@@ -610,21 +648,14 @@ LOSSES = [  # (module, kwargs, input maker, target maker)
     ("KLDivLoss", dict(reduction="batchmean"), lambda: np.log(np.full((2, 3), 1 / 3)), lambda: np.array(
         [[0.2, 0.3, 0.5], [0.1, 0.1, 0.8]])),
 ]
-_F_OF_LOSS = dict(CrossEntropyLoss="cross_entropy", NLLLoss="nll_loss", MSELoss="mse_loss", L1Loss="l1_loss",
-                  SmoothL1Loss="smooth_l1_loss", HuberLoss="huber_loss", BCEWithLogitsLoss="binary_cross_entropy_with_logits",
-                  BCELoss="binary_cross_entropy", KLDivLoss="kl_div")
 
 
 @pytest.mark.parametrize("i", range(len(LOSSES)), ids=[f"{n}-{sorted(k)}" for n, k, _, _ in LOSSES])
 def test_loss_modules_match_torch(i):
     name, kwargs, make_x, make_y = LOSSES[i]
-    if not hasattr(F, _F_OF_LOSS[name]):
-        pytest.skip(f"F.{_F_OF_LOSS[name]} is not in tensorgrad.functional yet")
     tkwargs = {k: torch.tensor(v) if isinstance(v, np.ndarray) else v for k, v in kwargs.items()}
-    try:   # an F function that exists but lacks an option (weight=, label_smoothing=) is still coming
-        loss = getattr(nn, name)(**kwargs)(xt := tg.tensor(make_x(), requires_grad=True), make_y())
-    except TypeError as e:
-        pytest.skip(f"F.{_F_OF_LOSS[name]} does not take these options yet: {e}")
+    xt = tg.tensor(make_x(), requires_grad=True)
+    loss = getattr(nn, name)(**kwargs)(xt, make_y())
     tx = torch.tensor(make_x(), requires_grad=True)
     tloss = getattr(torch.nn, name)(**tkwargs)(tx, torch.tensor(make_y()))
     g = _rand(*tloss.shape, seed=3)

@@ -133,6 +133,7 @@ def test_parameters_without_grad_are_skipped_and_zero_grad():
     np.testing.assert_allclose(a.numpy(), ta.detach().numpy(), rtol=1e-6)
     assert b.numpy().tolist() == [1.0, 1.0] and list(opt.state) == [a]        # b never had a gradient
     assert len(opt.state_dict()["state"]) == len(topt.state_dict()["state"]) == 1
+    assert opt.state[b] == topt.state[tb] == {}                                # state: a defaultdict, as torch's
     opt.zero_grad()
     assert a.grad is None
 
@@ -274,6 +275,8 @@ SCHEDULERS = {
     "MultiStepLR": lambda s, o: s.MultiStepLR(o, milestones=[5, 12, 12, 30], gamma=0.3),
     "LambdaLR": lambda s, o: s.LambdaLR(o, lambda e: 0.95 ** e),
     "LambdaLR-per-group": lambda s, o: s.LambdaLR(o, [lambda e: 1 / (1 + e), lambda e: 0.9 ** e]),
+    "ExponentialLR": lambda s, o: s.ExponentialLR(o, gamma=0.95),
+    "ConstantLR": lambda s, o: s.ConstantLR(o, factor=0.5, total_iters=8),
     "CosineAnnealingLR": lambda s, o: s.CosineAnnealingLR(o, T_max=20, eta_min=0.001),   # 50 steps: past T_max twice
     "LinearLR": lambda s, o: s.LinearLR(o, start_factor=0.25, total_iters=10),
     "LinearLR-down": lambda s, o: s.LinearLR(o, start_factor=1.0, end_factor=0.1, total_iters=30),
@@ -333,6 +336,7 @@ def test_scheduler_errors_are_torchs():
         for bad, error in ((lambda: s.StepLR("not an optimizer", 3), TypeError),
                            (lambda: s.LinearLR(opt, start_factor=0), ValueError),
                            (lambda: s.LinearLR(opt, end_factor=1.5), ValueError),
+                           (lambda: s.ConstantLR(opt, factor=1.5), ValueError),
                            (lambda: s.LambdaLR(opt, [lambda e: 1, lambda e: 2]), ValueError),
                            (lambda: s.OneCycleLR(opt, max_lr=0.1), ValueError),
                            (lambda: s.OneCycleLR(opt, max_lr=0.1, total_steps=10, anneal_strategy="exp"), ValueError),

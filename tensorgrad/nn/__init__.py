@@ -11,7 +11,7 @@ from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsL
                      Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
                      LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
                      Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
-from .modules import Module, ModuleDict, ModuleList, Parameter, Sequential  # noqa: F401
+from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 
 # `import tensorgrad.nn.functional as F`, as torch users write it: the same module as tensorgrad.functional
 sys.modules[__name__ + ".functional"] = functional

@@ -42,10 +42,14 @@ class _ConvNd(Module):
 
     def forward(self, x):
         conv = F.conv1d if self.nd == 1 else F.conv2d
-        if self.padding_mode == "zeros" or isinstance(self.padding, str):
+        if self.padding_mode == "zeros" or self.padding == "valid":
             return conv(x, self.weight, self.bias, self.stride, self.padding, self.dilation, self.groups)
-        pads = tuple(p for size in reversed(self.padding) for p in (size, size))
-        x = F.pad(x, pads, mode=self.padding_mode)
+        if self.padding == "same":      # the odd one out on the right, as torch
+            totals = [d * (k - 1) for d, k in zip(self.dilation, self.kernel_size)]
+            pairs = [(t // 2, t - t // 2) for t in totals]
+        else:
+            pairs = [(p, p) for p in self.padding]
+        x = F.pad(x, tuple(v for pair in reversed(pairs) for v in pair), mode=self.padding_mode)
         return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)   # (N, out, *L_out)
 
     def extra_repr(self):

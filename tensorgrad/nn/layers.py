@@ -17,6 +17,7 @@ from .modules import Module, Parameter, _write
 
 
 def _empty(*shape, dtype=None) -> Parameter:
+    """A parameter for reset_parameters() to fill (torch makes it with torch.empty)."""
     return Parameter(zeros(*shape, dtype=dtype))
 
 
@@ -369,12 +370,6 @@ class _WeightedLoss(_Loss):
         self.register_buffer("weight", _as_tensor(weight))
 
 
-def _given(**options) -> dict:
-    """The options that are not None: passed only when set, so that calls work with F functions
-    that do not take them yet."""
-    return {k: v for k, v in options.items() if v is not None}
-
-
 class CrossEntropyLoss(_WeightedLoss):
     """F.cross_entropy: -log softmax(input)[target], averaged over the targets not ignored."""
 
@@ -383,10 +378,8 @@ class CrossEntropyLoss(_WeightedLoss):
         self.ignore_index, self.label_smoothing = ignore_index, label_smoothing
 
     def forward(self, input, target):
-        extra = _given(weight=self.weight)
-        if self.label_smoothing:
-            extra["label_smoothing"] = self.label_smoothing
-        return F.cross_entropy(input, target, ignore_index=self.ignore_index, reduction=self.reduction, **extra)
+        return F.cross_entropy(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                               reduction=self.reduction, label_smoothing=self.label_smoothing)
 
 
 class NLLLoss(_WeightedLoss):
@@ -397,8 +390,8 @@ class NLLLoss(_WeightedLoss):
         self.ignore_index = ignore_index
 
     def forward(self, input, target):
-        return F.nll_loss(input, target, ignore_index=self.ignore_index, reduction=self.reduction,
-                          **_given(weight=self.weight))
+        return F.nll_loss(input, target, weight=self.weight, ignore_index=self.ignore_index,
+                          reduction=self.reduction)
 
 
 class MSELoss(_Loss):
@@ -441,7 +434,7 @@ class BCELoss(_WeightedLoss):
     """F.binary_cross_entropy: input holds probabilities."""
 
     def forward(self, input, target):
-        return F.binary_cross_entropy(input, target, reduction=self.reduction, **_given(weight=self.weight))
+        return F.binary_cross_entropy(input, target, weight=self.weight, reduction=self.reduction)
 
 
 class BCEWithLogitsLoss(_WeightedLoss):
@@ -452,8 +445,8 @@ class BCEWithLogitsLoss(_WeightedLoss):
         self.register_buffer("pos_weight", _as_tensor(pos_weight))
 
     def forward(self, input, target):
-        return F.binary_cross_entropy_with_logits(input, target, reduction=self.reduction,
-                                                  **_given(weight=self.weight, pos_weight=self.pos_weight))
+        return F.binary_cross_entropy_with_logits(input, target, weight=self.weight, reduction=self.reduction,
+                                                  pos_weight=self.pos_weight)
 
 
 class KLDivLoss(_Loss):

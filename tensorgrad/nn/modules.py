@@ -79,7 +79,7 @@ class Module:
     def __setattr__(self, name, value):
         params, buffers, modules = self._parameters, self._buffers, self._modules
         if isinstance(value, Parameter):
-            self._forget(name)
+            self._forget(name, keep="_parameters")      # a reassigned parameter keeps its place, as torch
             self.register_parameter(name, value)
         elif name in params:
             if value is not None:
@@ -87,7 +87,7 @@ class Module:
                                 "(nn.Parameter or None expected)")
             params[name] = None
         elif isinstance(value, Module):
-            self._forget(name)
+            self._forget(name, keep="_modules")
             self.add_module(name, value)
         elif name in modules:
             if value is not None:
@@ -109,11 +109,12 @@ class Module:
                 return
         object.__delattr__(self, name)
 
-    def _forget(self, name: str) -> None:
-        """Remove name from the plain attributes and every store, before it is registered anew."""
+    def _forget(self, name: str, keep: str = "") -> None:
+        """Remove name from the plain attributes and the stores (but `keep`), before it is registered anew."""
         self.__dict__.pop(name, None)
         for store in ("_parameters", "_buffers", "_modules"):
-            self.__dict__.get(store, {}).pop(name, None)
+            if store != keep:
+                self.__dict__.get(store, {}).pop(name, None)
         self._non_persistent_buffers.discard(name)
 
     def _named(self, name: str, t):
@@ -374,12 +375,14 @@ class Module:
         return IncompatibleKeys(missing, unexpected)
 
     def __repr__(self):
-        lines = [f"  ({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
-        extra = self.extra_repr()
-        if not lines:
-            return f"{type(self).__name__}({extra})"
-        head = [f"  {line}" for line in extra.split("\n")] if extra else []
-        return f"{type(self).__name__}(\n" + "\n".join(head + lines) + "\n)"
+        """torch's layout: one line when there is a one-line extra_repr and no children."""
+        extra = self.extra_repr().split("\n") if self.extra_repr() else []
+        children = [f"({name}): " + repr(m).replace("\n", "\n  ") for name, m in self._modules.items()]
+        if len(extra) == 1 and not children:
+            return f"{type(self).__name__}({extra[0]})"
+        if not extra and not children:
+            return f"{type(self).__name__}()"
+        return f"{type(self).__name__}(\n  " + "\n  ".join(extra + children) + "\n)"
 
     def extra_repr(self) -> str:
         return ""
@@ -497,7 +500,7 @@ class ModuleDict(Module):
         return self._modules[key]
 
     def __setitem__(self, key: str, module: Module) -> None:
-        self._forget(key)
+        self._forget(key, keep="_modules")
         self.add_module(key, module)
 
     def __delitem__(self, key: str) -> None:
@@ -532,3 +535,104 @@ class ModuleDict(Module):
     def update(self, modules) -> None:
         for key, m in (modules.items() if hasattr(modules, "items") else modules):
             self[key] = m
+
+
+def _as_parameter(value):
+    """What ParameterList / ParameterDict store: a tensor becomes a Parameter (sharing its memory)."""
+    return value if isinstance(value, Parameter) or not isinstance(value, Tensor) else Parameter(value)
+
+
+def _describe(p) -> str:
+    shape = "x".join(map(str, p.shape))
+    return f"Parameter containing: [{p.dtype} of size {shape}]" if isinstance(p, Tensor) else repr(p)
+
+
+class ParameterList(Module):
+    """A list of parameters (tensors become Parameters) that the parent sees, named 0, 1, ..."""
+
+    def __init__(self, values=None):
+        super().__init__()
+        self._size = 0
+        if values is not None:
+            self.extend(values)
+
+    def __getitem__(self, i):
+        if isinstance(i, slice):
+            return ParameterList([self[j] for j in range(self._size)[i]])
+        return getattr(self, str(_index(i, self._size, "ParameterList")))
+
+    def __setitem__(self, i: int, value) -> None:
+        setattr(self, str(_index(i, self._size, "ParameterList")), _as_parameter(value))
+
+    def __len__(self):
+        return self._size
+
+    def __iter__(self):
+        return (self[i] for i in range(self._size))
+
+    def __iadd__(self, values):
+        return self.extend(values)
+
+    def append(self, value) -> "ParameterList":
+        self._size += 1
+        self[self._size - 1] = value
+        return self
+
+    def extend(self, values) -> "ParameterList":
+        for v in values:
+            self.append(v)
+        return self
+
+    def extra_repr(self):
+        return "\n".join(f"({i}): {_describe(p)}" for i, p in enumerate(self))
+
+
+class ParameterDict(Module):
+    """A dict of parameters (tensors become Parameters) that the parent sees, in insertion order."""
+
+    def __init__(self, parameters=None):
+        super().__init__()
+        self._keys: dict = {}
+        if parameters is not None:
+            self.update(parameters)
+
+    def __getitem__(self, key: str):
+        return getattr(self, key)        # a missing key: AttributeError, as torch's
+
+    def __setitem__(self, key: str, value) -> None:
+        self._keys[key] = None
+        setattr(self, key, _as_parameter(value))
+
+    def __delitem__(self, key: str) -> None:
+        del self._keys[key]
+        delattr(self, key)
+
+    def __len__(self):
+        return len(self._keys)
+
+    def __iter__(self):
+        return iter(self._keys)
+
+    def __contains__(self, key):
+        return key in self._keys
+
+    def keys(self):
+        return self._keys.keys()
+
+    def items(self):
+        return ((k, self[k]) for k in self._keys)
+
+    def values(self):
+        return (self[k] for k in self._keys)
+
+    def pop(self, key: str):
+        value = self[key]
+        del self[key]
+        return value
+
+    def update(self, parameters) -> None:
+        for key, value in (parameters.items() if hasattr(parameters, "items") else parameters):
+            self[key] = value
+
+    def extra_repr(self):
+        return "\n".join(f"({k}): {_describe(p)}" for k, p in self.items())

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from ..creation import tensor
-from ..tensor import Tensor
+from ..tensor import Tensor, no_grad
 
 
 def _grads(parameters) -> list:
@@ -33,12 +33,14 @@ def clip_grad_norm_(parameters, max_norm: float, norm_type: float = 2.0, error_i
                            "cannot be clipped. To disable this error and scale the gradients by the non-finite norm "
                            "anyway, set `error_if_nonfinite=False`")
     coef = np.minimum(max_norm / (total + 1e-6), 1)      # never scales up; a NaN norm makes NaN grads, as torch
-    for g in tensors:
-        g.mul_(coef.astype(g.dtype))
+    with no_grad():                                      # as torch: the scaling is not recorded
+        for g in tensors:
+            g.mul_(coef.astype(g.dtype))
     return tensor(total)
 
 
 def clip_grad_value_(parameters, clip_value: float) -> None:
     """Clamp every gradient to [-clip_value, clip_value], in place."""
-    for g in _grads(parameters):
-        g.clamp_(-clip_value, clip_value)
+    with no_grad():
+        for g in _grads(parameters):
+            g.clamp_(-clip_value, clip_value)

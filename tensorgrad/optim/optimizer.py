@@ -5,7 +5,7 @@ operations, so that a float64 run follows torch.optim step for step. The rules r
 as an array (np.asarray(p.grad)) and write the parameter in place (into p.numpy(), its memory),
 as torch's `param.add_(...)` under no_grad: whoever holds the parameter sees the new values.
 """
-import math
+import collections
 
 import numpy as np
 
@@ -35,7 +35,7 @@ class Optimizer:
             raise TypeError("params argument given to the optimizer should be an iterable of Tensors or dicts, "
                             f"but got {type(params).__name__}")
         self.defaults = defaults
-        self.state: dict = {}           # parameter -> {name: Tensor}
+        self.state = collections.defaultdict(dict)    # parameter -> {name: Tensor}, as torch's
         self.param_groups: list = []
         groups = list(params)
         if not groups:
@@ -129,7 +129,7 @@ class Optimizer:
             raise ValueError("loaded state dict contains a parameter group that doesn't match the size of "
                              "optimizer's group")
         params = {i: p for s, g in zip(saved, self.param_groups) for i, p in zip(s["params"], g["params"])}
-        state = {}
+        state = collections.defaultdict(dict)
         for i, entries in state_dict["state"].items():
             if i not in params:
                 raise KeyError(f"{type(self).__name__}.load_state_dict: state for parameter {i}, "
