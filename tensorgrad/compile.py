@@ -18,7 +18,9 @@ outside the function (parameters and buffers: their current values are read at e
 so optimizer updates are seen), and results of tensorgrad ops. What it bakes in as
 constants: Python numbers and anything computed outside tensorgrad ops inside the function
 (NumPy arithmetic on the arguments, random numbers drawn, `.item()` values, control flow on
-data). Such functions must not be compiled; in-place writes inside the function raise.
+data). Such functions must not be compiled; in-place writes inside the function raise. In a
+replay the function's intermediate tensors do not exist, so retain_grad() and hooks on them
+see nothing; create_graph=True through a replay raises.
 """
 import numpy as np
 
@@ -79,6 +81,8 @@ class Recording:
             out = fn(*args)
         finally:
             _mode.trace = saved_trace
+            if saved_trace is not None:       # recorded inside another recording: that one ran these ops too
+                saved_trace.extend(trace)
         if _mode.writes != writes:
             raise RuntimeError(f"tg.compile: {self.name} wrote into a tensor in place; a recording cannot "
                                "replay in-place writes (write it out of place, or leave the function uncompiled)")

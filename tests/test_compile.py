@@ -152,3 +152,19 @@ def test_what_cannot_be_replayed_is_refused():
     compiled(x)
     with pytest.raises(RuntimeError, match="create_graph"):
         tg.grad(compiled(x), x, create_graph=True)
+
+
+def test_a_compiled_function_inside_another_is_replayed_by_both():
+    w = tg.tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    inner = tg.compile(lambda x: (w * x).tanh())
+    outer = tg.compile(lambda x: (inner(x) * 2).sum())
+    for k in range(3):
+        x = tg.tensor(np.arange(3, dtype=np.float32) + k)
+        w.grad = None
+        got = outer(x)
+        got.backward()
+        w2 = tg.tensor(w.numpy().copy(), requires_grad=True)
+        want = ((w2 * x).tanh() * 2).sum()
+        want.backward()
+        assert got.item() == want.item()
+        assert np.array_equal(np.asarray(w.grad), np.asarray(w2.grad))
