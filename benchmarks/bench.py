@@ -319,6 +319,18 @@ def goal_rows(res) -> list:
         if vals:
             out.append((f"tg / {ref}: {words} <= {limit}", ", ".join(f"{v:.2f}" for v in vals),
                         "met" if max(vals) <= limit else "missed"))
+    mem = {r["name"]: r["training_peak_kb"] / 1024 for r in res["memory"] if r["batch"] == 32}
+    if "tensorgrad" in mem:
+        worst = max(v for k, v in mem.items() if k.startswith("tensorgrad"))
+        out.append(("peak training memory at batch 32 no higher than before issue 13 (0.35-0.6 MB)",
+                    ", ".join(f"{k} {v:.2f} MB" for k, v in mem.items() if k.startswith("tensorgrad") or k == "torch"),
+                    "met" if worst <= 0.6 + 0.05 else "missed"))
+    t = res.get("train_200k")
+    runs = {r["framework"]: r for r in t["runs"]} if t else {}
+    if "torch" in runs and "tensorgrad" in runs and "cpu_seconds" in runs["torch"]:
+        vals = {k: r["cpu_seconds"] / runs["torch"]["cpu_seconds"] for k, r in runs.items() if k != "torch"}
+        out.append(("the 200k-step run faster than idiomatic torch's (CPU time)",
+                    ", ".join(f"{k} {v:.2f}" for k, v in vals.items()), "met" if max(vals.values()) < 1 else "missed"))
     chain = {r["name"]: r["us_per_op"] for r in res["chain"]}
     if "tensorgrad" in chain:
         out.append(("per op in a chain, forward + backward <= 2.5 us",
