@@ -2,26 +2,33 @@
 import numpy as np
 
 from . import functional, methods, ops, testing  # methods binds the torch-style methods onto Tensor
+from . import creation
 from .conventions import result_type
+from .creation import _number
 from .creation import (Generator, arange, bernoulli, default_generator, empty, empty_like, eye, from_numpy, full,
                        full_like, get_rng_state, initial_seed, linspace, logspace, manual_seed, multinomial, normal,
                        ones, ones_like, rand, rand_like, randint, randint_like, randn, randn_like, randperm, seed,
                        set_rng_state, tensor, zeros, zeros_like)
-from .functional import (all_ as all, allclose, any_ as any, argsort, atan2, atleast_1d, atleast_2d, bincount, cat,
-                         chunk, clamp, column_stack, count_nonzero, cumprod, cumsum, diag, diag_embed, diagonal, einsum,
-                         equal, flip, fliplr, flipud, float_power, floor_divide, fmod, frac, gather, histc, histogram,
-                         hstack, index_add, isclose, lerp, log_softmax, logaddexp, logsumexp, matmul, maximum, median,
-                         minimum, moveaxis, movedim, msort, nan_to_num, nanmedian, narrow, norm, one_hot, outer, prod,
-                         reciprocal, relu, remainder, repeat_interleave, roll, round_ as round, rsqrt, scatter_add,
-                         softmax, sort, split, sqrt, square, stack, tensor_split, tensordot, tile, topk, trace, tril,
-                         triu, unbind, vstack, where)
+from .functional import (addmm, allclose, aminmax, argsort, argwhere, atan2, atleast_1d, atleast_2d, atleast_3d,
+                         bincount, block_diag, bmm, bucketize, cartesian_prod, cat, cdist, chunk, clamp, clamp_max,
+                         clamp_min, column_stack, copysign, count_nonzero, cross, cummax, cummin, cumprod, cumsum,
+                         deg2rad, diag, diag_embed, diagonal, diff, dist, dot, dstack, einsum, equal, flip, fliplr,
+                         flipud, float_power, floor_divide, fmax, fmin, fmod, frac, gather, heaviside, histc, histogram,
+                         hstack, hypot, index_add, index_copy, index_fill, index_select, inner, isclose, isneginf,
+                         isposinf, isreal, kron, lerp, log_softmax, logaddexp, logcumsumexp, logical_and, logical_not,
+                         logical_or, logical_xor, logit, logsumexp, masked_select, matmul, maximum, median, meshgrid,
+                         minimum, mm, moveaxis, movedim, msort, mv, nan_to_num, nanmean, nanmedian, nansum, narrow,
+                         negative, nonzero, norm, one_hot, outer, positive, prod, rad2deg, reciprocal, relu, remainder,
+                         repeat_interleave, roll, rot90, round_ as round, rsqrt, scatter, scatter_add, searchsorted,
+                         sgn, signbit, sinc, softmax, sort, split, sqrt, square, stack, std_mean, take_along_dim,
+                         tensor_split, tensordot, tile, topk, trace, tril, tril_indices, triu, triu_indices, unbind,
+                         unique, var_mean, vstack, where, xlogy)
+from .methods import device
 from .ops import (OPS, Op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, erf, exp, exp2, expm1,
                   floor, isfinite, isinf, isnan, log, log1p, log2, log10, op, sigmoid, sign, sin, sinh, tan, tanh,
                   trunc)
-from .methods import device
-from .tensor import (Tensor, record_walk, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled, name_scope, no_grad,
-                     set_default_dtype, set_grad_enabled)
-from .tensor import _shape_arg
+from .tensor import (Tensor, _shape_arg, detect_anomaly, enable_grad, get_default_dtype, grad, is_grad_enabled,
+                     name_scope, no_grad, record_walk, set_default_dtype, set_grad_enabled)
 
 # torch's dtype names: tg.float32 works wherever a dtype goes, and x.dtype == tg.float32 holds
 float16, float32, float64 = np.float16, np.float32, np.float64
@@ -35,6 +42,14 @@ class cuda:
     is_available = staticmethod(lambda: False)
     device_count = staticmethod(lambda: 0)
     manual_seed = manual_seed_all = staticmethod(lambda seed: None)
+
+
+clip = clamp
+multiply, subtract, divide, true_divide = ops.mul, ops.sub, functional.div, functional.div
+eq, ne, gt, ge, lt, le = ops.eq, ops.ne, ops.gt, ops.ge, ops.lt, ops.le
+greater, greater_equal, less, less_equal = gt, ge, lt, le
+concat = concatenate = cat
+row_stack = vstack
 
 
 def _t(x) -> Tensor:
@@ -53,6 +68,8 @@ def amax(x, *args, **kwargs): return _t(x).amax(*args, **kwargs)
 def amin(x, *args, **kwargs): return _t(x).amin(*args, **kwargs)
 def argmax(x, *args, **kwargs): return _t(x).argmax(*args, **kwargs)
 def argmin(x, *args, **kwargs): return _t(x).argmin(*args, **kwargs)
+def all(x, *args, **kwargs): return _t(x).all(*args, **kwargs)
+def any(x, *args, **kwargs): return _t(x).any(*args, **kwargs)
 def reshape(x, *shape): return _t(x).reshape(*shape)
 def flatten(x, start_dim=0, end_dim=-1): return _t(x).flatten(start_dim, end_dim)
 def squeeze(x, dim=None): return _t(x).squeeze(dim)
@@ -64,8 +81,8 @@ def clone(x): return _t(x).clone()
 
 
 # ----------------------------------------------------------------------------
-# Tensor methods for the ops and composites above, bound in this one place (tensor.py defines
-# the core ones; a method it defines is never replaced)
+# Tensor methods for issue 10's ops and composites (methods.py binds the core ones; a method it
+# defines is never replaced here)
 
 def _method(fn):
     return lambda self, *args, **kwargs: fn(self, *args, **kwargs)
@@ -76,8 +93,12 @@ _METHODS = {name: getattr(functional, name, None) or getattr(ops, name) for name
     "expm1 exp2 erf rsqrt reciprocal square lerp logaddexp remainder fmod floor_divide float_power isnan isinf "
     "isfinite nan_to_num prod cumsum cumprod norm count_nonzero sort argsort msort topk median nanmedian "
     "split chunk tensor_split unbind roll repeat_interleave tril triu diag diag_embed diagonal trace movedim "
-    "moveaxis narrow outer isclose allclose equal histc bincount").split()}
-_METHODS.update(all=all, any=any, round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
+    "moveaxis narrow outer isclose allclose equal histc bincount mm bmm mv dot addmm index_select masked_select "
+    "take_along_dim scatter cross diff cummax cummin logcumsumexp xlogy hypot copysign deg2rad rad2deg logit sinc "
+    "dist nonzero argwhere unique nansum nanmean logical_and logical_or logical_xor logical_not fmax fmin "
+    "heaviside signbit isposinf isneginf isreal sgn positive negative clamp_min clamp_max aminmax rot90 inner kron "
+    "index_fill index_copy").split()}
+_METHODS.update(round=round, arcsin=asin, arccos=acos, arctan=atan, arctan2=atan2, arcsinh=asinh,
                 arccosh=acosh, arctanh=atanh, fix=trunc, fliplr=fliplr, flipud=flipud)
 for _name, _fn in _METHODS.items():
     if not hasattr(Tensor, _name):
@@ -89,14 +110,46 @@ _EXTRA = {
     "multinomial": lambda self, num_samples, replacement=False, *, generator=None:
         multinomial(self, num_samples, replacement, generator=generator),
     "bernoulli": lambda self, p=None, *, generator=None: bernoulli(self, p, generator=generator),
-    "__mod__": lambda self, other: remainder(self, other),
-    "__rmod__": lambda self, other: remainder(other, self),
-    "__floordiv__": lambda self, other: floor_divide(self, other),
-    "__rfloordiv__": lambda self, other: floor_divide(other, self),
+    "unfold": lambda self, dimension, size, step: functional._sliding_windows(self, dimension, size, step),
+    "where": lambda self, condition, other: where(condition, self, other),
+    "ravel": lambda self: self.reshape(-1),
+    "swapdims": lambda self, dim0, dim1: self.transpose(dim0, dim1),
+    "new_tensor": lambda self, data, dtype=None, requires_grad=False: tensor(
+        data, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_full": lambda self, size, fill_value, dtype=None, requires_grad=False: full(
+        size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_zeros": lambda self, *size, dtype=None, requires_grad=False: zeros(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_ones": lambda self, *size, dtype=None, requires_grad=False: ones(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "new_empty": lambda self, *size, dtype=None, requires_grad=False: zeros(
+        *size, dtype=dtype or self.dtype, requires_grad=requires_grad),
+    "bernoulli_": lambda self, p=0.5, *, generator=None: self._random_(
+        "bernoulli_", creation._rng(generator).random(self.shape) < _number(p)),
+    "exponential_": lambda self, lambd=1.0, *, generator=None: self._random_(
+        "exponential_", creation._rng(generator).exponential(1 / lambd, self.shape)),
+    "random_": lambda self, low=0, high=None, *, generator=None: self._random_(
+        "random_", creation._rng(generator).integers(0 if high is None else low, low if high is None else high,
+                                                     self.shape)),
 }
 for _name, _fn in _EXTRA.items():
     if not hasattr(Tensor, _name):
         setattr(Tensor, _name, _fn)
+
+
+def _inplace_method(name: str):
+    """x.sin_() and friends: x <- x.sin(), written into x's storage (tensor.py's _inplace keeps
+    views and gradients right)."""
+    return lambda self, *args, **kwargs: self._inplace(
+        name + "_", lambda x, *a: getattr(Tensor, name)(x, *a, **kwargs), *args)
+
+
+for _name in ("sin cos tan asin acos atan sinh cosh asinh acosh atanh sign floor ceil trunc frac round log2 log10 "
+              "log1p expm1 exp2 erf rsqrt reciprocal square nan_to_num atan2 lerp logaddexp fmod remainder "
+              "floor_divide float_power cumsum cumprod tril triu arcsin arccos arctan arcsinh arccosh arctanh fix"
+              ).split():
+    if not hasattr(Tensor, _name + "_"):
+        setattr(Tensor, _name + "_", _inplace_method(_name))
 
 
 from . import nn  # noqa: E402  (after the above: nn builds on them)

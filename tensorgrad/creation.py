@@ -8,8 +8,9 @@ class Generator:
     """A seeded source of random numbers, as torch.Generator: g = tg.Generator().manual_seed(42).
     (Same seed, same numbers, run after run; not the same numbers as torch.)"""
 
-    def __init__(self, seed: int | None = None):
-        self.manual_seed(seed)
+    def __init__(self, seed: int | None = None, device: str = "cpu"):
+        self.device = device
+        self.manual_seed(None if isinstance(seed, str) else seed)     # Generator("cpu"): torch's device argument
 
     def manual_seed(self, seed: int | None) -> "Generator":
         """Restart the stream from seed (None: a fresh seed from the OS)."""
@@ -42,18 +43,22 @@ def manual_seed(seed: int) -> Generator:
 
 
 def seed() -> int:
+    """Reseed the global generator from the OS; returns the seed."""
     return _default.seed()
 
 
 def initial_seed() -> int:
+    """The seed the global generator was last seeded with."""
     return _default.initial_seed()
 
 
 def get_rng_state() -> dict:
+    """The global generator's state (restore it with set_rng_state)."""
     return _default.get_state()
 
 
 def set_rng_state(state: dict) -> None:
+    """Restore the global generator's state."""
     _default.set_state(state)
 
 
@@ -135,6 +140,7 @@ def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
 
 
 def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
+    """A tensor of fill_value with input's shape (and dtype, unless given)."""
     return _make(np.full(input.shape, _number(fill_value)), dtype or input.dtype, requires_grad)
 
 
@@ -144,6 +150,7 @@ def empty(*size, dtype=None, requires_grad=False) -> Tensor:
 
 
 def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
+    """zeros of input's shape (torch leaves them uninitialised)."""
     return zeros_like(input, dtype, requires_grad)
 
 
@@ -193,10 +200,12 @@ def randint(low: int, high: int | None = None, size=(), generator: Generator | N
 
 
 def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+    """Uniform samples in [0, 1) of input's shape and dtype."""
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randn_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+    """Standard normal samples of input's shape and dtype."""
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 

@@ -420,10 +420,12 @@ def _binary(op, x, y):
 
 
 def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]: atan2(y, x) as torch."""
     return _binary(ops.atan2, input, other)
 
 
 def logaddexp(input, other):
+    """log(exp(input) + exp(other)), without overflow."""
     return _binary(ops.logaddexp, input, other)
 
 
@@ -442,18 +444,19 @@ def floor_divide(input, other):
     return _binary(ops.floor_divide, input, other)
 
 
+def _trunc_divide(x, y):
+    """x / y rounded toward zero (div's rounding_mode='trunc', gradient 0); integers stay integers."""
+    if np.asarray(_data(x)).dtype.kind in "biu" and np.asarray(_data(y)).dtype.kind in "biu":
+        return ops.floor_divide(x - ops.fmod(x, y), y)          # an exact multiple of y: exact
+    return ops.trunc(ops.div(x, y))
+
+
 def frac(x):
+    """The fractional part x - trunc(x) (with x's sign, as torch)."""
     return x - ops.trunc(x)
 
 
-def _trunc_divide(x, y):
-    """x / y rounded toward zero; integers stay integers, as torch's div(rounding_mode='trunc')."""
-    q = ops.trunc(ops.div(x, y))
-    return q.astype(x.dtype) if q.dtype != x.dtype and x.dtype.kind in "iu" else q
-
-
-# all_, any_, round_: torch.all, torch.any, torch.round (tg.all, x.all(), ...), named so that they
-# do not hide Python's all, any and round from the rest of this module
+# round_ is torch.round (tg.round, x.round()), named so that it does not hide Python's round here
 
 def round_(x, decimals: int = 0):
     """Half to even, as torch; the gradient is 0."""
@@ -461,14 +464,17 @@ def round_(x, decimals: int = 0):
 
 
 def rsqrt(x):
+    """1 / sqrt(x)."""
     return pow(x, -0.5)
 
 
 def reciprocal(x):
+    """1 / x (integers give the default float dtype)."""
     return ops.div(1.0, x)
 
 
 def square(x):
+    """x * x (integers stay integers)."""
     return x * x
 
 
@@ -497,10 +503,12 @@ def float_power(x, y):
 # otherwise the branch not taken would send 0 * inf = NaN back.
 
 def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
+    """x where x > 0, negative_slope * x elsewhere."""
     return where(x > 0, x, x * negative_slope)
 
 
 def elu(x, alpha: float = 1.0, inplace: bool = False):
+    """x where x > 0, alpha * (exp(x) - 1) elsewhere (Clevert et al. 2016)."""
     neg = x <= 0
     return where(neg, ops.expm1(where(neg, x, 0)) * alpha, x)
 
@@ -511,6 +519,7 @@ def selu(x, inplace: bool = False):
 
 
 def celu(x, alpha: float = 1.0, inplace: bool = False):
+    """x where x > 0, alpha * (exp(x / alpha) - 1) elsewhere (Barron 2017)."""
     neg = x <= 0
     return where(neg, ops.expm1(where(neg, x, 0) / alpha) * alpha, x)
 
@@ -525,6 +534,7 @@ def gelu(x, approximate: str = "none"):
 
 
 def silu(x, inplace: bool = False):
+    """x * sigmoid(x) (swish)."""
     return x * ops.sigmoid(x)
 
 
@@ -535,10 +545,12 @@ def softplus(x, beta: float = 1.0, threshold: float = 20.0):
 
 
 def mish(x, inplace: bool = False):
+    """x * tanh(softplus(x)) (Misra 2019)."""
     return x * ops.tanh(softplus(x))
 
 
 def softsign(x):
+    """x / (1 + |x|)."""
     return x / (1 + ops.abs(x))
 
 
@@ -548,14 +560,17 @@ def hardtanh(x, min_val: float = -1.0, max_val: float = 1.0, inplace: bool = Fal
 
 
 def relu6(x, inplace: bool = False):
+    """min(max(x, 0), 6), the gradient 0 at both ends as torch."""
     return hardtanh(x, 0.0, 6.0)
 
 
 def hardsigmoid(x, inplace: bool = False):
+    """0 below -3, 1 above 3, x / 6 + 1/2 between (the gradient 0 at -3 and 3)."""
     return where(x <= -3, 0, where(x >= 3, 1, (x + 3) / 6))
 
 
 def hardswish(x, inplace: bool = False):
+    """x * hardsigmoid(x) (Howard et al. 2019), with torch's gradients at -3 and 3."""
     return where(x <= -3, 0, where(x < 3, x * (x + 3) / 6, x))
 
 
@@ -593,6 +608,7 @@ def cumsum(x, dim: int, dtype=None):
 
 
 def cumprod(x, dim: int, dtype=None):
+    """Running products along dim; the gradient is exact where x has zeros."""
     return _scan(ops.cumprod, x, dim, dtype, "cumprod")
 
 
@@ -638,16 +654,8 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     return pow(where(positive, total, 1), 1 / p) * positive
 
 
-def all_(x, dim=None, keepdim: bool = False):
-    axis = _dims(x, dim, "all")
-    return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim) == _count(x.shape, axis)
-
-
-def any_(x, dim=None, keepdim: bool = False):
-    return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "any"), keepdims=keepdim) > 0
-
-
 def count_nonzero(x, dim=None):
+    """How many elements are not 0 (over dim, or all), as int64."""
     return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "count_nonzero"), keepdims=False)
 
 
@@ -667,10 +675,12 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
 
 
 def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort x along dim (stable: ties keep their order)."""
     return sort(x, dim, descending, stable).indices
 
 
 def msort(x):
+    """x sorted along dim 0."""
     return sort(x, 0).values
 
 
@@ -751,6 +761,7 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
 
 
 def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
+    """k nearly equal pieces (the first n % k one longer), or pieces cut at the given indices."""
     d = _dim(dim, x.ndim, "tensor_split")
     n = x.shape[d]
     if isinstance(indices_or_sections, (int, np.integer)):
@@ -762,11 +773,13 @@ def tensor_split(x, indices_or_sections, dim: int = 0) -> tuple:
 
 
 def unbind(x, dim: int = 0) -> tuple:
+    """The slices along dim, as a tuple (each without that dim)."""
     d = _dim(dim, x.ndim, "unbind")
     return tuple(_along_dim(x, d, i) for i in range(x.shape[d]))
 
 
 def flip(x, dims):
+    """x reversed along dims (a gather with negative strides)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     key = [slice(None)] * x.ndim
     for d in dims:
@@ -775,10 +788,12 @@ def flip(x, dims):
 
 
 def fliplr(x):
+    """x reversed along dim 1."""
     return flip(x, 1)
 
 
 def flipud(x):
+    """x reversed along dim 0."""
     return flip(x, 0)
 
 
@@ -808,6 +823,7 @@ def repeat(x, *sizes):
 
 
 def tile(x, dims):
+    """repeat, with dims padded by leading 1s when there are fewer than x's dims."""
     dims = tuple(dims)
     return repeat(x, *((1,) * (x.ndim - len(dims)) + dims))
 
@@ -836,6 +852,7 @@ def tril(x, diagonal: int = 0):
 
 
 def triu(x, diagonal: int = 0):
+    """The upper triangle (j >= i + diagonal) of the last two dims; zeros below."""
     return where(_tri_mask(x, diagonal, False), x, np.zeros((), x.dtype))
 
 
@@ -868,18 +885,21 @@ def diag(x, diagonal: int = 0):
 
 
 def diag_embed(x, offset: int = 0):
+    """The last dim of x on the diagonal of new square matrices (a scatter)."""
     n = x.shape[-1] + builtins.abs(offset)
     rows, cols = np.arange(x.shape[-1]) + builtins.max(-offset, 0), np.arange(x.shape[-1]) + builtins.max(offset, 0)
     return ops.index_put(np.zeros(x.shape[:-1] + (n, n), x.dtype), x, key=(Ellipsis, rows, cols), accumulate=False)
 
 
 def trace(x):
+    """The sum of a matrix's diagonal."""
     if x.ndim != 2:
         raise ValueError(f"trace: expected a matrix, got shape {x.shape}")
     return ops.sum(diagonal(x), axis=None, keepdims=False)
 
 
 def movedim(x, source, destination):
+    """x with dims source moved to positions destination (a permute)."""
     src = [_dim(d, x.ndim, "movedim") for d in ((source,) if isinstance(source, int) else source)]
     dst = [_dim(d, x.ndim, "movedim") for d in ((destination,) if isinstance(destination, int) else destination)]
     if len(src) != len(dst):
@@ -894,6 +914,7 @@ moveaxis = movedim
 
 
 def narrow(x, dim: int, start: int, length: int):
+    """length elements of dim from start (a slice, sharing storage)."""
     d = _dim(dim, x.ndim, "narrow")
     start = start + x.shape[d] if start < 0 else start
     if not 0 <= start <= start + length <= x.shape[d]:
@@ -902,27 +923,33 @@ def narrow(x, dim: int, start: int, length: int):
 
 
 def atleast_1d(x):
+    """x, with a dim added if it is 0-d."""
     return ops.reshape(x, shape=(1,)) if x.ndim == 0 else x
 
 
 def atleast_2d(x):
+    """x, with leading dims added up to 2."""
     return ops.reshape(x, shape=(1,) * (2 - x.ndim) + x.shape) if x.ndim < 2 else x
 
 
 def hstack(tensors):
+    """Concatenate along dim 1 (dim 0 for 1-D tensors)."""
     tensors = [atleast_1d(t) for t in tensors]
     return cat(tensors, 0 if tensors[0].ndim == 1 else 1)
 
 
 def vstack(tensors):
+    """Concatenate along dim 0, 1-D tensors as rows."""
     return cat([atleast_2d(t) for t in tensors], 0)
 
 
 def column_stack(tensors):
+    """Concatenate along dim 1, 1-D tensors as columns."""
     return cat([ops.reshape(t, shape=(-1, 1)) if t.ndim < 2 else t for t in tensors], 1)
 
 
 def outer(x, y):
+    """The outer product x[i] * y[j]."""
     return ops.reshape(x, shape=(-1, 1)) * ops.reshape(y, shape=(1, -1))
 
 
@@ -1035,6 +1062,7 @@ def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: b
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
+    """True if isclose holds everywhere."""
     return bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
 
 
@@ -1079,6 +1107,581 @@ def bincount(input, weights=None, minlength: int = 0) -> Tensor:
     w = None if weights is None else np.asarray(_data(weights))
     out = np.bincount(idx, weights=w, minlength=minlength)
     return Tensor._wrap(out.astype(np.int64 if w is None else w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+# ----------------------------------------------------------------------------
+# more of torch's everyday names, each a few lines on the ones above
+
+def mm(input, mat2):
+    """The product of two matrices."""
+    if input.ndim != 2 or mat2.ndim != 2:
+        raise ValueError(f"mm: expected two matrices, got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def bmm(input, mat2):
+    """Batched matrix products: (B, n, m) @ (B, m, p)."""
+    if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
+        raise ValueError(f"bmm: expected (B, n, m) and (B, m, p), got shapes {input.shape} and {mat2.shape}")
+    return matmul(input, mat2)
+
+
+def mv(input, vec):
+    """A matrix times a vector."""
+    if input.ndim != 2 or vec.ndim != 1:
+        raise ValueError(f"mv: expected a matrix and a vector, got shapes {input.shape} and {vec.shape}")
+    return matmul(input, vec)
+
+
+def dot(input, other):
+    """The dot product of two vectors."""
+    if input.ndim != 1 or other.ndim != 1:
+        raise ValueError(f"dot: expected two vectors, got shapes {input.shape} and {other.shape}")
+    return matmul(input, other)
+
+
+def addmm(input, mat1, mat2, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * (mat1 @ mat2)."""
+    product = mm(mat1, mat2)
+    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+
+
+def index_select(input, dim: int, index):
+    """The slices of dim at the (1-D) index: a gather, its gradient a scatter-add."""
+    idx = np.asarray(_data(index))
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
+    return _along_dim(input, _dim(dim, input.ndim, "index_select"), idx.reshape(-1))
+
+
+def masked_select(input, mask):
+    """The elements where the (broadcast) bool mask holds, as a 1-D tensor."""
+    m = np.asarray(_data(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_select: expected a bool mask, got {m.dtype}")
+    shape = np.broadcast_shapes(input.shape, m.shape)
+    x = input if input.shape == shape else ops.expand(input, shape=shape)
+    return ops.getitem(x, key=np.broadcast_to(m, shape))
+
+
+def take_along_dim(input, indices, dim: int | None = None):
+    """input gathered at indices along dim (the two broadcast against each other), or at flat indices."""
+    idx = np.asarray(_data(indices))
+    if dim is None:
+        return ops.getitem(ops.reshape(input, shape=(-1,)), key=idx.reshape(-1))
+    d = _dim(dim, input.ndim, "take_along_dim")
+    shape = list(np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(input.shape)),
+                                     tuple(1 if i == d else n for i, n in enumerate(idx.shape))))
+    x = ops.expand(input, shape=tuple(shape[:d] + [input.shape[d]] + shape[d + 1:]))
+    return gather(x, d, np.broadcast_to(idx, tuple(shape[:d] + [idx.shape[d]] + shape[d + 1:])))
+
+
+def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = None):
+    """out = input, then out[index[i][j]][j] = src[i][j] (dim 0), or = value, as torch.scatter.
+    (With repeated indices torch leaves which write wins unspecified.)"""
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported; use scatter_add for sums")
+    idx = np.asarray(_data(index))
+    source = src if src is not None else np.full(idx.shape, value, dtype=input.dtype)
+    if source.shape != idx.shape:
+        source = ops.getitem(source, key=tuple(slice(n) for n in idx.shape))
+    return ops.index_put(input, source, key=_along(idx, input, dim, "scatter"), accumulate=False)
+
+
+def meshgrid(*tensors, indexing: str = "ij") -> tuple:
+    """Coordinate grids: each 1-D tensor expanded along the others' dims ('ij', or 'xy' with the
+    first two swapped), as torch.meshgrid."""
+    if len(tensors) == 1 and isinstance(tensors[0], (list, tuple)):
+        tensors = tuple(tensors[0])
+    if indexing not in ("ij", "xy"):
+        raise ValueError(f"meshgrid: indexing must be 'ij' or 'xy', got {indexing!r}")
+    sizes = [t.shape[0] if t.ndim else 1 for t in tensors]
+    order = list(range(len(tensors)))
+    if indexing == "xy" and len(tensors) > 1:
+        order[0], order[1] = 1, 0
+    shape = tuple(sizes[i] for i in order)
+    grids = []
+    for i, t in enumerate(tensors):
+        place = order.index(i)
+        spread = ops.reshape(t, shape=tuple(-1 if j == place else 1 for j in range(len(tensors))))
+        grids.append(ops.expand(spread, shape=shape))
+    return tuple(grids)
+
+
+def cartesian_prod(*tensors):
+    """All combinations of the elements of the 1-D tensors, one per row."""
+    if len(tensors) == 1:
+        return tensors[0]
+    return stack([ops.reshape(g, shape=(-1,)) for g in meshgrid(*tensors)], 1)
+
+
+def cross(input, other, dim: int | None = None):
+    """The cross product of 3-vectors along dim (torch.linalg.cross's default, -1, when not given)."""
+    shape = np.broadcast_shapes(input.shape, other.shape)
+    d = _dim(-1 if dim is None else dim, len(shape), "cross")
+    if shape[d] != 3:
+        raise ValueError(f"cross: dim {d} must have size 3, got shape {shape}")
+    x, y = ops.expand(input, shape=shape), ops.expand(other, shape=shape)
+    a = [_along_dim(x, d, slice(i, i + 1)) for i in range(3)]
+    b = [_along_dim(y, d, slice(i, i + 1)) for i in range(3)]
+    return cat([a[1] * b[2] - a[2] * b[1], a[2] * b[0] - a[0] * b[2], a[0] * b[1] - a[1] * b[0]], d)
+
+
+def diff(input, n: int = 1, dim: int = -1, prepend=None, append=None):
+    """The n-th forward difference along dim (with prepend / append joined first)."""
+    d = _dim(dim, input.ndim, "diff")
+    parts = [t for t in (prepend, input, append) if t is not None]
+    x = cat(parts, d) if len(parts) > 1 else input
+    for _ in range(n):
+        x = _along_dim(x, d, slice(1, None)) - _along_dim(x, d, slice(None, -1))
+    return x
+
+
+def cummax(x, dim: int):
+    """(values, indices) of the running maximum along dim; a tie moves the index on, NaN sticks, as torch."""
+    return _cumulative_extreme(x, dim, np.maximum, "cummax")
+
+
+def cummin(x, dim: int):
+    """(values, indices) of the running minimum along dim."""
+    return _cumulative_extreme(x, dim, np.minimum, "cummin")
+
+
+def _cumulative_extreme(x, dim, ufunc, name):
+    d = _dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    a = _data(x)
+    running = ufunc.accumulate(a, axis=d)
+    here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here
+    positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    indices = np.maximum.accumulate(np.where(here, positions, 0), axis=d)
+    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+
+
+def logcumsumexp(x, dim: int):
+    """log(cumsum(exp(x))) along dim, shifted by the max so that it neither overflows nor underflows."""
+    d = _dim(dim, x.ndim, "logcumsumexp")
+    m = np.max(_data(x), axis=d, keepdims=True) if x.shape[d] else np.zeros((), _data(x).dtype)
+    m = np.where(np.isfinite(m), m, 0)                  # a constant: it cancels in the math
+    return ops.log(cumsum(ops.exp(x - m), d)) + m
+
+
+def std_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(std, mean) over dim."""
+    return x.std(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def var_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(var, mean) over dim."""
+    return x.var(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def xlogy(x, y):
+    """x * log(y), and 0 where x is 0 (unless y is NaN), as torch; d/dx is log(y), also at x = 0.
+    Each log sees only the y it is selected for, so no branch sends NaN back."""
+    fine = (y > 0) | ops.isnan(y)                     # log(y) is a number (or a NaN that must show)
+    other = where(fine, 1, y)                         # y <= 0: -inf or NaN, wanted only where x != 0
+    return where(fine, x * ops.log(where(fine, y, 1)), where(x == 0, 0, x * ops.log(where(x == 0, 1, other))))
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2)."""
+    return sqrt(x * x + y * y)
+
+
+def copysign(x, y):
+    """|x| with the sign of y (-0.0 counts as negative)."""
+    return where(np.asarray(np.signbit(_data(y))), -ops.abs(x), ops.abs(x))
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return x * (math.pi / 180)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return x * (180 / math.pi)
+
+
+def logit(x, eps: float | None = None):
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given."""
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return ops.log(x / (1 - x))
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0."""
+    zero = x == 0
+    safe = where(zero, 1, x) * math.pi
+    return where(zero, 1, ops.sin(safe) / safe)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return norm(input - other, p)
+
+
+def cdist(x1, x2, p: float = 2.0):
+    """(..., P, M) and (..., R, M) -> the (..., P, R) p-norm distances between their rows."""
+    return norm(unsqueeze(x1, -2) - unsqueeze(x2, -3), p, dim=-1)
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """The indices of the non-zero elements: (count, ndim) int64, or one index tensor per dim."""
+    found = np.nonzero(np.asarray(_data(input)))
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    return Tensor._wrap(np.stack(found, axis=1).astype(np.int64) if found else np.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    """nonzero(input): the indices of the non-zero elements, one row each."""
+    return nonzero(input)
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The distinct values (sorted), and optionally where each element went and how often each occurs."""
+    a = np.asarray(_data(input))
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True,
+                                        axis=None if dim is None else _dim(dim, a.ndim, "unique"))
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bucketize(input, boundaries, *, right: bool = False):
+    """For each value, the index of the boundary bucket it falls in (boundaries sorted, 1-D)."""
+    b = np.asarray(_data(boundaries))
+    side = "right" if right else "left"
+    return Tensor._wrap(np.searchsorted(b, np.asarray(_data(input)), side=side).astype(np.int64))
+
+
+def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | None = None):
+    """Where values would be inserted into the sorted (last dim of) sorted_sequence to keep it sorted."""
+    seq, v = np.asarray(_data(sorted_sequence)), np.asarray(_data(values))
+    side = side or ("right" if right else "left")
+    if seq.ndim == 1:
+        return Tensor._wrap(np.searchsorted(seq, v, side=side).astype(np.int64))
+    rows = [np.searchsorted(s, r, side=side)
+            for s, r in zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))]
+    return Tensor._wrap(np.stack(rows).reshape(v.shape).astype(np.int64))
+
+
+def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    """The (2, N) int64 coordinates of the lower triangle of a row x col matrix."""
+    return Tensor._wrap(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
+
+
+def triu_indices(row: int, col: int, offset: int = 0) -> Tensor:
+    """The (2, N) int64 coordinates of the upper triangle of a row x col matrix."""
+    return Tensor._wrap(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
+
+
+# activations and losses of torch.nn.functional beyond the issue's list
+
+def glu(input, dim: int = -1):
+    """a * sigmoid(b), the two halves of input along dim (Dauphin et al. 2017)."""
+    a, b = chunk(input, 2, dim)
+    return a * ops.sigmoid(b)
+
+
+def softmin(input, dim: int = -1):
+    """softmax(-input)."""
+    return softmax(-input, dim)
+
+
+def normalize(input, p: float = 2.0, dim: int = 1, eps: float = 1e-12):
+    """input / max(||input||_p over dim, eps)."""
+    return input / clamp(norm(input, p, dim, keepdim=True), min=eps)
+
+
+def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
+    """The cosine of the angle between x1 and x2 along dim, each norm clamped at eps, as torch."""
+    n1 = clamp(norm(x1, 2, dim, keepdim=True), min=eps)
+    n2 = clamp(norm(x2, 2, dim, keepdim=True), min=eps)
+    return ((x1 / n1) * (x2 / n2)).sum(dim)
+
+
+def pairwise_distance(x1, x2, p: float = 2.0, eps: float = 1e-6, keepdim: bool = False):
+    """||x1 - x2 + eps||_p over the last dim."""
+    return norm(x1 - x2 + eps, p, dim=-1, keepdim=keepdim)
+
+
+def threshold(input, threshold: float, value: float, inplace: bool = False):
+    """input where input > threshold, value elsewhere."""
+    return where(input > threshold, input, value)
+
+
+def hardshrink(input, lambd: float = 0.5):
+    """input where |input| > lambd, 0 elsewhere."""
+    return where(ops.abs(input) > lambd, input, 0)
+
+
+def softshrink(input, lambd: float = 0.5):
+    """input moved lambd towards 0, and 0 within lambd of it."""
+    return where(input > lambd, input - lambd, where(input < -lambd, input + lambd, 0))
+
+
+def tanhshrink(input):
+    """input - tanh(input)."""
+    return input - ops.tanh(input)
+
+
+def prelu(input, weight):
+    """input where > 0, weight * input elsewhere; weight (C,) per channel (dim 1) or (1,)."""
+    w = ops.reshape(weight, shape=(1, -1) + (1,) * (input.ndim - 2)) if input.ndim >= 2 else weight
+    return where(input > 0, input, w * input)
+
+
+def pixel_shuffle(input, upscale_factor: int):
+    """(N, C r^2, H, W) -> (N, C, H r, W r): sub-pixel rearrangement (Shi et al. 2016)."""
+    r = upscale_factor
+    *lead, c, h, w = input.shape
+    x = ops.reshape(input, shape=tuple(lead) + (c // (r * r), r, r, h, w))
+    k = len(lead)
+    x = ops.permute(x, axes=tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))       # (..., C, H, r, W, r)
+    return ops.reshape(x, shape=tuple(lead) + (c // (r * r), h * r, w * r))
+
+
+def pixel_unshuffle(input, downscale_factor: int):
+    """The inverse of pixel_shuffle: (N, C, H r, W r) -> (N, C r^2, H, W)."""
+    r = downscale_factor
+    *lead, c, h, w = input.shape
+    x = ops.reshape(input, shape=tuple(lead) + (c, h // r, r, w // r, r))
+    k = len(lead)
+    x = ops.permute(x, axes=tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))       # (..., C, r, r, H, W)
+    return ops.reshape(x, shape=tuple(lead) + (c * r * r, h // r, w // r))
+
+
+def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full)."""
+    v = clamp(var, min=eps) if isinstance(var, Tensor) else builtins.max(var, eps)
+    losses = 0.5 * (ops.log(v) + (input - target) ** 2 / v)
+    if full:
+        losses = losses + 0.5 * math.log(2 * math.pi)
+    return _reduce(losses, reduction)
+
+
+def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
+    """max(0, -target * (input1 - input2) + margin)."""
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+
+
+def soft_margin_loss(input, target, reduction: str = "mean"):
+    """log(1 + exp(-target * input))."""
+    return _reduce(softplus(-target * input, threshold=math.inf), reduction)
+
+
+def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
+    """input where target is 1, max(0, margin - input) where it is -1."""
+    return _reduce(where(_data(target) == 1, input, relu(margin - input)), reduction)
+
+
+def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    c = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
+    return _reduce(where(_data(target) == 1, 1 - c, relu(c - margin)), reduction)
+
+
+def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
+                        swap: bool = False, reduction: str = "mean"):
+    """max(d(a, p) - d(a, n) + margin, 0), with the pairwise p-distance."""
+    d_pos, d_neg = pairwise_distance(anchor, positive, p, eps), pairwise_distance(anchor, negative, p, eps)
+    if swap:
+        d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
+    return _reduce(relu(d_pos - d_neg + margin), reduction)
+
+
+# ----------------------------------------------------------------------------
+# NaN-aware reductions, logic, and a few more of torch's names
+
+def nansum(x, dim=None, keepdim: bool = False):
+    """The sum, NaNs counted as 0 (they get no gradient)."""
+    return where(ops.isnan(x), 0, x).sum(dim, keepdim=keepdim)
+
+
+def nanmean(x, dim=None, keepdim: bool = False):
+    """The mean over the elements that are not NaN."""
+    count = ops.sum(~ops.isnan(x), axis=_dims(x, dim, "nanmean"), keepdims=keepdim)
+    return nansum(x, dim, keepdim) / count.astype(x.dtype)
+
+
+def logical_and(input, other):
+    """Elementwise and of input != 0 and other != 0."""
+    return ops.bitwise_and(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_or(input, other):
+    """Elementwise or of input != 0 and other != 0."""
+    return ops.bitwise_or(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_xor(input, other):
+    """Elementwise xor of input != 0 and other != 0."""
+    return ops.bitwise_xor(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_not(input):
+    """input == 0."""
+    return ops.eq(input, 0)
+
+
+def fmax(input, other):
+    """The larger of the two, ignoring a NaN on one side (a tie's gradient goes to input), as torch."""
+    take = (input >= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def fmin(input, other):
+    """The smaller of the two, ignoring a NaN on one side."""
+    take = (input <= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def heaviside(input, values):
+    """0 where input < 0, values where it is 0, 1 where > 0 (not differentiable)."""
+    x = _data(input)
+    return Tensor._wrap(np.where(x == 0, _data(values), (x > 0)).astype(x.dtype))
+
+
+def signbit(input):
+    """True where the sign bit is set (-0.0 included)."""
+    return Tensor._wrap(np.signbit(_data(input)))
+
+
+def isposinf(input):
+    """input == inf."""
+    return ops.eq(input, np.inf)
+
+
+def isneginf(input):
+    """input == -inf."""
+    return ops.eq(input, -np.inf)
+
+
+def isreal(input):
+    """True everywhere: tensorgrad has no complex numbers."""
+    return Tensor._wrap(np.ones(input.shape, bool))
+
+
+def sgn(input):
+    """sign(input) (for real numbers torch's sgn is sign)."""
+    return ops.sign(input)
+
+
+def positive(input):
+    """input itself."""
+    return input
+
+
+def negative(input):
+    """-input."""
+    return -input
+
+
+def clamp_min(input, min):
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)
+
+
+AminmaxResult = collections.namedtuple("AminmaxResult", ["min", "max"])
+
+
+def aminmax(input, *, dim: int | None = None, keepdim: bool = False):
+    """(min, max) over dim (or all of input), each splitting the gradient between ties."""
+    return AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim)) if dim is not None else \
+        AminmaxResult(input.amin(), input.amax())
+
+
+def rot90(input, k: int = 1, dims=(0, 1)):
+    """Rotate by 90 degrees k times in the plane of dims (from the first towards the second)."""
+    d0, d1 = (_dim(d, input.ndim, "rot90") for d in dims)
+    k %= 4
+    if k == 1:
+        return transpose(flip(input, (d1,)), d0, d1)
+    if k == 2:
+        return flip(input, (d0, d1))
+    if k == 3:
+        return flip(transpose(input, d0, d1), (d1,))
+    return input * 1
+
+
+def atleast_3d(x):
+    """x with dims added up to 3: (n,) -> (1, n, 1), (n, m) -> (n, m, 1), as torch."""
+    if x.ndim == 0:
+        return ops.reshape(x, shape=(1, 1, 1))
+    if x.ndim == 1:
+        return ops.reshape(x, shape=(1, x.shape[0], 1))
+    return ops.reshape(x, shape=x.shape + (1,)) if x.ndim == 2 else x
+
+
+def dstack(tensors):
+    """Concatenate along dim 2, after atleast_3d."""
+    return cat([atleast_3d(t) for t in tensors], 2)
+
+
+def block_diag(*tensors):
+    """The matrices on the diagonal of one big matrix, zeros elsewhere."""
+    mats = [ops.reshape(t, shape=(1, -1)) if t.ndim < 2 else t for t in tensors]
+    total = builtins.sum(m.shape[1] for m in mats)
+    rows, left = [], 0
+    for m in mats:
+        rows.append(pad(m, (left, total - left - m.shape[1])))
+        left += m.shape[1]
+    return cat(rows, 0)
+
+
+def kron(input, other):
+    """The Kronecker product: every element of input times all of other, as blocks."""
+    n = builtins.max(input.ndim, other.ndim)
+    a = ops.reshape(input, shape=(1,) * (n - input.ndim) + input.shape)
+    b = ops.reshape(other, shape=(1,) * (n - other.ndim) + other.shape)
+    spread_a = ops.reshape(a, shape=tuple(v for s in a.shape for v in (s, 1)))          # (a0, 1, a1, 1, ...)
+    spread_b = ops.reshape(b, shape=tuple(v for s in b.shape for v in (1, s)))          # (1, b0, 1, b1, ...)
+    return ops.reshape(spread_a * spread_b, shape=tuple(p * q for p, q in zip(a.shape, b.shape)))
+
+
+def inner(input, other):
+    """The sum of products over the last dims (input * other for a 0-d operand)."""
+    if input.ndim == 0 or other.ndim == 0:
+        return input * other
+    return tensordot(input, other, dims=([-1], [-1]))
+
+
+def index_fill(input, dim: int, index, value):
+    """input with the slices of dim at index set to value."""
+    d = _dim(dim, input.ndim, "index_fill")
+    return ops.index_put(input, np.asarray(_data(value), input.dtype),
+                         key=(slice(None),) * d + (np.asarray(_data(index)).reshape(-1),), accumulate=False)
+
+
+def index_copy(input, dim: int, index, source):
+    """input with the slices of dim at index replaced by source's."""
+    d = _dim(dim, input.ndim, "index_copy")
+    return ops.index_put(input, source, key=(slice(None),) * d + (np.asarray(_data(index)).reshape(-1),),
+                         accumulate=False)
+
+
+def _sliding_windows(x, dimension: int, size: int, step: int):
+    """Tensor.unfold: every window of size elements, step apart, along dimension, as a new last dim."""
+    d = _dim(dimension, x.ndim, "unfold")
+    n = (x.shape[d] - size) // step + 1
+    if size > x.shape[d] or step <= 0:
+        raise ValueError(f"unfold: size {size} (step {step}) does not fit dimension {d} of size {x.shape[d]}")
+    starts = np.arange(n) * step
+    windows = _along_dim(x, d, starts[:, None] + np.arange(size))           # (..., n, size, ...) at d
+    return movedim(windows, d + 1, -1)
 
 
 # ----------------------------------------------------------------------------
@@ -1211,6 +1814,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
+    """The mean (or sum, or none) of |input - target|."""
     return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction))
 
 
@@ -1403,6 +2007,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
 
 def max_pool1d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode: bool = False,
                return_indices: bool = False):
+    """The max of each window along the last dim (padding counts as -inf)."""
     return _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, 1, "max_pool1d")
 
 
@@ -1432,6 +2037,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
 
 
 def avg_pool1d(input, kernel_size, stride=None, padding=0, ceil_mode: bool = False, count_include_pad: bool = True):
+    """The mean of each window along the last dim."""
     return _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, None, 1, "avg_pool1d")
 
 
@@ -1452,6 +2058,7 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 
 def adaptive_avg_pool1d(input, output_size):
+    """Averages over output_size windows that tile the last dim."""
     x, added = _batched(input, 1, "adaptive_avg_pool1d")
     (o,) = _tuple(output_size, 1, "adaptive_avg_pool1d")
     out = ops.einsum(x, _adaptive_matrix(x.shape[2], o, x.dtype), eq="ncl,pl->ncp")

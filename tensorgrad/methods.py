@@ -214,6 +214,10 @@ class TensorMethods:
             ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)
             self._bump()
             return
+        if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
+            n = v.ndim - ops.take(self._data, key).ndim
+            while n > 0 and v.shape[0] == 1:
+                v, n = v.reshape(v.shape[1:]), n - 1
         self._inplace("setitem", lambda x, v: ops.index_put(x, v, key=key, accumulate=False), v)
 
     # --- elementwise math ----------------------------------------------------

@@ -226,7 +226,7 @@ def _einsum_backward(g, out, *xs, eq):
                 subs.append(letter + fresh)
                 operands.append(np.eye(n, dtype=g.dtype))
                 letter = fresh
-            elif not any(letter in s for s in subs):             # summed away: g is replicated
+            elif letter not in "".join(subs):                    # summed away: g is replicated
                 subs.append(letter)
                 operands.append(np.ones(n, g.dtype))
             want += letter
@@ -248,12 +248,15 @@ minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (
 where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
            saves="inputs")
 atan2 = Op("atan2", _math(np.arctan2),
-           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)), "g * x / r**2, -g * y / r**2", saves="inputs")
+           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+           "g * x / r**2, -g * y / r**2", saves="inputs")
 logaddexp = Op("logaddexp", _math(np.logaddexp),
-               lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))), "g * softmax of (x, y)", saves="inputs")
+               lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
+               "g * softmax of (x, y)", saves="inputs")
 remainder = Op("remainder", _quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
                 "g, -g * floor(x / y)", saves="inputs")
-fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)", saves="inputs")
+fmod = Op("fmod", _quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
+           saves="inputs")
 
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
@@ -270,14 +273,19 @@ log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)
 sin = Op("sin", _math(np.sin), lambda g, out, x: g * cos(x), "g * cos(x)", saves="inputs")
 cos = Op("cos", _math(np.cos), lambda g, out, x: -g * sin(x), "-g * sin(x)", saves="inputs")
 tan = Op("tan", _math(np.tan), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)", saves="out")
-asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)", saves="inputs")
-acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)", saves="inputs")
+asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)",
+           saves="inputs")
+acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)",
+           saves="inputs")
 atan = Op("atan", _math(np.arctan), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)", saves="inputs")
 sinh = Op("sinh", _math(np.sinh), lambda g, out, x: g * cosh(x), "g * cosh(x)", saves="inputs")
 cosh = Op("cosh", _math(np.cosh), lambda g, out, x: g * sinh(x), "g * sinh(x)", saves="inputs")
-tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)", saves="out")
-asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)", saves="inputs")
-acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)", saves="inputs")
+tanh = Op("tanh", lambda x: np.tanh(_float(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)",
+           saves="out")
+asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)",
+            saves="inputs")
+acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)",
+            saves="inputs")
 atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
 erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
          "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
@@ -287,7 +295,8 @@ abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inp
 relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g),   # torch: 0 at 0, g at NaN
           "g where out > 0", saves="out")
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
-cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back", saves="")
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back",
+           saves="")
 # piecewise constant: the gradient is 0 (not an error), as in torch
 sign = Op("sign", _sign, _zero, "0", saves="")
 floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")
@@ -306,16 +315,19 @@ amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepd
 max = Op("max", np.max, _max_backward, "g to the max (ties share)")    # of all elements; along a dim,
 min = Op("min", np.min, _max_backward, "g to the min (ties share)")    # functional.max gathers
 cumsum = Op("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
-            lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g", saves="")
+            lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g",
+            saves="")
 cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backward,
              "reversed cumsum of g * out, / x")
 
 # shapes: the adjoint of expanding is summing, done by the engine
-expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g", saves="", view=True)
+expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g",
+             saves="", view=True)
 reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape),
              "reshape g back", saves="", view=True)
 permute = Op("permute", lambda x, axes: np.transpose(x, axes),
-             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), "inverse permute of g", saves="", view=True)
+             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), "inverse permute of g",
+             saves="", view=True)
 cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, "split g", saves="")
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
@@ -349,8 +361,8 @@ argmax = Op("argmax", lambda x, axis, keepdims: np.argmax(x, axis=axis if x.ndim
 argmin = Op("argmin", lambda x, axis, keepdims: np.argmin(x, axis=axis if x.ndim else None, keepdims=keepdims))
 all_ = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
 any_ = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
+argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))
 bitwise_not = Op("bitwise_not", np.invert)           # ~mask: logical not on bools
 bitwise_and = Op("bitwise_and", np.bitwise_and)
 bitwise_or = Op("bitwise_or", np.bitwise_or)
 bitwise_xor = Op("bitwise_xor", np.bitwise_xor)
-argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))

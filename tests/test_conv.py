@@ -21,6 +21,7 @@ def _copy_weights(ours, theirs):
     (lambda m: m.Conv2d(2, 3, 3, padding=(1, 2), padding_mode="circular"), (2, 2, 4, 5)),
     (lambda m: m.Conv1d(3, 5, 4, stride=2, padding=2), (2, 3, 9)),
     (lambda m: m.Conv1d(2, 2, 3, padding=1, padding_mode="replicate"), (3, 2, 6)),
+    (lambda m: m.Conv2d(2, 3, (2, 3), padding="same", dilation=(3, 1), padding_mode="reflect"), (1, 2, 7, 5)),
 ])
 def test_conv_layers_match_torch(make, shape):
     x = np.random.default_rng(0).standard_normal(shape)

@@ -74,6 +74,11 @@ def test_layers_draw_their_init_from_the_global_generator():
     np.testing.assert_array_equal(tg.nn.Linear(3, 4).weight.numpy(), w1)
 
 
+def test_generator_takes_torchs_device_argument():
+    a = tg.rand(2, generator=tg.Generator(device="cpu").manual_seed(3)).numpy()
+    np.testing.assert_array_equal(a, tg.rand(2, generator=tg.Generator("cpu").manual_seed(3)).numpy())
+
+
 def test_seed_reseeds_from_the_os():
     s1, s2 = tg.seed(), tg.seed()
     assert s1 != s2 and tg.initial_seed() == s2
@@ -197,3 +202,17 @@ def test_tensor_methods_sample_too():
     g = tg.Generator(8)
     assert tg.ones(2, 4).multinomial(2, generator=g).shape == (2, 2)
     assert tg.full((3,), 0.5).bernoulli(generator=g).shape == (3,)
+
+
+def test_in_place_random_fills_follow_their_distributions_and_seeds():
+    g = tg.Generator(9)
+    b = tg.zeros(N, dtype=tg.float64).bernoulli_(0.3, generator=g).numpy()
+    assert set(np.unique(b)) <= {0.0, 1.0} and abs(b.mean() - 0.3) < 0.01
+    e = tg.zeros(N).exponential_(2.0, generator=g).numpy()
+    assert e.dtype == np.float32 and e.min() >= 0 and abs(e.mean() - 0.5) < 0.01 and abs(e.var() - 0.25) < 0.01
+    r = tg.zeros(N, dtype=tg.int64).random_(3, 7, generator=g).numpy()
+    assert chi2(np.bincount(r - 3, minlength=4), np.full(4, 0.25)) < chi2_critical(3)
+    tg.manual_seed(11)
+    first = tg.zeros(5).exponential_().numpy().copy()
+    tg.manual_seed(11)
+    np.testing.assert_array_equal(tg.zeros(5).exponential_().numpy(), first)

@@ -376,3 +376,15 @@ def test_user_op_errors_name_the_op():
         cplx(x).sum().backward()
     with pytest.raises(RuntimeError, match="does not require grad"):
         tg.grad((x * 2).sum(), [x, tg.ones(3)])
+
+
+def test_setitem_drops_the_values_leading_ones_as_torch():
+    """WaveNet's lecture: logits[i] = model(Xtr[[7 + i]]) writes a (1, 27) row into a (27,) slot."""
+    grads = []
+    for m in (tg, torch):
+        x, w = m.zeros(3, 4), m.ones(1, 4, requires_grad=True)
+        x[0] = w * 2
+        x[[1, 2]] = (w * 3).expand(1, 2, 4) if m is tg else (w * 3).expand(1, 2, 4)
+        x.sum().backward()
+        grads.append(w.grad)
+    same(grads[0], grads[1], 0)
