@@ -58,6 +58,22 @@ def median_us(fn, n: int) -> float:
     return float(np.median(ts) * 1e6)
 
 
+def scatter(batch: int, reps: int) -> int:
+    """C's gradient from X (batch, 3) into (27, 10): np.add.at against onehot(X)^T @ demb (CPU us)."""
+    rng = np.random.default_rng(2)
+    X = rng.integers(0, 27, (batch, 3))
+    demb = rng.standard_normal((batch, 3, 10)).astype(np.float32)
+
+    def add_at():
+        out = np.zeros((27, 10), np.float32)
+        np.add.at(out, X, demb)
+
+    def onehot():
+        np.equal.outer(np.arange(27), X.reshape(-1)).astype(np.float32) @ demb.reshape(-1, 10)
+    print(f"batch {batch}: np.add.at {median_us(add_at, reps):.1f} us, one-hot matmul {median_us(onehot, reps):.1f} us")
+    return 0
+
+
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(prog="python -m benchmarks.profile_step", description=__doc__.split("\n\n")[0])
     p.add_argument("--batch", type=int, default=32)
@@ -67,8 +83,13 @@ def main(argv=None) -> int:
     p.add_argument("--top", type=int, default=25)
     p.add_argument("--lines", action="store_true", help="line timings of the engine's hot functions (line_profiler)")
     p.add_argument("--replay", action="store_true", help="profile the tg.compile'd step instead of the dynamic one")
+    p.add_argument("--scatter", action="store_true",
+                   help="only time the embedding gradient's scatter-add: np.add.at (tensorgrad's rule) "
+                        "against the NumPy floor's one-hot matmul, at this batch")
     args = p.parse_args(argv)
     steps = args.steps or max(20, 64000 // args.batch)
+    if args.scatter:
+        return scatter(args.batch, max(5, steps // 10))
     X, Y = train_split()
     ix = np.random.default_rng(0).integers(0, len(X), args.batch)
     step = (TensorgradCompiled if args.replay else TensorgradStep)(init_weights(), args.form)
