@@ -155,5 +155,6 @@ for _name in ("sin cos tan asin acos atan sinh cosh asinh acosh atanh sign floor
 
 from . import nn  # noqa: E402  (after the above: nn builds on them)
 from .value import Value  # noqa: E402  (micrograd's scalar API)
+from .compile import compile  # noqa: E402,A001  (tg.compile: record a function's ops once, replay them)
 
 ops.BUILTIN.update(OPS)  # user ops may not take these names

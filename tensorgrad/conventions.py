@@ -60,10 +60,10 @@ def _promote(*operands) -> tuple:
         if type(x) is Tensor:
             if type(y) is Tensor and x._data.dtype == y._data.dtype:
                 return operands
-            if type(y) is float and x._data.dtype.kind == "f":
-                return x, np.array(y, x._data.dtype)
+            if type(y) is float and x._data.dtype.kind == "f":    # a weak scalar, as a ready constant
+                return x, Tensor._wrap(np.array(y, x._data.dtype))
         elif type(x) is float and type(y) is Tensor and y._data.dtype.kind == "f":
-            return np.array(x, y._data.dtype), y
+            return Tensor._wrap(np.array(x, y._data.dtype)), y
     dtype = result_type(*operands)
     return tuple(_cast_to(a, dtype) for a in operands)
 

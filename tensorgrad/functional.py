@@ -2080,33 +2080,49 @@ def adaptive_avg_pool2d(input, output_size):
 # fused ops: one node each, with the hand-derived backward of the lecture
 
 def _ce_forward(x, t, ignore_index, reduction):
-    m = x.max(axis=1, keepdims=True)
-    lse = np.log(np.exp(x - m).sum(axis=1)) + m[:, 0]
-    valid = t != ignore_index
-    losses = lse - x[np.arange(len(t)), np.where(valid, t, 0)]
-    if not valid.all():
-        losses = np.where(valid, losses, 0)
-    if reduction == "none":
-        return losses
-    return losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+    """The losses, and the softmax (kept for the backward). No shift by a non-finite max: a
+    row with a +inf (or all -inf) logit is NaN, as in torch."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        m = x.max(axis=1, keepdims=True)
+        p = np.exp(x - m)
+        s = p.sum(axis=1, keepdims=True)
+        valid = t != ignore_index
+        losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), np.where(valid, t, 0)]
+        p /= s                                           # softmax(x)
+        if not valid.all():
+            losses = np.where(valid, losses, 0)
+        if reduction != "none":
+            losses = losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+    return losses, p
 
 
-def _ce_backward(g, out, x, t, ignore_index, reduction):
-    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture)."""
+def _ce_backward(g, out, x, t, ignore_index, reduction, saved=None):
+    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture), from the
+    forward's softmax. Rows whose target is ignored get 0 (NaN where the row's softmax is NaN,
+    as torch); when every target is ignored the mean is 0/0, and its gradient 0, as torch's."""
     t = _data(t)
     valid = t != ignore_index
     rows = np.arange(len(t))[valid]
-    onehot = np.zeros(x.shape, x.dtype)
-    onehot[rows, t[valid]] = 1
-    dx = softmax(x, 1) - onehot
-    if not valid.all():
-        dx = dx * valid[:, None]
+    if isinstance(g, Tensor):        # create_graph: the softmax from x, so that it can be differentiated again
+        with np.errstate(invalid="ignore", over="ignore"):
+            e = ops.exp(x - _data(x).max(axis=1, keepdims=True))
+        onehot = np.zeros(x.shape, x.dtype)
+        onehot[rows, t[valid]] = 1
+        dx = e / e.sum(axis=1, keepdims=True) - onehot
+    else:
+        dx = saved.copy()            # the saved softmax stays as it is (a second backward may read it)
+        dx[rows, t[valid]] -= 1
     if reduction == "none":
-        return dx * g.reshape(-1, 1), None
-    return (dx * g / x.dtype.type(valid.sum()) if reduction == "mean" else dx * g), None
+        scale = g.reshape(-1, 1) * valid[:, None] if not valid.all() else g.reshape(-1, 1)
+    else:
+        count = valid.sum() if reduction == "mean" else 1
+        scale = g / x.dtype.type(count) if count else g * 0
+        if not valid.all():
+            scale = scale * valid[:, None]
+    return dx * scale, None
 
 
-_cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, adjoint="(softmax - onehot) * g / n")
+_cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, save=True, adjoint="(softmax - onehot) * g / n")
 
 
 def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str = "mean"):
@@ -2133,33 +2149,36 @@ def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str 
 
 def _bn_forward(x, gain, bias, eps, correction, running=None):
     """Normalise over the batch; `running` = (mean, var, momentum) are updated in place on the
-    way, as torch's kernel does (the running variance unbiased), from the same sums."""
+    way, as torch's kernel does (the running variance unbiased), from the same sums. Keeps the
+    normalised input and 1/std for the backward."""
     n = x.shape[0]
     mean = x.sum(axis=0, keepdims=True) / n
-    out = x - mean                                             # diff, made the output in place
-    sq = (out * out).sum(axis=0, keepdims=True)
+    xhat = x - mean                                            # diff, made xhat in place
+    sq = (xhat * xhat).sum(axis=0, keepdims=True)
     if running is not None:
         running_mean, running_var, momentum = running
         running_mean *= 1 - momentum
         running_mean += momentum * mean.reshape(running_mean.shape)
         running_var *= 1 - momentum
         running_var += momentum * (sq / (n - 1)).reshape(running_var.shape)
-    out *= gain * (sq / (n - correction) + eps) ** -0.5
+    var_inv = (sq / (n - correction) + eps) ** -0.5
+    xhat *= var_inv
+    out = xhat * gain
     out += bias
-    return out
+    return out, (xhat, var_inv)
 
 
-def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
+def _bn_backward(g, out, x, gain, bias, eps, correction, running=None, saved=None):
     """Exercise 3 of the lecture, for any correction (n/(n-1) there, Bessel's):
     dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat)),
     computed as gain * var_inv * (g - sum(g) / n - xhat * sum(g * xhat) / (n - correction))."""
     n = x.shape[0]
-    xhat = x - x.sum(axis=0, keepdims=True) / n                # diff, made xhat in place
-    var_inv = ((xhat * xhat).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
-    if isinstance(xhat, Tensor):     # create_graph: xhat * xhat above saved xhat, so no writing into it
-        xhat = xhat * var_inv
+    if isinstance(g, Tensor):        # create_graph: xhat and 1/std from x, so that they can be differentiated again
+        diff = x - x.sum(axis=0, keepdims=True) / n
+        var_inv = ((diff * diff).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
+        xhat = diff * var_inv
     else:
-        xhat *= var_inv
+        xhat, var_inv = saved
     dgain = (g * xhat).sum(axis=0, keepdims=True)
     dbias = g.sum(axis=0, keepdims=True)
     dx = xhat * (dgain / -(n - correction))
@@ -2169,7 +2188,21 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None):
     return dx, dgain, dbias
 
 
-_batch_norm = Op("batch_norm", _bn_forward, _bn_backward, adjoint="fused batch norm backward")
+_batch_norm = Op("batch_norm", _bn_forward, _bn_backward, save=True, adjoint="fused batch norm backward")
+
+
+def _per_channel(v, c: int, what: str):
+    """weight, bias and the running statistics hold one value per channel: no broadcasting
+    of a size-1 one (torch raises too). (1, C) is accepted, as the lecture's bngain is."""
+    if v is None:
+        return None
+    size = v.size if isinstance(v, np.ndarray) else math.prod(v.shape)
+    if size != c:
+        raise RuntimeError(f"batch_norm: {what} should contain {c} elements (one per channel), not {size} "
+                           f"(shape {tuple(v.shape)})")
+    if len(v.shape) == 2 and v.shape[1] != c:      # (C, 1): the rules broadcast (C,) and (1, C) only
+        v = v.reshape(c)
+    return v
 
 
 def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=None, training: bool = False,
@@ -2180,8 +2213,15 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     if input.ndim != 2:
         raise ValueError(f"batch_norm: expected input of shape (N, C), got {input.shape}")
     c = input.shape[1]
-    weight = np.ones(c, input.dtype) if weight is None else weight
-    bias = np.zeros(c, input.dtype) if bias is None else bias
+    if (running_mean is None) != (running_var is None):
+        raise ValueError("batch_norm: running_mean and running_var must either both be None or neither be None")
+    if not training and running_mean is None:
+        raise RuntimeError("batch_norm: running_mean and running_var must be given in evaluation mode "
+                           "(training=False normalises with them)")
+    running_mean = _per_channel(running_mean, c, "running_mean")
+    running_var = _per_channel(running_var, c, "running_var")
+    weight = np.ones(c, input.dtype) if weight is None else _per_channel(weight, c, "weight")
+    bias = np.zeros(c, input.dtype) if bias is None else _per_channel(bias, c, "bias")
     if training:
         n = input.shape[0]
         if n <= 1 or n - correction <= 0:

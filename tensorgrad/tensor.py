@@ -29,6 +29,7 @@ class _Mode:
     writes = 0                            # how many in-place writes there have been (a clock for versions)
     default_dtype = np.dtype(np.float32)  # what Python floats become, as in torch
     walks = None                          # record_walk(): the list the walk appends its steps to
+    trace = None                          # tg.compile's recording: the list apply appends its ops to
 
 
 _mode = _Mode()
@@ -416,8 +417,9 @@ class Tensor:
         if not _mode.grad or not (self._requires_grad or any([isinstance(a, Tensor) and a._requires_grad for a in args])):
             if ufunc is not None and self._data.dtype.kind == "f" and self._data.flags.writeable:
                 y = args[0]._data if isinstance(args[0], Tensor) else args[0]
-                if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype \
-                        and y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape:
+                if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype and (
+                        y.shape == self._data.shape or  # the optimizer's case: no broadcasting to check
+                        y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape):
                     ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
                     return self._bump()
             return self._write(fn(self, *args)._data, name)
@@ -552,6 +554,8 @@ def apply(fn, args, attrs) -> Tensor:
                 node.out, node.out_vc = data, out._vc
                 out._requires_grad = True
                 break
+    if _mode.trace is not None:
+        _mode.trace.append((fn, xs, attrs, out))
     return out
 
 
@@ -591,6 +595,9 @@ def _toposort(roots) -> list:
     return order
 
 
+_FIT_AXES = {}   # (gradient shape, input shape) -> the axes _fit sums over: a training run meets a few pairs
+
+
 def _fit(gx, shape, dtype, node: Node, i: int):
     """The one place where a gradient meets its input's shape: the adjoint of
     broadcasting is summation, so sum over the dims that were broadcast."""
@@ -599,11 +606,14 @@ def _fit(gx, shape, dtype, node: Node, i: int):
         raise TypeError(f"backward of '{node.fn.name}' returned {what} for input {i} (shape {shape}); "
                         "a rule returns one real NumPy array (or None) per input")
     if gx.shape != shape:
-        lead = len(gx.shape) - len(shape)
-        if lead < 0 or any(n != 1 and gx.shape[lead + k] != n for k, n in enumerate(shape)):
-            raise RuntimeError(f"backward of '{node.fn.name}' returned a gradient of shape {tuple(gx.shape)} "
-                               f"for input {i} of shape {shape}")
-        axes = tuple(range(lead)) + tuple(lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
+        axes = _FIT_AXES.get((gx.shape, shape))
+        if axes is None:
+            lead = len(gx.shape) - len(shape)
+            if lead < 0 or any(n != 1 and gx.shape[lead + k] != n for k, n in enumerate(shape)):
+                raise RuntimeError(f"backward of '{node.fn.name}' returned a gradient of shape {tuple(gx.shape)} "
+                                   f"for input {i} of shape {shape}")
+            axes = _FIT_AXES[gx.shape, shape] = tuple(range(lead)) + tuple(
+                lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
         gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
     if gx.dtype != dtype:
         gx = gx.astype(dtype)

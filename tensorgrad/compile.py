@@ -1,0 +1,287 @@
+"""tg.compile(fn): record the ops of a function once, replay them with new data.
+
+    loss_fn = tg.compile(lambda X, Y: F.cross_entropy(model(X), Y))
+    loss = loss_fn(Xb, Yb)            # the first call with these shapes runs fn and records it
+    loss.backward()                   # as usual: .grad, optimizers, no_grad keep their meaning
+
+The first call for a given set of argument shapes, dtypes and Python values runs `fn` as
+usual, while the engine lists every op it applies. That list is the recording: later calls
+with the same shapes run the same forwards on the new arrays, with no Python dispatch and
+no tape building, and the whole recording is one node of the graph (an op whose forward is
+the recorded forwards and whose backward walks their rules in the order the engine's own
+walk would). The same functions run on the same arrays in the same order, so the results
+are the dynamic path's, bit for bit. A new shape, dtype, Python argument or grad mode
+records again.
+
+What a recording sees: tensors from the arguments (or their arrays), tensors that exist
+outside the function (parameters and buffers: their current values are read at every call,
+so optimizer updates are seen), and results of tensorgrad ops. What it bakes in as
+constants: Python numbers and anything computed outside tensorgrad ops inside the function
+(NumPy arithmetic on the arguments, random numbers drawn, `.item()` values, control flow on
+data). Such functions must not be compiled; in-place writes inside the function raise. In a
+replay the function's intermediate tensors do not exist, so retain_grad() and hooks on them
+see nothing; create_graph=True through a replay raises.
+"""
+import numpy as np
+
+from .tensor import Tensor, _fit, _mode
+
+__all__ = ["compile"]
+
+
+class _Slot:
+    """A place in the recording's table of arrays (an argument, an outside tensor or an op's result)."""
+    __slots__ = ("i",)
+
+    def __init__(self, i):
+        self.i = i
+
+
+def _has_slot(v) -> bool:
+    return isinstance(v, _Slot) or (isinstance(v, (tuple, list)) and any(_has_slot(a) for a in v))
+
+
+def _fill(v, slots):
+    """v with every _Slot replaced by its array (tuples and NamedTuples keep their type)."""
+    if isinstance(v, _Slot):
+        return slots[v.i]
+    if not _has_slot(v):
+        return v
+    parts = [_fill(a, slots) for a in v]
+    return type(v)(*parts) if hasattr(v, "_fields") else type(v)(parts)
+
+
+class _Step:
+    """One recorded op: which slots it reads, its attributes, where its result goes."""
+    __slots__ = ("fn", "ins", "attrs", "dyn", "out", "grad_ins")
+
+    def __init__(self, fn, ins, attrs, dyn, out):
+        self.fn, self.ins, self.attrs, self.dyn, self.out = fn, ins, attrs, dyn, out
+        self.grad_ins = ()     # (input position, destination slot, shape, dtype) of the inputs that get gradients
+
+    def kwargs(self, slots) -> dict:
+        """The op's attributes for this call: the recorded ones, with arrays from the arguments filled in."""
+        if not self.dyn:
+            return self.attrs
+        kw = dict(self.attrs)
+        for name, v in self.dyn:
+            kw[name] = _fill(v, slots)
+        return kw
+
+
+class Recording:
+    """The ops of one call of a function, as a forward program and a backward schedule over slots."""
+
+    def __init__(self, fn, args):
+        self.name = f"compiled {getattr(fn, '__name__', 'function')}"
+        trace = []
+        writes = _mode.writes
+        saved_trace, _mode.trace = _mode.trace, trace
+        try:
+            out = fn(*args)
+        finally:
+            _mode.trace = saved_trace
+            if saved_trace is not None:       # recorded inside another recording: that one ran these ops too
+                saved_trace.extend(trace)
+        if _mode.writes != writes:
+            raise RuntimeError(f"tg.compile: {self.name} wrote into a tensor in place; a recording cannot "
+                               "replay in-place writes (write it out of place, or leave the function uncompiled)")
+        if not isinstance(out, Tensor):
+            raise TypeError(f"tg.compile: the function must return one Tensor, got {type(out).__name__}")
+        self.result = out
+        self._build(args, trace, out)
+
+    def _build(self, args, trace, out):
+        # the inputs of the recording (the node's inputs): the tensor and array arguments, then the
+        # tensors from outside that require grad (parameters); the other outside tensors (buffers,
+        # constants) are read at every call too, but are no inputs of the node
+        self.inputs = [(k, None) for k, a in enumerate(args) if isinstance(a, (Tensor, np.ndarray))]
+        self.constants = []
+        at_record = [args[k] if isinstance(args[k], Tensor) else None for k, _ in self.inputs]
+        known = {id(a) for a in args if isinstance(a, Tensor)}
+        known |= {id(a._data if isinstance(a, Tensor) else a) for a in args if isinstance(a, (Tensor, np.ndarray))}
+        for _, xs, _, result in trace:
+            for x in xs:
+                if id(x) not in known and id(x._data) not in known:
+                    known.add(id(x))
+                    if x._requires_grad:
+                        self.inputs.append((None, x))
+                        at_record.append(x)
+                    else:
+                        self.constants.append(x)
+            known |= {id(result), id(result._data)}
+        # slots: the inputs first (so that the backward's first len(inputs) gradients are theirs), the
+        # constants, then each op's result
+        by_tensor, by_array = {}, {}
+        for s, (k, x) in enumerate(self.inputs):
+            if x is None:
+                a = args[k]
+                by_array[id(a._data if isinstance(a, Tensor) else a)] = s
+                if isinstance(a, Tensor):
+                    by_tensor[id(a)] = s
+            else:
+                by_tensor[id(x)] = s
+        for s, x in enumerate(self.constants, len(self.inputs)):
+            by_tensor[id(x)] = s
+        n = len(self.inputs) + len(self.constants)
+        steps = []
+        for fn, xs, attrs, result in trace:
+            ins = tuple(by_tensor[id(x)] if id(x) in by_tensor else by_array[id(x._data)] for x in xs)
+            static, dyn = {}, []
+            for name, v in attrs.items():
+                v = self._slotted(v, by_array)
+                if _has_slot(v):
+                    dyn.append((name, v))
+                else:
+                    static[name] = v
+            by_tensor[id(result)] = by_array[id(result._data)] = n
+            steps.append((_Step(fn, ins, static, tuple(dyn), n), result))
+            n += 1
+        self.n = n
+        self.steps = [s for s, _ in steps]
+        self.out = by_tensor.get(id(out))
+        if self.out is None or self.out < len(self.inputs) + len(self.constants):
+            raise TypeError("tg.compile: the function must return a tensor made by an op inside it")
+        self._schedule(steps, out, by_tensor, at_record)
+
+    @staticmethod
+    def _slotted(v, by_array):
+        if isinstance(v, np.ndarray) and id(v) in by_array:
+            return _Slot(by_array[id(v)])
+        if isinstance(v, (tuple, list)):
+            parts = [Recording._slotted(a, by_array) for a in v]
+            if any(_has_slot(a) for a in parts):
+                return type(v)(*parts) if hasattr(v, "_fields") else type(v)(parts)
+        return v
+
+    def _schedule(self, steps, out, by_tensor, at_record):
+        """The backward: the recorded nodes in the order the engine's walk visits them (its
+        depth-first post-order, reversed), each sending gradients to slots."""
+        self.backward_steps = ()
+        if out._node is None:
+            return
+        node_slot = {id(r._node): by_tensor[id(r)] for _, r in steps if r._node is not None}
+        step_of = {s.out: s for s, _ in steps}
+        # outside vertices (leaves that require grad, or nodes made before the call) -> their input slot
+        outside = {}
+        for s, t in enumerate(at_record):
+            if t is not None and t._requires_grad:
+                outside[id(t._node if t._node is not None else t)] = s
+        order, seen, stack = [], set(), [(out._node, False)]
+        while stack:                       # the engine's _toposort, stopped at the recording's edge
+            v, expanded = stack.pop()
+            if expanded:
+                order.append(v)
+                continue
+            if id(v) in seen:
+                continue
+            seen.add(id(v))
+            stack.append((v, True))
+            if id(v) in node_slot:
+                for m in v.nexts:
+                    if m is not None and id(m) not in seen:
+                        stack.append((m, False))
+        schedule = []
+        for v in reversed(order):
+            if id(v) not in node_slot:
+                continue
+            step = step_of[node_slot[id(v)]]
+            step.grad_ins = tuple((i, node_slot[id(m)] if id(m) in node_slot else outside[id(m)], x.shape, x.dtype)
+                                  for i, (m, x) in enumerate(zip(v.nexts, v.saved)) if m is not None)
+            schedule.append(step)
+        self.backward_steps = tuple(schedule)
+
+    # --- replay -------------------------------------------------------------------
+    def arrays(self, args) -> list:
+        """The recording's input tensors for this call: the arguments, then the outside tensors."""
+        return [(args[k] if isinstance(args[k], Tensor) else Tensor._wrap(args[k])) if x is None else x
+                for k, x in self.inputs]
+
+    def forward(self, *inputs):
+        slots = [*inputs, *[c._data for c in self.constants]]
+        slots += [None] * (self.n - len(slots))
+        extras = {}
+        for s in self.steps:
+            r = s.fn.forward(*[slots[i] for i in s.ins], **s.kwargs(slots))
+            if s.fn.save:
+                r, extras[s.out] = r
+            slots[s.out] = r if type(r) is np.ndarray else np.asarray(r)
+        return slots[self.out], (slots, extras, _mode.writes)
+
+    def backward(self, g, out, *inputs, saved):
+        if isinstance(g, Tensor):
+            raise RuntimeError(f"{self.name}: create_graph=True through a compiled function is not supported; "
+                               "call the function uncompiled for higher-order gradients")
+        slots, extras, born = saved
+        if _mode.writes != born:          # the inputs are the node's to check; the constants are ours
+            for c in self.constants:
+                if c._vc[1] > born:
+                    raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
+                                       f"an inplace operation: a tensor of shape {c.shape} that {self.name} read")
+        grads = [None] * self.n
+        grads[self.out] = g
+        for s in self.backward_steps:
+            gout = grads[s.out]
+            if gout is None:
+                continue
+            grads[s.out] = None
+            kw = s.kwargs(slots)
+            if s.fn.save:
+                kw = dict(kw, saved=extras[s.out])
+            rgrads = s.fn.backward(gout, slots[s.out], *[slots[i] for i in s.ins], **kw)
+            if type(rgrads) is not tuple:
+                rgrads = (rgrads,)
+            for i, d, shape, dtype in s.grad_ins:
+                gx = rgrads[i]
+                if gx is None:
+                    continue
+                if gx.shape != shape or gx.dtype != dtype:
+                    gx = _fit(gx, shape, dtype, s, i)
+                grads[d] = gx if grads[d] is None else grads[d] + gx
+        return tuple(grads[: len(inputs)])
+
+
+class _ReplayOp:
+    """What the engine needs of an op (apply and Node read these fields) for one recording."""
+
+    saves, save, view = "all", True, False
+
+    def __init__(self, rec: Recording):
+        self.name, self.forward, self.backward, self.rec = rec.name, rec.forward, rec.backward, rec
+
+
+def _key(args) -> tuple:
+    key = [_mode.grad]
+    for a in args:
+        if isinstance(a, Tensor):
+            key.append(("t", a.shape, a.dtype, a._requires_grad))
+        elif isinstance(a, np.ndarray):
+            key.append(("a", a.shape, a.dtype))
+        else:
+            try:
+                hash(a)
+                key.append(("v", type(a), a))
+            except TypeError:                       # a list, a dict: this very object
+                key.append(("id", id(a)))
+    return tuple(key)
+
+
+class compile:
+    """tg.compile(fn): the first call per argument shapes/dtypes records fn's ops; later calls replay them."""
+
+    def __init__(self, fn):
+        self.fn = fn
+        self.recordings = {}
+        self.__wrapped__ = fn
+        self.__doc__ = getattr(fn, "__doc__", None)
+
+    def __call__(self, *args):
+        key = _key(args)
+        op = self.recordings.get(key)
+        if op is None:
+            rec = Recording(self.fn, args)
+            self.recordings[key] = _ReplayOp(rec)
+            out, rec.result = rec.result, None
+            return out                                  # the recording call's own, dynamic result
+        from .tensor import apply
+        return apply(op, op.rec.arrays(args), {})

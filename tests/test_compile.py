@@ -1,0 +1,170 @@
+"""tg.compile: a replayed recording gives the dynamic path's results bit for bit, over a
+training run, and .grad, no_grad, optimizer updates and version checks keep their meaning."""
+import numpy as np
+import pytest
+
+import tensorgrad as tg
+
+F = tg.nn.functional
+
+
+def _params(seed=0, n_hidden=16, form="fused"):
+    rng = np.random.default_rng(seed)
+    shapes = dict(C=(27, 4), W1=(12, n_hidden), b1=(n_hidden,), W2=(n_hidden, 27), b2=(27,),
+                  gain=(n_hidden,) if form == "fused" else (1, n_hidden), bias=(n_hidden,) if form == "fused" else (1, n_hidden))
+    return {k: tg.tensor((rng.standard_normal(s) * 0.3).astype(np.float32), requires_grad=True) for k, s in shapes.items()}
+
+
+def _fused(p, running, X, Y):
+    h = p["C"][X].view(X.shape[0], -1) @ p["W1"] + p["b1"]                           # (n, n_hidden)
+    h = F.batch_norm(h, *running, p["gain"], p["bias"], training=True, momentum=0.1, correction=1).tanh()
+    return F.cross_entropy(h @ p["W2"] + p["b2"], Y)
+
+
+def _chunked(p, running, X, Y):
+    """The lecture's exercise-1 forward, op for op."""
+    n = X.shape[0]
+    hprebn = p["C"][X].view(n, -1) @ p["W1"] + p["b1"]
+    bnmeani = 1 / n * hprebn.sum(0, keepdim=True)
+    bndiff = hprebn - bnmeani
+    bnvar = 1 / (n - 1) * (bndiff ** 2).sum(0, keepdim=True)
+    bnraw = bndiff * (bnvar + 1e-5) ** -0.5
+    h = (p["gain"] * bnraw + p["bias"]).tanh()
+    logits = h @ p["W2"] + p["b2"]
+    norm_logits = logits - logits.max(1, keepdim=True).values
+    counts = norm_logits.exp()
+    probs = counts * counts.sum(1, keepdim=True) ** -1
+    return -probs.log()[tg.arange(n), Y].mean()
+
+
+def _data(rng, n):
+    return tg.tensor(rng.integers(0, 27, (n, 3))), tg.tensor(rng.integers(0, 27, n))
+
+
+def _sgd(params, lr):
+    with tg.no_grad():
+        for p in params.values():
+            p -= lr * p.grad
+
+
+@pytest.mark.parametrize("form", ["fused", "chunked"])
+def test_replay_is_bit_exact_with_the_dynamic_path_over_a_training_run(form):
+    loss_of = _fused if form == "fused" else _chunked
+    pd, pc = _params(form=form), _params(form=form)
+    rd, rc = (tg.zeros(16), tg.ones(16)), (tg.zeros(16), tg.ones(16))
+    compiled = tg.compile(lambda X, Y: loss_of(pc, rc, X, Y))
+    rng = np.random.default_rng(1)
+    for step in range(25):
+        X, Y = _data(rng, 8 if step < 15 else 5)          # a new batch size records again
+        for params, fn in ((pd, lambda X, Y: loss_of(pd, rd, X, Y)), (pc, compiled)):
+            loss = fn(X, Y)
+            for p in params.values():
+                p.grad = None
+            loss.backward()
+            _sgd(params, 0.1 if step < 20 else 0.01)
+            if params is pd:
+                want = loss.item()
+        assert loss.item() == want
+        for k in pd:
+            assert np.array_equal(pd[k].numpy(), pc[k].numpy()), (step, k)
+        for a, b in zip(rd, rc):
+            assert np.array_equal(a.numpy(), b.numpy())   # the batch norm's running statistics
+    assert len(compiled.recordings) == 2
+
+
+def test_replay_accumulates_grad_as_the_dynamic_path_does():
+    p = _params()
+    running = (tg.zeros(16), tg.ones(16))
+    X, Y = _data(np.random.default_rng(2), 6)
+    compiled = tg.compile(lambda X, Y: _fused(p, running, X, Y))
+    compiled(X, Y).backward()                              # the recording call
+    once = {k: np.asarray(v.grad).copy() for k, v in p.items()}
+    compiled(X, Y).backward()                              # a replay, without zeroing: gradients add up
+    for k, v in p.items():
+        assert np.array_equal(np.asarray(v.grad), once[k] + once[k])
+
+
+def test_no_grad_call_records_nothing_and_replays_the_forward():
+    p = _params()
+    running = (tg.zeros(16), tg.ones(16))
+    X, Y = _data(np.random.default_rng(3), 6)
+    compiled = tg.compile(lambda X, Y: _fused(p, running, X, Y))
+    want = _fused(p, (tg.zeros(16), tg.ones(16)), X, Y).item()
+    with tg.no_grad():
+        for _ in range(2):
+            out = compiled(X, Y)
+            assert not out.requires_grad and out.grad_fn is None
+    assert out.item() == want
+
+
+def test_writing_a_parameter_between_forward_and_backward_is_caught():
+    p = _params()
+    running = (tg.zeros(16), tg.ones(16))
+    X, Y = _data(np.random.default_rng(4), 6)
+    compiled = tg.compile(lambda X, Y: _fused(p, running, X, Y))
+    compiled(X, Y)
+    loss = compiled(X, Y)                                   # replayed
+    with tg.no_grad():
+        p["W2"] += 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_writing_a_buffer_between_forward_and_backward_is_caught():
+    w = tg.tensor(np.ones(3, np.float32), requires_grad=True)
+    mask = tg.tensor(np.array([1.0, 0.0, 1.0], np.float32))           # a buffer: no grad
+    compiled = tg.compile(lambda x: (w * mask * x).sum())
+    x = tg.tensor(np.arange(3, dtype=np.float32))
+    compiled(x)
+    loss = compiled(x)
+    mask[1] = 1.0
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        loss.backward()
+
+
+def test_a_new_dtype_or_python_argument_records_again():
+    w = tg.tensor(np.ones(3, np.float32), requires_grad=True)
+    compiled = tg.compile(lambda x, c: (w * x * c).sum())
+    x32 = tg.tensor(np.arange(3, dtype=np.float32))
+    assert compiled(x32, 2.0).item() == 6.0
+    assert compiled(x32, 3.0).item() == 9.0                 # not the recording's 2.0
+    assert compiled(x32.double(), 2.0).dtype == np.float64
+    assert len(compiled.recordings) == 3
+    out = compiled(x32 + 1, 3.0)                            # replayed with new data
+    assert out.item() == 18.0
+    w.grad = None
+    out.backward()
+    assert np.array_equal(np.asarray(w.grad), np.array([3.0, 6.0, 9.0], np.float32))
+
+
+def test_what_cannot_be_replayed_is_refused():
+    x = tg.tensor(np.ones(3, np.float32), requires_grad=True)
+    with pytest.raises(TypeError, match="must return one Tensor"):
+        tg.compile(lambda: (x * 2, x * 3))()
+
+    def writes(y):
+        z = y * 2
+        z += 1
+        return z.sum()
+    with pytest.raises(RuntimeError, match="in place"):
+        tg.compile(writes)(x)
+    compiled = tg.compile(lambda y: (y * y).sum())
+    compiled(x)
+    with pytest.raises(RuntimeError, match="create_graph"):
+        tg.grad(compiled(x), x, create_graph=True)
+
+
+def test_a_compiled_function_inside_another_is_replayed_by_both():
+    w = tg.tensor(np.array([1.0, 2.0, 3.0], np.float32), requires_grad=True)
+    inner = tg.compile(lambda x: (w * x).tanh())
+    outer = tg.compile(lambda x: (inner(x) * 2).sum())
+    for k in range(3):
+        x = tg.tensor(np.arange(3, dtype=np.float32) + k)
+        w.grad = None
+        got = outer(x)
+        got.backward()
+        w2 = tg.tensor(w.numpy().copy(), requires_grad=True)
+        want = ((w2 * x).tanh() * 2).sum()
+        want.backward()
+        assert got.item() == want.item()
+        assert np.array_equal(np.asarray(w.grad), np.asarray(w2.grad))
