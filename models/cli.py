@@ -125,6 +125,9 @@ def _parser():
                    help="write makemore part 3's diagnostics (activation, gradient and update:data plots) "
                         "to out/diagnostics")
     t.add_argument("--no-plot", action="store_true", help="do not write loss.png")
+    t.add_argument("--no-compile", action="store_true",
+                   help="run every step dynamically instead of replaying the recorded step with tg.compile "
+                        "(the same numbers, bit for bit; compiling is the default where the model allows it)")
     t.add_argument("--quiet", action="store_true", help="print nothing but errors and notes")
     t.add_argument("-n", "--num-workers", type=COUNT, help="accepted for makemore.py's command lines; no effect "
                                                           "(the data is in memory)")
@@ -197,7 +200,8 @@ def _cmd_train(args, parser) -> int:
     _check(parser, config, given)
     top_k = None if args.top_k == -1 else args.top_k
     train(config, out=out, resume=args.resume, quiet=args.quiet, plot=not args.no_plot,
-          num_samples=args.num_samples, diagnostics=args.diagnostics, top_k=top_k, temperature=args.temperature)
+          num_samples=args.num_samples, diagnostics=args.diagnostics, top_k=top_k, temperature=args.temperature,
+          compile=not args.no_compile)
     return 0
 
 

@@ -85,7 +85,8 @@ def loss_of(model, X, Y):
     logits = model(X)                                                       # (B, V) or (B, T, V)
     if logits.ndim == 3:
         V = logits.shape[-1]
-        return F.cross_entropy(logits.reshape(-1, V), np.asarray(Y).reshape(-1), ignore_index=-1)
+        Y = Y if isinstance(Y, tg.Tensor) else tg.from_numpy(np.asarray(Y))  # an op, so tg.compile sees it
+        return F.cross_entropy(logits.reshape(-1, V), Y.reshape(-1), ignore_index=-1)
     return F.cross_entropy(logits, Y)
 
 
@@ -193,7 +194,7 @@ def _schedule_note(config: Config, lrs: list) -> str | None:
 
 def train(config: Config, out=None, resume: bool = False, quiet: bool = False, plot: bool = True,
           num_samples: int = 20, diagnostics: bool = False, top_k: int | None = None,
-          temperature: float = 1.0, log=print) -> dict:
+          temperature: float = 1.0, log=print, compile: bool = True) -> dict:
     """Train config's model (or, with resume, continue from out/makemore.npz); return the model,
     vocabulary, final losses and samples. Writes the checkpoint at every evaluation and at the end,
     out/loss.png (plot), and the part-3 diagnostics under out/diagnostics (diagnostics)."""
@@ -300,10 +301,15 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     total = None if config.steps == -1 else config.steps
     bar = tqdm(itertools.count(step) if total is None else range(step, total), initial=step, total=total,
                disable=True if quiet else None, desc="train", mininterval=0.5)
+    # tg.compile replays the step's recorded ops (the same results, bit for bit, and faster); a model
+    # it cannot replay (a running statistic written in place, NumPy on the batch) runs uncompiled
+    step_loss = lambda X, Y: loss_of(model, X, Y)      # noqa: E731
+    if compile:
+        step_loss = tg.compile(step_loss)
     try:
         for i in bar:
             ix = tg.randint(0, len(Ytr), (config.batch_size,), generator=g).numpy()
-            loss = loss_of(model, Xtr[ix], Ytr[ix])
+            loss = step_loss(tg.from_numpy(Xtr[ix]), tg.from_numpy(Ytr[ix]))
             optimizer.zero_grad()
             loss.backward()
             lr = lr_at(config, i)

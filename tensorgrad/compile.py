@@ -84,8 +84,8 @@ class Recording:
             if saved_trace is not None:       # recorded inside another recording: that one ran these ops too
                 saved_trace.extend(trace)
         if _mode.writes != writes:
-            raise RuntimeError(f"tg.compile: {self.name} wrote into a tensor in place; a recording cannot "
-                               "replay in-place writes (write it out of place, or leave the function uncompiled)")
+            raise _Unreplayable("it writes into a tensor in place (a running statistic?), which a recording "
+                                "cannot replay", out)
         if not isinstance(out, Tensor):
             raise TypeError(f"tg.compile: the function must return one Tensor, got {type(out).__name__}")
         self.result = out
@@ -248,6 +248,7 @@ class _ReplayOp:
 
     def __init__(self, rec: Recording):
         self.name, self.forward, self.backward, self.rec = rec.name, rec.forward, rec.backward, rec
+        self.checked = False
 
 
 def _key(args) -> tuple:
@@ -278,10 +279,77 @@ class compile:
     def __call__(self, *args):
         key = _key(args)
         op = self.recordings.get(key)
+        if op is _DYNAMIC:
+            return self.fn(*args)
         if op is None:
-            rec = Recording(self.fn, args)
+            try:
+                rec = Recording(self.fn, args)
+            except _Unreplayable as e:              # fn ran (dynamically) but cannot be replayed
+                return self._give_up(key, str(e), e.out)
             self.recordings[key] = _ReplayOp(rec)
             out, rec.result = rec.result, None
             return out                                  # the recording call's own, dynamic result
+        if not op.checked:
+            # the second call records again (its own dynamic run is this call's result) and compares:
+            # a function that computes outside tensorgrad ops (NumPy on its arguments, tensors made
+            # from data, random draws) gives another program, and would replay stale constants
+            try:
+                rec = Recording(self.fn, args)
+            except _Unreplayable as e:
+                return self._give_up(key, str(e), e.out)
+            out, rec.result = rec.result, None
+            if not _same_program(op.rec, rec):
+                return self._give_up(key, "its second call recorded another program than its first (it computes "
+                                     "with something outside tensorgrad ops: NumPy on its arguments, a tensor "
+                                     "made from them, random numbers)", out)
+            op.checked = True
+            return out
         from .tensor import apply
         return apply(op, op.rec.arrays(args), {})
+
+    def _give_up(self, key, why, out):
+        """Run fn dynamically from now on for these shapes, saying why (never a silently different result)."""
+        import warnings
+        self.recordings[key] = _DYNAMIC
+        warnings.warn(f"tg.compile: {getattr(self.fn, '__name__', 'the function')} runs uncompiled: {why}",
+                      stacklevel=3)
+        return out
+
+
+def _same(a, b) -> bool:
+    """Equal attributes: arrays by value, tuples and lists part by part, the rest by ==."""
+    if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
+        return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and \
+            np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
+    if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
+        return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, _Slot) or isinstance(b, _Slot):
+        return isinstance(a, _Slot) and isinstance(b, _Slot) and a.i == b.i
+    try:
+        return bool(a == b)
+    except Exception:
+        return a is b
+
+
+def _same_program(r1: Recording, r2: Recording) -> bool:
+    """Two recordings of one function that would replay alike: the same ops on the same slots with the
+    same attributes, the same outside tensors, and constants made inside it with the same values."""
+    if len(r1.steps) != len(r2.steps) or len(r1.constants) != len(r2.constants) or r1.out != r2.out:
+        return False
+    if [(k, id(x)) for k, x in r1.inputs] != [(k, id(x)) for k, x in r2.inputs]:
+        return False
+    for a, b in zip(r1.constants, r2.constants):
+        if a is not b and not _same(a._data, b._data):
+            return False
+    return all(s.fn is t.fn and s.ins == t.ins and s.out == t.out and _same(s.attrs, t.attrs) and
+               [n for n, _ in s.dyn] == [n for n, _ in t.dyn] and _same([v for _, v in s.dyn], [v for _, v in t.dyn])
+               for s, t in zip(r1.steps, r2.steps))
+
+
+_DYNAMIC = object()          # a key whose function cannot be replayed: it just runs
+
+
+class _Unreplayable(RuntimeError):
+    def __init__(self, msg, out):
+        super().__init__(msg)
+        self.out = out

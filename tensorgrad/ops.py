@@ -78,12 +78,20 @@ def put(out, key, v, accumulate=False):
     """out[key] = v, or += with repeated indices adding up, in place."""
     if isinstance(key, TwoStep):
         out, key = out[key.first], key.then            # a view: writing it writes out
-    if accumulate:
+    if accumulate and _basic(key):
+        out[key] += v                                   # slices and ints repeat nothing: a plain add
+    elif accumulate:
         # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
         # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
         np.add.at(out, key, v)
     else:
         out[key] = v
+
+
+def _basic(key) -> bool:
+    """A key of slices, ints, None and ... only (NumPy's basic indexing: a view, no repeats)."""
+    return all([isinstance(k, (slice, int, type(None), type(Ellipsis))) and not isinstance(k, bool)
+                for k in (key if isinstance(key, tuple) else (key,))])
 
 
 def _index_put(x, v, key, accumulate):

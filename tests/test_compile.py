@@ -146,10 +146,19 @@ def test_what_cannot_be_replayed_is_refused():
         z = y * 2
         z += 1
         return z.sum()
-    with pytest.raises(RuntimeError, match="in place"):
-        tg.compile(writes)(x)
+    compiled_writes = tg.compile(writes)
+    with pytest.warns(UserWarning, match="runs uncompiled: it writes into a tensor in place"):
+        assert compiled_writes(x).item() == 9.0           # the dynamic result, with a warning
+    assert compiled_writes(x).item() == 9.0               # and dynamic from then on, silently
+
+    data = np.arange(3.0)
+    numpy_inside = tg.compile(lambda y, a: (y * tg.tensor(np.asarray(a) * 2)).sum())   # NumPy on an argument
+    assert numpy_inside(x, data).item() == 6.0                                          # records
+    with pytest.warns(UserWarning, match="another program"):
+        assert numpy_inside(x, data + 1).item() == 12.0   # the second call records again and compares
+    assert numpy_inside(x, data + 2).item() == 18.0
     compiled = tg.compile(lambda y: (y * y).sum())
-    compiled(x)
+    compiled(x), compiled(x)                              # records, then records again to check
     with pytest.raises(RuntimeError, match="create_graph"):
         tg.grad(compiled(x), x, create_graph=True)
 

@@ -296,3 +296,29 @@ def test_the_readme_shows_the_benchmarks_table():
     from benchmarks import zoo
     md = (zoo.RESULTS / "zoo.md").read_text()
     assert zoo.readme_block(md) in zoo.README.read_text()
+
+
+@pytest.mark.parametrize("type_", TYPES)
+def test_the_replayed_step_is_the_dynamic_one_bit_for_bit(type_):
+    """tg.compile (the training program's default) against the dynamic path: 12 steps from the same
+    weights on new batches each step (the first call records, the others replay)."""
+    config = small_config(type_)
+    runs = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        model = build_model(config).double()
+        opt = make_optimizer(config, model.parameters())
+        step_loss = lambda X, Y: loss_of(model, X, Y)          # noqa: E731
+        if compiled:
+            step_loss = tg.compile(step_loss)
+        losses = []
+        for X, Y in batches(config, n=12, seed=3):
+            loss = step_loss(tg.tensor(X), tg.tensor(Y))
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+            losses.append(loss.item())
+        runs.append((losses, {k: np.array(v) for k, v in model.state_dict().items()}))
+    assert runs[0][0] == runs[1][0]
+    for k in runs[0][1]:
+        np.testing.assert_array_equal(runs[0][1][k], runs[1][1][k], err_msg=k)
