@@ -20,6 +20,8 @@ from pathlib import Path
 
 import numpy as np
 
+from viz.draw import _collect
+
 SATURATED = 0.97   # the lecture's threshold: |tanh| above it is "saturated"
 
 
@@ -30,27 +32,11 @@ def _plt():
     return plt
 
 
-def _graph(t):
-    """Every tensor in the graph of t, inputs before the ops that use them (iterative DFS)."""
-    order, seen, stack = [], set(), [(t, False)]
-    while stack:
-        node, done = stack.pop()
-        if done:
-            order.append(node)
-            continue
-        if id(node) in seen:
-            continue
-        seen.add(id(node))
-        stack.append((node, True))
-        stack.extend((p, False) for p in reversed(getattr(node, "_prev", ())))
-    return order
-
-
 def tanh_outputs(loss) -> list:
     """(name, tensor) for every tanh result in loss's graph, in forward order, each set to keep its
     .grad (retain_grad), as the lecture's `layer.out.retain_grad()`. Call before loss.backward()."""
     found = []
-    for t in _graph(loss):
+    for t in _collect([loss], grad_only=False):
         if getattr(t, "_op", None) == "tanh":
             t.retain_grad()
             name = getattr(t, "_scope", None) or t.name or "tanh"
