@@ -42,7 +42,8 @@ GENERIC_ADJOINT = "backward rule"
 
 # elementwise ops whose rule returns a gradient of the output's shape for every input;
 # the engine then sums it down to a broadcast input's shape (tensor.py, _fit)
-BROADCASTING = {"add", "sub", "mul", "div", "maximum", "where", "pow_tensor"}
+BROADCASTING = {"add", "sub", "mul", "div", "maximum", "minimum", "where", "pow_tensor", "atan2", "logaddexp",
+                "remainder", "fmod", "clamp"}
 
 TINY = 6  # tensors with at most this many elements show their values, not statistics
 
