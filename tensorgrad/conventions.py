@@ -68,6 +68,15 @@ def _promote(*operands) -> tuple:
     return tuple(_cast_to(a, dtype) for a in operands)
 
 
+def _promote_float(*operands) -> tuple:
+    """_promote for ops whose result is a float (x / y, atan2, hypot): integer operands convert
+    straight to the float type, so 300 / int8 tensor is 150.0, not a wrapped int8 divided."""
+    dtype = result_type(*operands)
+    if dtype.kind != "f":
+        dtype = _mode.default_dtype
+    return tuple(_cast_to(a, dtype) for a in operands)
+
+
 def _cast_to(a, dtype):
     if isinstance(a, Tensor):
         return a if a._data.dtype == dtype else ops.cast(a, dtype=dtype)

@@ -12,7 +12,7 @@ import math
 import numpy as np
 
 from . import ops
-from .conventions import _promote
+from .conventions import _promote, _promote_float
 from .ops import Op, _kept, cat as _cat
 from .tensor import Tensor, _shape_arg, get_default_dtype
 
@@ -144,7 +144,7 @@ def masked_fill(x, mask, value):
 def div(x, y, rounding_mode=None):
     """x / y; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient through the rounding)."""
     if rounding_mode is None:
-        return ops.div(*_promote(x, y))
+        return ops.div(*_promote_float(x, y))
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
     return floor_divide(x, y) if rounding_mode == "floor" else _trunc_divide(*_promote(x, y))
@@ -156,6 +156,8 @@ def pow(x, y):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
         c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        if x.dtype == np.bool_:
+            x = x.astype(np.int64)                      # bool ** 2 is int64, as in torch
         return ops.pow(x, c=c)
     return ops.pow_tensor(*_promote(x, y))
 
@@ -421,12 +423,12 @@ def _binary(op, x, y):
 
 def atan2(input, other):
     """The angle of the point (other, input), in (-pi, pi]: atan2(y, x) as torch."""
-    return _binary(ops.atan2, input, other)
+    return ops.atan2(*_promote_float(input, other))
 
 
 def logaddexp(input, other):
     """log(exp(input) + exp(other)), without overflow."""
-    return _binary(ops.logaddexp, input, other)
+    return ops.logaddexp(*_promote_float(input, other))
 
 
 def remainder(input, other):
@@ -650,8 +652,8 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     if p == 1:
         return ops.sum(a, axis=axis, keepdims=keepdim)
     total = ops.sum(x * x if p == 2 else a ** p, axis=axis, keepdims=keepdim)
-    positive = total > 0
-    return pow(where(positive, total, 1), 1 / p) * positive
+    zero = total == 0                        # the root's gradient there is 0, as torch's (NaN stays NaN)
+    return where(zero, 0, pow(where(zero, 1, total), 1 / p))
 
 
 def count_nonzero(x, dim=None):
@@ -1287,6 +1289,7 @@ def xlogy(x, y):
 
 def hypot(x, y):
     """sqrt(x^2 + y^2)."""
+    x, y = _promote_float(x, y)
     return sqrt(x * x + y * y)
 
 

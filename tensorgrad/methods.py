@@ -10,8 +10,21 @@ from __future__ import annotations
 import numpy as np
 
 from . import functional as F, ops
-from .conventions import _as_array, _cast_to, _dtype, _index_key, _promote
+from .conventions import _as_array, _cast_to, _dtype, _index_key, _promote, _promote_float
 from .tensor import Tensor, _mode, _reduction, _shape_arg
+
+
+_REFLECTED = {name: (f"__{op}__", f"__r{op}__") for name, op in
+              [("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"), ("divide", "truediv"),
+               ("power", "pow"), ("matmul", "matmul"), ("floor_divide", "floordiv"), ("remainder", "mod"),
+               ("bitwise_and", "and"), ("bitwise_or", "or"), ("bitwise_xor", "xor")]}
+_REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
+                   "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
+
+
+def _same(x, y) -> bool:
+    """A float tensor and a Python float or a tensor of its dtype: the promotion's fast path."""
+    return x._data.dtype.kind == "f" and (type(y) is float or type(y) is Tensor and x._data.dtype == y._data.dtype)
 
 
 class TensorMethods:
@@ -20,6 +33,18 @@ class TensorMethods:
     is_cuda = False
     T = property(lambda self: self.permute(*reversed(range(self.ndim))))
     mT = property(lambda self: self.transpose(-1, -2))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy functions see tensors as their arrays (np.tanh(t) is an array, no history), except
+        `ndarray * tensor` and the like, which are the tensor's operators, so they are recorded."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc.__name__ in _REFLECTED:
+            x, y = inputs
+            forward, reflected = _REFLECTED[ufunc.__name__]
+            return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
+                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
+        return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
     device = property(lambda self: device("cpu"))
 
@@ -105,8 +130,9 @@ class TensorMethods:
     def __rsub__(self, other): return ops.sub(*_promote(other, self))
     def __mul__(self, other): return ops.mul(*_promote(self, other))
     def __rmul__(self, other): return ops.mul(*_promote(other, self))
-    def __truediv__(self, other): return ops.div(*_promote(self, other))
-    def __rtruediv__(self, other): return ops.div(*_promote(other, self))
+    def __truediv__(self, other): return ops.div(*_promote(self, other)) if _same(self, other) else \
+        ops.div(*_promote_float(self, other))
+    def __rtruediv__(self, other): return ops.div(*_promote_float(other, self))
     def __floordiv__(self, other): return F.floor_divide(self, other)
     def __rfloordiv__(self, other): return F.floor_divide(other, self)
     def __mod__(self, other): return F.remainder(self, other)

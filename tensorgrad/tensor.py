@@ -232,13 +232,6 @@ class Node:
 # ----------------------------------------------------------------------------
 # the Tensor
 
-_REFLECTED = {name: (f"__{op}__", f"__r{op}__") for name, op in
-              [("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"),
-               ("power", "pow"), ("matmul", "matmul"), ("floor_divide", "floordiv"), ("remainder", "mod")]}
-_REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
-                   "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
-
-
 class Tensor:
     """A NumPy array with a gradient and, if an op made it, the record of that op."""
 
@@ -386,18 +379,6 @@ class Tensor:
             extra.append("requires_grad=True")
         return f"tensor({body}{''.join(', ' + e for e in extra)})"
 
-    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
-        """NumPy functions see tensors as their arrays (np.tanh(t) is an array, no history), except
-        `ndarray * tensor` and the like, which are the tensor's operators, so they are recorded."""
-        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc.__name__ in _REFLECTED:
-            x, y = inputs
-            forward, reflected = _REFLECTED[ufunc.__name__]
-            return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
-        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
-            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
-                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
-        return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
-
     def __array__(self, dtype=None, copy=None):
         """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
         a = self._data if dtype is None else self._data.astype(dtype, copy=False)
@@ -428,6 +409,7 @@ class Tensor:
         self._write(out._data, name)
         self._node, self._requires_grad = out._node, out._requires_grad
         if self._base is not None:
+            self._view_key = self._view_key[:2] + (self._vc[1],)
             self._rebase(name)
         return self
 
@@ -469,7 +451,8 @@ class Tensor:
         """self is a view of _base and was written with history: the base's history becomes the
         new view mapped back (for a slice: the old base with the slice replaced, torch's
         CopySlices); its storage already holds the values."""
-        base, (kind, attrs) = self._base, self._view_key
+        base, (fn, attrs, _) = self._base, self._view_key
+        kind = fn.name
         old = Tensor._wrap(base._data)
         old._node, old._requires_grad = base._node, base._requires_grad
         if kind == "getitem":
@@ -483,6 +466,7 @@ class Tensor:
                                ".clone() the view first")
         base._node, base._requires_grad = out._node, True
         if base._base is not None:
+            base._view_key = base._view_key[:2] + (base._vc[1],)
             base._rebase(name)
 
     # --- backward -----------------------------------------------------------
@@ -541,8 +525,11 @@ def apply(fn, args, attrs) -> Tensor:
         x = xs[0]._data
         if data.base is not None and (data.base is x or data.base is x.base):
             out._vc, out._base = xs[0]._vc, xs[0]
-            out._view_key = (fn.name, attrs)
+            out._view_key = (fn, attrs, out._vc[1])       # how to make it again, and from which version
     if fn.backward is not None and _mode.grad:
+        for x in xs:
+            if x._base is not None and x._vc[1] > x._view_key[2]:
+                _refresh(x)
         for x in xs:
             if x._requires_grad:
                 if data.dtype.kind != "f":
@@ -557,6 +544,16 @@ def apply(fn, args, attrs) -> Tensor:
     if _mode.trace is not None:
         _mode.trace.append((fn, xs, attrs, out))
     return out
+
+
+def _refresh(view: Tensor) -> None:
+    """A view whose storage was written (through its base or another view) since its history was
+    made: its history becomes the view op applied to the base's current history, as torch
+    regenerates a view's grad_fn. Its values are right already: they are the storage."""
+    fn, attrs, _ = view._view_key
+    fresh = fn(view._base, **attrs)
+    view._node, view._requires_grad = fresh._node, fresh._requires_grad
+    view._view_key = (fn, attrs, view._vc[1])
 
 
 def _checked(fn, data) -> np.ndarray:
@@ -661,6 +658,8 @@ def _backprop(roots, gradients, retain_graph, create_graph, inputs):
     if retain_graph is None:
         retain_graph = create_graph
     for r in roots:
+        if r._base is not None and r._vc[1] > r._view_key[2]:
+            _refresh(r)
         if not r._requires_grad:
             raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: no "
                                "tensor it was computed from has requires_grad=True (or it ran under no_grad)")

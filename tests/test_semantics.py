@@ -388,3 +388,64 @@ def test_setitem_drops_the_values_leading_ones_as_torch():
         x.sum().backward()
         grads.append(w.grad)
     same(grads[0], grads[1], 0)
+
+
+# --- found by a random-program review ----------------------------------------------------------------
+
+@pytest.mark.parametrize("program", [
+    lambda m, a: _view_then_base(m, a),
+    lambda m, a: _sibling_views(m, a),
+    lambda m, a: _view_then_view_then_base(m, a),
+    lambda m, a: _reshape_view_then_base(m, a),
+])
+def test_a_view_made_before_a_write_sees_the_new_history(program):
+    """torch regenerates a view's history when its base was written since: so does tensorgrad."""
+    grads = []
+    for m in (tg, torch):
+        a = m.tensor(np.arange(12.0).reshape(3, 4) + 1, dtype=m.float64, requires_grad=True)
+        program(m, a).sum().backward()
+        grads.append(a.grad)
+    same(grads[0], grads[1], 0)
+
+
+def _view_then_base(m, a):
+    h = a * 1
+    v = h[0]
+    h.mul_(3)
+    return v
+
+
+def _sibling_views(m, a):
+    h = a * 1
+    v, w = h[0], h[:, 0]
+    v.mul_(3)
+    return w * w
+
+
+def _view_then_view_then_base(m, a):
+    h = a * 1
+    v = h[0]
+    v.mul_(3)
+    h.mul_(2)
+    return v
+
+
+def _reshape_view_then_base(m, a):
+    h = a * 1
+    s = h.reshape(12)
+    h.abs_()
+    h[0] *= 3
+    return s * s
+
+
+@pytest.mark.parametrize("program", [
+    lambda m: 300 / m.tensor([2, 4], dtype=m.int8), lambda m: m.tensor([100], dtype=m.int8) / m.tensor(200),
+    lambda m: m.atan2(m.tensor(242, dtype=m.uint8), m.tensor([-3], dtype=m.int8)),
+    lambda m: m.hypot(m.tensor(3.164, dtype=m.float64), m.tensor(48, dtype=m.uint8)),
+    lambda m: m.tensor([True]) ** 2, lambda m: np.int64(2) / m.tensor([5], dtype=m.int8),
+    lambda m: m.tensor([1.0, np.nan, 2.0]).norm(),
+])
+def test_integers_convert_straight_to_the_float_result(program):
+    ours, theirs = program(tg), program(torch)
+    assert isinstance(ours, tg.Tensor) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
+    np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, equal_nan=True)
