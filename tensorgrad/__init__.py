@@ -79,6 +79,15 @@ def permute(x, *dims): return _t(x).permute(*dims)
 def transpose(x, dim0, dim1): return _t(x).transpose(dim0, dim1)
 def broadcast_to(x, shape): return _t(x).broadcast_to(shape)
 def clone(x): return _t(x).clone()
+def add(x, y, *, alpha=1): return _t(x).add(y, alpha=alpha)
+def sub(x, y, *, alpha=1): return _t(x).sub(y, alpha=alpha)
+def mul(x, y): return _t(x) * y
+def div(x, y, *, rounding_mode=None): return _t(x).div(y, rounding_mode=rounding_mode)
+def pow(x, y): return _t(x) ** y if isinstance(x, Tensor) or not isinstance(y, Tensor) else x ** y
+def neg(x): return -_t(x)
+def numel(x): return _t(x).numel()
+def select(x, dim, index): return _t(x).select(dim, index)
+def unflatten(x, dim, sizes): return _t(x).unflatten(dim, sizes)
 
 
 # ----------------------------------------------------------------------------

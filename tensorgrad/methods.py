@@ -331,6 +331,11 @@ class TensorMethods:
             raise TypeError("view(dtype) is not supported by tensorgrad; use .to(dtype)")
         return self.reshape(*shape, **kw)
     def view_as(self, other): return self.reshape(other.shape)
+    def select(self, dim, index): return self[(slice(None),) * F._dim(dim, self.ndim, "select") + (index,)]
+    neg = negative = __neg__
+    def unflatten(self, dim, sizes):
+        d = F._dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
     def reshape_as(self, other): return self.reshape(other.shape)
     def flatten(self, start_dim=0, end_dim=-1): return F.flatten(self, start_dim, end_dim)
     def squeeze(self, dim=None): return F.squeeze(self, dim)

@@ -251,6 +251,11 @@ SAMPLES = [
     S("bitwise_xor", lambda m, x, y: (x > 0) ^ (y < 0), [R(3, 4), R(3, 4)], grad=False),
     S("bitwise_and", lambda m, i, j: i & j, [_idx(5, 6, 7), _idx(3, 3, 3)], grad=False, note="int"),
 
+    S("getitem", lambda m, x: x.select(1, 2) * m.select(x, -1, 0), [R(3, 4)], note="select"),
+    S("reshape", lambda m, x: m.unflatten(x, 1, (2, 2)), [R(3, 4)], note="unflatten"),
+    S("add", lambda m, x, y: m.add(x, y, alpha=2) - m.sub(y, x) + m.mul(x, y) / m.div(y, 2) + m.neg(x),
+      [R(3, 4), R(4, low=0.5, high=2)], note="functions"),
+
     # --- in place: the same values and gradients as torch (the tensor gets a new history) -----------
     S("add", lambda m, x, y: _inplace(x, lambda h: h.__iadd__(y)), [R(3, 4), R(4)], note="iadd"),
     S("sub", lambda m, x, y: _inplace(x, lambda h: h.sub_(y, alpha=2)), [R(3, 4), R(3, 4)], note="sub_"),
