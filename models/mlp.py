@@ -27,12 +27,13 @@ class MLP(nn.Module):
 
     def forward(self, idx):
         B, T = idx.shape
-        idx = idx.numpy() if isinstance(idx, tg.Tensor) else np.asarray(idx)
+        idx = idx if isinstance(idx, tg.Tensor) else tg.tensor(np.asarray(idx))
         # the k-th embedding of position t is the character k steps back: idx rolled right k times,
         # with <BLANK> where that falls before the start (makemore.py rolls idx and sets column 0).
         # The rolled indices are built first (integers, no gradient), then looked up at once: the same
         # numbers as block_size lookups, with one scatter-add in backward instead of block_size
-        padded = np.concatenate([np.full((B, self.block_size), self.vocab_size), idx], axis=1)  # (B, block_size + T)
+        blank = tg.full((B, self.block_size), self.vocab_size, dtype=idx.dtype)
+        padded = tg.cat([blank, idx], 1)                                         # (B, block_size + T)
         back = self.block_size + np.arange(T)[:, None] - np.arange(self.block_size)[None, :]    # (T, block_size)
         context = padded[:, back]                                                # (B, T, block_size)
         emb = self.wte(context)                                                  # (B, T, block_size, n_embd)

@@ -317,12 +317,14 @@ class compile:
 
 
 def _same(a, b) -> bool:
-    """Equal attributes: arrays by value, tuples and lists part by part, the rest by ==."""
+    """Equal attributes: arrays by value, tuples, lists and dicts part by part, the rest by ==."""
     if isinstance(a, np.ndarray) or isinstance(b, np.ndarray):
         return isinstance(a, np.ndarray) and isinstance(b, np.ndarray) and a.dtype == b.dtype and \
             np.array_equal(a, b, equal_nan=a.dtype.kind == "f")
     if isinstance(a, (tuple, list)) or isinstance(b, (tuple, list)):
         return type(a) is type(b) and len(a) == len(b) and all(_same(x, y) for x, y in zip(a, b))
+    if isinstance(a, dict) or isinstance(b, dict):
+        return type(a) is type(b) and a.keys() == b.keys() and all(_same(a[k], b[k]) for k in a)
     if isinstance(a, _Slot) or isinstance(b, _Slot):
         return isinstance(a, _Slot) and isinstance(b, _Slot) and a.i == b.i
     try:
