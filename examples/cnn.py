@@ -64,16 +64,9 @@ def accuracy(model, X, Y) -> float:
 
 
 def save(graph, out_dir: str, name: str) -> str:
-    """Render to out_dir/name.svg; without Graphviz's `dot`, write the DOT source (name.gv) instead."""
+    """out_dir/name.svg (the DOT source, name.gv, without Graphviz's `dot`)."""
     import viz
-    path = os.path.join(out_dir, f"{name}.svg")
-    try:
-        viz.render(graph, path)
-    except viz.GraphvizNotFound:
-        path = os.path.join(out_dir, f"{name}.gv")
-        with open(path, "w") as f:
-            f.write(graph.source)
-    return path
+    return str(viz.save(graph, os.path.join(out_dir, f"{name}.svg")))
 
 
 def main(argv=None) -> int:

@@ -26,16 +26,10 @@ import viz  # noqa: E402
 
 
 def save(graph, out_dir, name, fmt) -> str:
-    """Render to out_dir/name.fmt; without `dot`, write the DOT source (name.gv) instead."""
-    path = os.path.join(out_dir, f"{name}.{fmt}")
-    try:
-        viz.render(graph, path)
-    except viz.GraphvizNotFound:
-        path = os.path.join(out_dir, f"{name}.gv")
-        with open(path, "w") as f:
-            f.write(graph.source)
+    """out_dir/name.fmt (the DOT source, name.gv, without `dot`)."""
+    path = viz.save(graph, os.path.join(out_dir, f"{name}.{fmt}"))
     print(f"wrote {path} ({graph.source.count('->')} edges)")
-    return path
+    return str(path)
 
 
 def main(argv=None):

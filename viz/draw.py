@@ -400,3 +400,13 @@ def render(graph, path, format: str | None = None, **draw_kwargs) -> pathlib.Pat
         raise GraphvizNotFound() from None
     path.write_bytes(data)
     return path
+
+
+def save(graph, path) -> pathlib.Path:
+    """render(graph, path), or without Graphviz's `dot` the DOT source beside it (path with .gv)."""
+    try:
+        return render(graph, path)
+    except GraphvizNotFound:
+        path = pathlib.Path(path).with_suffix(".gv")
+        path.write_text(graph.source)
+        return path

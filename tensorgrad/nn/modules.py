@@ -11,6 +11,7 @@ import itertools
 import numpy as np
 
 from ..creation import tensor
+from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, name_scope
 
 
@@ -284,13 +285,7 @@ class Module:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (None, torch's default), or zero them in place."""
-        for p in self.parameters():
-            if p.grad is None:
-                continue
-            if set_to_none:
-                p.grad = None
-            else:
-                p.grad.detach_().zero_()
+        zero_grads(self.parameters(), set_to_none)
 
     def to(self, *args, **kwargs) -> "Module":
         """to(dtype), to('cpu'), to(device=, dtype=), to(tensor): cast every floating parameter and

@@ -26,6 +26,17 @@ def _check(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {name}: {value}")
 
 
+def zero_grads(params, set_to_none: bool = True) -> None:
+    """Forget each tensor's gradient (None, torch's default), or zero it in place."""
+    for p in params:
+        if p.grad is None:
+            continue
+        if set_to_none:
+            p.grad = None
+        else:
+            p.grad.detach_().zero_()
+
+
 class Optimizer:
     """Holds param groups (each a dict: 'params' and the options) and per-parameter state; step()
     updates every parameter that has a .grad (the others are skipped)."""
@@ -75,14 +86,7 @@ class Optimizer:
 
     def zero_grad(self, set_to_none: bool = True) -> None:
         """Forget the gradients (None, torch's default), or zero them in place."""
-        for group in self.param_groups:
-            for p in group["params"]:
-                if p.grad is None:
-                    continue
-                if set_to_none:
-                    p.grad = None
-                else:
-                    p.grad.detach_().zero_()
+        zero_grads((p for group in self.param_groups for p in group["params"]), set_to_none)
 
     def step(self, closure=None):
         """One update of every parameter with a .grad; closure (optional) recomputes the loss first."""
