@@ -70,23 +70,24 @@ def test_scalar_expression_forward_like_micrograd():
     L = micrograd_expression()
     L.backward()
     nodes, edges = parse(viz.draw_dot(L).source)
+    # node ids follow the engine's topological order (the order its backward walk reverses)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a\n() float32\ndata 2.0000\ngrad 6.0000",
-        "t1": r"b\n() float32\ndata -3.0000\ngrad -4.0000",
-        "t2": r"e\n() float32\ndata -6.0000",
-        "op2": "mul",
-        "t3": r"c\n() float32\ndata 10.0000\ngrad -2.0000",
-        "t4": r"d\n() float32\ndata 4.0000",
-        "op4": "add",
-        "t5": r"f\n() float32\ndata -2.0000\ngrad 4.0000",
+        "t0": r"f\n() float32\ndata -2.0000\ngrad 4.0000",
+        "t1": r"c\n() float32\ndata 10.0000\ngrad -2.0000",
+        "t2": r"b\n() float32\ndata -3.0000\ngrad -4.0000",
+        "t3": r"a\n() float32\ndata 2.0000\ngrad 6.0000",
+        "t4": r"e\n() float32\ndata -6.0000",
+        "op4": "mul",
+        "t5": r"d\n() float32\ndata 4.0000",
+        "op5": "add",
         "t6": r"L\n() float32\ndata -8.0000",
         "op6": "mul",
     }
-    assert set(edges) == {("t0", "op2"), ("t1", "op2"), ("op2", "t2"), ("t2", "op4"), ("t3", "op4"),
-                          ("op4", "t4"), ("t4", "op6"), ("t5", "op6"), ("op6", "t6")}
+    assert set(edges) == {("t3", "op4"), ("t2", "op4"), ("op4", "t4"), ("t4", "op5"), ("t1", "op5"),
+                          ("op5", "t5"), ("t5", "op6"), ("t0", "op6"), ("op6", "t6")}
     # parameters, intermediates, the root and ops look different
-    assert nodes["t0"]["fillcolor"] == nodes["t5"]["fillcolor"] != nodes["t6"]["fillcolor"]
-    assert "fillcolor" not in nodes["t2"] and nodes["op2"]["shape"] == "ellipse"
+    assert nodes["t0"]["fillcolor"] == nodes["t3"]["fillcolor"] != nodes["t6"]["fillcolor"]
+    assert "fillcolor" not in nodes["t4"] and nodes["op4"]["shape"] == "ellipse"
     assert "bold" in nodes["t6"]["style"]
 
 
@@ -95,18 +96,18 @@ def test_scalar_expression_backward():
     L.backward()
     nodes, edges = parse(viz.draw(L, backward=True).source)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a.grad\n() float32\ngrad 6.0000",
-        "t1": r"b.grad\n() float32\ngrad -4.0000",
-        "t2": r"mul backward\ng * y, g * x\nreceives de",
-        "t3": r"c.grad\n() float32\ngrad -2.0000",
-        "t4": r"add backward\ng, g\nreceives dd",
-        "t5": r"f.grad\n() float32\ngrad 4.0000",
+        "t0": r"f.grad\n() float32\ngrad 4.0000",
+        "t1": r"c.grad\n() float32\ngrad -2.0000",
+        "t2": r"b.grad\n() float32\ngrad -4.0000",
+        "t3": r"a.grad\n() float32\ngrad 6.0000",
+        "t4": r"mul backward\ng * y, g * x\nreceives de",
+        "t5": r"add backward\ng, g\nreceives dd",
         "seed6": r"dL = 1\n() float32",
         "t6": r"mul backward\ng * y, g * x\nreceives dL",
     }
     # edges go the way the gradient travels: from the loss to the leaves
-    assert set(edges) == {("seed6", "t6"), ("t6", "t4"), ("t6", "t5"), ("t4", "t2"), ("t4", "t3"),
-                          ("t2", "t0"), ("t2", "t1")}
+    assert set(edges) == {("seed6", "t6"), ("t6", "t5"), ("t6", "t0"), ("t5", "t4"), ("t5", "t1"),
+                          ("t4", "t3"), ("t4", "t2")}
     assert all(a["label"] == "()" for a in edges.values())
 
 
@@ -115,19 +116,19 @@ def test_broadcast_add_draws_the_unbroadcasting_sum():
     b = tg.randn(3, requires_grad=True, name="b")
     y = x + b
     nodes, edges = parse(viz.draw(y, stats=False).source)
-    assert nodes["t0"]["label"] == r"x\n(4, 3) float32"
-    assert nodes["t1"]["label"] == r"b\n(3,) float32"
+    assert nodes["t1"]["label"] == r"x\n(4, 3) float32"
+    assert nodes["t0"]["label"] == r"b\n(3,) float32"
     assert nodes["t2"]["label"] == r"(4, 3) float32" and nodes["op2"]["label"] == "add"
     assert set(edges) == {("t0", "op2"), ("t1", "op2"), ("op2", "t2")}
 
-    y.backward(np.ones((4, 3)))
+    y.backward(np.ones((4, 3)))          # add's rule keeps nothing, so its walk can still be recorded
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t2"]["label"] == r"add backward\ng, g"
-    assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (3,)"
-    assert set(edges) == {("seed2", "t2"), ("t2", "t0"), ("t2", "t2_sum1"), ("t2_sum1", "t1")}
-    assert edges[("t2", "t0")]["label"] == "(4, 3)"
+    assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (3,)"   # Send.summed, as the engine did it
+    assert set(edges) == {("seed2", "t2"), ("t2", "t1"), ("t2", "t2_sum1"), ("t2_sum1", "t0")}
+    assert edges[("t2", "t1")]["label"] == "(4, 3)"
     assert edges[("t2", "t2_sum1")]["label"] == "(4, 3)"
-    assert edges[("t2_sum1", "t1")]["label"] == "(3,)"
+    assert edges[("t2_sum1", "t0")]["label"] == "(3,)"
 
 
 def test_sum_backward_replicates():
@@ -164,25 +165,31 @@ def test_matmul_backward_transposes():
     x = tg.randn(2, 3, requires_grad=True, name="x")
     W = tg.randn(3, 4, requires_grad=True, name="W")
     y = x @ W
-    y.backward(np.ones((2, 4)))
+    y.backward(np.ones((2, 4)), retain_graph=True)
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t2"]["label"] == r"matmul backward\nmatmul with transpose: g @ y.T, x.T @ g"
-    assert edges[("t2", "t0")]["label"] == "(2, 3)" and edges[("t2", "t1")]["label"] == "(3, 4)"
-    # batched: the weight's gradient is summed over the batch dim
+    assert edges[("t2", "t1")]["label"] == "(2, 3)" and edges[("t2", "t0")]["label"] == "(3, 4)"
+    # batched: the weight's gradient is summed over the batch dim (what the engine recorded, drawn before backward)
     xb = tg.randn(5, 2, 3, requires_grad=True)
     yb = xb @ W
     nodes, edges = parse(viz.draw(yb, backward=True, stats=False).source)
     assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(5, 3, 4) -> (3, 4)"
-    assert ("t2", "t0") in edges and ("t2_sum1", "t1") in edges
+    assert ("t2", "t1") in edges and ("t2_sum1", "t0") in edges
+    # after a backward that freed the graph the sums are not known: the drawing says so
+    yb.backward(np.ones((5, 2, 4)))
+    nodes, edges = parse(viz.draw(yb, backward=True, stats=False).source)
+    assert "t2_sum1" not in nodes and ("t2", "t0") in edges
+    assert "retain_graph=True" in nodes["freed"]["label"]
 
 
-def test_expand_backward_is_a_sum_without_an_extra_node():
+def test_expand_backward_is_the_engines_sum():
     x = tg.randn(1, 3, requires_grad=True, name="x")
     y = x.expand(4, 3)
-    y.backward(np.ones((4, 3)))
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t1"]["label"] == r"expand backward\nsum (un-broadcast) g\n(4, 3) -> (1, 3)"
-    assert set(edges) == {("seed1", "t1"), ("t1", "t0")}
+    # expand's rule hands g on as it is: the engine's _fit does the sum, and the drawing shows what it recorded
+    assert nodes["t1_sum0"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (1, 3)"
+    assert set(edges) == {("seed1", "t1"), ("t1", "t1_sum0"), ("t1_sum0", "t0")}
 
 
 def test_every_differentiable_op_has_an_adjoint_and_user_ops_draw_generically():
@@ -246,9 +253,9 @@ def test_compact_writes_the_op_in_the_result_box():
     L = micrograd_expression()
     nodes, edges = parse(viz.draw(L, compact=True, stats=False).source)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a\n() float32", "t1": r"b\n() float32", "t2": r"e = mul\n() float32", "t3": r"c\n() float32",
-        "t4": r"d = add\n() float32", "t5": r"f\n() float32", "t6": r"L = mul\n() float32"}
-    assert set(edges) == {("t0", "t2"), ("t1", "t2"), ("t2", "t4"), ("t3", "t4"), ("t4", "t6"), ("t5", "t6")}
+        "t0": r"f\n() float32", "t1": r"c\n() float32", "t2": r"b\n() float32", "t3": r"a\n() float32",
+        "t4": r"e = mul\n() float32", "t5": r"d = add\n() float32", "t6": r"L = mul\n() float32"}
+    assert set(edges) == {("t3", "t4"), ("t2", "t4"), ("t4", "t5"), ("t1", "t5"), ("t5", "t6"), ("t0", "t6")}
     unnamed = tg.tensor([1.0, 2.0], requires_grad=True) * 3
     assert labels(viz.draw(unnamed, compact=True, stats=False).source)["t2"] == r"mul\n(2,) float32"
 

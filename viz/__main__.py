@@ -16,9 +16,10 @@ from .walk import walk
 
 def makemore_graph(batch: int = 8, seed: int = 42) -> tuple:
     """(parameters, named) for the lecture's chunked forward on a random batch, after backward:
-    named holds the parameters and the 20 named intermediates emb ... loss."""
+    named holds the parameters and the 20 named intermediates emb ... loss. The backward keeps the
+    graph (retain_graph=True), so that a backward drawing can still record what the engine does."""
     params, named = makemore_forward(batch, seed)
-    named["loss"].backward()
+    named["loss"].backward(retain_graph=True)
     return params, named
 
 
