@@ -166,21 +166,28 @@ def page_data(page: str) -> dict:
     return json.loads(re.search(r"const DATA = (.*?);\n", page).group(1))
 
 
+def node_ids(svg: str) -> set:
+    """The ids of the nodes of a view's SVG."""
+    return set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]+)</title>', svg))
+
+
 @needs_dot
 def test_walk_writes_one_self_contained_page(tmp_path):
     leaves, loss = mixed_graph()
     w = viz.walk(loss, tmp_path / "walk.html")
     page = (tmp_path / "walk.html").read_text()
     assert page == w.html and w.path == tmp_path / "walk.html"
-    assert page.count("<svg") >= 1 and "<script>" in page
+    assert "<script>" in page and "/*SCRIPT*/" not in page and "/*STYLE*/" not in page
     # nothing to fetch: no src/href but data: and in-page anchors, no @import or url(...) in the style
     assert not re.findall(r'(?:src|href)="(?!data:|#)[^"]*"', page)
     assert "@import" not in page and "url(" not in page
     data = page_data(page)
     assert len(data["steps"]) == len(w.steps) + 1                  # step 0 is the seed
     assert [data["tensors"][s["t"]]["name"] for s in data["steps"][1:]][-3:] != []
-    drawn = set(re.findall(r"<title>(t\d+)</title>", page))
-    assert {t["node"] for t in data["tensors"]} == drawn           # every tensor has its node
+    full = data["views"][""]                                       # every op drawn: every tensor has its node
+    assert full["depth"] is None and full["level"] and full["boxes"] == {}
+    assert {t["node"] for t in data["tensors"]} == {n for n in node_ids(full["svg"]) if re.fullmatch(r"t\d+", n)}
+    assert full["svg"].startswith("<svg") and data["view"] == "" and data["freed"] == ""
     for t in leaves:                                               # .grad untouched, graph kept
         assert t.grad is None
     loss.backward()
@@ -192,8 +199,17 @@ def test_walk_of_a_freed_graph_says_what_to_do_and_takes_recorded_steps(tmp_path
     _, loss = mixed_graph()
     with record_walk() as steps:
         loss.backward()
-    with pytest.raises(RuntimeError, match="record_walk"):
-        viz.walk(loss, None)
+    # after backward the walk cannot be replayed with its numbers: the page shows the graph, the order of
+    # the walk and the leaves' .grad, and says what to do for the rest
+    freed = viz.walk(loss, None)
+    data = page_data(freed.html)
+    assert "retain_graph=True" in data["freed"] and "before loss.backward()" in data["freed"]
+    assert freed.steps == [] and len(data["steps"]) == len(steps) + 1
+    assert [data["tensors"][s["t"]]["name"] for s in data["steps"][1:]] == \
+           [data["tensors"][s["t"]]["name"] for s in page_data(viz.walk(loss, None, steps=steps).html)["steps"][1:]]
+    leaves = {t["name"]: t for t in data["tensors"] if t["kind"] == "param"}
+    assert set(leaves) == {"C", "W", "b"} and all(t["grad"] is not None for t in leaves.values())
+    assert leaves["W"]["grad"]["norm"] == pytest.approx(float(np.linalg.norm(data_of(loss, "W").grad)), rel=1e-5)
     w = viz.walk(loss, None, steps=steps)
     assert w.path is None and w.steps == steps
     with pytest.raises(ValueError, match="steps="):
@@ -202,14 +218,20 @@ def test_walk_of_a_freed_graph_says_what_to_do_and_takes_recorded_steps(tmp_path
         viz.walk(tg.ones(2).sum(), None)
 
 
+def data_of(loss, name):
+    """The leaf called name in loss's graph."""
+    return next(t for t in viz.graph.collect([loss], grad_only=True) if t.name == name)
+
+
 @needs_dot
 def test_walk_max_nodes_and_jupyter(tmp_path):
     _, loss = mixed_graph()
     w = viz.walk(loss, None, max_nodes=4)
     data = page_data(w.html)
     assert data["cut"] > 0 and data["max_nodes"] == 4
-    assert sum(t["node"] is not None for t in data["tensors"]) == 4
-    assert len(data["steps"]) == len(w.steps) + 1                  # every step is still replayed
+    assert len(data["tensors"]) == 4 and all(t["node"] is not None for t in data["tensors"])
+    # the page holds the steps of the drawn tensors only (a 10k-node graph does not make a 10 MB page)
+    assert len(data["steps"]) - 1 + data["hidden_steps"] == len(w.steps) and data["hidden_steps"] > 0
     assert "more tensors not drawn (max_nodes=4)" in w.html
     frame = w._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "&lt;svg" in frame and "<script" not in frame
@@ -401,16 +423,34 @@ def test_browser_steps_through_the_makemore_walk(browser, tmp_path):
     browser.save_screenshot(str(tmp_path / "makemore.png"))
     assert (tmp_path / "makemore.png").read_bytes()[:4] == b"\x89PNG"
 
-    # fold a module: its nodes hide behind one box, which lights up when the walk is inside
+    # fold a module: the page lays the graph out again with the module as one box, and its rules as one step
+    data = page_data(page.html)
     browser.find_element("css selector", '#modules button[data-scope="batchnorm"]').click()
-    hidden = browser.execute_script("return document.querySelectorAll('g.node.w-hidden').length")
-    assert hidden >= 8 and browser.execute_script("return document.querySelectorAll('g.fold').length") == 1
-    inside = next(k for k, s in enumerate(steps, start=1) if s.tensor._scope == "batchnorm")
+    seen = browser.execute_script("return {key: viewKey, boxes: document.querySelectorAll('g.node.w-box').length,"
+                                  " nodes: document.querySelectorAll('g.node').length}")
+    assert seen["key"] == "batchnorm" and seen["boxes"] == 1
+    assert seen["nodes"] == len(node_ids(data["views"]["batchnorm"]["svg"])) < len(node_ids(data["views"][""]["svg"]))
+    box = data["views"]["batchnorm"]["boxes"]
+    (box_id, info), = box.items()
+    inside = set(info["members"] + info["params"])
+    runs = []                                                       # the folded view's steps: runs inside the box
+    for k, st in enumerate(data["steps"][1:], start=1):
+        if st["t"] in inside and runs and runs[-1][-1] == k - 1 and data["steps"][runs[-1][0]]["t"] in inside:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    assert len(runs) < len(steps) and browser.execute_script(READ_STEP)["stepno"].endswith(f" / {len(runs)}")
+    first = next(p for p, run in enumerate(runs, start=1) if data["steps"][run[0]]["t"] in inside)
     press(browser, "\ue011")                                        # Home
-    press(browser, "\ue014", inside)
-    assert browser.execute_script("return document.querySelector('g.fold').classList.contains('w-current')")
-    browser.find_element("id", "unfold-all").click()
-    assert browser.execute_script("return document.querySelectorAll('g.node.w-hidden, g.fold').length") == 0
+    press(browser, "\ue014", first)
+    seen = browser.execute_script(READ_STEP)
+    assert seen["node"] == info["label"] == "batchnorm" and seen["stepno"] == f"step {first} / {len(runs)}"
+    assert browser.execute_script(f"return nodes['{box_id}'].classList.contains('w-current')")
+    assert browser.execute_script("return document.querySelectorAll('#step-inner li').length") == len(runs[first - 1])
+    browser.find_element("id", "step-unfold").click()               # open it: every op again, at its first rule
+    seen = browser.execute_script(READ_STEP)
+    assert browser.execute_script("return viewKey") == "" and seen["stepno"] == f"step {runs[first - 1][0]} / {len(steps)}"
+    assert browser.execute_script("return document.querySelectorAll('g.node.w-box').length") == 0
     assert console_errors(browser) == []
 
 

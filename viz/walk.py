@@ -26,7 +26,7 @@ from .graph import Graph, record, toposort
 
 STATIC = pathlib.Path(__file__).parent / "static"
 HIST_BINS = 20
-MAX_VIEWS = 24      # fold levels laid out for the page: every depth, then single modules opened
+MAX_VIEWS = 32      # fold levels laid out for the page: every depth, single modules opened, folded alone
 
 FREED = ("This graph was drawn after loss.backward() freed it, so the gradient of each step cannot be "
          "replayed: only the order of the walk and the leaves' .grad are shown. For every step's numbers call "
@@ -130,7 +130,7 @@ def walk(loss: Tensor, path="backward.html", *, depth: int | None = None, max_no
 
 def _fold_sets(graph: Graph, depth) -> list:
     """The fold levels the page offers, as (key, (depth, folded scopes)): the one asked for, every op,
-    each depth, then each module of a depth opened alone; at most MAX_VIEWS of them."""
+    each depth, each module of a depth opened alone, each module folded alone; at most MAX_VIEWS."""
     levels = [(None, set())] + [(d, graph.folded_at(d)) for d in range(graph.depth() + 1)]
     sets = [(depth, graph.folded_at(depth))] if depth is not None and depth <= graph.depth() else []
     sets += levels
@@ -138,6 +138,7 @@ def _fold_sets(graph: Graph, depth) -> list:
         for scope in sorted(folded):
             children = {s for s in graph.scopes if s.startswith(scope + ".") and s.count(".") == d + 1}
             sets.append((d, (folded - {scope}) | children))
+    sets += [(None, {scope}) for scope in graph.scopes]          # each module folded alone
     unique = {}
     for d, folded in sets:
         unique.setdefault("|".join(sorted(folded)), (d, folded))
