@@ -452,3 +452,98 @@ def test_command_line_without_dot_writes_the_source(tmp_path, monkeypatch, capsy
     assert main(["makemore", "--out", str(tmp_path)]) == 1
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert "tanh" in (tmp_path / "makemore_forward.gv").read_text()
+
+
+# ----------------------------------------------------------------------------
+# module depth: a folded module is one node
+
+def small_transformer(n_layer=2, seed=0):
+    """makemore's Transformer (models/transformer.py): (model, loss) on a random batch, before backward."""
+    from models.config import Config, build_model
+    tg.manual_seed(seed)
+    model = build_model(Config(type="transformer", vocab_size=27, block_size=8, n_layer=n_layer, n_embd=16, n_head=4))
+    idx, targets = tg.randint(0, 27, (4, 8)), tg.randint(0, 27, (4, 8))
+    loss = tg.nn.functional.cross_entropy(model(idx).view(-1, 27), targets.view(-1))
+    return model, loss
+
+
+def param_shown(name: str, p, nodes: dict) -> bool:
+    """p appears by name: its own .grad node, or a line `<name inside the box> <shape>` of a folded module's box."""
+    for attrs in nodes.values():
+        lines = re.split(r"\\[nl]", attrs.get("label", ""))
+        if lines[0] in (name, f"{name}.grad"):
+            return True
+        path = lines[0].removesuffix(" backward").partition(" ")[2]
+        if path and name.startswith(path + ".") and any(l.startswith(f"{name[len(path) + 1:]} {tuple(p.shape)}")
+                                                          for l in lines):
+            return True
+    return False
+
+
+def test_depth_1_backward_of_a_2_block_transformer_is_small_and_names_every_parameter():
+    model, loss = small_transformer()
+    full = parse(viz.draw(loss, backward=True).source)[0]
+    loss.backward(retain_graph=True)
+    nodes, edges = parse(viz.draw(loss, backward=True, depth=1, params=model).source)
+    assert len(nodes) <= 40 < len(full)
+    for name, p in model.named_parameters():
+        assert param_shown(name, p, nodes), name
+    boxes = {a["label"].split(r"\n")[0] for a in nodes.values() if "#dff0d8" in a.get("fillcolor", "")}
+    assert {"Block transformer.h.0 backward", "Block transformer.h.1 backward", "Linear lm_head backward",
+            "Embedding transformer.wte backward", "LayerNorm transformer.ln_f backward"} <= boxes
+    block = next(a["label"] for a in nodes.values() if a["label"].startswith("Block transformer.h.1"))
+    assert r"\nin (4, 8, 16)  out (4, 8, 16)\n" in block and "ops folded" in block and "passes on |grad|" in block
+    assert r"attn.c_attn.weight (48, 16)  |grad| " in block           # its parameters: name, shape, |grad|
+    # the siblings share a group (they line up), and every edge carries the shape of its gradient
+    groups = {a["group"] for a in nodes.values() if a.get("label", "").startswith("Block ")}
+    assert len(groups) == 1 and all(a.get("label") for a in edges.values())
+    assert "rankdir=TB" in viz.draw(loss, depth=1).source           # a depth drawing goes top to bottom
+
+
+def test_depth_levels_fold_deeper_modules_and_leaf_modules():
+    model, loss = small_transformer(n_layer=1)
+    first = lambda source: {a["label"].split(r"\n")[0] for a in parse(source)[0].values()}
+    depth0 = first(viz.draw(loss, depth=0, params=model).source)
+    assert "Transformer" in depth0 and not any(s.startswith("Block") for s in depth0)
+    depth2 = first(viz.draw(loss, depth=2, params=model).source)
+    assert {"CausalSelfAttention transformer.h.0.attn", "LayerNorm transformer.h.0.ln_1",
+            "Linear transformer.h.0.mlp.c_fc", "NewGELU transformer.h.0.mlp.act",
+            "Embedding transformer.wte", "Linear lm_head"} <= depth2   # leaf modules stay boxes below their depth
+    assert not any(s.startswith("Block") for s in depth2)
+    assert first(viz.draw(loss, depth=None).source) == first(viz.draw(loss).source)
+    with pytest.raises(ValueError, match="depth"):
+        viz.draw(loss, depth=-1)
+
+
+def test_a_folded_module_passes_on_the_gradient_of_its_input():
+    class TwoLayers(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = tg.nn.Linear(3, 4), tg.nn.Linear(4, 2)
+
+        def forward(self, x):
+            self.a = self.fc1(x).tanh()      # (5, 4): what fc2 sends its gradient back to
+            return self.fc2(self.a)
+
+    model = TwoLayers()
+    loss = (model(tg.randn(5, 3)) ** 2).sum()
+    model.a.retain_grad()
+    loss.backward(retain_graph=True)
+    nodes = parse(viz.draw(loss, backward=True, depth=1, params=model).source)[0]
+    fc2 = next(a["label"] for a in nodes.values() if a["label"].startswith("Linear fc2 backward"))
+    norm = float(np.linalg.norm(np.asarray(model.a.grad, dtype=np.float64)))
+    assert f"passes on |grad| {norm:.3g}" in fc2
+    assert f"weight (2, 4)  |grad| {float(np.linalg.norm(np.asarray(model.fc2.weight.grad, dtype=np.float64))):.3g}" in fc2
+    forward = labels(viz.draw(loss, depth=1, params=model).source)
+    assert any(v.startswith(r"Linear fc1\nin (5, 3)  out (5, 4)\n1 op folded") or
+               v.startswith(r"Linear fc1\nout (5, 4)") for v in forward.values())
+
+
+@needs_dot
+def test_depth_1_drawings_fit_2000_pixels(tmp_path):
+    from PIL import Image
+    model, loss = small_transformer()
+    loss.backward(retain_graph=True)
+    for backward in (False, True):
+        path = viz.render(loss, tmp_path / "t.png", backward=backward, depth=1, params=model)
+        assert max(Image.open(path).size) <= 2000

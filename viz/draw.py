@@ -19,7 +19,7 @@ import numpy as np
 
 from tensorgrad import OPS, Tensor
 
-from .graph import Graph, Unit, _vertex, record
+from .graph import Graph, Unit, _vertex, module_of, record
 
 # ----------------------------------------------------------------------------
 # what each op's backward rule does: every op says it itself (Op.adjoint, beside its rule in the
@@ -160,7 +160,7 @@ def _attr(v) -> str:
 # drawing
 
 AUTO_TB = 40        # drawings with more nodes than this go top to bottom (micrograd's left to right below)
-PARAM_LINES = 14    # a folded module lists at most this many of its parameters
+PARAM_LINES = 48    # a folded module lists at most this many of its parameters
 
 
 class _Canvas:
@@ -186,7 +186,7 @@ class _Canvas:
             if parent:
                 self._where(parent)
             self.scopes[scope] = graphviz.Digraph(name="cluster_" + scope, graph_attr=dict(
-                label=scope.rpartition(".")[2], style="rounded", color="gray60", fontcolor="gray40",
+                label=module_of(scope).label, style="rounded", color="gray60", fontcolor="gray40",
                 fontname=FONT["fontname"]))
         return self.scopes[scope]
 
@@ -228,7 +228,7 @@ def draw(root, *, backward: bool = False, params=None, depth: int | None = None,
     params: a dict name -> tensor, or a Module (its named_parameters()), naming tensors in the
     drawing (over their own .name). depth: every module nested deeper than depth (the model is 0,
     its children 1, ...) is one box with its class, path, shapes and parameters; None draws every op.
-    rankdir: "LR" or "TB" (None: left to right up to 40 nodes, else top to bottom). max_nodes: draw
+    rankdir: "LR" or "TB" (None: top to bottom with a depth or over 40 nodes, else left to right). max_nodes: draw
     only the tensors nearest the root, with a note of what was cut. grad_ratio=(low, high): mark
     gradients with |grad|/|data| outside the range. compact: write each op in its result's box
     instead of an ellipse of its own (forward; None: when depth is given). steps: the recorded walk
@@ -243,7 +243,7 @@ def draw(root, *, backward: bool = False, params=None, depth: int | None = None,
     if backward and steps is None and len(graph.roots) == 1:
         steps = record(graph.roots[0])
     return sketch(graph, graph.fold(depth), Facts(steps if backward else None), backward=backward,
-                  rankdir=rankdir, stats=stats, grad_ratio=grad_ratio, clusters=clusters,
+                  rankdir=rankdir or ("TB" if depth is not None else None), stats=stats, grad_ratio=grad_ratio, clusters=clusters,
                   compact=depth is not None if compact is None else compact, format=format)
 
 
@@ -308,10 +308,12 @@ def _box(canvas: _Canvas, u: Unit, ctx: _Context, backward: bool) -> None:
     (backward), and its parameters (name, shape, |grad|)."""
     m = u.module
     params = [p for p in u.params if p.requires_grad]
+    inputs = [x for x in u.inputs if x.requires_grad and not x.is_leaf]    # what flows in (not scalars, masks)
+    inputs = inputs or [x for x in u.inputs if not x.requires_grad and x.numel() > 1]   # or the data: token ids
     lines = [m.label + (" backward" if backward else ""),
-             f"in {_shapes([x for x in u.inputs if x.is_leaf is False or not x.requires_grad])}"
-             f"  out {_shapes(u.outputs)}", f"{len(u.tensors)} ops folded"]
-    if backward and ctx.facts.known and ctx.stats:
+             (f"in {_shapes(inputs)}  " if inputs else "") + f"out {_shapes(u.outputs)}",
+             f"{len(u.tensors)} op{'s' * (len(u.tensors) != 1)} folded"]
+    if backward and ctx.facts.known and ctx.stats and any(x.requires_grad for x in u.inputs):
         lines.append(f"passes on |grad| {_num(_passed_on(u, ctx))}")
     left = []
     for p in params[:PARAM_LINES]:
@@ -322,9 +324,6 @@ def _box(canvas: _Canvas, u: Unit, ctx: _Context, backward: bool) -> None:
         left.append(f"{name} {_shape(p.shape)}{norm}")
     if len(params) > PARAM_LINES:
         left.append(f"... {len(params) - PARAM_LINES} more parameters")
-    constants = len(u.params) - len(params)
-    if constants and not backward:
-        left.append(f"+ {constants} constant{'s' * (constants > 1)}")
     group = m.scope.rpartition(".")[0] + "/" + m.cls        # repeated siblings (h.0, h.1, ...) line up
     canvas.node(u.id, lines, "module", m.scope.rpartition(".")[0], left=left, group=group)
 

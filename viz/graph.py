@@ -97,7 +97,8 @@ class Module:
 
     @property
     def label(self) -> str:
-        return f"{self.cls} {self.path}" if self.path != self.cls else self.cls
+        """`Block transformer.h.0` (a module's class and path), or a plain name scope's own name."""
+        return self.cls if self.path in (self.cls, self.scope) else f"{self.cls} {self.path}"
 
 
 def module_of(scope: str) -> Module:
@@ -174,10 +175,12 @@ class Graph:
         return max((s.count(".") for s in self.scopes), default=-1)
 
     def folded_at(self, depth: int | None) -> set:
-        """The scopes a drawing at `depth` folds: those `depth` levels below the top (the model is 0)."""
+        """The scopes a drawing at `depth` folds: those `depth` levels below the top (the model is 0),
+        and shallower ones with no module inside (a Linear, a LayerNorm: as torchview draws them)."""
         if depth is None:
             return set()
-        return {s for s in self.scopes if s.count(".") == depth}
+        inner = {s.rpartition(".")[0] for s in self.scopes}
+        return {s for s in self.scopes if s.count(".") == depth or (s.count(".") < depth and s not in inner)}
 
     def fold(self, folded) -> list:
         """The units to draw when the scopes in `folded` (a set, or a depth) are each one box, in
@@ -223,12 +226,13 @@ class Graph:
             seen = set()
             for t in box.tensors:
                 for x in t._prev:
-                    if id(x) not in inside and id(x) not in seen and (x.requires_grad or not self.grad_only):
+                    if id(x) not in inside and id(x) not in seen:
                         seen.add(id(x))
                         box.inputs.append(x)
             box.outputs = [t for t in box.tensors
                            if self.is_root(t) or any(id(u) not in inside for u in self.users(t))]
-            box.params = [p for p in box.params if p.requires_grad] + [p for p in box.params if not p.requires_grad]
+            order = {key: k for k, key in enumerate(self.names)}       # the model's order, as named_parameters()
+            box.params.sort(key=lambda p: (not p.requires_grad, order.get(id(p), len(order)), p.name or ""))
         return units
 
     def unit_of(self, units: list) -> dict:
