@@ -15,7 +15,7 @@ import tensorgrad as tg
 import viz
 from tensorgrad import Value
 from tensorgrad.tensor import Node, Send, WalkStep, record_walk
-from viz.__main__ import main, makemore_forward
+from viz.__main__ import main, makemore_forward, transformer_forward
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -550,5 +550,73 @@ def test_browser_screenshots_for_the_docs(browser, tmp_path):
     press(browser, "\ue014", 4)
     browser.save_screenshot(str(out / "walk_neuron.png"))
     assert console_errors(browser) == []
-    for name in ("walk_makemore.png", "walk_neuron.png"):
+    model, named = transformer_forward(batch=4, seed=42)
+    page = viz.walk(named["loss"], tmp_path / "transformer.html", params=model, depth=1,
+                    title="makemore's Transformer, 2 blocks, batch 4: the backward walk at depth 1")
+    open_page(browser, page.path)
+    press(browser, "\ue014", 5)                                    # inside block h.1
+    browser.save_screenshot(str(out / "walk_transformer.png"))
+    assert console_errors(browser) == []
+    for name in ("walk_makemore.png", "walk_neuron.png", "walk_transformer.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_browser_steps_through_a_folded_transformer_and_opens_a_block(browser, tmp_path):
+    model, named = transformer_forward(batch=2, seed=7)
+    loss = named["loss"]
+    page = viz.walk(loss, tmp_path / "transformer.html", params=model, depth=1)
+    data = page_data(page.html)
+    level1 = next(k for k, v in data["views"].items() if v["level"] and v["depth"] == 1)
+    assert data["view"] == level1 and {"", level1} < set(data["views"])
+    boxes = data["views"][level1]["boxes"]
+    labels = {b["label"]: box_id for box_id, b in boxes.items()}
+    assert {"Block transformer.h.0", "Block transformer.h.1", "Linear lm_head"} <= set(labels)
+    box_of = {i: box_id for box_id, b in boxes.items() for i in b["members"] + b["params"]}
+    runs = []                                                       # the folded view's steps
+    for k, st in enumerate(data["steps"][1:], start=1):
+        here = box_of.get(st["t"])
+        if here and runs and box_of.get(data["steps"][runs[-1][-1]]["t"]) == here:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    assert len(runs) < 40 < len(page.steps)
+    open_page(browser, page.path)
+    assert browser.execute_script("return document.getElementById('depth').value") == level1
+    assert browser.execute_script(READ_STEP)["stepno"] == f"step 0 / {len(runs)}"
+    for p, run in enumerate(runs, start=1):                        # step through the folded walk
+        press(browser, "\ue014")
+        seen = browser.execute_script(READ_STEP)
+        assert seen["stepno"] == f"step {p} / {len(runs)}" and len(seen["current"]) == 1
+        t = data["tensors"][data["steps"][run[0]]["t"]]
+        box = box_of.get(data["steps"][run[0]]["t"])
+        if box:                                                     # a module: one box, one step, its rules listed
+            assert seen["node"] == boxes[box]["label"] and seen["current"][0][0] == boxes[box]["label"] + " backward"
+            assert browser.execute_script("return document.querySelectorAll('#step-inner li').length") == len(run)
+        else:
+            assert seen["node"] == t["name"]
+        # the gradient shown is the one the module (or the op) receives: the engine's, recorded
+        grad = t["grad"]
+        shown = seen["stats"]
+        key = "value" if grad["size"] == 1 else "norm"
+        assert float(shown[key]) == pytest.approx(grad["values"][0] if key == "value" else grad["norm"], rel=1e-3)
+    # open block h.1 from the graph: the page lays the graph out again with h.1's modules
+    h1 = labels["Block transformer.h.1"]
+    press(browser, "\ue011")
+    browser.execute_script(f"nodes['{h1}'].dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
+    key = browser.execute_script("return viewKey")
+    opened = data["views"][key]
+    assert "Transformer.1" not in opened["folded"] and "Transformer.1.attn" in opened["folded"]
+    assert "Transformer.0" in opened["folded"]                      # h.0 stays folded
+    inner = {b["label"] for b in opened["boxes"].values()}
+    assert {"CausalSelfAttention transformer.h.1.attn", "LayerNorm transformer.h.1.ln_1",
+            "Block transformer.h.0"} <= inner
+    shown = browser.execute_script("return [...document.querySelectorAll('g.node text:first-of-type')].map(t => t.textContent)")
+    assert "CausalSelfAttention transformer.h.1.attn backward" in shown and "Block transformer.h.1 backward" not in shown
+    # the depth selector: every op, then back to depth 1
+    browser.execute_script("const s = document.getElementById('depth'); s.value = ''; s.dispatchEvent(new Event('change'))")
+    assert browser.execute_script("return viewKey") == ""
+    assert browser.execute_script(READ_STEP)["stepno"].endswith(f" / {len(page.steps)}")
+    browser.execute_script(f"const s = document.getElementById('depth'); s.value = '{level1}'; "
+                           "s.dispatchEvent(new Event('change'))")
+    assert browser.execute_script("return viewKey") == level1
+    assert console_errors(browser) == []

@@ -22,7 +22,7 @@ import numpy as np
 from tensorgrad import Tensor
 
 from .draw import GENERIC_ADJOINT, OPS, TINY, Facts, _health_of, sketch
-from .graph import Graph, record, toposort
+from .graph import Graph, module_of, record, toposort
 
 STATIC = pathlib.Path(__file__).parent / "static"
 HIST_BINS = 20
@@ -118,7 +118,7 @@ def walk(loss: Tensor, path="backward.html", *, depth: int | None = None, max_no
     data.update(rankdir=rankdir, max_nodes=max_nodes, cut=len(graph.cut), title=title or f"backward walk of "
                 f"{data['tensors'][0]['name']}", freed=FREED if steps is None else "")
     data["views"], data["view"] = _views(graph, facts, depth, rankdir, clusters)
-    data["scopes"] = graph.scopes
+    data["scopes"], data["labels"] = graph.scopes, {s: module_of(s).label for s in graph.scopes}
     page = Walk(_page(data), steps or [], None)
     if path is not None:
         page.save(path)
@@ -153,7 +153,7 @@ def _views(graph: Graph, facts: Facts, depth, rankdir, clusters) -> tuple:
         drawing = sketch(graph, units, facts, backward=True, rankdir=rankdir, stats=False, clusters=clusters)
         drawing.graph_attr.update(pad="0.3", nodesep="0.8")                 # room for the gradient badges
         svg = drawing.pipe(format="svg").decode("utf-8")
-        index = {id(t): k for k, t in enumerate(graph.tensors)}
+        index = {id(t): k for k, t in enumerate(_page_order(graph))}      # as the page's tensors
         boxes = {u.id: dict(scope=u.module.scope, label=u.module.label, members=[index[id(t)] for t in u.tensors],
                             params=[index[id(p)] for p in u.params if p.requires_grad])
                  for u in units if u.module is not None}
@@ -189,12 +189,17 @@ def _stats(a) -> dict:
     return s
 
 
+def _page_order(graph: Graph) -> list:
+    """The drawn tensors in the page's order: the loss first."""
+    loss = graph.roots[0]
+    return [loss] + [t for t in graph.tensors if t is not loss]
+
+
 def _tensors(graph: Graph) -> tuple:
     """The page's tensor entries (the drawn ones, the loss first) and id(tensor) -> its position."""
     loss = graph.roots[0]
-    order = [loss] + [t for t in graph.tensors if t is not loss]
     index, tensors = {}, []
-    for t in order:
+    for t in _page_order(graph):
         index[id(t)] = len(tensors)
         name = graph.name(t)
         tensors.append(dict(name=name or _describe(t, graph), named=bool(name),

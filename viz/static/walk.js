@@ -244,7 +244,7 @@ function showStep() {
 function foldedStep(id) {  // a folded module's visit: one step, its inner steps listed, openable
   const b = view.boxes[id], run = groups[pos], first = T[S[run[0]].t];
   let h = `<h2 id="step-title">Step ${pos} of ${groups.length - 1}: <span id="step-node">${esc(b.label)}</span> backward</h2>`;
-  h += `<p>${run.length} of its ${b.members.length} ops run their rules here. It receives the gradient of ` +
+  h += `<p>${run.length} of its ${b.members.length} op${b.members.length === 1 ? "" : "s"} run their rules here. It receives the gradient of ` +
        `<b>${esc(first.name)}</b> <span id="step-shape" class="mono">${fmtShape(first.data.shape)}</span>:</p>`;
   h += first.grad ? statsTable(first.grad, "step-grad") : `<p class="hint">not recorded</p>`;
   h += `<button id="step-unfold">open ${esc(b.label)}</button>`;
@@ -285,7 +285,8 @@ function renderPanel() {
 }
 function boxPanel(id) {
   const b = view.boxes[id];
-  let h = `<h2 id="panel-name">${esc(b.label)}</h2><p>a folded module: ${b.members.length} ops (click it to open it)</p>`;
+  const ops = b.members.length === 1 ? "1 op" : `${b.members.length} ops`;
+  let h = `<h2 id="panel-name">${esc(b.label)}</h2><p>a folded module: ${ops} (click it to open it)</p>`;
   if (b.params.length) {
     h += `<h3>parameters</h3><table class="stats" id="panel-params">` + b.params.map(i =>
       `<tr><td class="k mono">${esc(T[i].name)}</td><td class="mono">${fmtShape(T[i].data.shape)}</td>` +
@@ -354,8 +355,8 @@ function renderModules() {
   const open = DATA.scopes.filter(s => clusterEls[s]), shut = view.folded.filter(s => Object.values(view.boxes).some(b => b.scope === s));
   if (!open.length && !shut.length) { box.innerHTML = ""; return; }
   box.innerHTML = `<h3>modules</h3>` +
-    shut.map(s => `<button class="folded" data-scope="${esc(s)}" data-action="unfold">${esc(s)}</button>`).join("") +
-    open.map(s => `<button data-scope="${esc(s)}" data-action="fold">${esc(s)}</button>`).join("") +
+    shut.map(s => `<button class="folded" data-scope="${esc(s)}" data-action="unfold" title="open it">${esc(DATA.labels[s])}</button>`).join("") +
+    open.map(s => `<button data-scope="${esc(s)}" data-action="fold" title="fold it">${esc(DATA.labels[s])}</button>`).join("") +
     ` <button id="unfold-all">unfold all</button>`;
   for (const b of box.querySelectorAll("button[data-scope]")) {
     b.addEventListener("click", () => b.dataset.action === "fold" ? fold(b.dataset.scope) : unfold(b.dataset.scope, null));
