@@ -547,3 +547,28 @@ def test_depth_1_drawings_fit_2000_pixels(tmp_path):
     for backward in (False, True):
         path = viz.render(loss, tmp_path / "t.png", backward=backward, depth=1, params=model)
         assert max(Image.open(path).size) <= 2000
+
+
+@needs_dot
+def test_draw_gpt_example_draws_the_lecture_gpt_at_depth_1_and_2(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "examples" / "draw_gpt.py"
+    spec = importlib.util.spec_from_file_location("draw_gpt", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(tmp_path), "--format", "svg"])
+    assert "GPT: 108609 parameters" in capsys.readouterr().out
+    for depth in (1, 2):
+        for kind in ("forward", "backward"):
+            svg = (tmp_path / f"gpt_depth{depth}_{kind}.svg").read_text()
+            first = {lines[0] for lines in svg_nodes(svg) if lines}
+            assert ("Sequential blocks" if depth == 1 else "Block blocks.1") + (" backward" if kind == "backward" else "") in first
+
+
+@needs_dot
+def test_command_line_depth(tmp_path):
+    assert main(["transformer", "--depth", "1", "--backward", "--out", str(tmp_path), "--format", "svg"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["transformer_depth1_backward.svg", "transformer_depth1_forward.svg"]
+    assert "Block transformer.h.0" in (tmp_path / "transformer_depth1_forward.svg").read_text()
