@@ -7,8 +7,10 @@ one node per backward rule, each edge labelled with the shape of the gradient it
 carries, the adjoint written on every rule ("scatter-add", "replicate", ...) and the
 engine's un-broadcasting sum drawn where a broadcast input gets a smaller gradient.
 
-Both read only what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`), so a
-graph can be drawn before or after `loss.backward()`.
+Both read what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`) through viz.graph,
+so a graph can be drawn before or after `loss.backward()`; the un-broadcast sums are what the
+engine recorded on a walk run on the side (viz.graph.record), never guessed from op names.
+draw(loss, depth=k) folds every module deeper than k into one box (viz.graph.Graph.fold).
 """
 import collections
 import collections.abc
@@ -19,7 +21,7 @@ import numpy as np
 
 from tensorgrad import OPS, Tensor
 
-from .graph import Graph, Unit, _vertex, module_of, record
+from .graph import Graph, Unit, module_of, record, vertex
 
 # ----------------------------------------------------------------------------
 # what each op's backward rule does: every op says it itself (Op.adjoint, beside its rule in the
@@ -159,7 +161,7 @@ def _attr(v) -> str:
 # ----------------------------------------------------------------------------
 # drawing
 
-AUTO_TB = 40        # drawings with more nodes than this go top to bottom (micrograd's left to right below)
+AUTO_TB = 24        # drawings with more nodes than this go top to bottom (micrograd's left to right below)
 PARAM_LINES = 48    # a folded module lists at most this many of its parameters
 
 
@@ -176,7 +178,9 @@ class _Canvas:
         self._where(scope).node(node_id, label, **attrs)
 
     def edge(self, tail: str, head: str, label: str = "", **attrs):
-        self.graph.edge(tail, head, label=label, **attrs) if label else self.graph.edge(tail, head, **attrs)
+        if label:
+            attrs["label"] = label
+        self.graph.edge(tail, head, **attrs)
 
     def _where(self, scope: str):
         if not scope or not self.clusters:
@@ -205,12 +209,12 @@ class Facts:
     def __init__(self, steps):
         self.known, self.sends = steps is not None, {}
         for step in steps or ():
-            v = _vertex(step.tensor)
+            v = vertex(step.tensor)
             for send in step.sends:
                 self.sends[id(v), send.index] = send
 
     def send(self, t: Tensor, index: int):
-        return self.sends.get((id(_vertex(t)), index))
+        return self.sends.get((id(vertex(t)), index))
 
 
 class _Context:
@@ -228,7 +232,7 @@ def draw(root, *, backward: bool = False, params=None, depth: int | None = None,
     params: a dict name -> tensor, or a Module (its named_parameters()), naming tensors in the
     drawing (over their own .name). depth: every module nested deeper than depth (the model is 0,
     its children 1, ...) is one box with its class, path, shapes and parameters; None draws every op.
-    rankdir: "LR" or "TB" (None: top to bottom with a depth or over 40 nodes, else left to right). max_nodes: draw
+    rankdir: "LR" or "TB" (None: top to bottom with a depth or over 24 nodes, else left to right). max_nodes: draw
     only the tensors nearest the root, with a note of what was cut. grad_ratio=(low, high): mark
     gradients with |grad|/|data| outside the range. compact: write each op in its result's box
     instead of an ellipse of its own (forward; None: when depth is given). steps: the recorded walk
@@ -274,8 +278,9 @@ def _draw_cut(canvas: _Canvas, graph: Graph, cut_at: list, backward: bool) -> No
     if shown:
         lines.append("among them: " + ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else ""))
     canvas.node("cut", lines, "note")
-    for node_id in cut_at:
-        canvas.edge(node_id, "cut", style="dashed") if backward else canvas.edge("cut", node_id, style="dashed")
+    for node_id in cut_at:   # dashed, the way the gradient (or the data) goes
+        tail, head = (node_id, "cut") if backward else ("cut", node_id)
+        canvas.edge(tail, head, style="dashed")
 
 
 def _tensor_lines(t: Tensor, ctx: _Context, grad_only=False) -> tuple:
@@ -355,7 +360,8 @@ def _draw_forward(canvas: _Canvas, ctx: _Context) -> list:
         for x in inputs:
             source = ctx.unit_of.get(id(x))
             if source is None:
-                cut_at.append(target) if target not in cut_at else None
+                if target not in cut_at:
+                    cut_at.append(target)
             elif source is not u:
                 labelled = source.module is not None or u.module is not None or ctx.compact
                 canvas.edge(source.id, target, _shape(x.shape) if labelled else "")
@@ -419,7 +425,8 @@ def _draw_backward(canvas: _Canvas, ctx: _Context) -> list:
         for t, i, x in sends:
             target = ctx.unit_of.get(id(x))
             if target is None:
-                cut_at.append(u.id) if u.id not in cut_at else None
+                if u.id not in cut_at:
+                    cut_at.append(u.id)
                 continue
             send = ctx.facts.send(t, i)
             if send is not None and send.summed and u.module is None:   # the engine's sum, the adjoint of broadcasting

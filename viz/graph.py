@@ -20,7 +20,7 @@ except ImportError:                     # and where it lived before
     from tensorgrad.tensor import _toposort as toposort, record_walk
 
 
-def _vertex(t: Tensor):
+def vertex(t: Tensor):
     """What the engine's walk visits for t: the node of the op that made it, or the leaf itself."""
     return t.grad_fn if t.grad_fn is not None else t
 
@@ -28,14 +28,14 @@ def _vertex(t: Tensor):
 def collect(roots, grad_only: bool) -> list:
     """Every tensor the roots depend on, in the engine's topological order (inputs first); with
     grad_only the ones a gradient reaches, else the constants (data, numbers) too."""
-    order = toposort([_vertex(r) for r in roots])
+    order = toposort([vertex(r) for r in roots])
     owner = {}                          # node -> the tensor it made (a root, or some node's input)
     for r in roots:
-        owner.setdefault(_vertex(r), r)
+        owner.setdefault(vertex(r), r)
     for v in order:
         if not isinstance(v, Tensor):
             for x in v.inputs:
-                owner.setdefault(_vertex(x), x)
+                owner.setdefault(vertex(x), x)
     tensors, seen = [], set()
     for v in order:
         if not isinstance(v, Tensor) and not grad_only:
