@@ -1,13 +1,15 @@
-"""Draw a small GPT at module depth 1 and 2, forward and backward: the drawings of docs/viz.md.
+"""Draw a small GPT at module depth 1, 2 and 3, forward and backward: the drawings of docs/viz.md.
 
 The model is the one the "Let's build GPT" lecture arrives at (written here from scratch): token and
 position embeddings, n_layer blocks of pre-LayerNorm multi-head causal self-attention (n_head separate
 heads, concatenated and projected) and a ReLU feed-forward of 4 n_embd, a final LayerNorm and the
 language-model head. At the lecture's sizes for this drawing: 4 heads, 2 blocks, n_embd 64.
+Its blocks sit in an nn.Sequential, so depth 1 is the Sequential, depth 2 a box per block and depth 3
+opens the blocks (heads, feed-forward, LayerNorms).
 
 Run from the repository root (rendering needs Graphviz's `dot`):
 
-    python examples/draw_gpt.py --out docs/img            # gpt_depth{1,2}_{forward,backward}.png
+    python examples/draw_gpt.py --out docs/img            # gpt_depth{1,2,3}_{forward,backward}.png
     python examples/draw_gpt.py --out docs/img --transformer   # and makemore's Transformer (models/transformer.py)
 
 viz.draw(loss, depth=1) draws every module below the model as one box (its class and path, its input
@@ -127,12 +129,12 @@ def transformer_loss(batch=4, seed=1337):
     return model, loss
 
 
-def draw_all(name, model, loss, out, fmt) -> list:
-    """name_depth{1,2}_{forward,backward}.fmt; the backward after loss.backward(retain_graph=True), so that
+def draw_all(name, model, loss, out, fmt, depths=(1, 2)) -> list:
+    """name_depth<d>_{forward,backward}.fmt; the backward after loss.backward(retain_graph=True), so that
     the drawings show every gradient and the engine's walk can still be recorded for them."""
     loss.backward(retain_graph=True)
     paths = []
-    for depth in (1, 2):
+    for depth in depths:
         for backward in (False, True):
             graph = viz.draw(loss, depth=depth, backward=backward, params=model)
             path = viz.save(graph, os.path.join(out, f"{name}_depth{depth}_{'backward' if backward else 'forward'}.{fmt}"))
@@ -151,7 +153,7 @@ def main(argv=None):
     model, loss = gpt_loss()
     print(f"GPT: {sum(p.numel() for p in model.parameters())} parameters, loss {loss.item():.4f} "
           f"(about ln 65 = {math.log(65):.4f} at init)")
-    draw_all("gpt", model, loss, args.out, args.format)
+    draw_all("gpt", model, loss, args.out, args.format, depths=(1, 2, 3))   # 3: inside the blocks
     if args.transformer:
         model, loss = transformer_loss()
         draw_all("transformer", model, loss, args.out, args.format)
