@@ -123,10 +123,10 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    return _health_of(t.numpy(), t.grad, grad_ratio)
+    return health_of(t.numpy(), t.grad, grad_ratio)
 
 
-def _health_of(data, grad, grad_ratio) -> tuple:
+def health_of(data, grad, grad_ratio) -> tuple:
     """_health of a data array and its gradient (None if it has none)."""
     data, grad = np.asarray(data), None if grad is None else np.asarray(grad)
     for what, a in (("grad", grad), ("data", data)):
@@ -297,7 +297,7 @@ def _tensor_lines(t: Tensor, ctx: _Context, grad_only=False) -> tuple:
             lines.append(_summary("data", t.numpy()))
         if grad is not None:
             lines.append(_summary("grad", grad))
-    mark, note = _health_of(t.numpy(), grad, ctx.grad_ratio)
+    mark, note = health_of(t.numpy(), grad, ctx.grad_ratio)
     if note:
         lines.append(note)
     return lines, mark

@@ -21,12 +21,13 @@ import numpy as np
 
 from tensorgrad import Tensor
 
-from .draw import GENERIC_ADJOINT, OPS, TINY, Facts, _health_of, sketch
-from .graph import Graph, module_of, record, toposort
+from .draw import GENERIC_ADJOINT, OPS, TINY, Facts, health_of, sketch
+from .graph import Graph, module_of, record, toposort, vertex
 
 STATIC = pathlib.Path(__file__).parent / "static"
 HIST_BINS = 20
 MAX_VIEWS = 32      # fold levels laid out for the page: every depth, single modules opened, folded alone
+FOLD_ALONE = 300    # up to this many tensors, also a layout per module folded alone (else a fold goes to its depth)
 
 FREED = ("This graph was drawn after loss.backward() freed it, so the gradient of each step cannot be "
          "replayed: only the order of the walk and the leaves' .grad are shown. For every step's numbers call "
@@ -138,7 +139,8 @@ def _fold_sets(graph: Graph, depth) -> list:
         for scope in sorted(folded):
             children = {s for s in graph.scopes if s.startswith(scope + ".") and s.count(".") == d + 1}
             sets.append((d, (folded - {scope}) | children))
-    sets += [(None, {scope}) for scope in graph.scopes]          # each module folded alone
+    if len(graph.tensors) <= FOLD_ALONE:                         # each module folded alone (near full size)
+        sets += [(None, {scope}) for scope in graph.scopes]
     unique = {}
     for d, folded in sets:
         unique.setdefault("|".join(sorted(folded)), (d, folded))
@@ -228,7 +230,7 @@ def _page_step(k: int, step, tensors: list, index: dict, grad_ratio) -> dict:
     t = step.tensor
     i = index[id(t)]
     data = np.asarray(t, dtype=np.float64)
-    tensors[i].update(visit=k, grad=_stats(step.grad), health=list(_health_of(np.asarray(t), step.grad, grad_ratio)))
+    tensors[i].update(visit=k, grad=_stats(step.grad), health=list(health_of(np.asarray(t), step.grad, grad_ratio)))
     if t.is_leaf:
         grad = np.asarray(step.grad, dtype=np.float64)
         tensors[i]["ratio"] = dict(std=_num(grad.std() / data.std()) if data.std() else None,   # the lecture's
@@ -257,7 +259,7 @@ def _unrecorded(graph: Graph) -> dict:
     tensors, index = _tensors(graph)
     owner = {id(t.grad_fn if t.grad_fn is not None else t): t for t in graph.tensors}
     page_steps, received = [dict(t=0, seed=True, sends=[])], set()
-    for v in reversed(toposort([graph.roots[0].grad_fn])):
+    for v in reversed(toposort([vertex(graph.roots[0])])):
         t = owner.get(id(v))
         if t is None:
             continue
