@@ -572,3 +572,26 @@ def test_command_line_depth(tmp_path):
     names = sorted(p.name for p in tmp_path.iterdir())
     assert names == ["transformer_depth1_backward.svg", "transformer_depth1_forward.svg"]
     assert "Block transformer.h.0" in (tmp_path / "transformer_depth1_forward.svg").read_text()
+
+
+def test_the_drawings_read_the_graph_in_the_engines_order():
+    from tensorgrad.tensor import record_walk
+    model, loss = small_transformer(n_layer=1)
+    tensors = viz.graph.collect([loss], grad_only=True)
+    with record_walk() as steps:
+        loss.backward()
+    assert [s.tensor for s in steps] == tensors[::-1]                # the walk is the order reversed
+    everything = viz.graph.collect([loss], grad_only=False)         # constants too, each before its first use
+    assert [t for t in everything if t.requires_grad] == tensors
+    position = {id(t): k for k, t in enumerate(everything)}
+    assert all(position[id(x)] < position[id(t)] for t in everything for x in t._prev)
+
+
+def test_draw_and_walk_after_backward_of_a_module_model(tmp_path):
+    model, loss = small_transformer(n_layer=1)
+    loss.backward()                                                  # a learner's habit: then draw
+    nodes = parse(viz.draw(loss, backward=True, depth=1, params=model).source)[0]
+    assert "freed" in nodes and any(a["label"].startswith("Block transformer.h.0 backward") for a in nodes.values())
+    if shutil.which("dot"):
+        page = viz.walk(loss, None, params=model, depth=1)
+        assert "retain_graph=True" in page.html and page.steps == []

@@ -620,3 +620,21 @@ def test_browser_steps_through_a_folded_transformer_and_opens_a_block(browser, t
                            "s.dispatchEvent(new Event('change'))")
     assert browser.execute_script("return viewKey") == level1
     assert console_errors(browser) == []
+
+
+def test_browser_walk_after_backward_shows_the_order_and_the_leaves(browser, tmp_path):
+    leaves, loss = mixed_graph()
+    loss.backward()                                                 # the graph is freed: no per-step numbers
+    page = viz.walk(loss, tmp_path / "freed.html")
+    data = page_data(page.html)
+    open_page(browser, page.path)
+    banner = browser.execute_script("const p = document.getElementById('freed'); return [p.hidden, p.textContent]")
+    assert banner[0] is False and "retain_graph=True" in banner[1]
+    for k in range(1, len(data["steps"])):
+        press(browser, "\ue014")
+        seen = browser.execute_script("return [document.getElementById('stepno').textContent, "
+                                      "document.querySelectorAll('#step-grad tr[data-stat]').length]")
+        t = data["tensors"][data["steps"][k]["t"]]
+        assert seen[0] == f"step {k} / {len(data['steps']) - 1}"
+        assert (seen[1] > 0) == (t["kind"] == "param")              # only the leaves' .grad is known
+    assert console_errors(browser) == []
