@@ -575,7 +575,7 @@ def test_command_line_depth(tmp_path):
 
 
 def test_the_drawings_read_the_graph_in_the_engines_order():
-    from tensorgrad.tensor import record_walk
+    from tensorgrad.recorder import record_walk
     model, loss = small_transformer(n_layer=1)
     tensors = viz.graph.collect([loss], grad_only=True)
     with record_walk() as steps:

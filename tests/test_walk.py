@@ -1,4 +1,4 @@
-"""The recorded backward walk (tensorgrad.tensor.record_walk) against the engine's real order and
+"""The recorded backward walk (tensorgrad.recorder.record_walk) against the engine's real order and
 gradients; viz.walk's page; and the page in a real browser (headless Chromium through selenium)."""
 import functools
 import json
@@ -14,7 +14,8 @@ import pytest
 import tensorgrad as tg
 import viz
 from tensorgrad import Value
-from tensorgrad.tensor import Node, Send, WalkStep, record_walk
+from tensorgrad.engine import Node
+from tensorgrad.recorder import Send, WalkStep, record_walk
 from viz.__main__ import main, makemore_forward, transformer_forward
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")

@@ -12,17 +12,9 @@ from dataclasses import dataclass, field
 
 import tensorgrad as tg
 from tensorgrad import Tensor
+from tensorgrad.engine import toposort, vertex      # the engine's own walk: viz reads graphs as backward does
 from tensorgrad.nn.modules import SCOPES
-
-try:                                    # the engine's walk: where it lives after the layers move,
-    from tensorgrad.engine import record_walk, toposort
-except ImportError:                     # and where it lived before
-    from tensorgrad.tensor import _toposort as toposort, record_walk
-
-
-def vertex(t: Tensor):
-    """What the engine's walk visits for t: the node of the op that made it, or the leaf itself."""
-    return t.grad_fn if t.grad_fn is not None else t
+from tensorgrad.recorder import record_walk
 
 
 def collect(roots, grad_only: bool) -> list:

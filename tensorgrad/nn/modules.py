@@ -11,10 +11,11 @@ import weakref
 
 import numpy as np
 
-from ..creation import tensor
+from ..functions import tensor
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, _mode, name_scope
-
+from ..engine import Tensor
+from ..inplace import bump
+from ..modes import _mode, name_scope
 
 # name scope -> the module whose forward last ran in it (weakly held); viz labels a folded scope with it
 SCOPES = weakref.WeakValueDictionary()
@@ -43,7 +44,7 @@ def _write(t: Tensor, value, key=...) -> None:
     """Copy value into t[key] in place (cast to its dtype), as torch's t[key].copy_(value) under
     no_grad; the version counter moves, so a graph that used the old values refuses to backward."""
     np.copyto(t.numpy()[key], np.asarray(value), casting="unsafe")
-    t._bump()
+    bump(t)
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
