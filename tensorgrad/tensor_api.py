@@ -247,7 +247,12 @@ class TensorMethods:
     def view(self, *shape, **kw):
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) or "dtype" in kw:
             raise TypeError("view(dtype) is not supported by tensorgrad; use .to(dtype)")
-        return self.reshape(*shape, **kw)
+        out = self.reshape(*shape, **kw)
+        if out._data.size and not np.shares_memory(out._data, self._data):    # reshape had to copy: no view
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape "
+                               f"{self.shape}, strides {self._data.strides}): at least one dimension spans across "
+                               "two contiguous subspaces. Use .reshape(...) instead")
+        return out
     def view_as(self, other): return self.reshape(other.shape)
     def select(self, dim, index): return self[(slice(None),) * wrap_dim(dim, self.ndim, "select") + (index,)]
     neg = negative = __neg__
@@ -259,7 +264,7 @@ class TensorMethods:
     def squeeze(self, dim=None): return fn.squeeze(self, dim)
     def unsqueeze(self, dim): return fn.unsqueeze(self, dim)
     def permute(self, *dims, **kw):
-        dims = shape_arg(dims or (kw.pop("dims"),))
+        dims = shape_arg(dims or (kw.pop("dims", ()),))
         return ops.permute(self, axes=tuple(wrap_dim(d, self.ndim, "permute") for d in dims))
     def transpose(self, dim0, dim1): return fn.transpose(self, dim0, dim1)
     swapaxes = swapdims = transpose

@@ -99,7 +99,7 @@ def _var_backward(g, out, x, axis, keepdims, correction):
     n = count(x.shape, axis)
     diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(kept(x.shape, axis))
     if n <= correction and (axis is None or not x.ndim):
-        return g * where(diff == 0, math.nan, math.inf)
+        return g * where((diff == 0) | (diff != diff), math.nan, math.inf)   # NaN where x is not finite
     return g * diff * (2 / (n - correction) if n != correction else math.inf)
 
 

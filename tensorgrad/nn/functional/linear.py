@@ -50,6 +50,9 @@ def pixel_shuffle(input, upscale_factor: int):
     """(N, C r^2, H, W) -> (N, C, H r, W r): sub-pixel rearrangement (Shi et al. 2016)."""
     r = upscale_factor
     *lead, c, h, w = input.shape
+    if c % (r * r):
+        raise RuntimeError(f"pixel_shuffle expects its input's 'channel' dimension to be divisible by the square of "
+                           f"upscale_factor, but input.size(-3)={c} is not divisible by {r * r}")
     x = ops.reshape(input, shape=tuple(lead) + (c // (r * r), r, r, h, w))
     k = len(lead)
     x = ops.permute(x, axes=tuple(range(k)) + (k, k + 3, k + 1, k + 4, k + 2))       # (..., C, H, r, W, r)
@@ -60,6 +63,9 @@ def pixel_unshuffle(input, downscale_factor: int):
     """The inverse of pixel_shuffle: (N, C, H r, W r) -> (N, C r^2, H, W)."""
     r = downscale_factor
     *lead, c, h, w = input.shape
+    if h % r or w % r:
+        raise RuntimeError(f"pixel_unshuffle expects height ({h}) and width ({w}) to be divisible by "
+                           f"downscale_factor={r}")
     x = ops.reshape(input, shape=tuple(lead) + (c, h // r, r, w // r, r))
     k = len(lead)
     x = ops.permute(x, axes=tuple(range(k)) + (k, k + 2, k + 4, k + 1, k + 3))       # (..., C, r, r, H, W)
