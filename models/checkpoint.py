@@ -359,10 +359,13 @@ def load_checkpoint(path, warn: bool = True) -> Checkpoint:
 
 
 def check_data_unchanged(ckpt: Checkpoint) -> None:
-    """The word file a checkpoint names, read back only if it is the file it was trained on (a crafted
-    checkpoint cannot make the program read and quote another file)."""
-    if ckpt.data_sha256 is None or ckpt.config.data in SOURCES:
+    """The word file a checkpoint names is read back only if it is the file it was trained on (its sha256 is
+    recorded): a crafted checkpoint cannot make the program read, and quote in its errors, another file."""
+    if ckpt.config.data in SOURCES:
         return
+    if ckpt.data_sha256 is None:
+        raise DataError(f"{ckpt.path}: the checkpoint does not record which file {ckpt.config.data} was when it "
+                        "was trained (an older checkpoint); give the word list with -i")
     if hashlib.sha256(read_bytes(Path(ckpt.config.data))).hexdigest() != ckpt.data_sha256:
         raise DataError(f"{ckpt.config.data}: not the word list {ckpt.path} was trained on (its sha256 differs: "
                         "it has changed, or the checkpoint is not genuine); give the word list with -i")

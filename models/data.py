@@ -76,14 +76,12 @@ def read_bytes(path: Path) -> bytes:
         if info.st_size > MAX_FILE_BYTES:
             raise DataError(f"{path}: {info.st_size} bytes, more than the {MAX_FILE_BYTES} a word list may have")
         with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
-            raw = f.read(MAX_FILE_BYTES + 1)
+            raw = f.read(info.st_size + 1)   # (read(n) allocates n bytes up front)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file (give a text file with one word per line, or one of "
                         f"{', '.join(SOURCES)})") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read it ({e.strerror or e})") from None
-    if len(raw) > MAX_FILE_BYTES:
-        raise DataError(f"{path}: more than the {MAX_FILE_BYTES} bytes a word list may have")
     return raw
 
 

@@ -144,7 +144,8 @@ def generate(model, config: Config, num: int, max_new_tokens: int, generator: tg
                 logits = model(idx[:, -config.block_size:]).numpy()              # (num, V)
             # shift by the max first: at a tiny temperature the quotient overflows to inf, and inf - inf is NaN
             logits = logits.astype(np.float64)
-            logits = (logits - logits.max(axis=1, keepdims=True)) / temperature
+            with np.errstate(over="ignore"):   # -> -inf: a probability of 0
+                logits = (logits - logits.max(axis=1, keepdims=True)) / temperature
             if top_k is not None:
                 kth = np.sort(logits, axis=1)[:, -min(top_k, logits.shape[1])]  # (num,)
                 logits = np.where(logits < kth[:, None], -np.inf, logits)
