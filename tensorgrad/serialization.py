@@ -26,6 +26,7 @@ Writing to a path is atomic: a temporary file next to the target is written, flu
 over the target, so that at every instant the target is either the complete old file or the complete new
 one, never half of each, even if the process is killed (SIGKILL, power loss) in the middle.
 """
+import contextlib
 import io
 import json
 import math
@@ -189,8 +190,8 @@ def load(f, map_location=None, weights_only=None):
     to_device = _map_location(map_location)
     name = _name_of(f)
     try:
-        with _open(f, name) as (fh, size):
-            return _read(fh, size, name, to_device)
+        with _opened(f, name) as (fh, size):
+            tree = _read(fh, size, name)
     except SerializationError:
         raise
     except RecursionError:
@@ -198,6 +199,7 @@ def load(f, map_location=None, weights_only=None):
     except Exception as e:  # zipfile, numpy and json each raise their own kinds
         raise SerializationError(f"{name}: cannot read this file, it is corrupt or truncated "
                                  f"({type(e).__name__}: {e})") from None
+    return tree if to_device is None else _map_tensors(tree, to_device, {})
 
 
 def _name_of(f) -> str:
@@ -207,9 +209,10 @@ def _name_of(f) -> str:
 
 
 def _map_location(map_location):
-    """A function tensor -> tensor for map_location; an error if it names a device other than the CPU."""
+    """None, or a function tensor -> tensor for a callable map_location; an error if it names a device
+    other than the CPU."""
     if map_location is None:
-        return lambda t: t
+        return None
     if callable(map_location) and not isinstance(map_location, dict) and not hasattr(map_location, "type"):
         def call(t):
             got = map_location(t, "cpu")   # torch calls it with (storage, location tag); None: leave it
@@ -222,51 +225,56 @@ def _map_location(map_location):
         raise SerializationError(f"tg.load: map_location={map_location!r} names the device {kind!r}, which "
                                  "tensorgrad does not have (it runs on the CPU, with NumPy); use "
                                  "map_location='cpu' or leave it out")
-    return lambda t: t
+    return None
 
 
-class _open:
-    """The file to read as (binary file object, size); a path must be a regular file."""
+def _map_tensors(obj, fn, done: dict):
+    """obj with fn applied to each tensor once (a tensor that appears twice stays one)."""
+    if isinstance(obj, Tensor):
+        if id(obj) not in done:
+            done[id(obj)] = (obj, fn(obj))
+        return done[id(obj)][1]
+    if isinstance(obj, dict):
+        return {k: _map_tensors(v, fn, done) for k, v in obj.items()}
+    if isinstance(obj, (list, tuple)):
+        return type(obj)(_map_tensors(v, fn, done) for v in obj)
+    return obj
 
-    def __init__(self, f, name: str):
-        self.f, self.name, self.own = f, name, not hasattr(f, "read")
 
-    def __enter__(self):
-        if not self.own:
-            if not (getattr(self.f, "seekable", lambda: False)()):
-                raise SerializationError(f"{self.name}: tg.load needs a seekable file object (a zip archive is "
-                                         "read from its end); read it into an io.BytesIO first")
-            start = self.f.tell()
-            size = self.f.seek(0, io.SEEK_END)
-            self.f.seek(start)
-            return self.f, size
-        try:
-            kind = stat.S_IFMT(os.stat(self.name).st_mode)
-            if kind != stat.S_IFREG:   # checked before opening: opening a FIFO would block
-                raise SerializationError(f"{self.name}: is {_KINDS.get(kind, 'not a regular file')}, "
-                                         "not a tensorgrad file")
-            fd = os.open(self.name, os.O_RDONLY | os.O_NONBLOCK)
-        except FileNotFoundError:
-            raise SerializationError(f"{self.name}: no such file") from None
-        except OSError as e:
-            raise SerializationError(f"{self.name}: cannot read it ({e.strerror or e})") from None
-        self.fh = os.fdopen(fd, "rb")
-        size = os.fstat(fd).st_size
-        if not stat.S_ISREG(os.fstat(fd).st_mode):   # replaced between stat and open
-            self.fh.close()
-            raise SerializationError(f"{self.name}: not a regular file, not a tensorgrad file")
-        return self.fh, size
-
-    def __exit__(self, *exc):
-        if self.own:
-            self.fh.close()
+@contextlib.contextmanager
+def _opened(f, name: str):
+    """(binary file object, its size) to read: f itself if it is a file object (it must be seekable), else
+    the path opened, which must be a regular file (checked before opening: opening a FIFO would block)."""
+    if hasattr(f, "read"):
+        if not getattr(f, "seekable", lambda: False)():
+            raise SerializationError(f"{name}: tg.load needs a seekable file object (a zip archive is read "
+                                     "from its end); read it into an io.BytesIO first")
+        start = f.tell()
+        size = f.seek(0, io.SEEK_END)
+        f.seek(start)
+        yield f, size
+        return
+    try:
+        kind = stat.S_IFMT(os.stat(name).st_mode)
+        if kind != stat.S_IFREG:
+            raise SerializationError(f"{name}: is {_KINDS.get(kind, 'not a regular file')}, not a tensorgrad file")
+        fd = os.open(name, os.O_RDONLY | os.O_NONBLOCK)
+    except FileNotFoundError:
+        raise SerializationError(f"{name}: no such file") from None
+    except OSError as e:
+        raise SerializationError(f"{name}: cannot read it ({e.strerror or e})") from None
+    with os.fdopen(fd, "rb") as fh:
+        info = os.fstat(fd)
+        if not stat.S_ISREG(info.st_mode):   # replaced between the stat and the open
+            raise SerializationError(f"{name}: not a regular file, not a tensorgrad file")
+        yield fh, info.st_size
 
 
 _KINDS = {stat.S_IFDIR: "a directory", stat.S_IFIFO: "a FIFO (named pipe)", stat.S_IFCHR: "a character device",
           stat.S_IFBLK: "a block device", stat.S_IFSOCK: "a socket"}
 
 
-def _read(fh, size: int, name: str, to_device):
+def _read(fh, size: int, name: str):
     start = fh.tell()
     magic = fh.read(4)
     fh.seek(start)
@@ -305,7 +313,7 @@ def _read(fh, size: int, name: str, to_device):
                 raise ValueError(f"the tree names a member {member!r} that is not in the archive")
             if (kind, member) not in built:
                 a = _member(z, infos[member], name)
-                built[kind, member] = a if kind == "array" else to_device(_tensor(a, kind, node.get("requires_grad")))
+                built[kind, member] = a if kind == "array" else _tensor(a, kind, node.get("requires_grad"))
             return built[kind, member]
         return _tree(meta["tree"], leaf)
 
