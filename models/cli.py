@@ -191,7 +191,10 @@ def _cmd_train(args, parser) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if args.resume:
         # the checkpoint's config, changed only where a flag was given (e.g. more --steps)
-        base = load_checkpoint(out / CHECKPOINT_NAME).config
+        ckpt = load_checkpoint(out / CHECKPOINT_NAME)
+        if "data" not in given:   # the word file the checkpoint names: only if it is the one it was trained on
+            check_data_unchanged(ckpt)
+        base = ckpt.config
         for k in MODEL_FIELDS:
             if k in given and given[k] != getattr(base, k):
                 raise CheckpointError(f"{out / CHECKPOINT_NAME}: the checkpoint has {k}={getattr(base, k)}, but "

@@ -28,8 +28,8 @@ import numpy as np
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
-from models.checkpoint import (Checkpoint, CheckpointError, Checkpointer, check_data_unchanged, checkpoint_state,
-                               file_sha256, load_checkpoint, state_of)
+from models.checkpoint import (Checkpoint, CheckpointError, Checkpointer, checkpoint_state, file_sha256,
+                               load_checkpoint, state_of)
 from models.config import MODEL_FIELDS, Config, build_model, decay_step, eval_interval, lr_at, make_optimizer
 from models.data import (SOURCES, DataError, Vocab, build_dataset, build_sequences, load_words, makemore_split,
                          split_words)
@@ -313,8 +313,6 @@ def _resume_from(config: Config, saver, note) -> Checkpoint:
                               "resuming cannot recover them")
     if _resolved(config.data) != _resolved(ckpt.config.data):
         note(f"note: resuming on --data {config.data}, but the checkpoint was trained on {ckpt.config.data}")
-    else:
-        check_data_unchanged(ckpt)
     saver.saved_step = ckpt.step
     return ckpt
 

@@ -389,3 +389,57 @@ def test_config_checks_match_the_flags():
         setattr(bad, field, value)
         with pytest.raises(ValueError, match=f"{field}="):
             mconfig.check_config(bad)
+
+
+# ----------------------------------------------------------------------------
+# checkpoints written by earlier versions
+
+def _save_format_1(obj, path):
+    """What tg.save wrote before tensors and arrays were told apart (tensorgrad/1): members named a0, a1, ...
+    and a table from each array's dotted path in the tree to its member."""
+    import json
+    arrays = {}
+
+    def node(o, where):
+        if isinstance(o, np.ndarray):
+            arrays[where] = o
+            return {"array": where}
+        if isinstance(o, dict):
+            return {"dict": [[k, node(v, f"{where}.{k}" if where else str(k))] for k, v in o.items()]}
+        if isinstance(o, (list, tuple)):
+            kind = "list" if isinstance(o, list) else "tuple"
+            return {kind: [node(v, f"{where}.{i}" if where else str(i)) for i, v in enumerate(o)]}
+        return o
+    tree = node(obj, "")
+    members = {f"a{i}": a for i, a in enumerate(arrays.values())}
+    meta = {"format": "tensorgrad/1", "tree": tree, "arrays": dict(zip(arrays, members))}
+    np.savez(path, **{tg.serialization.META: np.array(json.dumps(meta))}, **members)
+
+
+def test_a_checkpoint_from_before_still_samples_evaluates_and_resumes(words_file, tmp_path, capsys):
+    out = tmp_path / "run"
+    assert main(["train", "-i", str(words_file), "-o", str(out), "--type", "bigram", "--steps", "10", "--eval-every",
+                 "5", "--quiet", "--no-plot", "--num-samples", "0"]) == 0
+    state = tg.load(out / CHECKPOINT_NAME)
+    del state["data_sha256"]   # not recorded then
+    old = tmp_path / "old"
+    old.mkdir()
+    _save_format_1(state, old / CHECKPOINT_NAME)
+    for name in ("makemore.prev.npz", "makemore.prev2.npz", "makemore.prev3.npz"):   # the old names of kept runs
+        shutil.copy(old / CHECKPOINT_NAME, old / name)
+    capsys.readouterr()
+    assert main(["sample", "-o", str(old), "-n", "3", "--seed", "1"]) == 0
+    from_old = capsys.readouterr().out
+    assert main(["sample", "-o", str(out), "-n", "3", "--seed", "1"]) == 0
+    assert from_old == capsys.readouterr().out and len(from_old.splitlines()) == 3   # the same weights
+    assert load_checkpoint(old / CHECKPOINT_NAME).step == 10
+    assert main(["eval", "-o", str(old)]) == 2
+    assert "does not record which file" in capsys.readouterr().err
+    assert main(["eval", "-o", str(old), "-i", str(words_file)]) == 0
+    assert main(["train", "--resume", "-o", str(old), "-i", str(words_file), "--steps", "20", "--quiet",
+                 "--no-plot"]) == 0
+    assert load_checkpoint(old / CHECKPOINT_NAME).step == 20
+    assert main(["train", "-i", str(words_file), "-o", str(old), "--type", "bigram", "--steps", "5", "--quiet",
+                 "--no-plot"]) == 0   # a fresh run: keeps the resumed one, the oldest old name goes
+    assert sorted(p.name for p in old.glob("makemore.prev*")) == ["makemore.prev2.npz", "makemore.prev3.npz",
+                                                                   "makemore.prev4.npz"]
