@@ -110,6 +110,9 @@ class Checkpointer:
         except OSError as e:
             raise SaveError(f"{self.directory}: cannot create the run's directory ({e.strerror or e})") from None
         self._lock_fd = _take_lock(self.directory / LOCK_NAME)
+        if self.path.exists() and not self.path.is_file():
+            os.close(self._lock_fd)
+            raise CheckpointError(f"{self.path}: is not a file (a directory?); move it away, or give another -o")
         for tmp in stale_temp_files(self.directory):   # only now: another run's could be in flight
             tmp.unlink(missing_ok=True)
             self.note(f"note: removed {tmp}, left by a save that was killed")
@@ -122,7 +125,7 @@ class Checkpointer:
         """What is on disk now, for messages: the last checkpoint, or that nothing was saved."""
         if self.saved_step is not None:
             return f"the last checkpoint, {self.path} (step {self.saved_step}), is intact"
-        if self.path.exists():
+        if self.path.is_file():
             return f"nothing was saved; {self.path}, an earlier run's checkpoint, is intact"
         return "nothing was saved"
 

@@ -260,7 +260,8 @@ def train(config: Config, out=None, resume: bool = False, quiet: bool = False, p
     with Checkpointer(out, fresh=not resume, note=note) if out is not None else _NoCheckpoint() as saver:
         ckpt = _resume_from(config, saver, note) if resume else None
         with _blame_memory(f"for the words of {config.data}"):
-            data = load_data(config, vocab=ckpt and ckpt.vocab, max_word_length=ckpt and ckpt.max_word_length)
+            data = load_data(config, vocab=ckpt.vocab if ckpt else None,
+                             max_word_length=ckpt.max_word_length if ckpt else None)
         block_size = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
         config = dataclasses.replace(config, vocab_size=len(data.vocab), block_size=block_size,
                                      data=_resolved(config.data))

@@ -312,6 +312,18 @@ def test_loss_png_is_not_written_through_a_symlink(words_file, tmp_path):
     assert not (out / "loss.png").is_symlink() and (out / "loss.png").read_bytes()[:4] == b"\x89PNG"
 
 
+def test_a_directory_named_like_the_checkpoint(words_file, tmp_path, capsys):
+    """Item 8's makemore.npz directory: one line from train, eval and sample (was a raw IsADirectoryError)."""
+    out = tmp_path / "run"
+    (out / CHECKPOINT_NAME).mkdir(parents=True)
+    assert _train(words_file, out, "--steps", "5") == 2
+    assert f"{out / CHECKPOINT_NAME}: is not a file (a directory?); move it away" in capsys.readouterr().err
+    for argv in (["eval", "-o", str(out)], ["sample", "-o", str(out)]):
+        assert main(argv) == 2
+        assert f"{out / CHECKPOINT_NAME}: is a directory, not a tensorgrad-makemore checkpoint" in \
+            capsys.readouterr().err
+
+
 def test_a_symlinked_lock_file_is_not_written_through(words_file, tmp_path, capsys):
     out = tmp_path / "run"
     out.mkdir()
