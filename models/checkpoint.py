@@ -176,8 +176,9 @@ class Checkpointer:
         try:
             os.link(self.path, name)
         except OSError:   # a file system without hard links: a copy, renamed into place
-            copy = name.with_name(f".{name.name}.copy{TMP_SUFFIX}")
-            copy.write_bytes(self.path.read_bytes())
+            fd, copy = tempfile.mkstemp(dir=self.directory, prefix=f".{CHECKPOINT_NAME}.", suffix=TMP_SUFFIX)
+            with os.fdopen(fd, "wb") as f:
+                f.write(self.path.read_bytes())
             os.replace(copy, name)
         return name
 
@@ -222,8 +223,7 @@ def _interrupts_deferred():
 
 def stale_temp_files(directory: Path) -> list[Path]:
     """Temporary files that a killed save left next to the checkpoint."""
-    return sorted(Path(directory).glob(f".{CHECKPOINT_NAME}.*{TMP_SUFFIX}")) + \
-        sorted(Path(directory).glob(f".makemore.prev*.npz.copy{TMP_SUFFIX}"))
+    return sorted(Path(directory).glob(f".{CHECKPOINT_NAME}.*{TMP_SUFFIX}"))
 
 
 def _number(path: Path) -> int:

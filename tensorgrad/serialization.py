@@ -18,9 +18,10 @@ line naming the file, anything else before allocating for it: a path that is not
 a device, a directory), a torch or pickle file (with how to convert it), a compressed member (save() never
 compresses, so a zip bomb is refused unread), declared sizes that do not fit in the file, dtypes that are
 not bool/int/uint/float/complex (strings, bytes, datetimes, structured and object arrays), and a tree that
-is not what save() writes. What it allocates is bounded by the file's size (the arrays, each read in full
-once its header has been checked against its declared size) plus the parsed JSON manifest (Python objects
-for at most file-size bytes of JSON; nesting deeper than Python's recursion limit is refused).
+is not what save() writes. What it allocates is bounded by the file's size: the arrays (each read once its
+header has been checked against its declared size) take at most the file's size, and the zip directory and
+the JSON manifest become Python objects of a small multiple of their size (nesting deeper than Python's
+recursion limit is refused).
 
 Writing to a path is atomic: a temporary file next to the target is written, flushed to disk and renamed
 over the target, so that at every instant the target is either the complete old file or the complete new
