@@ -35,18 +35,6 @@ from models.data import (SOURCES, DataError, Vocab, build_dataset, build_sequenc
                          split_words)
 
 
-class TrainingError(RuntimeError):
-    """Training cannot go on (the loss became NaN or inf); the message says what was kept."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during training; .saved_step is the step of the last checkpoint written (None: none)."""
-
-    def __init__(self, saved_step, path):
-        super().__init__()
-        self.saved_step, self.path = saved_step, path
-
-
 # ----------------------------------------------------------------------------
 # data
 
