@@ -86,7 +86,7 @@ class _Writer:
             kind = "list" if isinstance(obj, list) else "tuple"
             return {kind: [self.node(v, f"{where}[{i}]") for i, v in enumerate(obj)]}
         raise SerializationError(f"tg.save: cannot save {where}, a {type(obj).__name__} (dicts, lists, tuples, "
-                                 "None, numbers, strings, tensors and numeric arrays can be saved)")
+                                 "None, bools, ints, floats, strings, tensors and numeric arrays can be saved)")
 
     def array_node(self, obj, where: str) -> dict:
         a = np.asarray(obj.detach() if isinstance(obj, Tensor) else obj)

@@ -159,7 +159,8 @@ def test_what_cannot_be_saved_is_refused_by_name(tmp_path):
     for obj, message in [({"x": np.array([object()])}, r"the object\['x'\] is an array of dtype object"),
                          ({"x": np.array(["a"])}, "dtype <U1"), ({(1, 2): 1}, "the key \\(1, 2\\) of the object"),
                          ({"f": open}, r"cannot save the object\['f'\], a builtin_function_or_method"),
-                         ([b"bytes"], r"cannot save the object\[0\], a bytes")]:
+                         ([b"bytes"], r"cannot save the object\[0\], a bytes"),
+                         ({"z": 1 + 2j}, r"cannot save the object\['z'\], a complex"), ({"s": {1}}, "a set")]:
         with pytest.raises(SerializationError, match=message):
             tg.save(obj, tmp_path / "o.npz")
     assert list(tmp_path.iterdir()) == []
