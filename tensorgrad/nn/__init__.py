@@ -4,6 +4,7 @@ Optimizer stay here as aliases, as earlier versions documented them.)"""
 import sys
 
 from .. import functional
+from . import _fused_draft
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
 from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
@@ -12,6 +13,8 @@ from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsL
                      LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
                      Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
+
+_fused_draft._install()
 
 # `import tensorgrad.nn.functional as F`, as torch users write it: the same module as tensorgrad.functional
 sys.modules[__name__ + ".functional"] = functional
