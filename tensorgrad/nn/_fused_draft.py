@@ -208,6 +208,8 @@ def _install() -> None:
     import tensorgrad
     from .. import functional
     functional.gelu = gelu_fn
+    from .normalization import group_norm, rms_norm
+    functional.group_norm, functional.rms_norm = group_norm, rms_norm
     functional.scaled_dot_product_attention = scaled_dot_product_attention
     for name, fn in (("erfc", erfc), ("erfinv", erfinv)):
         setattr(tensorgrad, name, fn)
