@@ -210,6 +210,9 @@ def _install() -> None:
     functional.gelu = gelu_fn
     from .normalization import group_norm, rms_norm
     functional.group_norm, functional.rms_norm = group_norm, rms_norm
+    from .layers import bilinear
+    from .sparse import embedding_bag
+    functional.bilinear, functional.embedding_bag = bilinear, embedding_bag
     functional.scaled_dot_product_attention = scaled_dot_product_attention
     for name, fn in (("erfc", erfc), ("erfinv", erfinv)):
         setattr(tensorgrad, name, fn)
