@@ -8,6 +8,7 @@ from . import _fused_draft
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
 from .sparse import EmbeddingBag  # noqa: F401
 from .normalization import (BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
                             InstanceNorm3d, RMSNorm)
