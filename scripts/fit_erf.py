@@ -65,7 +65,7 @@ if __name__ == "__main__":
     f, a, b = PIECES["small"]          # float32's erf(x): x * S(x**2) for |x| < 1, 1 - erfc(x) on [1, 4]
     coef, err = fit(f, a, b, 3e-8)
     print(f"# float32 small: degree {len(coef) - 1}, max relative error {float(err):.1e}")
-    print(f"_F32_SMALL = (" + ", ".join(repr(c) for c in coef) + ")")
+    print("_F32_SMALL = (" + ", ".join(repr(c) for c in coef) + ")")
     coef, err = fit(mp.erfc, 1, 4, 2e-8, relative=False)
     print(f"# float32 erfc on [1, 4]: degree {len(coef) - 1}, max absolute error {float(err):.1e}")
-    print(f"_F32_ERFC_1_4 = (" + ", ".join(repr(c) for c in coef) + ")")
+    print("_F32_ERFC_1_4 = (" + ", ".join(repr(c) for c in coef) + ")")

@@ -1,7 +1,6 @@
 """A GPT-style model (nanoGPT's shape) written once for both libraries, using
 F.scaled_dot_product_attention, nn.LayerNorm(bias=False), exact GELU and weight tying (the LM
 head is the token embedding): from torch's initial weights it trains with torch's losses."""
-import math
 
 import numpy as np
 import pytest

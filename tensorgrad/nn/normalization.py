@@ -5,13 +5,12 @@ Each is written on the fused ops: batch norms reshape (N, C, *) to rows of chann
 F.batch_norm's node; group and instance norms are F.layer_norm's node over each group's (or
 channel's) values, then a per-channel affine.
 """
-import math
 
 import numpy as np
 
 from .. import functional as F
 from ..creation import ones, tensor, zeros
-from ..tensor import Tensor, no_grad
+from ..tensor import no_grad
 from .layers import BatchNorm1d
 from .modules import Module, Parameter
 

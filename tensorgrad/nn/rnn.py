@@ -10,7 +10,6 @@ Packed sequences are not supported: pad the batch to one length.
 """
 import math
 
-import numpy as np
 
 from .. import functional as F
 from ..creation import Generator, zeros
@@ -135,7 +134,7 @@ class RNNBase(Module):
         x = input if batched else input.unsqueeze(1)
         if batched and self.batch_first:
             x = x.transpose(0, 1)                                       # (L, N, H_in)
-        L, N = x.shape[0], x.shape[1]
+        N = x.shape[1]
         expected = (self.num_layers * self._directions, N, self.hidden_size)
         states = self._initial_states(hx, expected, batched, x.dtype)
         finals_h, finals_c = [], []
