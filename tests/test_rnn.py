@@ -153,3 +153,49 @@ def test_refusals_and_errors():
         nn.RNN(3, 4, nonlinearity="sigmoid")
     with pytest.raises(ValueError, match="dropout"):
         nn.RNN(3, 4, dropout=1.5)
+
+
+# ----------------------------------------------------------------------------
+# the fused steps against the same step written with ordinary ops
+
+def _lstm_composite(xp, h, c, w, b):
+    i, f, g, o = (h @ w.T + b + xp).chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return tg.cat([o.sigmoid() * c.tanh(), c], -1)
+
+
+def _gru_composite(xp, h, w, b):
+    xr, xz, xn = xp.chunk(3, dim=-1)
+    hr, hz, hn = (h @ w.T + b).chunk(3, dim=-1)
+    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n
+
+
+@pytest.mark.parametrize("name", ["lstm_cell", "gru_cell"])
+def test_fused_step_matches_its_composite_and_differentiates_twice(name):
+    from tensorgrad.nn import _fused_draft
+    from tensorgrad.testing import gradcheck
+    fused, composite = getattr(_fused_draft, name), _lstm_composite if name == "lstm_cell" else _gru_composite
+    G, N, H = (4 if name == "lstm_cell" else 3), 3, 4
+    rng = np.random.default_rng(0)
+    shapes = [(N, G * H), (N, H)] + ([(N, H)] if name == "lstm_cell" else []) + [(G * H, H), (G * H,)]
+    arrays = [rng.standard_normal(s) for s in shapes]
+    ours, ref = [tg.tensor(a, requires_grad=True) for a in arrays], [tg.tensor(a, requires_grad=True) for a in arrays]
+    out, want = fused(*ours), composite(*ref)
+    assert out.grad_fn.name() == name
+    np.testing.assert_array_equal(out.numpy(), want.numpy())
+    g = rng.standard_normal(out.shape)
+    out.backward(g)
+    want.backward(g)
+    for a, b in zip(ours, ref):
+        np.testing.assert_allclose(a.grad.numpy(), b.grad.numpy(), rtol=1e-13, atol=1e-15)
+    assert gradcheck(fused, [tg.tensor(a, requires_grad=True) for a in arrays])
+    xs = [tg.tensor(a, requires_grad=True) for a in arrays]                 # second derivatives through the rule
+    first = tg.grad((fused(*xs) ** 2).sum(), xs, create_graph=True)
+    second = tg.grad(sum((f * f).sum() for f in first), xs)
+    cs = [tg.tensor(a, requires_grad=True) for a in arrays]
+    cfirst = tg.grad((composite(*cs) ** 2).sum(), cs, create_graph=True)
+    csecond = tg.grad(sum((f * f).sum() for f in cfirst), cs)
+    for a, b in zip(second, csecond):
+        np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)

@@ -5,16 +5,19 @@ Parameters are torch's, name for name: weight_ih_l{k} (gates * hidden_size, inpu
 weight_hh_l{k} (gates * hidden_size, hidden_size), bias_ih_l{k}, bias_hh_l{k}, with the suffix
 _reverse for the backward direction; the gates are stacked in torch's order, LSTM's (input, forget,
 cell, output) and GRU's (reset, update, new). The time loop is Python over steps of tensor ops: each
-layer projects its whole input at once (one matmul), then each step adds h W_hh^T + b_hh.
+layer projects its whole input at once (one matmul), then each step adds h W_hh^T + b_hh; an LSTM or
+GRU step is one fused node (the matmul and the gates, with a hand-derived rule).
 Packed sequences are not supported: pad the batch to one length.
 """
 import math
 
+import numpy as np
 
 from .. import functional as F
 from ..creation import Generator, zeros
 from ..tensor import Tensor
 from . import init
+from ._fused_draft import gru_cell, lstm_cell
 from .modules import Module, Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -30,19 +33,21 @@ def _rnn_step(x_proj, h, w_hh, b_hh, relu: bool):
 
 
 def _lstm_step(x_proj, h, c, w_hh, b_hh):
-    """i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the gates; c' = f c + i g; h' = o tanh(c')."""
-    i, f, g, o = (F.linear(h, w_hh, b_hh) + x_proj).chunk(4, dim=-1)
-    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
-    return o.sigmoid() * c.tanh(), c
+    """i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the gates; c' = f c + i g; h' = o tanh(c'):
+    one fused node (its rule derived by hand, tested against these ops in tests/test_rnn.py)."""
+    hc = lstm_cell(x_proj, h, c, w_hh, _bias(b_hh, w_hh))                     # (N, 2H): h', c'
+    H = h.shape[-1]
+    return hc[:, :H], hc[:, H:]
 
 
 def _gru_step(x_proj, h, w_hh, b_hh):
-    """r = sigmoid(.), z = sigmoid(.), n = tanh(x_n + r (h W_hn^T + b_hn)); h' = (h - n) z + n."""
-    xr, xz, xn = x_proj.chunk(3, dim=-1)
-    hr, hz, hn = F.linear(h, w_hh, b_hh).chunk(3, dim=-1)
-    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
-    n = (xn + hn * r).tanh()
-    return (h - n) * z + n
+    """r = sigmoid(.), z = sigmoid(.), n = tanh(x_n + r (h W_hn^T + b_hn)); h' = (h - n) z + n: one
+    fused node."""
+    return gru_cell(x_proj, h, w_hh, _bias(b_hh, w_hh))
+
+
+def _bias(b, w):
+    return b if b is not None else np.zeros(w.shape[0], w.dtype)
 
 
 def _refuse_packed(x, name: str) -> None:
