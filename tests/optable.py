@@ -53,6 +53,28 @@ def _idx(*a):
     return K(np.array(a, dtype=np.int64))
 
 
+def _lstm_cell(m, xp, h, c, w, b):
+    """tensorgrad's fused LSTM step; torch's, the same step from its ops ([h', c'] side by side)."""
+    if m.__name__ == "tensorgrad":
+        from tensorgrad.nn._fused_draft import lstm_cell
+        return lstm_cell(xp, h, c, w, b)
+    i, f, g, o = (h @ w.T + b + xp).chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return m.cat([o.sigmoid() * c.tanh(), c], -1)
+
+
+def _gru_cell(m, xp, h, w, b):
+    """tensorgrad's fused GRU step; torch's from its ops."""
+    if m.__name__ == "tensorgrad":
+        from tensorgrad.nn._fused_draft import gru_cell
+        return gru_cell(xp, h, w, b)
+    xr, xz, xn = xp.chunk(3, dim=-1)
+    hr, hz, hn = (h @ w.T + b).chunk(3, dim=-1)
+    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n
+
+
 W4 = [0.5, 2.0, 1.0, 1.5]   # class weights
 NO_SECOND = dict(second=False)   # torch has no second derivative to compare with
 TIES = [[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 2.0], [0.5, -4.0, 0.5, 0.25]]
@@ -864,6 +886,8 @@ SAMPLES = [
       note="mean-2d"),
     S("embedding_bag", lambda m, i, w: m.nn.functional.embedding_bag(i, w, mode="max"),
       [K(np.array([[0, 2], [4, 1]])), R(5, 3)], note="max"),
+    S("lstm_cell", _lstm_cell, [R(3, 8), R(3, 2), R(3, 2), R(8, 2), R(8)]),
+    S("gru_cell", _gru_cell, [R(3, 6), R(3, 2), R(6, 2), R(6)]),
 ]
 
 
