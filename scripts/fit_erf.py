@@ -1,9 +1,9 @@
-"""Fit the Chebyshev expansions behind tensorgrad's erf, erfc and erfinv (tensorgrad/_special.py).
+"""Fit the Chebyshev expansions behind tensorgrad's erf, erfc and erfinv (tensorgrad/ops/special.py).
 
 Each piece is a function smooth on its interval, sampled at Chebyshev nodes with mpmath at 50
 digits; its Chebyshev coefficients (a discrete cosine transform of the samples) are rounded to
 float64. The degree is the smallest whose expansion is within 1e-17 (relative) of the function
-on a dense grid. Run `python scripts/fit_erf.py` to print the table pasted into _special.py.
+on a dense grid. Run `python scripts/fit_erf.py` to print the table pasted into ops/special.py.
 
   small:  erf(x) / x as a function of t = x**2 on [0, 1]          (|x| < 1)
   [a, b]: erfcx(x) = exp(x**2) * erfc(x) on [1/2, 1], [1, 2], [2, 4], [4, 8]

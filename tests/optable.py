@@ -56,8 +56,7 @@ def _idx(*a):
 def _lstm_cell(m, xp, h, c, w, b):
     """tensorgrad's fused LSTM step; torch's, the same step from its ops ([h', c'] side by side)."""
     if m.__name__ == "tensorgrad":
-        from tensorgrad.nn._fused_draft import lstm_cell
-        return lstm_cell(xp, h, c, w, b)
+        return m.ops.lstm_cell(xp, h, c, w, b)
     i, f, g, o = (h @ w.T + b + xp).chunk(4, dim=-1)
     c = f.sigmoid() * c + i.sigmoid() * g.tanh()
     return m.cat([o.sigmoid() * c.tanh(), c], -1)
@@ -66,8 +65,7 @@ def _lstm_cell(m, xp, h, c, w, b):
 def _gru_cell(m, xp, h, w, b):
     """tensorgrad's fused GRU step; torch's from its ops."""
     if m.__name__ == "tensorgrad":
-        from tensorgrad.nn._fused_draft import gru_cell
-        return gru_cell(xp, h, w, b)
+        return m.ops.gru_cell(xp, h, w, b)
     xr, xz, xn = xp.chunk(3, dim=-1)
     hr, hz, hn = (h @ w.T + b).chunk(3, dim=-1)
     r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()

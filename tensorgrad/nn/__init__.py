@@ -1,25 +1,18 @@
 """tensorgrad.nn, as torch.nn: Parameter and Module, containers, layers, activations, losses,
 nn.init and nn.utils. (The optimizers live in tensorgrad.optim; tg.nn.SGD, Adam, AdamW and
 Optimizer stay here as aliases, as earlier versions documented them.)"""
-import sys
-
-from .. import functional
-from . import _fused_draft
+from . import functional  # noqa: F401  (import tensorgrad.nn.functional as F)
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
-from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
-from .sparse import EmbeddingBag  # noqa: F401
 from .normalization import (BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
                             InstanceNorm3d, RMSNorm)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .sparse import EmbeddingBag  # noqa: F401
 from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
-from .layers import (Bilinear, Unflatten, CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa
-                     Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
-                     LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
-                     Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
+from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, Bilinear, CrossEntropyLoss,  # noqa
+                     Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss,
+                     L1Loss, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
+                     Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh, Unflatten)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 
-_fused_draft._install()
-
-# `import tensorgrad.nn.functional as F`, as torch users write it: the same module as tensorgrad.functional
-sys.modules[__name__ + ".functional"] = functional

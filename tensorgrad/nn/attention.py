@@ -8,9 +8,9 @@ import math
 
 import numpy as np
 
-from .. import functional as F
-from ..creation import Generator, tensor, zeros
-from ..tensor import Tensor
+from . import functional as F
+from ..engine import Tensor
+from ..functions import Generator, tensor, zeros
 from . import init
 from .layers import Linear
 from .modules import Module, Parameter

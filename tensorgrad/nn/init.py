@@ -11,8 +11,8 @@ import warnings
 
 import numpy as np
 
-from ..creation import Generator, rand, randn
-from ..tensor import Tensor
+from ..functions import Generator, rand, randn
+from ..engine import Tensor
 from .modules import _write
 
 _GAINS = {"linear": 1.0, "conv1d": 1.0, "conv2d": 1.0, "conv3d": 1.0, "conv_transpose1d": 1.0,

@@ -9,9 +9,10 @@ import warnings
 
 import numpy as np
 
-from .. import functional as F
-from ..creation import Generator, ones, tensor, zeros
-from ..tensor import Tensor
+from . import functional as F
+from ..functions import Generator, ones, tensor, zeros
+from ..engine import Tensor
+from ..inplace import bump
 from . import init
 from .modules import Module, Parameter, _write
 
@@ -50,18 +51,6 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
-def bilinear(input1, input2, weight, bias=None):
-    """torch.nn.functional.bilinear: y_o = x1^T A_o x2 + b_o, A of shape (out, in1, in2), over (*, in1) and (*, in2)."""
-    if input1.shape[:-1] != input2.shape[:-1]:
-        raise RuntimeError(f"bilinear: input1 and input2 must have the same leading dims, got {tuple(input1.shape)} "
-                           f"and {tuple(input2.shape)}")
-    if weight.ndim != 3 or (weight.shape[1], weight.shape[2]) != (input1.shape[-1], input2.shape[-1]):
-        raise RuntimeError(f"bilinear: weight of shape {tuple(weight.shape)} does not fit inputs of sizes "
-                           f"{input1.shape[-1]} and {input2.shape[-1]}")
-    out = F.einsum("...i,oij,...j->...o", input1, weight, input2)              # (*, out)
-    return out if bias is None else out + bias
-
-
 class Bilinear(Module):
     """y = x1^T A x2 + b, as torch.nn.Bilinear: weight (out_features, in1_features, in2_features),
     bias (out_features,), both U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
@@ -78,7 +67,7 @@ class Bilinear(Module):
             init.uniform_(self.bias, -bound, bound, generator)
 
     def forward(self, input1, input2):
-        return bilinear(input1, input2, self.weight, self.bias)
+        return F.bilinear(input1, input2, self.weight, self.bias)
 
     def extra_repr(self):
         return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
@@ -180,8 +169,8 @@ class BatchNorm1d(Module):
         out = F.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch,
                            momentum=momentum, eps=self.eps, correction=1 if self.unbiased else 0)  # (N*L, C)
         if self.training and self.track_running_stats:   # F.batch_norm updated them in place
-            self.running_mean._bump()
-            self.running_var._bump()
+            bump(self.running_mean)
+            bump(self.running_var)
         return out if x.ndim == 2 else out.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)  # (N, C, L)
 
     def extra_repr(self):

@@ -10,9 +10,11 @@ import itertools
 
 import numpy as np
 
-from ..creation import tensor
+from ..functions import tensor
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, name_scope
+from ..engine import Tensor
+from ..inplace import bump
+from ..modes import name_scope
 
 
 class Parameter(Tensor):
@@ -38,7 +40,7 @@ def _write(t: Tensor, value, key=...) -> None:
     """Copy value into t[key] in place (cast to its dtype), as torch's t[key].copy_(value) under
     no_grad; the version counter moves, so a graph that used the old values refuses to backward."""
     np.copyto(t.numpy()[key], np.asarray(value), casting="unsafe")
-    t._bump()
+    bump(t)
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])

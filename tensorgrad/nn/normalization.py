@@ -1,16 +1,16 @@
 """Normalization layers beyond BatchNorm1d and LayerNorm, as torch.nn: BatchNorm2d/3d, GroupNorm,
-RMSNorm, InstanceNorm1d/2d, and the functions F.group_norm and F.rms_norm.
+RMSNorm, InstanceNorm1d/2d/3d (F.group_norm and F.rms_norm are in nn/functional/norm.py).
 
 Each is written on the fused ops: batch norms reshape (N, C, *) to rows of channels and run
 F.batch_norm's node; group and instance norms are F.layer_norm's node over each group's (or
 channel's) values, then a per-channel affine.
 """
-
 import numpy as np
 
-from .. import functional as F
-from ..creation import ones, tensor, zeros
-from ..tensor import no_grad
+from . import functional as F
+from ..functions import ones, tensor, zeros
+from ..inplace import bump
+from ..modes import no_grad
 from .layers import BatchNorm1d
 from .modules import Module, Parameter
 
@@ -45,8 +45,8 @@ class _BatchNormNd(BatchNorm1d):
                            training=use_batch, momentum=momentum, eps=self.eps,
                            correction=1 if self.unbiased else 0)              # (N * prod(*), C)
         if self.training and self.track_running_stats:
-            self.running_mean._bump()
-            self.running_var._bump()
+            bump(self.running_mean)
+            bump(self.running_var)
         moved = (x.shape[0],) + tuple(x.shape[2:]) + (x.shape[1],)
         return out.reshape(moved).movedim(-1, 1)                              # (N, C, *)
 
@@ -59,44 +59,6 @@ class BatchNorm2d(_BatchNormNd):
 class BatchNorm3d(_BatchNormNd):
     """Batch normalization over (N, C, D, H, W), per channel, as torch.nn.BatchNorm3d."""
     _ndim, _shape = 5, "(N, C, D, H, W)"
-
-
-def _per_channel(v, x):
-    """A (C,) weight or bias shaped to broadcast against (N, C, *)."""
-    return v.reshape((-1,) + (1,) * (x.ndim - 2))
-
-
-def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
-    """torch.nn.functional.group_norm (Wu & He 2018): normalise each sample's channels in num_groups
-    groups (mean and biased variance over a group's channels and positions), then * weight + bias per
-    channel."""
-    if input.ndim < 2:
-        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
-    N, C = input.shape[0], input.shape[1]
-    if C % num_groups:
-        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
-                           f"shape {list(input.shape)} and num_groups={num_groups}")
-    groups = input.reshape(N, num_groups, -1)                                   # (N, G, C/G * prod(*))
-    out = F.layer_norm(groups, (groups.shape[-1],), eps=eps).reshape(input.shape)
-    if weight is not None:
-        out = out * _per_channel(weight, input)
-    if bias is not None:
-        out = out + _per_channel(bias, input)
-    return out
-
-
-def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
-    """torch.nn.functional.rms_norm (Zhang & Sennrich 2019): x / sqrt(mean(x**2) + eps) over the last
-    len(normalized_shape) dims, * weight; eps defaults to the dtype's machine epsilon."""
-    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
-    k = len(shape)
-    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
-        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
-                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
-    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
-    dims = tuple(range(input.ndim - k, input.ndim))
-    out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
-    return out if weight is None else out * weight
 
 
 class GroupNorm(Module):
@@ -112,7 +74,7 @@ class GroupNorm(Module):
         self.register_parameter("bias", Parameter(zeros(num_channels, dtype=dtype)) if affine else None)
 
     def forward(self, x):
-        return group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
+        return F.group_norm(x, self.num_groups, self.weight, self.bias, self.eps)
 
     def extra_repr(self):
         return f"{self.num_groups}, {self.num_channels}, eps={self.eps}, affine={self.affine}"
@@ -130,10 +92,15 @@ class RMSNorm(Module):
                                 if elementwise_affine else None)
 
     def forward(self, x):
-        return rms_norm(x, self.normalized_shape, self.weight, self.eps)
+        return F.rms_norm(x, self.normalized_shape, self.weight, self.eps)
 
     def extra_repr(self):
         return f"{self.normalized_shape}, eps={self.eps}, elementwise_affine={self.elementwise_affine}"
+
+
+def _per_channel(v, x):
+    """A (C,) weight, bias or statistic shaped to broadcast against (N, C, *)."""
+    return v.reshape((-1,) + (1,) * (x.ndim - 2))
 
 
 class _InstanceNorm(Module):
@@ -196,7 +163,7 @@ class _InstanceNorm(Module):
             for buf, batch in ((self.running_mean, mean), (self.running_var, var)):
                 arr = buf.numpy()
                 arr[...] = ((1 - momentum) * arr + momentum * batch).mean(axis=0)
-                buf._bump()
+                bump(buf)
 
     def extra_repr(self):
         return (f"{self.num_features}, eps={self.eps}, momentum={self.momentum}, affine={self.affine}, "

@@ -13,11 +13,11 @@ import math
 
 import numpy as np
 
-from .. import functional as F
-from ..creation import Generator, zeros
-from ..tensor import Tensor
+from . import functional as F
+from .. import ops
+from ..engine import Tensor
+from ..functions import Generator, zeros
 from . import init
-from ._fused_draft import gru_cell, lstm_cell
 from .modules import Module, Parameter
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
@@ -35,7 +35,7 @@ def _rnn_step(x_proj, h, w_hh, b_hh, relu: bool):
 def _lstm_step(x_proj, h, c, w_hh, b_hh):
     """i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the gates; c' = f c + i g; h' = o tanh(c'):
     one fused node (its rule derived by hand, tested against these ops in tests/test_rnn.py)."""
-    hc = lstm_cell(x_proj, h, c, w_hh, _bias(b_hh, w_hh))                     # (N, 2H): h', c'
+    hc = ops.lstm_cell(x_proj, h, c, w_hh, _bias(b_hh, w_hh))                     # (N, 2H): h', c'
     H = h.shape[-1]
     return hc[:, :H], hc[:, H:]
 
@@ -43,7 +43,7 @@ def _lstm_step(x_proj, h, c, w_hh, b_hh):
 def _gru_step(x_proj, h, w_hh, b_hh):
     """r = sigmoid(.), z = sigmoid(.), n = tanh(x_n + r (h W_hn^T + b_hn)); h' = (h - n) z + n: one
     fused node."""
-    return gru_cell(x_proj, h, w_hh, _bias(b_hh, w_hh))
+    return ops.gru_cell(x_proj, h, w_hh, _bias(b_hh, w_hh))
 
 
 def _bias(b, w):

@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from ..creation import tensor
-from ..functional import cat
-from ..tensor import Tensor, no_grad
+from ..functions import cat, tensor
+from ..engine import Tensor
+from ..modes import no_grad
 
 
 def _grads(parameters) -> list:

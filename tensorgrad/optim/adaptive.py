@@ -7,7 +7,8 @@ is rounded to float32 where torch's is.
 """
 import numpy as np
 
-from ..creation import tensor, zeros_like
+from ..functions import tensor, zeros_like
+from ..inplace import bump
 from .optimizer import Optimizer, _check, _count_step, _lerp_
 
 
@@ -63,7 +64,7 @@ class NAdam(Optimizer):
         mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * psi))
         mu_product = state["mu_product"].numpy()
         mu_product *= mu                                       # in float32, as torch's
-        state["mu_product"]._bump()
+        bump(state["mu_product"])
         exp_avg, exp_avg_sq = _moments(state, grad, beta1, beta2)
         denom = np.sqrt(exp_avg_sq / bias_correction2)
         mu_product_next = float(mu_product) * mu_next
@@ -196,5 +197,5 @@ class ASGD(Optimizer):
             ax[...] = param
         state["eta"].numpy()[...] = lr / ((1 + lambd * lr * step) ** group["alpha"])    # rounded to float32
         state["mu"].numpy()[...] = 1 / max(1, step - group["t0"])
-        state["eta"]._bump()
-        state["mu"]._bump()
+        bump(state["eta"])
+        bump(state["mu"])

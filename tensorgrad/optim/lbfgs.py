@@ -10,7 +10,8 @@ import copy
 
 import numpy as np
 
-from ..tensor import enable_grad, no_grad
+from ..inplace import bump
+from ..modes import enable_grad, no_grad
 from .optimizer import Optimizer
 
 
@@ -96,6 +97,35 @@ def _strong_wolfe(evaluate, t, d, f, g, gtd, c1=1e-4, c2=0.9, tolerance_change=1
     return bracket_f[low], bracket_g[low], bracket[low], evals
 
 
+def _remember(y, s, old_dirs, old_stps, ro, H_diag, history_size: int):
+    """Keep the curvature pair (y, s) if y.s > 1e-10 (dropping the oldest past history_size); the
+    new initial Hessian scale y.s / y.y (or the old one)."""
+    ys = y.dot(s)
+    if ys <= 1e-10:
+        return H_diag
+    if len(old_dirs) == history_size:
+        old_dirs.pop(0)
+        old_stps.pop(0)
+        ro.pop(0)
+    old_dirs.append(y)
+    old_stps.append(s)
+    ro.append(1.0 / ys)
+    return ys / y.dot(y)
+
+
+def _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag, al):
+    """d = -H g by the two-loop recursion (Nocedal & Wright, algorithm 7.4); al is torch's state buffer."""
+    q = -flat_grad
+    for i in range(len(old_dirs) - 1, -1, -1):
+        al[i] = old_stps[i].dot(q) * ro[i]
+        q += -al[i] * old_dirs[i]
+    d = r = q * H_diag
+    for i in range(len(old_dirs)):
+        be_i = old_dirs[i].dot(r) * ro[i]
+        r += (al[i] - be_i) * old_stps[i]
+    return d
+
+
 class LBFGS(Optimizer):
     """torch.optim.LBFGS: at most max_iter iterations (max_eval loss evaluations) per step(closure);
     the direction from the last history_size curvature pairs (two-loop recursion), a fixed step lr
@@ -132,13 +162,13 @@ class LBFGS(Optimizer):
             n = p.numel()
             data = p.numpy()
             data += t * update[offset:offset + n].reshape(p.shape)
-            p._bump()
+            bump(p)
             offset += n
 
     def _set(self, values: list) -> None:
         for p, v in zip(self._params, values):
             p.numpy()[...] = v
-            p._bump()
+            bump(p)
 
     def step(self, closure=None):
         """Up to max_iter L-BFGS iterations; closure() must zero the gradients, compute the loss and call
@@ -148,7 +178,7 @@ class LBFGS(Optimizer):
         group = self.param_groups[0]
         lr, max_iter, max_eval = group["lr"], group["max_iter"], group["max_eval"]
         tolerance_grad, tolerance_change = group["tolerance_grad"], group["tolerance_change"]
-        history_size, line_search_fn = group["history_size"], group["line_search_fn"]
+        history_size = group["history_size"]
 
         def loss_of():
             with enable_grad():
@@ -175,61 +205,18 @@ class LBFGS(Optimizer):
                 if state["n_iter"] == 1:                              # steepest descent first
                     d, old_dirs, old_stps, ro, H_diag = -flat_grad, [], [], [], 1
                 else:
-                    y = flat_grad - prev_flat_grad
-                    s = d * t
-                    ys = y.dot(s)
-                    if ys > 1e-10:                                    # keep the pair only if curvature is positive
-                        if len(old_dirs) == history_size:
-                            old_dirs.pop(0)
-                            old_stps.pop(0)
-                            ro.pop(0)
-                        old_dirs.append(y)
-                        old_stps.append(s)
-                        ro.append(1.0 / ys)
-                        H_diag = ys / y.dot(y)
-                    # the two-loop recursion: d = -H g
-                    if "al" not in state:
-                        state["al"] = [None] * history_size
-                    al = state["al"]
-                    q = -flat_grad
-                    for i in range(len(old_dirs) - 1, -1, -1):
-                        al[i] = old_stps[i].dot(q) * ro[i]
-                        q += -al[i] * old_dirs[i]
-                    d = r = q * H_diag
-                    for i in range(len(old_dirs)):
-                        be_i = old_dirs[i].dot(r) * ro[i]
-                        r += (al[i] - be_i) * old_stps[i]
+                    H_diag = _remember(flat_grad - prev_flat_grad, d * t, old_dirs, old_stps, ro, H_diag,
+                                       history_size)
+                    al = state.setdefault("al", [None] * history_size)
+                    d = _two_loop(flat_grad, old_dirs, old_stps, ro, H_diag, al)
                 prev_flat_grad = flat_grad.copy()
                 prev_loss = loss
                 t = min(1.0, 1.0 / np.abs(flat_grad).sum()) * lr if state["n_iter"] == 1 else lr
                 gtd = flat_grad.dot(d)
                 if gtd > -tolerance_change:                           # not a descent direction
                     break
-                ls_func_evals = 0
-                if line_search_fn is not None:
-                    if line_search_fn != "strong_wolfe":
-                        raise RuntimeError("only 'strong_wolfe' is supported")
-                    x_init = [p.numpy().copy() for p in self._params]
-
-                    def evaluate(step):
-                        self._add(step, d)
-                        value = float(loss_of())
-                        grad = self._flat_grad()
-                        self._set(x_init)
-                        return value, grad
-
-                    loss, flat_grad, t, ls_func_evals = _strong_wolfe(evaluate, t, d, loss, flat_grad, gtd,
-                                                                      max_ls=max_eval - current_evals)
-                    self._add(t, d)
-                    opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                else:
-                    self._add(t, d)
-                    opt_cond = False
-                    if n_iter != max_iter:
-                        loss = float(loss_of())
-                        flat_grad = self._flat_grad()
-                        opt_cond = np.abs(flat_grad).max() <= tolerance_grad
-                        ls_func_evals = 1
+                loss, flat_grad, t, ls_func_evals, opt_cond = self._move(
+                    loss_of, d, t, loss, flat_grad, gtd, group, max_eval - current_evals, n_iter != max_iter)
                 current_evals += ls_func_evals
                 state["func_evals"] += ls_func_evals
                 if n_iter == max_iter or current_evals >= max_eval or opt_cond:
@@ -239,6 +226,31 @@ class LBFGS(Optimizer):
         state.update(d=d, t=t, old_dirs=old_dirs, old_stps=old_stps, ro=ro, H_diag=H_diag,
                      prev_flat_grad=prev_flat_grad, prev_loss=prev_loss)
         return orig_loss
+
+    def _move(self, loss_of, d, t, loss, flat_grad, gtd, group, evals_left: int, evaluate_after: bool):
+        """Step along d: by the strong-Wolfe line search, or by t (then re-evaluating the loss unless
+        this is the last iteration). Returns (loss, flat gradient, t, evaluations, optimal?)."""
+        if group["line_search_fn"] is not None:
+            if group["line_search_fn"] != "strong_wolfe":
+                raise RuntimeError("only 'strong_wolfe' is supported")
+            x_init = [p.numpy().copy() for p in self._params]
+
+            def evaluate(step):
+                self._add(step, d)
+                value = float(loss_of())
+                grad = self._flat_grad()
+                self._set(x_init)
+                return value, grad
+
+            loss, flat_grad, t, evals = _strong_wolfe(evaluate, t, d, loss, flat_grad, gtd, max_ls=evals_left)
+            self._add(t, d)
+            return loss, flat_grad, t, evals, np.abs(flat_grad).max() <= group["tolerance_grad"]
+        self._add(t, d)
+        if not evaluate_after:
+            return loss, flat_grad, t, 0, False
+        loss = float(loss_of())
+        flat_grad = self._flat_grad()
+        return loss, flat_grad, t, 1, np.abs(flat_grad).max() <= group["tolerance_grad"]
 
     def load_state_dict(self, state_dict: dict) -> None:
         """The state as saved (a copy): vectors over all the parameters, not one per parameter."""

@@ -1,4 +1,4 @@
-"""erf, erfc and erfinv on NumPy arrays, vectorized and accurate to float64 (NumPy has none).
+"""The error functions as ops: erf, erfc and erfinv, vectorized and accurate to float64 (NumPy has none).
 
 As the C libraries do, each function is split into pieces where a smooth function has a short
 polynomial expansion: here Chebyshev expansions fitted by scripts/fit_erf.py (which prints the
@@ -14,7 +14,13 @@ that h*h is exact: x**2 rounded would cost erfc's far tail 1e-13 of relative acc
 erfinv starts from a 3-digit closed form and takes three Halley steps on erf (or erfc near +-1).
 Float32 erf (GELU's) has its own degree-6 small piece in float32 and the rest in float64.
 """
+import math
+
 import numpy as np
+
+from ..dtypes import float_of
+from .elementwise import exp
+from .op import Op, quiet
 
 # small: degree 11, max relative error 8.1e-18
 _SMALL = (
@@ -147,7 +153,7 @@ _F32_SMALL_POLY = np.polynomial.chebyshev.cheb2poly(_F32_SMALL)[::-1]   # monomi
 _F32_ERFC_1_4_32 = tuple(np.float32(c) for c in _F32_ERFC_1_4)
 
 
-def erf(x: np.ndarray) -> np.ndarray:
+def erf_values(x: np.ndarray) -> np.ndarray:
     """The error function, elementwise, in x's float dtype (float64 for integers)."""
     x = np.asarray(x)
     if x.dtype == np.float32:
@@ -157,7 +163,7 @@ def erf(x: np.ndarray) -> np.ndarray:
     return _erf64(x.astype(np.float64, copy=False))
 
 
-def erfc(x: np.ndarray) -> np.ndarray:
+def erfc_values(x: np.ndarray) -> np.ndarray:
     """1 - erf(x), elementwise, accurate where it is tiny (until it underflows past x = 27.2)."""
     x = np.asarray(x)
     out = _by_pieces(x.astype(np.float64), [
@@ -168,7 +174,7 @@ def erfc(x: np.ndarray) -> np.ndarray:
     return out.astype(x.dtype) if x.dtype.kind == "f" else out
 
 
-def erfinv(y: np.ndarray) -> np.ndarray:
+def erfinv_values(y: np.ndarray) -> np.ndarray:
     """The inverse of erf on [-1, 1]: +-inf at +-1, NaN outside."""
     y = np.asarray(y)
     a = np.abs(y.astype(np.float64))
@@ -183,9 +189,25 @@ def erfinv(y: np.ndarray) -> np.ndarray:
         for _ in range(3):     # cubic convergence (the far tail starts further off)
             # Halley on f(x) = erf(x) - a (erfc(x) - (1 - a) near 1, where erf(x) - a cancels):
             # d = f / f', x -= d / (1 + x * d), with f' = 2 / sqrt(pi) exp(-x**2) and f'' = -2 x f'
-            f = np.where(tail, (1 - a) - erfc(np.where(tail, x, 1)), _erf64(np.where(tail, 0, x)) - a)
+            f = np.where(tail, (1 - a) - erfc_values(np.where(tail, x, 1)), _erf64(np.where(tail, 0, x)) - a)
             d = f / (np.exp(-x * x) / _SQRT_PI_2)
             x = np.where(np.isfinite(d), x - d / (1 + x * d), x)
         x = np.where(a == 1, np.inf, np.where(a > 1, np.nan, x))
     out = np.copysign(x, y)
     return out.astype(y.dtype) if y.dtype.kind == "f" else out
+
+
+# ----------------------------------------------------------------------------
+# the ops: erf's rule is 2/sqrt(pi) exp(-x**2), erfc's its negative, erfinv's the inverse's reciprocal
+
+def _float_op(f):
+    """A float-valued forward: integers become the default float dtype first."""
+    return quiet(lambda x: f(float_of(x)))
+
+
+erf = Op("erf", _float_op(erf_values), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
+         "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
+erfc = Op("erfc", _float_op(erfc_values), lambda g, out, x: g * (-2 / math.sqrt(math.pi)) * exp(-x * x),
+          "-g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
+erfinv = Op("erfinv", _float_op(erfinv_values), lambda g, out, x: g * (math.sqrt(math.pi) / 2) * exp(out * out),
+            "g * sqrt(pi)/2 * exp(out**2)", saves="out")

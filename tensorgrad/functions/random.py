@@ -1,7 +1,10 @@
-"""Making tensors: torch.tensor's dtype rules, factories, and seeded random numbers."""
+"""Seeded random numbers: torch.Generator, the global generator that tg.manual_seed seeds, and the
+random factories (rand, randn, randint, normal, multinomial, ...)."""
 import numpy as np
 
-from .tensor import Tensor, _as_array, _mode, _shape_arg
+from ..dims import shape_arg
+from ..engine import Tensor
+from .creation import _make, _number
 
 
 class Generator:
@@ -62,131 +65,18 @@ def set_rng_state(state: dict) -> None:
     _default.set_state(state)
 
 
-def _rng(generator: Generator | None):
+def default_rng(generator: Generator | None):
     return (generator or _default).rng
 
 
-def _make(data, dtype, requires_grad, name=None) -> Tensor:
-    t = Tensor._wrap(data.astype(dtype or _mode.default_dtype, copy=False))
-    if requires_grad:
-        t.requires_grad = True
-    t.name = name
-    return t
-
-
-def tensor(data, dtype=None, requires_grad: bool = False, name: str | None = None) -> Tensor:
-    """A new tensor holding a copy of data. Arrays keep their dtype; Python floats get the
-    default dtype (float32), ints int64, bools bool, as torch.tensor."""
-    arr = _as_array(data, dtype)
-    if isinstance(data, (Tensor, np.ndarray, np.generic)) and np.may_share_memory(arr, np.asarray(data)):
-        arr = arr.copy()
-    return _make(arr, arr.dtype, requires_grad, name)
-
-
-def from_numpy(array: np.ndarray) -> Tensor:
-    """A tensor sharing memory with the array."""
-    return Tensor._wrap(np.asarray(array))
-
-
-def zeros(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
-    return _make(np.zeros(_shape_arg(size)), dtype, requires_grad, name)
-
-
-def ones(*size, dtype=None, requires_grad=False, name=None) -> Tensor:
-    return _make(np.ones(_shape_arg(size)), dtype, requires_grad, name)
-
-
-def zeros_like(x, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.zeros(x.shape), dtype or x.dtype, requires_grad)
-
-
-def ones_like(x, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.ones(x.shape), dtype or x.dtype, requires_grad)
-
-
-def eye(n: int, m: int | None = None, dtype=None, requires_grad=False) -> Tensor:
-    return _make(np.eye(n, m), dtype, requires_grad)
-
-
-def _number(v):
-    return v.item() if isinstance(v, (Tensor, np.ndarray, np.generic)) else v
-
-
-def arange(start, end=None, step=1, dtype=None, requires_grad=False) -> Tensor:
-    """arange(5) -> 0..4, arange(0, 1, 0.25) -> 0, 0.25, 0.5, 0.75: ceil((end - start) / step)
-    values start + i * step, computed in float64 (int64 for integer arguments, the default float
-    dtype when any is a float), as torch."""
-    start, end, step = (_number(v) for v in (start, end, step))
-    if end is None:
-        start, end = 0, start
-    if step == 0:
-        raise ValueError("arange: step must be nonzero")
-    if (end - start) * step < 0:
-        raise ValueError(f"arange: upper bound and step sign are inconsistent (start {start}, end {end}, step {step})")
-    is_float = any(isinstance(v, float) for v in (start, end, step))
-    n = max(int(np.ceil((end - start) / step)), 0) if is_float else max(-((start - end) // step), 0)
-    data = start + np.arange(n) * (np.float64(step) if is_float else step)
-    if dtype is None:
-        dtype = _mode.default_dtype if is_float else np.int64
-    return _make(data, dtype, requires_grad)
-
-
-def full(size, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    """A tensor of fill_value: bool, int64 or the default float dtype from the value, as torch."""
-    fill_value = _number(fill_value)
-    if dtype is None:
-        dtype = np.bool_ if isinstance(fill_value, bool) else np.int64 if isinstance(fill_value, int) else None
-    return _make(np.full(_shape_arg((size,) if isinstance(size, int) else size), fill_value), dtype, requires_grad)
-
-
-def full_like(input, fill_value, dtype=None, requires_grad=False) -> Tensor:
-    """A tensor of fill_value with input's shape (and dtype, unless given)."""
-    return _make(np.full(input.shape, _number(fill_value)), dtype or input.dtype, requires_grad)
-
-
-def empty(*size, dtype=None, requires_grad=False) -> Tensor:
-    """Uninitialised in torch; zeros here (NumPy's empty would hand out stale memory)."""
-    return zeros(*size, dtype=dtype, requires_grad=requires_grad)
-
-
-def empty_like(input, dtype=None, requires_grad=False) -> Tensor:
-    """zeros of input's shape (torch leaves them uninitialised)."""
-    return zeros_like(input, dtype, requires_grad)
-
-
-def linspace(start, end, steps: int, dtype=None, requires_grad=False) -> Tensor:
-    """steps values from start to end; as torch, the first half counts up from start and the
-    second half down from end, so both ends are exact, computed in the result's dtype."""
-    if steps < 0:
-        raise ValueError(f"linspace: number of steps must be non-negative, got {steps}")
-    dtype = np.dtype(dtype or _mode.default_dtype)
-    work = dtype if dtype.kind == "f" else np.dtype(np.float64)
-    start, end = work.type(_number(start)), work.type(_number(end))
-    i = np.arange(steps)
-    step = (end - start) / work.type(max(steps - 1, 1))
-    data = np.where(i < steps // 2, start + step * i.astype(work), end - step * (steps - 1 - i).astype(work))
-    if steps == 1:
-        data = np.array([start], work)
-    return _make(data, dtype, requires_grad)
-
-
-def logspace(start, end, steps: int, base: float = 10.0, dtype=None, requires_grad=False) -> Tensor:
-    """base ** linspace(start, end, steps), as torch."""
-    exponents = linspace(start, end, steps, dtype=np.float64).numpy()
-    return _make(np.power(float(base), exponents), dtype, requires_grad)
-
-
-# ----------------------------------------------------------------------------
-# random numbers: from generator=, or from the global generator (tg.manual_seed)
-
 def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Standard normal samples."""
-    return _make(_rng(generator).standard_normal(_shape_arg(size)), dtype, requires_grad, name)
+    return _make(default_rng(generator).standard_normal(shape_arg(size)), dtype, requires_grad, name)
 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
     """Uniform samples in [0, 1)."""
-    return _make(_rng(generator).random(_shape_arg(size)), dtype, requires_grad, name)
+    return _make(default_rng(generator).random(shape_arg(size)), dtype, requires_grad, name)
 
 
 def randint(low: int, high: int | None = None, size=(), generator: Generator | None = None,
@@ -196,7 +86,7 @@ def randint(low: int, high: int | None = None, size=(), generator: Generator | N
         low, high = 0, low
     if isinstance(high, (tuple, list)):          # randint(high, size) written positionally
         low, high, size = 0, low, high
-    return _make(_rng(generator).integers(low, high, size=tuple(size)), dtype, requires_grad)
+    return _make(default_rng(generator).integers(low, high, size=tuple(size)), dtype, requires_grad)
 
 
 def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
@@ -219,7 +109,7 @@ def randint_like(input, low: int = 0, high: int | None = None, generator: Genera
 
 def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False) -> Tensor:
     """A random permutation of 0..n-1."""
-    return _make(_rng(generator).permutation(n), dtype, requires_grad)
+    return _make(default_rng(generator).permutation(n), dtype, requires_grad)
 
 
 def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
@@ -231,7 +121,7 @@ def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dty
         raise ValueError("normal: std must be non-negative")
     shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
     ref = next((t.dtype for t in (mean, std) if isinstance(t, Tensor) and t.dtype.kind == "f"), None)
-    return _make(m + s * _rng(generator).standard_normal(shape), dtype or ref, False)
+    return _make(m + s * default_rng(generator).standard_normal(shape), dtype or ref, False)
 
 
 def bernoulli(input, p: float | None = None, generator: Generator | None = None) -> Tensor:
@@ -239,7 +129,7 @@ def bernoulli(input, p: float | None = None, generator: Generator | None = None)
     probs = np.broadcast_to(p, input.shape) if p is not None else input.numpy()
     if ((probs < 0) | (probs > 1)).any():
         raise ValueError("bernoulli: probabilities must be in [0, 1]")
-    return _make(_rng(generator).random(input.shape) < probs, input.dtype, False)
+    return _make(default_rng(generator).random(input.shape) < probs, input.dtype, False)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, generator: Generator | None = None) -> Tensor:
@@ -257,7 +147,7 @@ def multinomial(input, num_samples: int, replacement: bool = False, generator: G
         raise ValueError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
     if num_samples <= 0:
         raise ValueError(f"multinomial: cannot sample {num_samples} <= 0 samples")
-    rng = _rng(generator)
+    rng = default_rng(generator)
     if replacement:
         cdf = np.cumsum(rows, axis=1)
         u = rng.random((len(rows), num_samples)) * cdf[:, -1:]
