@@ -170,3 +170,26 @@ def test_weight_tying_counts_once_and_saves_under_both_names():
     x = tg.tensor([0, 3])
     ours.head(ours.emb(x)).sum().backward()                              # both uses add into one gradient
     assert ours.emb.weight.grad is ours.head.weight.grad
+
+
+ROUND_TRIP = [
+    ("LSTM", (3, 4), dict(num_layers=2, bidirectional=True)), ("GRU", (3, 4), dict(bias=False)),
+    ("RNN", (3, 4), dict(nonlinearity="relu")), ("LSTMCell", (3, 4), {}), ("GRUCell", (3, 4), {}),
+    ("RNNCell", (3, 4), {}), ("MultiheadAttention", (8, 2), dict(kdim=3, vdim=5)),
+    ("MultiheadAttention", (8, 2), dict(bias=False)), ("BatchNorm2d", (3,), {}), ("BatchNorm3d", (3,), {}),
+    ("GroupNorm", (2, 4), {}), ("RMSNorm", (5,), {}), ("InstanceNorm2d", (3,), dict(affine=True,
+                                                                                   track_running_stats=True)),
+    ("LayerNorm", (5,), dict(bias=False)), ("Bilinear", (2, 3, 4), {}), ("EmbeddingBag", (6, 3), {}),
+]
+
+
+@pytest.mark.parametrize("name, args, kwargs", ROUND_TRIP, ids=[f"{n}-{sorted(k)}" for n, _, k in ROUND_TRIP])
+def test_state_dicts_go_both_ways(name, args, kwargs):
+    """Ours loads into torch's module and back, name for name and shape for shape."""
+    ours, theirs = getattr(nn, name)(*args, **kwargs), getattr(torch.nn, name)(*args, **kwargs)
+    theirs.load_state_dict({k: torch.tensor(v.numpy()) for k, v in ours.state_dict().items()})
+    again = getattr(nn, name)(*args, **kwargs)
+    again.load_state_dict({k: v.numpy() for k, v in theirs.state_dict().items()})
+    for (k, v), (k2, v2) in zip(ours.state_dict().items(), again.state_dict().items()):
+        assert k == k2
+        np.testing.assert_array_equal(v.numpy(), v2.numpy())

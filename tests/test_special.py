@@ -111,6 +111,12 @@ def test_fused_gelu_matches_its_composite_and_torch(approximate, dtype):
     assert x.grad.dtype == dtype
 
 
-def test_gelu_refuses_an_unknown_approximation():
+def test_gelu_refuses_an_unknown_approximation_and_integers():
     with pytest.raises(ValueError, match="approximate"):
         F.gelu(tg.ones(3), approximate="fast")
+    with pytest.raises(TypeError, match="floating-point"):
+        F.gelu(tg.tensor([1, 2]))
+    half = F.gelu(tg.tensor([-1.0, 0.5, 3.0], dtype=tg.float16))
+    assert half.dtype == np.float16
+    np.testing.assert_allclose(half.numpy(), torch.nn.functional.gelu(torch.tensor([-1.0, 0.5, 3.0])).numpy(),
+                               rtol=2e-3)

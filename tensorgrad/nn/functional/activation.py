@@ -35,6 +35,8 @@ def gelu(x, approximate: str = "none"):
     one fused node (ops/activation.py)."""
     if approximate not in ("none", "tanh"):
         raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"gelu: expected a floating-point input, got {x.dtype} (as torch, which has no integer GELU)")
     return ops.gelu(x, approximate=approximate)
 
 
