@@ -30,7 +30,7 @@ def _sign(x):
     """torch's sign: sign(nan) is 0 (NumPy's is nan), and a bool stays a bool."""
     if x.dtype.kind == "b":
         return x.copy()
-    out = np.sign(x)
+    out = np.asarray(np.sign(x))                     # (a 0-d input gives a NumPy scalar)
     if x.dtype.kind == "f":
         np.copyto(out, 0, where=np.isnan(out))     # (np.where would cost 3x more)
     return out
