@@ -19,6 +19,9 @@ _C = 0.044715
 
 def _gelu_forward(x, approximate):
     """out = x * Phi(x); keeps Phi(x) (exact) or the tanh (approximate='tanh')."""
+    if x.ndim == 0:                        # (the in-place steps below need arrays, not NumPy scalars)
+        out, saved = _gelu_forward(x.reshape(1), approximate)
+        return out.reshape(()), saved.reshape(())
     one = x.dtype.type
     if approximate == "tanh":             # torch's order of operations: k * (x + 0.044715 * x**3)
         t = x * x
@@ -45,6 +48,8 @@ def _gelu_backward(g, out, x, approximate, saved=None):
             return g * ((1 + t) * 0.5 + x * (1 - t * t) * (0.5 * _K) * (1 + 3 * _C * x * x))
         cdf = (erf(x * _SQRT_HALF) + 1) * 0.5
         return g * (cdf + x * exp(x * x * -0.5) * _INV_SQRT_2PI)
+    if x.ndim == 0:
+        return _gelu_backward(np.reshape(g, 1), out, x.reshape(1), approximate, saved.reshape(1)).reshape(())
     one = x.dtype.type
     if approximate == "tanh":
         t = saved                          # torch's: (1 + t) / 2 + x / 2 * (1 - t**2) * k (1 + 3 c x**2)

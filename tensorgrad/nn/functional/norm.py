@@ -87,7 +87,7 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
     if C % num_groups:
         raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
                            f"shape {list(input.shape)} and num_groups={num_groups}")
-    groups = input.reshape(N, num_groups, -1)                                   # (N, G, C/G * prod(*))
+    groups = input.reshape(N, num_groups, C // num_groups * math.prod(input.shape[2:]))   # (N, G, C/G * prod(*))
     out = layer_norm(groups, (groups.shape[-1],), eps=eps).reshape(input.shape)
     if weight is not None:
         out = out * _channelwise(weight, input)
