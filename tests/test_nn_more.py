@@ -174,6 +174,7 @@ def test_weight_tying_counts_once_and_saves_under_both_names():
 
 ROUND_TRIP = [
     ("LSTM", (3, 4), dict(num_layers=2, bidirectional=True)), ("GRU", (3, 4), dict(bias=False)),
+    ("LSTM", (3, 4), dict(proj_size=2, num_layers=2)),
     ("RNN", (3, 4), dict(nonlinearity="relu")), ("LSTMCell", (3, 4), {}), ("GRUCell", (3, 4), {}),
     ("RNNCell", (3, 4), {}), ("MultiheadAttention", (8, 2), dict(kdim=3, vdim=5)),
     ("MultiheadAttention", (8, 2), dict(bias=False)), ("BatchNorm2d", (3,), {}), ("BatchNorm3d", (3,), {}),

@@ -19,6 +19,8 @@ LAYERS = {   # class, kwargs
     "lstm": ("LSTM", dict()),
     "lstm-3-layers-bidirectional": ("LSTM", dict(num_layers=3, bidirectional=True)),
     "lstm-no-bias-batch-first": ("LSTM", dict(bias=False, batch_first=True, num_layers=2)),
+    "lstm-proj-2-layers-bidirectional": ("LSTM", dict(proj_size=3, num_layers=2, bidirectional=True)),
+    "lstm-proj-no-bias": ("LSTM", dict(proj_size=2, bias=False)),
     "gru": ("GRU", dict()),
     "gru-2-layers-bidirectional": ("GRU", dict(num_layers=2, bidirectional=True)),
     "gru-no-bias": ("GRU", dict(bias=False)),
@@ -50,8 +52,8 @@ def test_layer_matches_torch(case, with_state, dtype):
     shape = (N, L, 3) if kwargs.get("batch_first") else (L, N, 3)
     rng = np.random.default_rng(1)
     a = rng.standard_normal(shape).astype(dtype)
-    states = [rng.standard_normal((ours.num_layers * ours._directions, N, 4)).astype(dtype)
-              for _ in range(2 if cls == "LSTM" else 1)]
+    sizes = [kwargs.get("proj_size") or 4] + ([4] if cls == "LSTM" else [])     # h (proj_size with one), c
+    states = [rng.standard_normal((ours.num_layers * ours._directions, N, size)).astype(dtype) for size in sizes]
     results = []
     for lib, model in ((tg, ours), (torch, theirs)):
         x = _t(a, lib)
@@ -143,8 +145,10 @@ def test_refusals_and_errors():
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(4, 2, 3), [4, 2])
     with pytest.raises(NotImplementedError, match="packed sequences"):
         nn.LSTM(3, 4)(packed)
-    with pytest.raises(NotImplementedError, match="proj_size"):
-        nn.LSTM(3, 4, proj_size=2)
+    with pytest.raises(ValueError, match="proj_size"):
+        nn.LSTM(3, 4, proj_size=4)
+    with pytest.raises(ValueError, match="only supported for LSTM"):
+        nn.RNNBase("GRU", 3, 4, proj_size=2)
     with pytest.raises(RuntimeError, match="input_size"):
         nn.GRU(3, 4)(tg.zeros(5, 2, 2))
     with pytest.raises(RuntimeError, match="Expected hidden size"):

@@ -36,7 +36,7 @@ def _lstm_step(x_proj, h, c, w_hh, b_hh):
     """i, f, g, o = sigmoid, sigmoid, tanh, sigmoid of the gates; c' = f c + i g; h' = o tanh(c'):
     one fused node (its rule derived by hand, tested against these ops in tests/test_rnn.py)."""
     hc = ops.lstm_cell(x_proj, h, c, w_hh, _bias(b_hh, w_hh))                     # (N, 2H): h', c'
-    H = h.shape[-1]
+    H = c.shape[-1]
     return hc[:, :H], hc[:, H:]
 
 
@@ -70,19 +70,25 @@ class RNNBase(Module):
             raise ValueError(f"hidden_size must be a positive integer, got {hidden_size!r}")
         if not isinstance(num_layers, int) or num_layers <= 0:
             raise ValueError(f"num_layers must be a positive integer, got {num_layers!r}")
-        if proj_size != 0:
-            raise NotImplementedError("LSTM: proj_size is not supported by tensorgrad (tensorgrad/nn/rnn.py)")
+        if proj_size < 0:
+            raise ValueError("proj_size should be a positive integer or zero to disable projections")
+        if proj_size >= hidden_size:
+            raise ValueError("proj_size has to be smaller than hidden_size")
+        if proj_size and mode != "LSTM":
+            raise ValueError("proj_size argument is only supported for LSTM, not RNN or GRU")
         self.mode, self.input_size, self.hidden_size, self.num_layers = mode, input_size, hidden_size, num_layers
         self.bias, self.batch_first, self.dropout, self.bidirectional = bias, batch_first, float(dropout), bidirectional
         self.proj_size, self.generator = proj_size, generator
         self._flat_weights_names = []
-        gates = _GATES[mode] * hidden_size
+        gates, out_size = _GATES[mode] * hidden_size, proj_size or hidden_size
         for layer in range(num_layers):
-            layer_input = input_size if layer == 0 else hidden_size * self._directions
+            layer_input = input_size if layer == 0 else out_size * self._directions
             for suffix in ("", "_reverse")[:self._directions]:
-                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, hidden_size))]
+                shapes = [("weight_ih", (gates, layer_input)), ("weight_hh", (gates, out_size))]
                 if bias:
                     shapes += [("bias_ih", (gates,)), ("bias_hh", (gates,))]
+                if proj_size:                                  # h = (o * tanh(c)) W_hr^T
+                    shapes += [("weight_hr", (proj_size, hidden_size))]
                 for kind, shape in shapes:
                     name = f"{kind}_l{layer}{suffix}"
                     setattr(self, name, Parameter(zeros(*shape, dtype=dtype)))
@@ -101,25 +107,28 @@ class RNNBase(Module):
 
     @property
     def all_weights(self) -> list:
-        """The parameters per layer and direction, [[w_ih, w_hh, b_ih, b_hh], ...], as torch."""
-        per = 4 if self.bias else 2
+        """The parameters per layer and direction, [[w_ih, w_hh, b_ih, b_hh(, w_hr)], ...], as torch."""
+        per = (4 if self.bias else 2) + (1 if self.proj_size else 0)
         flat = [getattr(self, n) for n in self._flat_weights_names]
         return [flat[i:i + per] for i in range(0, len(flat), per)]
 
     def _weights(self, layer: int, suffix: str):
         get = lambda kind: getattr(self, f"{kind}_l{layer}{suffix}") if self.bias or kind.startswith("w") else None  # noqa
-        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh")
+        return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), \
+            get("weight_hr") if self.proj_size else None
 
     def _run_direction(self, x, state, layer: int, reverse: bool):
         """One layer in one direction over x (L, N, H_in) from state (h, or (h, c)); the outputs (L, N, H)
         and the last state."""
-        w_ih, w_hh, b_ih, b_hh = self._weights(layer, "_reverse" if reverse else "")
+        w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if reverse else "")
         proj = F.linear(x, w_ih, b_ih)                                  # (L, N, gates * H): every step at once
         steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
         outs = [None] * x.shape[0]
         for t in steps:
             if self.mode == "LSTM":
                 state = _lstm_step(proj[t], *state, w_hh, b_hh)
+                if w_hr is not None:
+                    state = (F.linear(state[0], w_hr), state[1])        # (N, proj_size)
                 outs[t] = state[0]
             else:
                 state = _gru_step(proj[t], state, w_hh, b_hh) if self.mode == "GRU" else \
@@ -141,7 +150,7 @@ class RNNBase(Module):
             x = x.transpose(0, 1)                                       # (L, N, H_in)
         N = x.shape[1]
         expected = (self.num_layers * self._directions, N, self.hidden_size)
-        states = self._initial_states(hx, expected, batched, x.dtype)
+        states = self._initial_states(hx, expected, batched, x.dtype, self.proj_size)
         finals_h, finals_c = [], []
         for layer in range(self.num_layers):
             outs = []
@@ -165,25 +174,27 @@ class RNNBase(Module):
             final = tuple(s.squeeze(1) for s in final) if self.mode == "LSTM" else final.squeeze(1)
         return x, final
 
-    def _initial_states(self, hx, expected, batched: bool, dtype):
-        """hx as (layers * D, N, H) tensors (zeros when not given), checked as torch does."""
+    def _initial_states(self, hx, expected, batched: bool, dtype, proj_size: int = 0):
+        """hx as (layers * D, N, H) tensors (zeros when not given), checked as torch does; with
+        proj_size, h's last dim is proj_size (c's stays hidden_size)."""
         lstm = self.mode == "LSTM"
+        h_shape = expected[:2] + (proj_size,) if proj_size else expected
         if hx is None:
-            zero = zeros(*expected, dtype=dtype)
+            zero = zeros(*h_shape, dtype=dtype)
             return (zero, zeros(*expected, dtype=dtype)) if lstm else zero
         given = hx if lstm else (hx,)
         if lstm and (not isinstance(hx, (tuple, list)) or len(hx) != 2):
             raise TypeError("LSTM: hx must be a tuple (h_0, c_0)")
         fixed = []
-        for what, h in zip(("hx", "cx"), given):
+        for what, h, want in zip(("hx", "cx"), given, (h_shape, expected)):
             if not isinstance(h, Tensor):
                 raise TypeError(f"{type(self).__name__}: {what} must be a Tensor, got {type(h).__name__}")
             if h.ndim != (3 if batched else 2):
                 raise RuntimeError(f"For {'batched' if batched else 'unbatched'} {3 if batched else 2}-D input, "
                                    f"{what} should also be {3 if batched else 2}-D but got {h.ndim}-D tensor")
             h = h if batched else h.unsqueeze(1)
-            if tuple(h.shape) != expected:
-                raise RuntimeError(f"Expected hidden size {expected}, got {tuple(h.shape)}")
+            if tuple(h.shape) != want:
+                raise RuntimeError(f"Expected hidden size {want}, got {tuple(h.shape)}")
             fixed.append(h)
         return tuple(fixed) if lstm else fixed[0]
 
@@ -199,6 +210,8 @@ class RNNBase(Module):
             s += f", dropout={self.dropout}"
         if self.bidirectional:
             s += ", bidirectional=True"
+        if self.proj_size:
+            s += f", proj_size={self.proj_size}"
         return s
 
 
@@ -221,7 +234,8 @@ class RNN(RNNBase):
 
 class LSTM(RNNBase):
     """Long short-term memory (Hochreiter & Schmidhuber 1997), as torch.nn.LSTM.
-    forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n)). proj_size is not supported."""
+    forward(input, (h_0, c_0)=None) -> (output, (h_n, c_n)). proj_size > 0: h = (o tanh(c)) W_hr^T, of
+    proj_size features (Sak et al. 2014), the weights weight_hr_l{k}."""
 
     def __init__(self, input_size: int, hidden_size: int, num_layers: int = 1, bias: bool = True,
                  batch_first: bool = False, dropout: float = 0.0, bidirectional: bool = False, proj_size: int = 0,
