@@ -17,6 +17,15 @@ def _swap(x):
 # recurrent cells, one node per step: the hidden-to-hidden matmul and the gates together.
 # xp = x W_ih^T + b_ih (precomputed for every step), h (and c) the previous state, w = W_hh, b = b_hh.
 
+def _sigmoid(a):
+    """1 / (1 + exp(-a)), torch's CPU formula, on arrays (exp's overflow gives the right 0); the op
+    on tensors (create_graph)."""
+    if isinstance(a, Tensor):
+        return sigmoid(a)
+    with np.errstate(over="ignore"):
+        return 1 / (1 + np.exp(-a))
+
+
 def _rows(a, k: int, n: int):
     """The k-th of the n equal column blocks of a (N, n * H) (arrays and tensors)."""
     H = a.shape[-1] // n
@@ -25,8 +34,8 @@ def _rows(a, k: int, n: int):
 
 def _lstm_gates(xp, h, c, w, b):
     a = h @ _swap(w) + b + xp                                               # (N, 4H), torch's order of sums
-    i, f = sigmoid(_rows(a, 0, 4)), sigmoid(_rows(a, 1, 4))
-    g, o = tanh(_rows(a, 2, 4)), sigmoid(_rows(a, 3, 4))
+    i, f = _sigmoid(_rows(a, 0, 4)), _sigmoid(_rows(a, 1, 4))
+    g, o = tanh(_rows(a, 2, 4)), _sigmoid(_rows(a, 3, 4))
     c2 = f * c + i * g
     tc = tanh(c2)
     return i, f, g, o, c2, tc
@@ -59,8 +68,8 @@ lstm_cell = Op("lstm_cell", _lstm_forward, _lstm_backward, "the LSTM step's rule
 
 def _gru_gates(xp, h, w, b):
     hg = h @ _swap(w) + b                                                   # (N, 3H)
-    r = sigmoid(_rows(hg, 0, 3) + _rows(xp, 0, 3))
-    z = sigmoid(_rows(hg, 1, 3) + _rows(xp, 1, 3))
+    r = _sigmoid(_rows(hg, 0, 3) + _rows(xp, 0, 3))
+    z = _sigmoid(_rows(hg, 1, 3) + _rows(xp, 1, 3))
     hn = _rows(hg, 2, 3)
     n = tanh(_rows(xp, 2, 3) + hn * r)
     return r, z, n, hn
