@@ -27,8 +27,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
         raise ValueError(f"scaled_dot_product_attention: key and value have different lengths: "
                          f"{tuple(key.shape)} and {tuple(value.shape)}")
     if is_causal and attn_mask is not None:
-        raise RuntimeError("scaled_dot_product_attention: _scaled_dot_product_attention: Explicit attn_mask should "
-                           "not be set when is_causal=True")
+        raise RuntimeError("scaled_dot_product_attention: Explicit attn_mask should not be set when is_causal=True "
+                           "(as torch)")
     if not 0 <= dropout_p <= 1:
         raise ValueError(f"dropout probability has to be between 0 and 1, but got {dropout_p}")
     if enable_gqa and query.ndim >= 3 and key.shape[-3] != query.shape[-3]:
