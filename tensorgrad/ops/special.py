@@ -135,9 +135,10 @@ def _erf32(x):
     big = np.flatnonzero(~(y.ravel() < 1))
     y += y
     y -= 1
-    out = np.full_like(x, _F32_SMALL_POLY[0])
     with np.errstate(over="ignore", invalid="ignore"):
-        for c in _F32_SMALL_POLY[1:]:
+        out = y * x.dtype.type(_F32_SMALL_POLY[0])                       # Horner, in place: c0 y + c1, ...
+        out += x.dtype.type(_F32_SMALL_POLY[1])
+        for c in _F32_SMALL_POLY[2:]:
             out *= y
             out += x.dtype.type(c)
     out *= x
