@@ -66,7 +66,9 @@ def index_select(input, dim: int, index):
     idx = np.asarray(data_of(index))
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
-    return _along_dim(input, wrap_dim(dim, input.ndim, "index_select"), idx.reshape(-1))
+    d = wrap_dim(dim, input.ndim, "index_select")
+    _check_index(idx, input.shape[d] if input.ndim else 1, "index_select")   # -1 is out of range, as torch
+    return _along_dim(input, d, idx.reshape(-1))
 
 
 def masked_select(input, mask):

@@ -22,6 +22,8 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.
 
 
 def mean(x, axis=None, keepdims=False):
+    if x.dtype == np.float16:           # accumulated and divided in float32, as torch
+        return mean(x.astype(np.float32), axis, keepdims).astype(np.float16)
     n = count(x.shape, axis)
     if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
         return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan

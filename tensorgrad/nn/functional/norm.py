@@ -46,6 +46,14 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     running_var = _per_channel(running_var, c, "running_var")
     weight = np.ones(c, input.dtype) if weight is None else _per_channel(weight, c, "weight")
     bias = np.zeros(c, input.dtype) if bias is None else _per_channel(bias, c, "bias")
+    if training and input.dtype == np.float16:      # statistics in float32, as torch's half kernels
+        wide = [None if v is None else v.astype(np.float32) for v in (running_mean, running_var)]
+        out = batch_norm(input.astype(np.float32), *wide, weight.astype(np.float32), bias.astype(np.float32),
+                         training, momentum, eps, correction)
+        for v, w in zip((running_mean, running_var), wide):
+            if v is not None:
+                data_of(v)[...] = data_of(w)
+        return out.astype(np.float16)
     if training:
         n = input.shape[0]
         if n <= 1 or n - correction <= 0:
