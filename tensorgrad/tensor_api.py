@@ -402,6 +402,7 @@ METHODS = {
     "arcsin": ops.asin, "arccos": ops.acos, "arctan": ops.atan, "arcsinh": ops.asinh, "arccosh": ops.acosh,
     "arctanh": ops.atanh, "floor": ops.floor, "ceil": ops.ceil, "trunc": ops.trunc, "fix": ops.trunc,
     "log2": ops.log2, "log10": ops.log10, "log1p": ops.log1p, "expm1": ops.expm1, "exp2": ops.exp2, "erf": ops.erf,
+    "erfc": ops.erfc, "erfinv": ops.erfinv,
     "isnan": ops.isnan, "isinf": ops.isinf, "isfinite": ops.isfinite,
     # elementwise composites (functions/math.py)
     "relu": fn.relu, "sqrt": fn.sqrt, "pow": fn.pow, "maximum": fn.maximum, "minimum": fn.minimum,
@@ -455,7 +456,7 @@ INPLACE = {
         "sinh", "cosh", "asinh", "acosh", "atanh", "sign", "floor", "ceil", "trunc", "frac", "round", "log2",
         "log10", "log1p", "expm1", "exp2", "erf", "rsqrt", "reciprocal", "square", "nan_to_num", "atan2", "lerp",
         "logaddexp", "fmod", "remainder", "floor_divide", "float_power", "cumsum", "cumprod", "tril", "triu",
-        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix")},
+        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix", "erfc", "erfinv")},
 }
 
 for _name, _member in vars(TensorMethods).items():

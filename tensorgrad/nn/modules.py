@@ -332,6 +332,9 @@ class Module:
     def double(self) -> "Module":
         return self.to(np.float64)
 
+    def half(self) -> "Module":
+        return self.to(np.float16)
+
     # --- saving and loading ----------------------------------------------
     def _state_items(self, prefix: str = ""):
         """(dotted key, tensor) in state_dict's order: each module's parameters, then its

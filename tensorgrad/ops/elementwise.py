@@ -48,11 +48,6 @@ def _pow_backward(g, out, x, c):
     return g * 0 if c == 0 else g * (c * x ** (c - 1))
 
 
-def _erf(x):
-    """NumPy has no erf: the C library's (math.erf), element by element."""
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x)).astype(x.dtype)
-
-
 @np.errstate(divide="ignore", invalid="ignore")
 def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
@@ -138,8 +133,6 @@ asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5
 acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)",
             saves="inputs")
 atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
-erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
-         "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -float_of(x))), lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
