@@ -13,6 +13,7 @@ import numpy as np
 from ..creation import tensor
 from ..optim.optimizer import zero_grads
 from ..tensor import Tensor, name_scope
+from . import hooks
 
 
 class Parameter(Tensor):
@@ -43,7 +44,7 @@ def _write(t: Tensor, value, key=...) -> None:
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers")
+_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers") + hooks.HOOK_STORES
 
 
 def _check_name(kind: str, name) -> None:
@@ -201,7 +202,29 @@ class Module:
     # --- walking the tree --------------------------------------------------
     def __call__(self, *args, **kwargs):
         with name_scope(self._name or type(self).__name__):
+            if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+                return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
+
+    # --- hooks (nn/hooks.py) -------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """hook(module, args) before forward; it may return new args (with_kwargs: (args, kwargs))."""
+        return hooks.register(self, "_forward_pre_hooks", hook, prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
+        """hook(module, args, output) after forward; it may return a new output."""
+        return hooks.register(self, "_forward_hooks", hook, prepend, with_kwargs=with_kwargs,
+                              always_call=always_call)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """hook(module, grad_input, grad_output) when the gradients of the inputs are computed; it
+        may return new grad_input."""
+        return hooks.register(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """hook(module, grad_output) before the module's gradients are computed; it may return new grad_output."""
+        return hooks.register(self, "_backward_pre_hooks", hook, prepend)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
