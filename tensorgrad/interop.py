@@ -46,3 +46,32 @@ def dlpack(self, *, stream=None, max_version=None, dl_device=None, copy=None):
 def dlpack_device(self):
     """Tensor.__dlpack_device__: (1, 0), DLPack's CPU."""
     return self._data.__dlpack_device__()
+
+
+def as_tensor(data, dtype=None, device=None):
+    """torch.as_tensor: a Tensor stays itself (cast if dtype says), a NumPy array or another library's
+    tensor is shared without a copy when its dtype fits, anything else is copied (tg.tensor)."""
+    from .creation import tensor
+    from .devices import _check
+    from .tensor import Tensor, _dtype
+    _check(device, "as_tensor")
+    dtype = None if dtype is None else _dtype(dtype)
+    if isinstance(data, Tensor):
+        return data if dtype is None or data.dtype == dtype else data.to(dtype)
+    arr = foreign_array(data)
+    if arr is None and isinstance(data, np.ndarray):
+        arr = data
+    if arr is not None and arr.dtype.kind in "biuf":
+        return Tensor._wrap(arr if dtype is None or arr.dtype == dtype else arr.astype(dtype))
+    return tensor(data, dtype=dtype)
+
+
+def from_dlpack(ext_tensor):
+    """torch.from_dlpack: a Tensor sharing the memory of any DLPack tensor (torch's, NumPy's, JAX's)."""
+    from .tensor import Tensor
+    if isinstance(ext_tensor, Tensor):
+        return Tensor._wrap(ext_tensor._data, ext_tensor._vc)
+    if str(getattr(ext_tensor, "dtype", "")).endswith("bfloat16"):
+        raise TypeError("tensorgrad has no bfloat16 (NumPy has no such dtype): convert the tensor with .float() "
+                        "first")
+    return Tensor._wrap(np.from_dlpack(ext_tensor))

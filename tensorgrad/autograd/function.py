@@ -118,7 +118,7 @@ class Function:
                             "the compiled function, or write it as a tg.op")
         ctx = FunctionCtx()
         records = _mode.grad and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        ctx.needs_input_grad = tuple(bool(records and isinstance(a, Tensor) and a._requires_grad) for a in args)
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)   # as torch: even under no_grad
         new_style = cls.setup_context is not Function.setup_context
         with no_grad():
             if new_style:

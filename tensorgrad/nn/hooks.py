@@ -5,6 +5,8 @@ outputs, and may replace the inputs' gradients), each removable through the hand
 Backward hooks work as torch's do: the module's tensor inputs and outputs pass through identity
 Functions; the outputs' one notes grad_output on its way back, the inputs' one calls the hooks
 with grad_input (or the outputs' one does, with Nones, when no input requires grad)."""
+import warnings
+
 from ..autograd.function import Function
 from ..tensor import Tensor, _mode
 from ..utils.hooks import RemovableHandle
@@ -117,7 +119,11 @@ class _OutputsHook(Function):
             if res is not None:
                 grads = tuple(res) if isinstance(res, (tuple, list)) else (res,)
         ctx.state["grad_output"] = grads
-        if not ctx.state["inputs_tracked"]:          # no input requires grad: the hooks see Nones
+        if not ctx.state["inputs_tracked"] and ctx.module._backward_hooks:   # no input requires grad: Nones
+            warnings.warn("Full backward hook is firing when gradients are computed with respect to module outputs "
+                          "since no inputs require gradients. See https://docs.pytorch.org/docs/main/generated/"
+                          "torch.nn.Module.html#torch.nn.Module.register_full_backward_hook for more details.",
+                          stacklevel=2)
             _call_backward_hooks(ctx.module, (None,) * ctx.state["n_inputs"], grads)
         return (None, None) + tuple(grads)
 

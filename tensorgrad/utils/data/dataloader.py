@@ -10,6 +10,7 @@ import numpy as np
 
 import tensorgrad as tg
 
+from ...interop import as_tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -22,7 +23,7 @@ def default_convert(data):
     if isinstance(data, tg.Tensor):
         return data
     if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "SaUOV":
-        return tg.as_tensor(data)
+        return as_tensor(data)
     if isinstance(data, collections.abc.Mapping):
         try:
             return type(data)({key: default_convert(data[key]) for key in data})
@@ -50,9 +51,9 @@ def default_collate(batch):
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SaUOV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return tg.stack([tg.as_tensor(b) for b in batch], 0)
+        return tg.stack([as_tensor(b) for b in batch], 0)
     if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
-        return tg.as_tensor(np.array(batch))
+        return as_tensor(np.array(batch))
     if isinstance(elem, float):
         return tg.tensor(batch, dtype=tg.float64)
     if isinstance(elem, (int, bool)):
