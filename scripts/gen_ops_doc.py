@@ -16,10 +16,13 @@ sys.path.insert(0, os.path.join(ROOT, "scripts"))
 
 import generated  # noqa: E402  (scripts/generated.py: write, or --check)
 
-from tensorgrad import functional, nn, ops  # noqa: E402
+import importlib  # noqa: E402
+
+from tensorgrad import ops  # noqa: E402
 
 OUT = os.path.join(ROOT, "docs", "ops.md")
-MODULES = [ops, functional, nn]   # where the built-in ops are defined
+FAMILIES = ["compare", "elementwise", "cast", "shape", "reduce", "index", "linalg", "conv", "fused"]
+MODULES = [importlib.import_module(f"tensorgrad.ops.{name}") for name in FAMILIES]   # where the built-in ops are defined
 
 HEADER = """\
 # tensorgrad's ops
@@ -30,7 +33,7 @@ do not edit by hand (`tests/test_docs.py` fails when this page is out of date).
 Each op is a forward on NumPy arrays and a backward rule `rule(g, out, *inputs, **attrs)`
 that returns one gradient per input (`None` where there is none), given `g`, the gradient
 of the result, and `out`, the result. Rules never un-broadcast: where an input was
-broadcast, the engine sums the gradient down to the input's shape (`_fit` in tensor.py).
+broadcast, the engine sums the gradient down to the input's shape (`fit` in engine.py).
 Composites (`mean`, `softmax`, `relu`, `x.max(dim)`, ...) are not listed: they have no rule
 of their own, autograd goes through the ops below. Add your own op with `tg.op` (see
 `examples/add_an_op.py`).

@@ -15,3 +15,8 @@ def device_count() -> int:
 
 def synchronize(device=None) -> None:
     """No-op."""
+
+
+from .missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.accelerator")   # a missing name says which torch name it is

@@ -146,3 +146,8 @@ class GradScaler:
         self._growth_interval, self._growth_tracker = state_dict["growth_interval"], state_dict["_growth_tracker"]
 
 
+
+
+from .missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.amp")   # a missing name says which torch name it is

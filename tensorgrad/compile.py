@@ -24,7 +24,8 @@ see nothing; create_graph=True through a replay raises.
 """
 import numpy as np
 
-from .tensor import Tensor, _fit, _mode
+from .engine import Tensor, apply, fit
+from .modes import _mode
 
 __all__ = ["compile"]
 
@@ -187,7 +188,7 @@ class Recording:
                 continue
             step = step_of[node_slot[id(v)]]
             step.grad_ins = tuple((i, node_slot[id(m)] if id(m) in node_slot else outside[id(m)], x.shape, x.dtype)
-                                  for i, (m, x) in enumerate(zip(v.nexts, v.saved)) if m is not None)
+                                  for i, (m, x) in enumerate(zip(v.nexts, v.arrays)) if m is not None)
             schedule.append(step)
         self.backward_steps = tuple(schedule)
 
@@ -203,7 +204,7 @@ class Recording:
         extras = {}
         for s in self.steps:
             r = s.fn.forward(*[slots[i] for i in s.ins], **s.kwargs(slots))
-            if s.fn.save:
+            if s.fn.returns_saved:
                 r, extras[s.out] = r
             slots[s.out] = r if type(r) is np.ndarray else np.asarray(r)
         return slots[self.out], (slots, extras, _mode.writes)
@@ -226,7 +227,7 @@ class Recording:
                 continue
             grads[s.out] = None
             kw = s.kwargs(slots)
-            if s.fn.save:
+            if s.fn.returns_saved:
                 kw = dict(kw, saved=extras[s.out])
             rgrads = s.fn.backward(gout, slots[s.out], *[slots[i] for i in s.ins], **kw)
             if type(rgrads) is not tuple:
@@ -236,7 +237,7 @@ class Recording:
                 if gx is None:
                     continue
                 if gx.shape != shape or gx.dtype != dtype:
-                    gx = _fit(gx, shape, dtype, s, i)
+                    gx = fit(gx, shape, dtype, s, i)
                 grads[d] = gx if grads[d] is None else grads[d] + gx
         return tuple(grads[: len(inputs)])
 
@@ -244,7 +245,7 @@ class Recording:
 class _ReplayOp:
     """What the engine needs of an op (apply and Node read these fields) for one recording."""
 
-    saves, save, view = "all", True, False
+    saves, returns_saved, view, builtin = "all", True, False, False
 
     def __init__(self, rec: Recording):
         self.name, self.forward, self.backward, self.rec = rec.name, rec.forward, rec.backward, rec
@@ -304,7 +305,6 @@ class compile:
                                      "made from them, random numbers)", out)
             op.checked = True
             return out
-        from .tensor import apply
         return apply(op, op.rec.arrays(args), {})
 
     def _give_up(self, key, why, out):

@@ -32,7 +32,7 @@ bfloat16 = _BFloat16()
 
 def _dtype_arg(type, what: str) -> np.dtype:
     if type is None:
-        from .tensor import get_default_dtype
+        from .dtypes import get_default_dtype
         return np.dtype(get_default_dtype())
     if type is bfloat16:
         raise TypeError(f"{PREFIX} torch.{what}(torch.bfloat16): NumPy has no bfloat16")
@@ -51,7 +51,7 @@ class finfo:
         self.bits, self.dtype = info.bits, dt.name
         self.eps, self.max, self.min = float(info.eps), float(info.max), float(info.min)
         self.tiny = self.smallest_normal = float(info.smallest_normal)
-        self.resolution = float(info.resolution)
+        self.resolution = 10.0 ** -info.precision          # torch: a float64 power of ten, not the dtype's
 
     def __repr__(self):
         return (f"finfo(resolution={self.resolution:g}, min={self.min:g}, max={self.max:g}, eps={self.eps:g}, "

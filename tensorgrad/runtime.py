@@ -4,7 +4,8 @@ import contextlib
 import functools
 import os
 
-from .tensor import Tensor, _mode
+from .engine import Tensor
+from .modes import _mode
 
 _threads = {"intra": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
             "inter": 1}

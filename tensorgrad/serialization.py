@@ -17,7 +17,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .tensor import Tensor
+from .engine import Tensor
 
 __all__ = ["save", "load", "SerializationError", "TMP_SUFFIX"]
 

@@ -3,8 +3,9 @@ import collections
 
 import numpy as np
 
-from .creation import tensor
-from .tensor import Tensor, grad, set_grad_enabled
+from .engine import Tensor, grad
+from .functions.creation import tensor
+from .modes import set_grad_enabled
 
 CmpResult = collections.namedtuple("CmpResult", ["name", "exact", "approximate", "maxdiff"])
 

@@ -16,7 +16,7 @@ import weakref
 
 import numpy as np
 
-from .tensor import Tensor
+from .engine import Tensor
 
 
 def _as_value(t: Tensor) -> "Value":

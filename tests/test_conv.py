@@ -65,10 +65,10 @@ def test_im2col_is_a_view_and_col2im_its_adjoint():
     rng = np.random.default_rng(3)
     x = rng.standard_normal((2, 3, 6, 7))
     kw = dict(kernel=(3, 2), stride=(2, 1), dilation=(1, 2))
-    cols = tg.functional.im2col(x, **kw)
+    cols = tg.ops.im2col(x, **kw)
     assert np.shares_memory(cols, x)                         # patches are read through strides, not copied
     c = rng.standard_normal(cols.shape)
-    back = tg.functional.col2im(c, shape=x.shape, **kw)
+    back = tg.ops.col2im(c, shape=x.shape, **kw)
     assert np.isclose((cols * c).sum(), (x * back).sum(), rtol=1e-12)
 
 

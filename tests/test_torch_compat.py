@@ -199,9 +199,10 @@ def test_torch_takes_tensorgrad_tensors(value, dtype):
         got = convert(t)
         assert got.dtype == want.dtype and got.tolist() == want.tolist(), convert
     assert np.asarray(t) is t.numpy()
-    shared = torch.as_tensor(t)
-    shared += 1 if t.dtype != np.bool_ else 0
-    assert t.tolist() == shared.tolist()                   # as_tensor and from_dlpack share memory, as torch's
+    for convert in (torch.as_tensor, torch.from_dlpack):   # these share memory, as torch's do
+        shared = convert(t)
+        shared.logical_not_() if t.dtype == np.bool_ else shared.add_(1)
+        assert t.tolist() == shared.tolist()
     assert torch.tensor(tg.ones(3, requires_grad=True)).requires_grad is False
 
 

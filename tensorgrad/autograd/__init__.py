@@ -1,8 +1,7 @@
 """torch.autograd for tensorgrad: grad and backward, Function (new ops as classes), the functional
 higher-order API (jacobian, hessian, vjp, jvp, hvp, vhp), gradcheck, and anomaly detection."""
-from ..tensor import Tensor, _accumulate, _backprop, _mode, _Switch, _vertex
-from ..tensor import detect_anomaly as _detect_anomaly
-from ..tensor import enable_grad, grad as _grad, no_grad, set_grad_enabled
+from ..engine import Tensor, _accumulate, backprop as _backprop, grad as _grad, vertex as _vertex
+from ..modes import _mode, _Switch, enable_grad, no_grad, set_grad_enabled
 from . import function, functional
 from .function import Function, FunctionCtx, once_differentiable
 from .gradcheck import GradcheckError, gradcheck, gradgradcheck
@@ -71,8 +70,12 @@ def is_anomaly_enabled() -> bool:
 
 
 Variable = Tensor      # torch's old name: Variable(t) is the tensor itself nowadays
-del _detect_anomaly
 
 __all__ = ["Function", "FunctionCtx", "GradcheckError", "Variable", "backward", "detect_anomaly", "enable_grad",
            "function", "functional", "grad", "gradcheck", "gradgradcheck", "is_anomaly_enabled", "no_grad",
            "once_differentiable", "set_detect_anomaly", "set_grad_enabled"]
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.autograd")   # a missing name says which torch name it is

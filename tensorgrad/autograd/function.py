@@ -22,7 +22,8 @@ NumPy functions (docs/adding_an_op.md shows both).
 """
 import numpy as np
 
-from ..tensor import Node, Tensor, _mode, no_grad
+from ..engine import Node, Tensor
+from ..modes import _mode, no_grad
 
 
 class FunctionCtx:
@@ -72,7 +73,7 @@ class FunctionCtx:
 class _Rule:
     """The op a Function's node records: its name (the class's), and the rule the engine calls."""
 
-    view = save = False
+    view = returns_saved = builtin = False
 
     def __init__(self, name, backward, saves):
         self.name, self.backward, self.saves = name, backward, saves
@@ -214,7 +215,7 @@ def _unpack_rule(k, start, n, total, got):
     def rule(g, out, packed):
         got.add(k)
         if isinstance(g, Tensor):                       # under create_graph: with tensor ops
-            from .. import cat, zeros
+            from ..functions import cat, zeros
             return cat([zeros(start, dtype=g.dtype), g.reshape(-1), zeros(total - start - n, dtype=g.dtype)])
         full = np.zeros(total, g.dtype)
         full[start:start + n] = g.reshape(-1)

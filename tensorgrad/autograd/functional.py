@@ -5,7 +5,8 @@ trick (the vjp is linear in its vector u, so differentiating it by u gives J v);
 vhp and hvp differentiate a gradient taken with create_graph=True."""
 import numpy as np
 
-from ..tensor import Tensor, enable_grad, grad
+from ..engine import Tensor, grad
+from ..modes import enable_grad
 
 
 def _inputs(inputs, create_graph):
@@ -127,7 +128,7 @@ def jacobian(func, inputs, create_graph: bool = False, strict: bool = False, vec
             per_input = []
             for i, x in enumerate(xs):
                 if rows[i]:
-                    from .. import stack
+                    from ..functions import stack
                     block = stack(rows[i]).reshape(tuple(o.shape) + tuple(x.shape))
                 else:
                     block = Tensor._wrap(np.zeros(tuple(o.shape) + tuple(x.shape), x.dtype))

@@ -3,7 +3,8 @@ import warnings
 
 import numpy as np
 
-from ..tensor import Tensor, grad, no_grad
+from ..engine import Tensor, grad
+from ..modes import no_grad
 
 
 class GradcheckError(RuntimeError):

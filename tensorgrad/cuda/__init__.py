@@ -1,6 +1,7 @@
 """torch.cuda, for code that asks about it: tensorgrad has no GPU. is_available() is False,
 seeding and synchronize() are no-ops (there is nothing to seed or wait for), and anything that
 needs a GPU (current_device, get_device_name, ...) says that tensorgrad does not implement it."""
+from ..missing import not_implemented
 from . import amp
 
 
@@ -64,4 +65,4 @@ reset_peak_memory_stats = _no_gpu("reset_peak_memory_stats")
 def __getattr__(name: str):
     if name.startswith("__"):
         raise AttributeError(name)
-    raise AttributeError(f"tensorgrad does not implement torch.cuda.{name}")
+    raise not_implemented(f"torch.cuda.{name}")

@@ -1,9 +1,7 @@
 """tensorgrad.nn, as torch.nn: Parameter and Module, containers, layers, activations, losses,
 nn.init and nn.utils. (The optimizers live in tensorgrad.optim; tg.nn.SGD, Adam, AdamW and
 Optimizer stay here as aliases, as earlier versions documented them.)"""
-import sys
-
-from .. import functional
+from . import functional  # noqa: F401  (import tensorgrad.nn.functional as F)
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
 from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
@@ -13,5 +11,8 @@ from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsL
                      Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 
-# `import tensorgrad.nn.functional as F`, as torch users write it: the same module as tensorgrad.functional
-sys.modules[__name__ + ".functional"] = functional
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn")   # a missing name says which torch name it is

@@ -2,8 +2,8 @@
 in functional.py, gathering patches (im2col) forward and scatter-adding them (col2im) backward)."""
 import math
 
-from .. import functional as F
-from ..creation import Generator, zeros
+from . import functional as F
+from ..functions import Generator, zeros
 from . import init
 from .modules import Module, Parameter
 
@@ -24,9 +24,9 @@ class _ConvNd(Module):
         if padding_mode not in ("zeros", "reflect", "replicate", "circular"):
             raise ValueError(f"{type(self).__name__}: unknown padding_mode {padding_mode!r}")
         self.in_channels, self.out_channels, self.groups = in_channels, out_channels, groups
-        self.kernel_size = F._tuple(kernel_size, self.nd, type(self).__name__)
-        self.stride, self.dilation = F._tuple(stride, self.nd, "stride"), F._tuple(dilation, self.nd, "dilation")
-        self.padding = padding if isinstance(padding, str) else F._tuple(padding, self.nd, "padding")
+        self.kernel_size = F.conv._tuple(kernel_size, self.nd, type(self).__name__)
+        self.stride, self.dilation = F.conv._tuple(stride, self.nd, "stride"), F.conv._tuple(dilation, self.nd, "dilation")
+        self.padding = padding if isinstance(padding, str) else F.conv._tuple(padding, self.nd, "padding")
         self.padding_mode = padding_mode
         self.weight = Parameter(zeros(out_channels, in_channels // groups, *self.kernel_size, dtype=dtype))
         self.register_parameter("bias", Parameter(zeros(out_channels, dtype=dtype)) if bias else None)

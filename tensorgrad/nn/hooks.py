@@ -8,7 +8,8 @@ with grad_input (or the outputs' one does, with Nones, when no input requires gr
 import warnings
 
 from ..autograd.function import Function
-from ..tensor import Tensor, _mode
+from ..engine import Tensor
+from ..modes import _mode
 from ..utils.hooks import RemovableHandle
 
 HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_backward_pre_hooks")

@@ -9,9 +9,10 @@ import warnings
 
 import numpy as np
 
-from .. import functional as F
-from ..creation import Generator, ones, tensor, zeros
-from ..tensor import Tensor
+from . import functional as F
+from ..functions import Generator, ones, tensor, zeros
+from ..engine import Tensor
+from ..inplace import bump
 from . import init
 from .modules import Module, Parameter, _write
 
@@ -138,8 +139,8 @@ class BatchNorm1d(Module):
         out = F.batch_norm(rows, self.running_mean, self.running_var, self.weight, self.bias, training=use_batch,
                            momentum=momentum, eps=self.eps, correction=1 if self.unbiased else 0)  # (N*L, C)
         if self.training and self.track_running_stats:   # F.batch_norm updated them in place
-            self.running_mean._bump()
-            self.running_var._bump()
+            bump(self.running_mean)
+            bump(self.running_var)
         return out if x.ndim == 2 else out.reshape(x.shape[0], x.shape[2], -1).transpose(1, 2)  # (N, C, L)
 
     def extra_repr(self):

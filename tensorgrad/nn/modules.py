@@ -10,9 +10,11 @@ import itertools
 
 import numpy as np
 
-from ..creation import tensor
+from ..functions import tensor
 from ..optim.optimizer import zero_grads
-from ..tensor import Tensor, name_scope
+from ..engine import Tensor
+from ..inplace import bump
+from ..modes import name_scope
 from . import hooks
 
 
@@ -39,7 +41,7 @@ def _write(t: Tensor, value, key=...) -> None:
     """Copy value into t[key] in place (cast to its dtype), as torch's t[key].copy_(value) under
     no_grad; the version counter moves, so a graph that used the old values refuses to backward."""
     np.copyto(t.numpy()[key], np.asarray(value), casting="unsafe")
-    t._bump()
+    bump(t)
 
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
@@ -339,8 +341,8 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
 
     def float(self) -> "Module":
         return self.to(np.float32)

@@ -3,8 +3,9 @@ import math
 
 import numpy as np
 
-from ..creation import tensor
-from ..tensor import Tensor, no_grad
+from ..functions import tensor
+from ..engine import Tensor
+from ..modes import no_grad
 
 
 def _grads(parameters) -> list:
@@ -44,3 +45,8 @@ def clip_grad_value_(parameters, clip_value: float) -> None:
     with no_grad():
         for g in _grads(parameters):
             g.clamp_(-clip_value, clip_value)
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn.utils")   # a missing name says which torch name it is

@@ -279,3 +279,8 @@ class OneCycleLR(LRScheduler):
                     break
                 start = end
         return lrs
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.optim.lr_scheduler")   # a missing name says which torch name it is

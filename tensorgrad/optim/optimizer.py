@@ -9,8 +9,10 @@ import collections
 
 import numpy as np
 
-from ..creation import tensor, zeros_like
-from ..tensor import Tensor, enable_grad
+from ..functions import tensor, zeros_like
+from ..engine import Tensor
+from ..inplace import bump
+from ..modes import enable_grad
 
 
 def _lerp_(a: np.ndarray, b: np.ndarray, w: float) -> None:
@@ -105,7 +107,7 @@ class Optimizer:
                 self._update(p.numpy(), grad, state, group)
                 if state:
                     self.state[p] = state
-                p._bump()          # a version counter write: a graph that used the old values refuses to backward
+                bump(p)          # a version counter write: a graph that used the old values refuses to backward
         return loss
 
     def _update(self, param: np.ndarray, grad: np.ndarray, state: dict, group: dict) -> None:
@@ -167,7 +169,7 @@ def _count_step(state: dict) -> float:
     """state['step'] += 1 (a 0-d float tensor, as torch's), returned as a number."""
     step = state["step"]
     step.numpy()[...] += 1
-    step._bump()
+    bump(step)
     return float(step.item())
 
 

@@ -8,9 +8,10 @@ import numbers
 
 import numpy as np
 
-import tensorgrad as tg
+from ...engine import Tensor
+from ...functions import stack, tensor
 
-from ...interop import as_tensor
+from ...functions.creation import as_tensor
 from .dataset import IterableDataset
 from .sampler import BatchSampler, RandomSampler, SequentialSampler
 
@@ -20,7 +21,7 @@ _COLLATE_ERROR = "default_collate: batch must contain tensors, numpy arrays, num
 def default_convert(data):
     """What the loader does to each sample when batching is off: NumPy arrays and scalars become
     Tensors, containers are walked, anything else is left as it is."""
-    if isinstance(data, tg.Tensor):
+    if isinstance(data, Tensor):
         return data
     if isinstance(data, (np.ndarray, np.generic)) and data.dtype.kind not in "SaUOV":
         return as_tensor(data)
@@ -46,22 +47,22 @@ def default_collate(batch):
     stacked along a new first dim, Python floats become a float64 tensor, ints an int64 one,
     strings stay a list; tuples, lists, dicts and namedtuples are collated field by field."""
     elem = batch[0]
-    if isinstance(elem, tg.Tensor):
-        return tg.stack(list(batch), 0)
+    if isinstance(elem, Tensor):
+        return stack(list(batch), 0)
     if isinstance(elem, np.ndarray):
         if elem.dtype.kind in "SaUOV":
             raise TypeError(_COLLATE_ERROR.format(elem.dtype))
-        return tg.stack([as_tensor(b) for b in batch], 0)
+        return stack([as_tensor(b) for b in batch], 0)
     if isinstance(elem, np.generic) and not isinstance(elem, (np.str_, np.bytes_)):
         return as_tensor(np.array(batch))
     if isinstance(elem, float):
-        return tg.tensor(batch, dtype=tg.float64)
+        return tensor(batch, dtype=np.float64)
     if isinstance(elem, (int, bool)):
-        return tg.tensor(batch)
+        return tensor(batch)
     if isinstance(elem, (str, bytes)):
         return batch
     if isinstance(elem, numbers.Number):
-        return tg.tensor(batch)
+        return tensor(batch)
     if isinstance(elem, collections.abc.Mapping):
         try:
             return type(elem)({key: default_collate([d[key] for d in batch]) for key in elem})

@@ -5,7 +5,7 @@ import itertools
 import math
 import warnings
 
-import tensorgrad as tg
+from ...functions.random import randperm
 
 
 class Dataset:
@@ -138,6 +138,6 @@ def random_split(dataset, lengths, generator=None) -> list:
         lengths = counts
     if sum(lengths) != len(dataset):
         raise ValueError("Sum of input lengths does not equal the length of the input dataset!")
-    indices = tg.randperm(sum(lengths), generator=generator).tolist()
+    indices = randperm(sum(lengths), generator=generator).tolist()
     ends = list(itertools.accumulate(lengths))
     return [Subset(dataset, indices[end - n:end]) for n, end in zip(lengths, ends)]

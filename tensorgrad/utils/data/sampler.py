@@ -1,7 +1,8 @@
 """Samplers: the order in which a DataLoader visits a map-style dataset, as torch's."""
 import numpy as np
 
-import tensorgrad as tg
+from ...functions import tensor
+from ...functions.random import Generator, default_generator
 
 
 class Sampler:
@@ -32,7 +33,7 @@ def _own_generator(generator):
     pass, so a pass's order depends on the seed, not on what else drew random numbers meanwhile."""
     if generator is not None:
         return generator
-    return tg.Generator(int(tg.default_generator.rng.integers(0, 2**63 - 1)))
+    return Generator(int(default_generator.rng.integers(0, 2**63 - 1)))
 
 
 class RandomSampler(Sampler):
@@ -93,7 +94,7 @@ class WeightedRandomSampler(Sampler):
         if weights.ndim != 1:
             raise ValueError(f"weights should be a 1d sequence but given weights have shape {weights.shape}")
         self.weights, self.num_samples, self.replacement, self.generator = (
-            tg.tensor(weights), num_samples, replacement, generator)
+            tensor(weights), num_samples, replacement, generator)
 
     def __iter__(self):
         p = self.weights.numpy() / self.weights.numpy().sum()

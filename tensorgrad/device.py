@@ -51,7 +51,7 @@ class device:
         return device, (self.type, self.index)
 
     def __enter__(self):
-        _check(self, "with torch.device(...)")
+        check(self, "with torch.device(...)")
         return self
 
     def __exit__(self, *exc):
@@ -61,11 +61,11 @@ class device:
 CPU = device("cpu")
 
 
-def _check(dev, what: str) -> device:
+def check(dev, what: str) -> device:
     """The device `dev` names ('cpu', device('cpu'), None), or the error for any other one."""
     if dev is None:
         return CPU
-    d = dev if isinstance(dev, device) else device(dev)
+    d = dev if isinstance(dev, device) else device(dev if isinstance(dev, (str, int)) else str(dev))
     if d.type != "cpu":
         raise RuntimeError(f"{what}: tensorgrad runs on NumPy, on the CPU only; it has no {str(d)!r} device "
                            "(use device='cpu', e.g. 'cuda' if torch.cuda.is_available() else 'cpu')")
@@ -74,7 +74,7 @@ def _check(dev, what: str) -> device:
 
 def set_default_device(dev) -> None:
     """torch.set_default_device: only 'cpu' (or None) is possible here."""
-    _check(dev, "set_default_device")
+    check(dev, "set_default_device")
 
 
 def get_default_device() -> device:

@@ -1,0 +1,518 @@
+"""The engine: a Tensor, the tape of Nodes it records, and the walk that backpropagates through it.
+
+A Tensor is a value: a NumPy array (its storage, shared with its views), a version counter
+(shared too), and, once an op that needs a gradient made it, a Node: torch's grad_fn, the
+record of that op. A Node keeps micrograd's three things: the inputs (`_prev` on the
+tensor), the op (`_op`), and the rule that turns the gradient of the result into one
+gradient per input (`_backward`). Value and history are apart so that an in-place op can
+give a tensor a new history while the ops that used its old value keep theirs.
+`backward()` sorts the nodes once and walks them from the output to the leaves.
+
+The op table (ops/) holds the rules; inplace.py the torch machinery of in-place writes and
+views; tensor_api.py binds torch's methods onto Tensor. This file needs none of them.
+"""
+from __future__ import annotations
+
+import traceback
+
+import numpy as np
+
+from . import dtypes
+from .modes import _mode, set_grad_enabled
+
+
+# ----------------------------------------------------------------------------
+# the Node: one recorded op (torch's grad_fn)
+
+class Node:
+    """What backward needs of one op: its rule (`fn`, `attrs`), the input arrays the rule reads
+    (`arrays`), what the forward saved for it (`saved`), and where each input's gradient goes
+    next (`nexts`: the input's own Node, the leaf tensor itself, or None)."""
+
+    __slots__ = ("fn", "attrs", "inputs", "nexts", "arrays", "saved", "out", "out_vc", "born", "scope",
+                 "stack", "retained", "hooks", "__weakref__")
+
+    def __init__(self, fn, attrs, inputs, saved=None):
+        self.fn, self.attrs, self.inputs, self.saved = fn, attrs, inputs, saved
+        self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
+        self.arrays = tuple([x._data for x in inputs])
+        self.born, self.scope, self.retained, self.hooks = _mode.writes, _mode.scope, None, None
+        self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
+
+    def name(self) -> str:
+        return self.fn.name
+
+    next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
+
+    def __repr__(self):
+        return f"<{self.fn.name}Backward>"
+
+    def _check(self):
+        """Raise as torch does if backward needs values that are gone or were overwritten."""
+        if self.attrs is None:
+            raise RuntimeError(
+                f"trying to backward through the graph a second time: the saved values of '{self.fn.name}' "
+                "were freed by an earlier backward(); pass retain_graph=True to that first call")
+        if _mode.writes == self.born or not self.fn.saves:
+            return
+        watched = [(f"input {i}", x._vc, x.shape) for i, x in enumerate(self.inputs)] if self.fn.saves != "out" else []
+        if self.fn.saves in ("out", "all"):
+            watched.append(("the output", self.out_vc, self.out.shape))
+        for what, vc, shape in watched:
+            if vc[1] > self.born:
+                raise RuntimeError(
+                    f"one of the variables needed for gradient computation has been modified by an inplace "
+                    f"operation: {what} of '{self.fn.name}' (shape {shape}) is at version {vc[0]} and was written "
+                    "after the op used it. Use the out-of-place form (x = x + y rather than x += y), or .clone() "
+                    "the tensor before writing into it")
+
+    def run(self, g):
+        """One gradient per input, given the gradient g of the result: on arrays, or on
+        tensors (then the rule's own ops are recorded) when g is a Tensor."""
+        if self.attrs is None or _mode.writes != self.born:
+            self._check()
+        fn, kw = self.fn, self.attrs
+        if fn.returns_saved:
+            kw = dict(kw, saved=self.saved)
+        try:
+            if isinstance(g, Tensor):           # create_graph: the rule sees tensors that carry history
+                xs = [Tensor._handle(a, n) for a, n in zip(self.arrays, self.nexts)]
+                grads = fn.backward(g, Tensor._handle(self.out, self), *xs, **kw)
+            else:
+                grads = fn.backward(g, self.out, *self.arrays, **kw)
+        except Exception as e:
+            hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
+                    if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
+            raise _with_message(e, f"backward of '{fn.name}': {e}{hint}") from e
+        grads = grads if type(grads) is tuple else (grads,)
+        if len(grads) != len(self.inputs):
+            raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
+                               f"for {len(self.inputs)} inputs")
+        return grads
+
+
+# ----------------------------------------------------------------------------
+# the Tensor
+
+def _as_array(data, dtype=None) -> np.ndarray:
+    return dtypes.as_array(data._data if isinstance(data, Tensor) else data, dtype)
+
+
+class Tensor:
+    """A NumPy array with a gradient and, if an op made it, the record of that op."""
+
+    __slots__ = ("_data", "_grad", "_node", "_vc", "_requires_grad", "_base", "_view_key", "_hooks", "name",
+                 "__weakref__")
+
+    def __init__(self, data=None, dtype=None, requires_grad: bool = False, name: str | None = None):
+        """tg.Tensor(data) as torch.Tensor: a copy, in the default float dtype unless dtype= says."""
+        arr = _as_array([] if data is None else data, dtype)
+        if dtype is None and arr.dtype.kind != "f" and not isinstance(data, Tensor):
+            arr = arr.astype(dtypes.DEFAULT.float)
+        Tensor._init(self, arr.copy() if isinstance(data, (Tensor, np.ndarray)) else arr)
+        if requires_grad:
+            self.requires_grad = True
+        self.name = name
+
+    def _init(self, data, vc=None):
+        self._data, self._grad, self._node, self._requires_grad = data, None, None, False
+        self._vc, self._base, self._view_key, self._hooks, self.name = vc or [0, 0], None, None, None, None
+
+    @classmethod
+    def _wrap(cls, data, vc=None) -> "Tensor":
+        """Internal constructor: wraps an array as it is, no checks, no copy."""
+        t = object.__new__(cls)
+        t._data = data if type(data) is np.ndarray else np.asarray(data)
+        t._grad = t._node = t._base = t._view_key = t._hooks = t.name = None
+        t._requires_grad, t._vc = False, vc or [0, 0]
+        return t
+
+    @classmethod
+    def _handle(cls, data, node) -> "Tensor":
+        """A tensor standing for what `node` points at: a node's result, a leaf, or a constant."""
+        if isinstance(node, Tensor):
+            return node
+        t = cls._wrap(data)
+        if node is not None:
+            t._node, t._requires_grad = node, True
+        return t
+
+    # --- data, grad, requires_grad ------------------------------------------
+    @property
+    def data(self) -> "Tensor":
+        """The same storage and version counter, cut from the graph (writes to it are seen)."""
+        return Tensor._wrap(self._data, self._vc)
+
+    @data.setter
+    def data(self, value):
+        if isinstance(value, Tensor):
+            self._data, self._vc = value._data, value._vc
+        else:
+            self._data = _as_array(value)
+
+    @property
+    def grad(self):
+        """None until backward reaches this tensor, then a Tensor of its shape and dtype."""
+        return self._grad
+
+    @grad.setter
+    def grad(self, value):
+        if value is not None:
+            if not isinstance(value, Tensor):
+                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+            if value.shape != self.shape or value.dtype != self.dtype:
+                raise RuntimeError(f"assigned grad has shape {value.shape} and dtype {value.dtype}, but the "
+                                   f"tensor has shape {self.shape} and dtype {self.dtype}")
+        self._grad = value
+
+    @property
+    def requires_grad(self) -> bool:
+        return self._requires_grad
+
+    @requires_grad.setter
+    def requires_grad(self, flag: bool):
+        if flag and self._data.dtype.kind != "f":
+            raise RuntimeError(f"only Tensors of floating point dtype can require gradients (this one is {self.dtype})")
+        if not flag and self._node is not None:
+            raise RuntimeError("you can only change requires_grad flags of leaf variables; use .detach()")
+        self._requires_grad = bool(flag)
+
+    # micrograd's fields, read from the node
+    _prev = property(lambda self: self._node.inputs if self._node else (), doc="the input tensors, in order")
+    _op = property(lambda self: self._node.fn.name if self._node else "", doc="the op's name ('' for leaves)")
+    _fn = property(lambda self: self._node.fn if self._node else None)
+    _attrs = property(lambda self: self._node.attrs if self._node else None, doc="None once backward freed it")
+    _scope = property(lambda self: self._node.scope if self._node else "", doc="the module that recorded it")
+    _version = property(lambda self: self._vc[0], doc="how many in-place writes its storage has seen")
+    grad_fn = property(lambda self: self._node, doc="the Node of the op that made this tensor (None for leaves)")
+    is_leaf = property(lambda self: self._node is None)
+
+    def _backward(self, g):
+        """The gradients this tensor's op sends to its inputs, given g (micrograd's step, as arrays)."""
+        return self._node.run(g)
+
+    # --- the value ---------------------------------------------------------------
+    shape = property(lambda self: self._data.shape)
+    ndim = property(lambda self: self._data.ndim)
+    dtype = property(lambda self: self._data.dtype)
+
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
+                               f"(item() needs one element, shape is {self.shape})")
+        return self._data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The array itself: it shares memory with the tensor."""
+        return self._data
+
+    def detach(self) -> "Tensor":
+        """The same storage and version counter, cut from the graph."""
+        return Tensor._wrap(self._data, self._vc)
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
+
+    __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
+
+    def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
+                 inputs=None) -> None:
+        """Accumulate d(self)/d(leaf) into every leaf's .grad (and retained intermediates').
+        With create_graph=True the gradients are themselves on the tape."""
+        if inputs is not None:
+            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+            got = backprop([self], [gradient], retain_graph, create_graph, inputs)
+            for t in inputs:
+                if got[vertex(t)] is not None:
+                    _accumulate(t, got[vertex(t)])
+            return
+        backprop([self], [gradient], retain_graph, create_graph, inputs=None)
+
+
+# ----------------------------------------------------------------------------
+# recording an op
+
+def _lift(a, args) -> Tensor:
+    """A non-tensor operand becomes a constant; a Python number takes the dtype of the tensors
+    it meets (torch's weak scalars: x * 2 stays float32)."""
+    if isinstance(a, Tensor):
+        return a
+    if isinstance(a, np.ndarray):
+        return Tensor._wrap(a)
+    if isinstance(a, (int, float, bool, np.number, np.bool_)):
+        return Tensor._wrap(dtypes.cast_value(a, dtypes.result_type(*args)))
+    return Tensor._wrap(_as_array(a))
+
+
+def _with_message(e: Exception, msg: str) -> Exception:
+    """The same kind of error, saying which op and shapes it came from."""
+    try:
+        return type(e)(msg)
+    except Exception:
+        return RuntimeError(msg)
+
+
+def apply(fn, args, attrs) -> Tensor:
+    """Run op `fn` on tensors, and record it on the tape if any input requires grad."""
+    xs = args if all([isinstance(a, Tensor) for a in args]) else tuple([_lift(a, args) for a in args])
+    try:
+        data = fn.forward(*[x._data for x in xs], **attrs)
+    except (ValueError, IndexError, TypeError) as e:
+        shapes = " and ".join(str(x.shape) for x in xs)
+        raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
+    saved = None
+    if fn.returns_saved:
+        data, saved = data
+    if type(data) is not np.ndarray:
+        data = _checked(fn, data)
+    out = Tensor._wrap(data)
+    if fn.view:                                   # a view shares storage and version counter
+        x = xs[0]._data
+        if data.base is not None and (data.base is x or data.base is x.base):
+            out._vc, out._base = xs[0]._vc, xs[0]
+            out._view_key = (fn, attrs, out._vc[1])       # how to make it again, and from which version
+    if fn.backward is not None and _mode.grad:
+        for x in xs:
+            if x._base is not None and x._vc[1] > x._view_key[2]:
+                refresh(x)
+        for x in xs:
+            if x._requires_grad:
+                if data.dtype.kind != "f":
+                    if fn.builtin:
+                        break                          # argmax, int casts: results carry no gradient
+                    raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require "
+                                    "grad; a differentiable op must return floats")
+                node = out._node = Node(fn, attrs, xs, saved)
+                node.out, node.out_vc = data, out._vc
+                out._requires_grad = True
+                break
+    if _mode.trace is not None:
+        _mode.trace.append((fn, xs, attrs, out))
+    return out
+
+
+def refresh(view: Tensor) -> None:
+    """A view whose storage was written (through its base or another view) since its history was
+    made: its history becomes the view op applied to the base's current history, as torch
+    regenerates a view's grad_fn. Its values are right already: they are the storage."""
+    fn, attrs, _ = view._view_key
+    fresh = fn(view._base, **attrs)
+    view._node, view._requires_grad = fresh._node, fresh._requires_grad
+    view._view_key = (fn, attrs, view._vc[1])
+
+
+def _checked(fn, data) -> np.ndarray:
+    if data is None or not isinstance(data, (np.ndarray, np.generic, int, float, bool)):
+        raise TypeError(f"op '{fn.name}': its forward returned {type(data).__name__}, not a NumPy array")
+    data = np.asarray(data)
+    if data.dtype.kind not in "biuf":
+        raise TypeError(f"op '{fn.name}': its forward returned an array of dtype {data.dtype}")
+    return data
+
+
+# ----------------------------------------------------------------------------
+# the walk. Its vertices are Nodes and the leaf tensors that require grad.
+
+def vertex(t: Tensor):
+    return t._node if t._node is not None else t
+
+
+def toposort(roots) -> list:
+    """Every vertex after all the vertices it sends gradients to (inputs first), without recursion.
+    The one traversal of a graph: backward, tg.compile and viz all walk this order."""
+    order, seen = [], set()
+    stack = [(r, False) for r in roots]
+    while stack:
+        v, expanded = stack.pop()
+        if expanded:
+            order.append(v)
+            continue
+        if v in seen:                   # tensors hash by identity (== is elementwise)
+            continue
+        seen.add(v)
+        stack.append((v, True))
+        if type(v) is Node:
+            for n in v.nexts:
+                if n is not None and n not in seen:
+                    stack.append((n, False))
+    return order
+
+
+_FIT_AXES = {}   # (gradient shape, input shape) -> the axes fit sums over: a training run meets a few pairs
+
+
+def fit(gx, shape, dtype, node: Node, i: int):
+    """The one place where a gradient meets its input's shape: the adjoint of
+    broadcasting is summation, so sum over the dims that were broadcast."""
+    if not hasattr(gx, "shape") or (not isinstance(gx, Tensor) and gx.dtype.kind not in "biuf"):
+        what = type(gx).__name__ if not hasattr(gx, "dtype") else f"an array of dtype {gx.dtype}"
+        raise TypeError(f"backward of '{node.fn.name}' returned {what} for input {i} (shape {shape}); "
+                        "a rule returns one real NumPy array (or None) per input")
+    if gx.shape != shape:
+        axes = _FIT_AXES.get((gx.shape, shape))
+        if axes is None:
+            lead = len(gx.shape) - len(shape)
+            if lead < 0 or any(n != 1 and gx.shape[lead + k] != n for k, n in enumerate(shape)):
+                raise RuntimeError(f"backward of '{node.fn.name}' returned a gradient of shape {tuple(gx.shape)} "
+                                   f"for input {i} of shape {shape}")
+            axes = _FIT_AXES[gx.shape, shape] = tuple(range(lead)) + tuple(
+                lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
+        gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
+    if gx.dtype != dtype:
+        gx = gx.astype(dtype)
+    return gx
+
+
+def _check_finite(gx, node, i):
+    if not np.isfinite(gx._data if isinstance(gx, Tensor) else gx).all():
+        where = f"\nits forward was called at:\n{node.stack}" if node.stack else ""
+        raise FloatingPointError(f"backward of '{node.fn.name}' produced a non-finite gradient for input {i} "
+                                 f"(shape {node.arrays[i].shape}){where}")
+
+
+def _seed(root: Tensor, gradient, create_graph):
+    if gradient is None:
+        if root._data.size != 1:
+            raise RuntimeError(f"grad can be implicitly created only for scalar outputs (this one has shape "
+                               f"{root.shape}); pass gradient=")
+        g = np.ones(root.shape, root.dtype)
+    elif create_graph and isinstance(gradient, Tensor):
+        g = gradient                    # may itself require grad (double-backward tricks)
+    else:
+        g = np.array(gradient._data if isinstance(gradient, Tensor) else gradient, dtype=root.dtype)
+    if g.shape != root.shape:
+        raise RuntimeError(f"backward: gradient has shape {g.shape}, but the output has shape {root.shape}")
+    return Tensor._wrap(g) if create_graph and not isinstance(g, Tensor) else g
+
+
+def _accumulate(t: Tensor, g):
+    """.grad += g: a fresh Tensor the first time, then added in place (as torch), or on the
+    tape under create_graph."""
+    if isinstance(g, Tensor):
+        t._grad = g if t._grad is None else t._grad + g
+    elif t._grad is None:
+        t._grad = Tensor._wrap(g)
+    elif t._grad._data.flags.writeable and t._grad.shape == g.shape and t._grad._node is None:
+        np.add(t._grad._data, g, out=t._grad._data, casting="unsafe")
+    else:
+        t._grad = Tensor._wrap(t._grad._data + g)
+    if t._hooks is not None:
+        for hook in list(t._hooks["post"]):
+            hook(t)
+
+
+def _run_hooks(hooks, g):
+    """Tensor hooks (register_hook) see the gradient as a Tensor; one they return replaces it."""
+    for hook in list(hooks):
+        new = hook(g if isinstance(g, Tensor) else Tensor._wrap(g))
+        if new is not None:
+            g = new if isinstance(g, Tensor) else np.asarray(new._data if isinstance(new, Tensor) else new, g.dtype)
+    return g
+
+
+def backprop(roots, gradients, retain_graph, create_graph, inputs):
+    """Backpropagate from roots. With inputs=None accumulate into .grad; otherwise
+    return the gradients of `inputs` (tg.grad) and leave .grad alone."""
+    if retain_graph is None:
+        retain_graph = create_graph
+    for r in roots:
+        if r._base is not None and r._vc[1] > r._view_key[2]:
+            refresh(r)
+        if not r._requires_grad:
+            raise RuntimeError("element 0 of tensors does not require grad and does not have a grad_fn: no "
+                               "tensor it was computed from has requires_grad=True (or it ran under no_grad)")
+    # grads: vertex -> its gradient so far. A rule may hand one array to several inputs (add's
+    # (g, g)), so the engine adds in place only into arrays it made itself (`owned`), and stores
+    # in .grad only arrays that nothing else holds (copying views and arrays handed out twice).
+    grads, owned = {}, set()
+    for r, gr in zip(roots, gradients):
+        v, g = vertex(r), _seed(r, gr, create_graph)
+        grads[v] = grads[v] + g if v in grads else g
+    wanted = dict.fromkeys(map(vertex, inputs)) if inputs is not None else None
+    observer, handed = _mode.observer, set()
+    if observer is not None:
+        observer.start(roots)
+    slow = observer is not None or _mode.anomaly
+    with set_grad_enabled(create_graph):
+        for v in reversed(toposort([vertex(r) for r in roots])):
+            g = grads.pop(v, None)
+            if g is None:
+                continue
+            is_node = type(v) is Node
+            hooks = v.hooks if is_node else (v._hooks and v._hooks["grad"])
+            if hooks:
+                g = _run_hooks(hooks, g)
+            if wanted is not None:
+                if v in wanted:
+                    wanted[v] = g
+                    if not is_node:
+                        if observer is not None:
+                            observer.leaf(v, g)
+                        continue
+            elif not is_node or v.retained is not None:
+                t = v if not is_node else v.retained()
+                if t is not None:
+                    if not isinstance(g, Tensor) and (g.base is not None or not g.flags.writeable or id(g) in handed):
+                        g = np.array(g)
+                    handed.add(id(g))
+                    _accumulate(t, g)
+            if not is_node:
+                if observer is not None:
+                    observer.leaf(v, g)
+                continue
+            i = -1
+            for n, x, gx in zip(v.nexts, v.arrays, v.run(g)):
+                i += 1
+                if gx is None or n is None:
+                    continue
+                raw = getattr(gx, "shape", None)
+                if type(gx) is not np.ndarray or raw != x.shape or gx.dtype != x.dtype:
+                    gx = fit(gx, x.shape, x.dtype, v, i)
+                if slow:
+                    if _mode.anomaly:
+                        _check_finite(gx, v, i)
+                    if observer is not None:
+                        observer.send(v, i, raw, gx, n in grads)
+                if n not in grads:
+                    grads[n] = gx
+                elif n in owned and not create_graph:   # an array the engine made itself: add in place
+                    grads[n] += gx
+                else:
+                    grads[n] = grads[n] + gx
+                    owned.add(n)
+            if observer is not None:
+                observer.node(v, g)
+            if not retain_graph and v.fn.saves:
+                v.attrs = None
+    return wanted
+
+
+def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
+         create_graph: bool = False, allow_unused: bool = False) -> tuple:
+    """d(outputs)/d(inputs) as a tuple of Tensors, without touching any .grad.
+    With create_graph=True the results are on the tape, so they can be differentiated again."""
+    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
+    single = isinstance(inputs, Tensor)
+    inputs = [inputs] if single else list(inputs)
+    for i, t in enumerate(inputs):
+        if not isinstance(t, Tensor) or not t._requires_grad:
+            raise RuntimeError(f"grad: input {i} does not require grad (one of the differentiated Tensors "
+                               "does not require grad)")
+    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
+        grad_outputs = [grad_outputs] * len(outputs)
+    got = backprop(outputs, list(grad_outputs), retain_graph, create_graph, inputs)
+    result = []
+    for i, t in enumerate(inputs):
+        g = got[vertex(t)]
+        if g is None and not allow_unused:
+            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
+                               "pass allow_unused=True to get None for it")
+        result.append(g if g is None or isinstance(g, Tensor) else Tensor._wrap(np.array(g)))
+    return tuple(result)
+
+
+def data_of(x):
+    """The array of a Tensor; anything else as it is (rules and composites take both)."""
+    return x._data if isinstance(x, Tensor) else x

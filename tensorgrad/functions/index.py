@@ -1,0 +1,130 @@
+"""Gathers and scatter-adds (gather, index_select, scatter_add, ...), all on the getitem / index_put pair."""
+
+import numpy as np
+
+from .. import ops
+from ..dims import wrap_dim
+from ..engine import Tensor, data_of
+from .shape import _along_dim
+
+
+def _check_index(index, size: int, op: str):
+    """torch's gathers and scatters take no negative index (NumPy would count from the end)."""
+    if index.size and (index.min() < 0 or index.max() >= size):
+        bad = index.min() if index.min() < 0 else index.max()
+        raise IndexError(f"{op}: index {bad} is out of range for a dim of size {size}")
+
+
+def _along(index, x, dim: int, op: str) -> tuple:
+    """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere, once the
+    index is checked as torch checks it."""
+    index = np.asarray(data_of(index))
+    if index.ndim != x.ndim or index.dtype.kind not in "iu":
+        raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
+                         f"got {index.dtype} {index.shape} for input {x.shape}")
+    dim = wrap_dim(dim, x.ndim, op)
+    if any(i > n for d, (i, n) in enumerate(zip(index.shape, x.shape)) if d != dim):
+        raise ValueError(f"{op}: index {index.shape} is larger than the input {x.shape} outside dim {dim}")
+    _check_index(index, x.shape[dim], op)
+    return _key_along(index, dim)
+
+
+def _key_along(index: np.ndarray, dim: int) -> tuple:
+    key = list(np.indices(index.shape, sparse=True))
+    key[dim] = index
+    return tuple(key)
+
+
+def gather(x, dim: int, index):
+    """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
+    return ops.getitem(x, key=_along(index, x, dim, "gather"))
+
+
+def scatter_add(x, dim: int, index, src):
+    """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
+    index = np.asarray(data_of(index))
+    if src.shape != index.shape:
+        if src.ndim != index.ndim or any(i > n for i, n in zip(index.shape, src.shape)):
+            raise ValueError(f"scatter_add: index {index.shape} is larger than src {src.shape}")
+        src = ops.getitem(src, key=tuple(slice(n) for n in index.shape))
+    return ops.index_put(x, src, key=_along(index, x, dim, "scatter_add"), accumulate=True)
+
+
+def index_add(x, dim: int, index, source):
+    """out = x, then out[..., index[i], ...] += source[..., i, ...] along dim, as torch.index_add."""
+    d, index = wrap_dim(dim, x.ndim, "index_add"), np.asarray(data_of(index))
+    want = x.shape[:d] + index.shape + x.shape[d + 1:]
+    if index.ndim != 1 or source.shape != want:
+        raise ValueError(f"index_add: expected a 1-D index and a source of shape {want}, "
+                         f"got index {index.shape} and source {source.shape}")
+    _check_index(index, x.shape[d], "index_add")
+    return ops.index_put(x, source, key=(slice(None),) * d + (index,), accumulate=True)
+
+
+def index_select(input, dim: int, index):
+    """The slices of dim at the (1-D) index: a gather, its gradient a scatter-add."""
+    idx = np.asarray(data_of(index))
+    if idx.ndim > 1 or idx.dtype.kind not in "iu":
+        raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
+    return _along_dim(input, wrap_dim(dim, input.ndim, "index_select"), idx.reshape(-1))
+
+
+def masked_select(input, mask):
+    """The elements where the (broadcast) bool mask holds, as a 1-D tensor."""
+    m = np.asarray(data_of(mask))
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_select: expected a bool mask, got {m.dtype}")
+    shape = np.broadcast_shapes(input.shape, m.shape)
+    x = input if input.shape == shape else ops.expand(input, shape=shape)
+    return ops.getitem(x, key=np.broadcast_to(m, shape))
+
+
+def take_along_dim(input, indices, dim: int | None = None):
+    """input gathered at indices along dim (the two broadcast against each other), or at flat indices."""
+    idx = np.asarray(data_of(indices))
+    if dim is None:
+        return ops.getitem(ops.reshape(input, shape=(-1,)), key=idx.reshape(-1))
+    d = wrap_dim(dim, input.ndim, "take_along_dim")
+    shape = list(np.broadcast_shapes(tuple(1 if i == d else n for i, n in enumerate(input.shape)),
+                                     tuple(1 if i == d else n for i, n in enumerate(idx.shape))))
+    x = ops.expand(input, shape=tuple(shape[:d] + [input.shape[d]] + shape[d + 1:]))
+    return gather(x, d, np.broadcast_to(idx, tuple(shape[:d] + [idx.shape[d]] + shape[d + 1:])))
+
+
+def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = None):
+    """out = input, then out[index[i][j]][j] = src[i][j] (dim 0), or = value, as torch.scatter.
+    (With repeated indices torch leaves which write wins unspecified.)"""
+    if reduce is not None:
+        raise NotImplementedError("scatter: reduce= is not supported; use scatter_add for sums")
+    idx = np.asarray(data_of(index))
+    source = src if src is not None else np.full(idx.shape, value, dtype=input.dtype)
+    if source.shape != idx.shape:
+        source = ops.getitem(source, key=tuple(slice(n) for n in idx.shape))
+    return ops.index_put(input, source, key=_along(idx, input, dim, "scatter"), accumulate=False)
+
+
+def nonzero(input, *, as_tuple: bool = False):
+    """The indices of the non-zero elements: (count, ndim) int64, or one index tensor per dim."""
+    found = np.nonzero(np.asarray(data_of(input)))
+    if as_tuple:
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    return Tensor._wrap(np.stack(found, axis=1).astype(np.int64) if found else np.zeros((0, 0), np.int64))
+
+
+def argwhere(input):
+    """nonzero(input): the indices of the non-zero elements, one row each."""
+    return nonzero(input)
+
+
+def index_fill(input, dim: int, index, value):
+    """input with the slices of dim at index set to value."""
+    d = wrap_dim(dim, input.ndim, "index_fill")
+    return ops.index_put(input, np.asarray(data_of(value), input.dtype),
+                         key=(slice(None),) * d + (np.asarray(data_of(index)).reshape(-1),), accumulate=False)
+
+
+def index_copy(input, dim: int, index, source):
+    """input with the slices of dim at index replaced by source's."""
+    d = wrap_dim(dim, input.ndim, "index_copy")
+    return ops.index_put(input, source, key=(slice(None),) * d + (np.asarray(data_of(index)).reshape(-1),),
+                         accumulate=False)

@@ -1,0 +1,293 @@
+"""Elementwise composites of torch.*: each a few lines on the ops of the table, with no rule of its own."""
+import math
+
+import numpy as np
+
+from .. import ops
+from ..dtypes import get_default_dtype
+from ..engine import Tensor, data_of
+from ..ops import promote, promote_float
+
+
+def maximum(x, y):
+    return ops.maximum(*promote(x, y))
+
+
+def minimum(x, y):
+    return ops.minimum(*promote(x, y))
+
+
+def where(condition, x, y):
+    """x where condition holds, else y; x and y promoted as torch does (a Python number is weak)."""
+    if isinstance(x, (Tensor, np.ndarray)) or isinstance(y, (Tensor, np.ndarray)):
+        x, y = promote(x, y)
+    return ops.where(condition, x, y)
+
+
+def masked_fill(x, mask, value):
+    """x with value where the (bool) mask is True."""
+    m = data_of(mask)
+    if np.asarray(m).dtype != np.bool_:
+        raise TypeError(f"masked_fill: expected a bool mask, got {np.asarray(m).dtype}")
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
+    v = value.astype(x.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(x.dtype)
+    return ops.where(mask, v, x)
+
+
+def div(x, y, rounding_mode=None):
+    """x / y; rounding_mode 'trunc' or 'floor' rounds the quotient (no gradient through the rounding)."""
+    if rounding_mode is None:
+        return ops.div(*promote_float(x, y))
+    if rounding_mode not in ("trunc", "floor"):
+        raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
+    return floor_divide(x, y) if rounding_mode == "floor" else _trunc_divide(*promote(x, y))
+
+
+def pow(x, y):
+    """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
+    if isinstance(y, (int, float, np.number)) and isinstance(x, Tensor):
+        if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
+            x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
+        c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        if x.dtype == np.bool_:
+            x = x.astype(np.int64)                      # bool ** 2 is int64, as in torch
+        return ops.pow(x, c=c)
+    return ops.pow_tensor(*promote(x, y))
+
+
+def sqrt(x):
+    return pow(x, 0.5)
+
+
+def relu(x):
+    return ops.relu(x)
+
+
+def clamp(x, min=None, max=None):
+    """The gradient passes where min <= x <= max (both ends included, not at NaN, as torch)."""
+    if min is None and max is None:
+        raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if isinstance(min, Tensor) or isinstance(max, Tensor):      # tensor bounds get gradients too
+        x = x if min is None else where(x < min, min, x)
+        return x if max is None else where(x > max, max, x)
+    min, max = (b.item() if isinstance(b, np.generic) else b for b in (min, max))   # weak, as Python numbers
+    if x.dtype.kind != "f" and any(isinstance(b, float) for b in (min, max)):
+        x = x.astype(get_default_dtype())           # an int clamped to a float bound is float, as torch
+    return ops.clamp(x, min=min, max=max)
+
+
+def tanh(x):
+    return ops.tanh(x)
+
+
+def sigmoid(x):
+    return ops.sigmoid(x)
+
+
+def _binary(op, x, y):
+    """A binary op on (tensor or number, tensor or number), with torch's int/float promotion."""
+    return op(*promote(x, y))
+
+
+def atan2(input, other):
+    """The angle of the point (other, input), in (-pi, pi]: atan2(y, x) as torch."""
+    return ops.atan2(*promote_float(input, other))
+
+
+def logaddexp(input, other):
+    """log(exp(input) + exp(other)), without overflow."""
+    return ops.logaddexp(*promote_float(input, other))
+
+
+def remainder(input, other):
+    """Python's %: the result has the sign of other."""
+    return _binary(ops.remainder, input, other)
+
+
+def fmod(input, other):
+    """C's fmod: the result has the sign of input."""
+    return _binary(ops.fmod, input, other)
+
+
+def floor_divide(input, other):
+    """floor(input / other), as torch (not differentiable)."""
+    return _binary(ops.floor_divide, input, other)
+
+
+def _trunc_divide(x, y):
+    """x / y rounded toward zero (div's rounding_mode='trunc', gradient 0); integers stay integers."""
+    if np.asarray(data_of(x)).dtype.kind in "biu" and np.asarray(data_of(y)).dtype.kind in "biu":
+        return ops.floor_divide(x - ops.fmod(x, y), y)          # an exact multiple of y: exact
+    return ops.trunc(ops.div(x, y))
+
+
+def frac(x):
+    """The fractional part x - trunc(x) (with x's sign, as torch)."""
+    return x - ops.trunc(x)
+
+
+def round(x, decimals: int = 0):
+    """Half to even, as torch; the gradient is 0."""
+    return ops.round(x) if decimals == 0 else ops.round(x, decimals=decimals)
+
+
+def rsqrt(x):
+    """1 / sqrt(x)."""
+    return pow(x, -0.5)
+
+
+def reciprocal(x):
+    """1 / x (integers give the default float dtype)."""
+    return ops.div(1.0, x)
+
+
+def square(x):
+    """x * x (integers stay integers)."""
+    return x * x
+
+
+def lerp(input, end, weight):
+    """input + weight * (end - input)."""
+    return input + weight * (end - input)
+
+
+def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float | None = None):
+    """NaN -> nan, inf -> posinf, -inf -> neginf (the dtype's largest and smallest by default);
+    the gradient passes where x was finite."""
+    if x.dtype.kind != "f":
+        return x * 1
+    big = np.finfo(x.dtype)
+    posinf, neginf = big.max if posinf is None else posinf, big.min if neginf is None else neginf
+    return where(ops.isnan(x), nan, where(x == np.inf, posinf, where(x == -np.inf, neginf, x)))
+
+
+def float_power(x, y):
+    """x ** y in float64."""
+    return pow(x.astype(np.float64), y.astype(np.float64) if isinstance(y, Tensor) else y)
+
+
+def xlogy(x, y):
+    """x * log(y), and 0 where x is 0 (unless y is NaN), as torch; d/dx is log(y), also at x = 0.
+    Each log sees only the y it is selected for, so no branch sends NaN back."""
+    fine = (y > 0) | ops.isnan(y)                     # log(y) is a number (or a NaN that must show)
+    other = where(fine, 1, y)                         # y <= 0: -inf or NaN, wanted only where x != 0
+    return where(fine, x * ops.log(where(fine, y, 1)), where(x == 0, 0, x * ops.log(where(x == 0, 1, other))))
+
+
+def hypot(x, y):
+    """sqrt(x^2 + y^2)."""
+    x, y = promote_float(x, y)
+    return sqrt(x * x + y * y)
+
+
+def copysign(x, y):
+    """|x| with the sign of y (-0.0 counts as negative)."""
+    return where(np.asarray(np.signbit(data_of(y))), -ops.abs(x), ops.abs(x))
+
+
+def deg2rad(x):
+    """Degrees to radians."""
+    return x * (math.pi / 180)
+
+
+def rad2deg(x):
+    """Radians to degrees."""
+    return x * (180 / math.pi)
+
+
+def logit(x, eps: float | None = None):
+    """log(x / (1 - x)), x clamped to [eps, 1 - eps] first when eps is given."""
+    if eps is not None:
+        x = clamp(x, eps, 1 - eps)
+    return ops.log(x / (1 - x))
+
+
+def sinc(x):
+    """sin(pi x) / (pi x), and 1 at 0."""
+    zero = x == 0
+    safe = where(zero, 1, x) * math.pi
+    return where(zero, 1, ops.sin(safe) / safe)
+
+
+def logical_and(input, other):
+    """Elementwise and of input != 0 and other != 0."""
+    return ops.bitwise_and(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_or(input, other):
+    """Elementwise or of input != 0 and other != 0."""
+    return ops.bitwise_or(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_xor(input, other):
+    """Elementwise xor of input != 0 and other != 0."""
+    return ops.bitwise_xor(ops.ne(input, 0), ops.ne(other, 0))
+
+
+def logical_not(input):
+    """input == 0."""
+    return ops.eq(input, 0)
+
+
+def fmax(input, other):
+    """The larger of the two, ignoring a NaN on one side (a tie's gradient goes to input), as torch."""
+    take = (input >= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def fmin(input, other):
+    """The smaller of the two, ignoring a NaN on one side."""
+    take = (input <= other) | ops.isnan(other)
+    return where(take, input, other)
+
+
+def heaviside(input, values):
+    """0 where input < 0, values where it is 0, 1 where > 0 (not differentiable)."""
+    x = data_of(input)
+    return Tensor._wrap(np.where(x == 0, data_of(values), (x > 0)).astype(x.dtype))
+
+
+def signbit(input):
+    """True where the sign bit is set (-0.0 included)."""
+    return Tensor._wrap(np.signbit(data_of(input)))
+
+
+def isposinf(input):
+    """input == inf."""
+    return ops.eq(input, np.inf)
+
+
+def isneginf(input):
+    """input == -inf."""
+    return ops.eq(input, -np.inf)
+
+
+def isreal(input):
+    """True everywhere: tensorgrad has no complex numbers."""
+    return Tensor._wrap(np.ones(input.shape, bool))
+
+
+def sgn(input):
+    """sign(input) (for real numbers torch's sgn is sign)."""
+    return ops.sign(input)
+
+
+def positive(input):
+    """input itself."""
+    return input
+
+
+def negative(input):
+    """-input."""
+    return -input
+
+
+def clamp_min(input, min):
+    """clamp(input, min=min)."""
+    return clamp(input, min=min)
+
+
+def clamp_max(input, max):
+    """clamp(input, max=max)."""
+    return clamp(input, max=max)

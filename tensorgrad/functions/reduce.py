@@ -1,0 +1,242 @@
+"""Reductions, softmax and scans of torch.*, composites on the ops of the table."""
+import collections
+import math
+
+import numpy as np
+
+from .. import ops
+from ..dims import count, wrap_dim
+from ..engine import Tensor, data_of
+from .index import _key_along, gather
+from .math import pow, sqrt, where
+from .shape import squeeze, unsqueeze
+
+
+AminmaxResult = collections.namedtuple("AminmaxResult", ["min", "max"])
+
+
+SortResult = collections.namedtuple("SortResult", ["values", "indices"])   # torch.return_types.sort & co
+MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
+
+
+
+
+def mean(x, axis=None, keepdims=False):
+    n = count(x.shape, axis)
+    if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
+        return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan
+    return ops.sum(x, axis=axis, keepdims=keepdims) / n
+
+
+def var(x, axis=None, keepdims=False, correction=1):
+    """sum((x - mean)^2) / max(0, n - correction): correction=1 is Bessel's, torch's default."""
+    return ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
+
+
+def std(x, axis=None, keepdims=False, correction=1):
+    """sqrt(var), NaN where var is (one element, NaN input). Where the variance is 0 the gradient
+    is 0, as torch: both wheres are needed, else 0 * sqrt'(0) = 0 * inf = NaN flows back."""
+    v = ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
+    zero = v == 0
+    return where(zero, 0, sqrt(where(zero, 1, v)))
+
+
+def amin(x, axis=None, keepdims=False):
+    return ops.amin(x, axis=axis, keepdims=keepdims)
+
+
+def max(x, axis=None, keepdims=False):
+    """All of x: the max, ties sharing the gradient (a NaN max sends it to the NaNs). Along axis:
+    (values, indices), the gradient going to the first maximum only (the returned index), as torch."""
+    if axis is None:
+        return _kept_all(ops.max(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmax)
+
+
+def min(x, axis=None, keepdims=False):
+    if axis is None:
+        return _kept_all(ops.min(x), x.ndim, keepdims)
+    return _pick(x, axis, keepdims, ops.argmin)
+
+
+def _kept_all(out, ndim: int, keepdims: bool):
+    return ops.reshape(out, shape=(1,) * ndim) if keepdims else out
+
+
+def _pick(x, axis: int, keepdims: bool, arg):
+    """(values, indices) along axis: indices = arg(x) (argmax or argmin), values gathered there."""
+    if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
+        return _pick(unsqueeze(x, 0), 0, False, arg)
+    indices = arg(x, axis=axis, keepdims=True)
+    values = ops.getitem(x, key=_key_along(data_of(indices), axis))      # a gather that needs no checks
+    if not keepdims:
+        values, indices = squeeze(values, axis), squeeze(indices, axis)
+    return MaxResult(values, indices)
+
+
+def _axis(x, dim, op: str) -> tuple:
+    """dim (an int; for logsumexp also a tuple) as an axis tuple: () for a 0-d tensor, whose one
+    dim is all of it."""
+    if not x.ndim:
+        return ()
+    if isinstance(dim, (tuple, list)):
+        return tuple(sorted({wrap_dim(d, x.ndim, op) for d in dim}))
+    return (wrap_dim(dim, x.ndim, op),)
+
+
+# A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
+@np.errstate(divide="ignore", invalid="ignore")
+def softmax(x, dim: int = -1):
+    axis = _axis(x, dim, "softmax")
+    e = ops.exp(x - ops.rowmax(data_of(x), axis))
+    return e / e.sum(axis=axis, keepdims=True)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def log_softmax(x, dim: int = -1):
+    axis = _axis(x, dim, "log_softmax")
+    z = x - ops.rowmax(data_of(x), axis)
+    if data_of(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
+        return z
+    return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
+
+
+def logsumexp(x, dim=-1, keepdim: bool = False):
+    """log(sum(exp(x))) over dim, an int or a tuple of dims."""
+    return ops.logsumexp(x, axis=_axis(x, dim, "logsumexp"), keepdims=keepdim)
+
+
+def _dims(x, dim, op: str):
+    """dim (an int, a tuple, or None for all) -> a tuple of non-negative dims, or None."""
+    if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
+        return None
+    return tuple(sorted({wrap_dim(d, x.ndim, op) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))})) \
+        if x.ndim else None
+
+
+def _scan(op, x, dim, dtype, name):
+    if dtype is not None:
+        x = x.astype(dtype)
+    d = wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return ops.reshape(op(ops.reshape(x, shape=(1,)), axis=0), shape=())
+    return op(x, axis=d)
+
+
+def cumsum(x, dim: int, dtype=None):
+    """Running sums along dim (integers and bools sum in int64, as torch); backward: reversed cumsum."""
+    return _scan(ops.cumsum, x, dim, dtype, "cumsum")
+
+
+def cumprod(x, dim: int, dtype=None):
+    """Running products along dim; the gradient is exact where x has zeros."""
+    return _scan(ops.cumprod, x, dim, dtype, "cumprod")
+
+
+def prod(x, dim: int | None = None, keepdim: bool = False, dtype=None):
+    """The last running product along dim (so its gradient is cumprod's, exact with zeros)."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    if dim is None:
+        flat = ops.reshape(x, shape=(-1,))
+        if flat.shape[0] == 0:
+            return ops.sum(flat, axis=None, keepdims=False) + 1
+        return ops.getitem(ops.cumprod(flat, axis=0), key=-1)
+    d = wrap_dim(dim, x.ndim, "prod")
+    if x.ndim == 0:
+        return prod(x)
+    if x.shape[d] == 0:          # empty products are 1; the sum (0) keeps the result on the graph
+        return ops.sum(x, axis=(d,), keepdims=keepdim) + 1
+    out = ops.getitem(ops.cumprod(x, axis=d), key=(slice(None),) * d + (slice(-1, None),))
+    return out if keepdim else squeeze(out, d)
+
+
+def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
+    """The vector p-norm over dim (all of x by default): p = 2 or 'fro', 1, inf, -inf, 0 or any
+    number. The gradient at a zero vector is 0, as torch."""
+    if dtype is not None:
+        x = x.astype(dtype)
+    axis = _dims(x, dim, "norm")
+    if p in ("fro", 2, 2.0):
+        p = 2
+    elif isinstance(p, str):
+        raise ValueError(f"norm: p={p!r} is not supported (use 'fro', or a number)")
+    a = ops.abs(x)
+    if p == np.inf:
+        return ops.amax(a, axis=axis, keepdims=keepdim)
+    if p == -np.inf:
+        return amin(a, axis, keepdim)
+    if p == 0:
+        return ops.sum(ops.ne(x, 0), axis=axis, keepdims=keepdim).astype(x.dtype)
+    if p == 1:
+        return ops.sum(a, axis=axis, keepdims=keepdim)
+    total = ops.sum(x * x if p == 2 else a ** p, axis=axis, keepdims=keepdim)
+    zero = total == 0                        # the root's gradient there is 0, as torch's (NaN stays NaN)
+    return where(zero, 0, pow(where(zero, 1, total), 1 / p))
+
+
+def count_nonzero(x, dim=None):
+    """How many elements are not 0 (over dim, or all), as int64."""
+    return ops.sum(ops.ne(x, 0), axis=_dims(x, dim, "count_nonzero"), keepdims=False)
+
+
+def cummax(x, dim: int):
+    """(values, indices) of the running maximum along dim; a tie moves the index on, NaN sticks, as torch."""
+    return _cumulative_extreme(x, dim, np.maximum, "cummax")
+
+
+def cummin(x, dim: int):
+    """(values, indices) of the running minimum along dim."""
+    return _cumulative_extreme(x, dim, np.minimum, "cummin")
+
+
+def _cumulative_extreme(x, dim, ufunc, name):
+    d = wrap_dim(dim, x.ndim, name)
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    a = data_of(x)
+    running = ufunc.accumulate(a, axis=d)
+    here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here
+    positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
+    indices = np.maximum.accumulate(np.where(here, positions, 0), axis=d)
+    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+
+
+def logcumsumexp(x, dim: int):
+    """log(cumsum(exp(x))) along dim, shifted by the max so that it neither overflows nor underflows."""
+    d = wrap_dim(dim, x.ndim, "logcumsumexp")
+    m = np.max(data_of(x), axis=d, keepdims=True) if x.shape[d] else np.zeros((), data_of(x).dtype)
+    m = np.where(np.isfinite(m), m, 0)                  # a constant: it cancels in the math
+    return ops.log(cumsum(ops.exp(x - m), d)) + m
+
+
+def std_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(std, mean) over dim."""
+    return x.std(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def var_mean(x, dim=None, *, correction=1, keepdim: bool = False) -> tuple:
+    """(var, mean) over dim."""
+    return x.var(dim, correction=correction, keepdim=keepdim), x.mean(dim, keepdim=keepdim)
+
+
+def dist(input, other, p=2):
+    """The p-norm of input - other."""
+    return norm(input - other, p)
+
+
+def nansum(x, dim=None, keepdim: bool = False):
+    """The sum, NaNs counted as 0 (they get no gradient)."""
+    return where(ops.isnan(x), 0, x).sum(dim, keepdim=keepdim)
+
+
+def nanmean(x, dim=None, keepdim: bool = False):
+    """The mean over the elements that are not NaN."""
+    count = ops.sum(~ops.isnan(x), axis=_dims(x, dim, "nanmean"), keepdims=keepdim)
+    return nansum(x, dim, keepdim) / count.astype(x.dtype)
+
+
+def aminmax(input, *, dim: int | None = None, keepdim: bool = False):
+    """(min, max) over dim (or all of input), each splitting the gradient between ties."""
+    return AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim)) if dim is not None else \
+        AminmaxResult(input.amin(), input.amax())

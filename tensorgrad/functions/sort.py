@@ -1,0 +1,154 @@
+"""Sorting, searching and counting (torch.sort, topk, unique, histc, ...): gathers and rule-free composites."""
+import collections
+
+import numpy as np
+
+from .. import ops
+from ..dims import wrap_dim
+from ..engine import Tensor, data_of
+from .index import gather
+from .reduce import SortResult
+
+
+def _flip(a, axis):
+    return a[(slice(None),) * axis + (slice(None, None, -1),)]
+from .shape import squeeze
+
+
+HistogramResult = collections.namedtuple("HistogramResult", ["hist", "bin_edges"])
+
+
+
+
+def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    """(values, indices) along dim; ties keep their order (stable); NaN sorts as the largest,
+    as torch. The values are a gather of x, so the gradient is a scatter-add to the indices."""
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    d = wrap_dim(dim, x.ndim, "sort")
+    a = data_of(x)
+    if descending:    # a stable ascending sort of the reversed x, reversed: ties stay in order, NaN first
+        n = a.shape[d]
+        indices = n - 1 - _flip(ops.argsort(_flip(a, d), axis=d), d)
+    else:
+        indices = ops.argsort(a, axis=d)
+    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+
+
+def argsort(x, dim: int = -1, descending: bool = False, stable: bool = False):
+    """The indices that sort x along dim (stable: ties keep their order)."""
+    return sort(x, dim, descending, stable).indices
+
+
+def msort(x):
+    """x sorted along dim 0."""
+    return sort(x, 0).values
+
+
+def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
+    """The k largest (or smallest) along dim, as (values, indices)."""
+    d = wrap_dim(dim, x.ndim, "topk")
+    n = x.shape[d] if x.ndim else 1
+    if not 0 <= k <= n:
+        raise IndexError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
+    values, indices = sort(x, d, descending=largest, stable=True)
+    key = (slice(None),) * d + (slice(0, k),)
+    return SortResult(values[key], indices[key])
+
+
+def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
+    """Counts in `bins` equal bins over [min, max] (the data's range when min == max); values
+    outside are ignored; the result has input's dtype, as torch.histc."""
+    a = data_of(input)
+    lo, hi = float(min), float(max)
+    if lo == hi and a.size:
+        lo, hi = float(a.min()), float(a.max())
+    if lo == hi:
+        lo, hi = lo - 1, hi + 1
+    if lo > hi:
+        raise ValueError(f"histc: max ({hi}) must be larger than min ({lo})")
+    counts, _ = np.histogram(a[np.isfinite(a)], bins=bins, range=(lo, hi))
+    return Tensor._wrap(counts.astype(a.dtype))
+
+
+def histogram(input, bins=100, *, range=None, weight=None, density: bool = False):
+    """(hist, bin_edges) as torch.histogram: bins a count (over range, or the data's) or the edges."""
+    a = data_of(input)
+    edges = data_of(bins) if isinstance(bins, (Tensor, np.ndarray, list, tuple)) else int(bins)
+    hist, edges = np.histogram(a, bins=edges, range=range, weights=None if weight is None else data_of(weight),
+                               density=density)
+    return HistogramResult(Tensor._wrap(hist.astype(a.dtype)), Tensor._wrap(np.asarray(edges, a.dtype)))
+
+
+def bincount(input, weights=None, minlength: int = 0) -> Tensor:
+    """How often each non-negative integer occurs (or the sum of its weights)."""
+    idx = np.asarray(data_of(input))
+    if idx.ndim != 1 or idx.dtype.kind not in "iu" or (idx.size and idx.min() < 0):
+        raise ValueError("bincount: expected a 1-D tensor of non-negative integers")
+    w = None if weights is None else np.asarray(data_of(weights))
+    out = np.bincount(idx, weights=w, minlength=minlength)
+    return Tensor._wrap(out.astype(np.int64 if w is None else w.dtype if w.dtype.kind == "f" else np.float64))
+
+
+def unique(input, sorted: bool = True, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """The distinct values (sorted), and optionally where each element went and how often each occurs."""
+    a = np.asarray(data_of(input))
+    values, inverse, counts = np.unique(a, return_inverse=True, return_counts=True,
+                                        axis=None if dim is None else wrap_dim(dim, a.ndim, "unique"))
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(inverse.reshape(a.shape if dim is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(counts.astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)
+
+
+def bucketize(input, boundaries, *, right: bool = False):
+    """For each value, the index of the boundary bucket it falls in (boundaries sorted, 1-D)."""
+    b = np.asarray(data_of(boundaries))
+    side = "right" if right else "left"
+    return Tensor._wrap(np.searchsorted(b, np.asarray(data_of(input)), side=side).astype(np.int64))
+
+
+def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | None = None):
+    """Where values would be inserted into the sorted (last dim of) sorted_sequence to keep it sorted."""
+    seq, v = np.asarray(data_of(sorted_sequence)), np.asarray(data_of(values))
+    side = side or ("right" if right else "left")
+    if seq.ndim == 1:
+        return Tensor._wrap(np.searchsorted(seq, v, side=side).astype(np.int64))
+    rows = [np.searchsorted(s, r, side=side)
+            for s, r in zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))]
+    return Tensor._wrap(np.stack(rows).reshape(v.shape).astype(np.int64))
+
+
+def median(x, dim: int | None = None, keepdim: bool = False):
+    """The lower median (NaN if there is one), as torch. Over all of x: the value, its gradient
+    shared by the elements equal to it; along dim: (values, indices), the gradient to the index."""
+    a = data_of(x)
+    if dim is None:
+        flat = np.sort(a.reshape(-1), kind="stable")
+        if flat.size == 0:
+            return Tensor._wrap(np.array(np.nan, a.dtype))
+        value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
+        tied = np.isnan(a) if np.isnan(value) else a == value
+        return ops.amax(ops.getitem(x, key=tied), axis=None, keepdims=False)
+    d = wrap_dim(dim, x.ndim, "median")
+    if x.ndim == 0:
+        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+    order = np.argsort(a, axis=d, kind="stable")
+    nans = np.isnan(a).sum(axis=d, keepdims=True)
+    pos = np.where(nans > 0, a.shape[d] - nans, (a.shape[d] - 1) // 2)     # the first NaN, or the middle
+    indices = np.take_along_axis(order, pos, axis=d)
+    values = gather(x, d, indices)
+    if not keepdim:
+        values, indices = squeeze(values, d), indices.squeeze(d)
+    return SortResult(values, Tensor._wrap(indices))
+
+
+def nanmedian(x, dim: int | None = None, keepdim: bool = False):
+    """median ignoring NaN."""
+    a = data_of(x)
+    if dim is None:
+        keep = ~np.isnan(a)
+        return median(ops.getitem(x, key=keep)) if keep.any() else Tensor._wrap(np.array(np.nan, a.dtype))
+    raise NotImplementedError("nanmedian: only over all of x")

@@ -1,0 +1,218 @@
+"""torch's in-place ops and views: x op= y, x.add_(y), x[key] = v, x.sin_() and friends.
+
+A write goes into the tensor's storage, so every alias (views, .data, detach()) sees it, and
+bumps the shared version counter, so backward can refuse values that changed under it. Under
+no_grad, or when nothing involved requires grad, a write is just a write (the optimizer's
+`p -= lr * p.grad` is one NumPy call). On a tensor in a graph the op is recorded and the tensor
+gets a new history; a write through a view rewrites its base's history too (torch's CopySlices).
+These functions become Tensor's methods in tensor_api.py.
+"""
+from __future__ import annotations
+
+import numpy as np
+
+from . import ops
+from .dtypes import as_array
+from .engine import Tensor, _mode
+from .functions.math import div
+from .functions.random import default_rng
+
+
+def records(self, *args) -> bool:
+    """Does an in-place op on self go on the tape (self in a graph, or a value that requires grad)?"""
+    return _mode.grad and (self._requires_grad or any(isinstance(a, Tensor) and a._requires_grad for a in args))
+
+
+def inplace(self, name: str, fn, *args, ufunc=None):
+    """self <- fn(self, *args), written into self's storage, so that every view sees it, and
+    the version counter moves. On a tensor in a graph (or given values that require grad)
+    the op is recorded too, so that gradients stay right: self gets a new history."""
+    if not _mode.grad or not (self._requires_grad or any([isinstance(a, Tensor) and a._requires_grad for a in args])):
+        if ufunc is not None and self._data.dtype.kind == "f" and self._data.flags.writeable:
+            y = args[0]._data if isinstance(args[0], Tensor) else args[0]
+            if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype and (
+                    y.shape == self._data.shape or  # the optimizer's case: no broadcasting to check
+                    y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape):
+                ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
+                return bump(self)
+        return write(self, fn(self, *args)._data, name)
+    check_leaf(self, name)
+    out = fn(_old(self), *args)
+    write(self, out._data, name)
+    self._node, self._requires_grad = out._node, out._requires_grad
+    if self._base is not None:
+        self._view_key = self._view_key[:2] + (self._vc[1],)
+        _rebase(self, name)
+    return self
+
+
+def check_leaf(self, name):
+    t = self
+    while t._base is not None:
+        t = t._base
+    if t._node is None and t._requires_grad:
+        which = "a leaf Variable" if t is self else "a view of a leaf Variable"
+        raise RuntimeError(f"{name}: {which} that requires grad is being used in an in-place operation.")
+
+
+def _old(self) -> Tensor:
+    """A tensor holding self's current value (a copy: self is about to be overwritten) and history."""
+    old = Tensor._wrap(self._data.copy())
+    old._node, old._requires_grad = self._node, self._requires_grad
+    return old
+
+
+def write(self, values: np.ndarray, name: str) -> Tensor:
+    if not self._data.flags.writeable:
+        raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
+                           "refers to a single memory location (it is an expand()ed view); .clone() it first")
+    try:
+        np.copyto(self._data, values, casting="same_kind")
+    except TypeError:
+        raise RuntimeError(f"{name}: result type {values.dtype} can't be cast to the desired output type "
+                           f"{self.dtype}") from None
+    except ValueError:
+        shape = np.broadcast_shapes(values.shape, self.shape) if values.ndim <= self.ndim else values.shape
+        raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape {shape}") from None
+    return bump(self)
+
+
+def bump(self) -> Tensor:
+    _mode.writes += 1
+    self._vc[0] += 1
+    self._vc[1] = _mode.writes
+    return self
+
+
+def _rebase(self, name):
+    """self is a view of _base and was written with history: the base's history becomes the
+    new view mapped back (for a slice: the old base with the slice replaced, torch's
+    CopySlices); its storage already holds the values."""
+    base, (fn, attrs, _) = self._base, self._view_key
+    kind = fn.name
+    old = Tensor._wrap(base._data)
+    old._node, old._requires_grad = base._node, base._requires_grad
+    if kind == "getitem":
+        out = ops.index_put(old, self, key=attrs["key"], accumulate=False)
+    elif kind == "reshape":
+        out = ops.reshape(self, shape=base.shape)
+    elif kind == "permute":
+        out = ops.permute(self, axes=tuple(np.argsort(attrs["axes"])))
+    else:
+        raise RuntimeError(f"{name}: an in-place op on a {kind} view of a tensor in a graph is not supported; "
+                           ".clone() the view first")
+    base._node, base._requires_grad = out._node, True
+    if base._base is not None:
+        base._view_key = base._view_key[:2] + (base._vc[1],)
+        _rebase(base, name)
+
+
+# ----------------------------------------------------------------------------
+# the methods (bound onto Tensor in tensor_api.py)
+
+def iadd(self, other): return inplace(self, "add_", Tensor.__add__, other, ufunc=np.add)
+def isub(self, other): return inplace(self, "sub_", Tensor.__sub__, other, ufunc=np.subtract)
+def imul(self, other): return inplace(self, "mul_", Tensor.__mul__, other, ufunc=np.multiply)
+def itruediv(self, other): return inplace(self, "div_", Tensor.__truediv__, other, ufunc=np.true_divide)
+def ipow(self, other): return inplace(self, "pow_", Tensor.__pow__, other)
+def ifloordiv(self, other): return inplace(self, "floor_divide_", Tensor.__floordiv__, other)
+def imod(self, other): return inplace(self, "remainder_", Tensor.__mod__, other)
+def iand(self, other): return inplace(self, "bitwise_and_", Tensor.__and__, other)
+def ior(self, other): return inplace(self, "bitwise_or_", Tensor.__or__, other)
+def ixor(self, other): return inplace(self, "bitwise_xor_", Tensor.__xor__, other)
+def imatmul(self, other): return inplace(self, "matmul_", Tensor.__matmul__, other)
+
+
+def add_(self, other, alpha=1): return iadd(self, other if alpha == 1 else other * alpha)
+def sub_(self, other, alpha=1): return isub(self, other if alpha == 1 else other * alpha)
+def mul_(self, other): return imul(self, other)
+def pow_(self, exponent): return ipow(self, exponent)
+
+
+def div_(self, other, rounding_mode=None):
+    if rounding_mode is None:
+        return itruediv(self, other)
+    return inplace(self, "div_", lambda x, y: div(x, y, rounding_mode=rounding_mode), other)
+
+
+def clamp_(self, min=None, max=None): return inplace(self, "clamp_", lambda x: x.clamp(min, max))
+def zero_(self): return fill_(self, 0)
+def fill_(self, value): return copy_(self, value)
+
+
+def copy_(self, src):
+    """Write src (broadcast, cast to self's dtype) into self; recorded when src requires grad."""
+    if not records(self, src):
+        return write(self, src._data if isinstance(src, Tensor) else np.asarray(src), "copy_")
+    return inplace(self, "copy_", lambda x, s: ops.where(np.array(True), ops.cast_to(s, x.dtype), x), src)
+
+
+def masked_fill_(self, mask, value):
+    return inplace(self, "masked_fill_", lambda x, v: x.masked_fill(mask, v), value)
+
+
+def index_add_(self, dim, index, source, alpha=1):
+    return inplace(self, "index_add_", lambda x, s: x.index_add(dim, index, s if alpha == 1 else s * alpha), source)
+
+
+def scatter_add_(self, dim, index, src):
+    return inplace(self, "scatter_add_", lambda x, s: x.scatter_add(dim, index, s), src)
+
+
+def index_put_(self, indices, values, accumulate=False):
+    return inplace(self, "index_put_", lambda x, v: x.index_put(indices, v, accumulate), values)
+
+
+def variant(name: str):
+    """x.sin_() and friends: x <- x.sin(), written into x's storage."""
+    def method(self, *args, **kwargs):
+        return inplace(self, name + "_", lambda x, *a: getattr(Tensor, name)(x, *a, **kwargs), *args)
+    method.__name__ = name + "_"
+    return method
+
+
+def fill_random(self, name, sample):
+    """Write random numbers into self (normal_, uniform_, ...): a plain write, never recorded."""
+    if _mode.grad and self._requires_grad:
+        check_leaf(self, name)
+    return write(self, sample.astype(self.dtype, copy=False), name)
+
+
+def normal_(self, mean=0.0, std=1.0, generator=None):
+    return fill_random(self, "normal_", default_rng(generator).normal(mean, std, self.shape))
+
+
+def uniform_(self, a=0.0, b=1.0, generator=None):
+    return fill_random(self, "uniform_", default_rng(generator).uniform(a, b, self.shape))
+
+
+def bernoulli_(self, p=0.5, *, generator=None):
+    p = p.item() if isinstance(p, Tensor) else p
+    return fill_random(self, "bernoulli_", default_rng(generator).random(self.shape) < p)
+
+
+def exponential_(self, lambd=1.0, *, generator=None):
+    return fill_random(self, "exponential_", default_rng(generator).exponential(1 / lambd, self.shape))
+
+
+def random_(self, low=0, high=None, *, generator=None):
+    lo, hi = (0, low) if high is None else (low, high)
+    return fill_random(self, "random_", default_rng(generator).integers(lo, hi, self.shape))
+
+
+def setitem(self, key, value):
+    """x[key] = value writes into x's storage (value cast to x's dtype, as torch); a value that
+    requires grad, or an x in a graph, is recorded as index_put, so gradients flow to the value."""
+    key = ops.index_key(key)
+    v = value.astype(self.dtype) if isinstance(value, Tensor) else np.asarray(as_array(value), self.dtype)
+    if not records(self, v):
+        if not self._data.flags.writeable:
+            write(self, self._data, "setitem")                   # the clear error for expanded views
+        ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)
+        bump(self)
+        return
+    if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
+        n = v.ndim - ops.take(self._data, key).ndim
+        while n > 0 and v.shape[0] == 1:
+            v, n = v.reshape(v.shape[1:]), n - 1
+    inplace(self, "setitem", lambda x, v: ops.index_put(x, v, key=key, accumulate=False), v)

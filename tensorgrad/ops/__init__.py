@@ -1,0 +1,22 @@
+"""THE op table: every primitive with a backward rule (and the few without one), one file per
+family, forward and backward side by side. Everything else is a composite of these (functions/,
+nn/functional/), with no rule of its own. Import order is the order of dependence: a family's
+rules may use the ops of the families above it."""
+# ruff: noqa: F401  (this file re-exports the table)
+from .op import OPS, Op, op, quiet
+from .compare import (all, any, argmax, argmin, argsort, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
+                      eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, lt, ne)
+from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, ceil, clamp, cos, cosh, div,
+                          erf, exp, exp2, expm1, floor, fmod, log, log10, log1p, log2, logaddexp, maximum,
+                          minimum, mul, neg, pow, pow_tensor, relu, remainder, round, sigmoid, sign, sin,
+                          sinh, sub, tan, tanh, trunc, where)
+from .cast import (cast, cast_to, promote, promote_float)
+from .shape import (cat, expand, permute, reshape)
+from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, min, rowmax, sum, var)
+from .index import (TwoStep, getitem, index_key, index_put, put, take)
+from .linalg import (einsum, matmul)
+from .conv import (col2im, im2col)
+from .fused import (batch_norm, cross_entropy, layer_norm)
+
+for _op in OPS.values():      # the built-in table: a user's op may not take these names
+    _op.builtin = True

@@ -1,0 +1,39 @@
+"""cast: a dtype change, and torch's promotion of mixed operands through it."""
+import numpy as np
+
+from ..dtypes import cast_value, float_result_type, result_type
+from ..engine import Tensor
+from .op import Op
+
+cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back",
+          saves="")
+
+
+def cast_to(a, dtype):
+    """A tensor, an array or a number as dtype (a tensor through the cast op, so on the tape)."""
+    if isinstance(a, Tensor):
+        return a if a._data.dtype == dtype else cast(a, dtype=dtype)
+    return cast_value(a, dtype)
+
+
+def promote(*operands) -> tuple:
+    """The operands as tensors or arrays of one dtype (the result type): the arithmetic
+    operators, where, clamp and cat call this; a Python number becomes a 0-d constant."""
+    if len(operands) == 2:                            # the common cases, at little cost
+        x, y = operands
+        if type(x) is Tensor:
+            if type(y) is Tensor and x._data.dtype == y._data.dtype:
+                return operands
+            if type(y) is float and x._data.dtype.kind == "f":    # a weak scalar, as a ready constant
+                return x, Tensor._wrap(np.array(y, x._data.dtype))
+        elif type(x) is float and type(y) is Tensor and y._data.dtype.kind == "f":
+            return Tensor._wrap(np.array(x, y._data.dtype)), y
+    dtype = result_type(*operands)
+    return tuple(cast_to(a, dtype) for a in operands)
+
+
+def promote_float(*operands) -> tuple:
+    """promote for ops whose result is a float (x / y, atan2, hypot): integer operands convert
+    straight to the float type, so 300 / int8 tensor is 150.0, not a wrapped int8 divided."""
+    dtype = float_result_type(*operands)
+    return tuple(cast_to(a, dtype) for a in operands)

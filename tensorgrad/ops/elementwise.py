@@ -1,0 +1,143 @@
+"""Elementwise ops: arithmetic, the math functions, and the piecewise-constant ones (gradient 0).
+Binary ops broadcast; the engine sums the gradient of a broadcast input back down."""
+import math
+
+import numpy as np
+
+from ..dtypes import float_of
+from .compare import floor_divide
+from .op import Op, quiet
+
+
+def _maximum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)        # a tie sends half each way; a NaN on either side, all of g to both
+    return where(x < y, 0, g), where(y < x, 0, g)
+
+
+def _minimum_backward(g, out, x, y):
+    g = where(x == y, g / 2, g)
+    return where(x > y, 0, g), where(y > x, 0, g)
+
+
+def _where(c, x, y):
+    dtype = c.dtype if type(c) is np.ndarray else np.asarray(c).dtype
+    if dtype != np.bool_:
+        raise TypeError(f"the condition (mask) must be a bool tensor, got {dtype}")
+    return np.where(c, x, y)
+
+
+def _sign(x):
+    """torch's sign: sign(nan) is 0 (NumPy's is nan), and a bool stays a bool."""
+    if x.dtype.kind == "b":
+        return x.copy()
+    out = np.sign(x)
+    if x.dtype.kind == "f":
+        np.copyto(out, 0, where=np.isnan(out))     # (np.where would cost 3x more)
+    return out
+
+
+def _clamp_backward(g, out, x, min, max):
+    """The gradient passes where min <= x <= max: not at NaN (out != x there), as torch, nor
+    anywhere when min > max (torch then sets everything to max)."""
+    return where(out == x if min is None or max is None or min <= max else np.array(False), g, 0)
+
+
+
+@np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
+def _pow_backward(g, out, x, c):
+    return g * 0 if c == 0 else g * (c * x ** (c - 1))
+
+
+def _erf(x):
+    """NumPy has no erf: the C library's (math.erf), element by element."""
+    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x)).astype(x.dtype)
+
+
+@np.errstate(divide="ignore", invalid="ignore")
+def _pow_tensor_backward(g, out, x, y):
+    """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
+    return (where(y == 0, 0, g * (y * x ** (y - 1))),
+            g * where(x == 0, where(y >= 0, 0, out * log(x)), out * log(x)))
+
+
+
+
+def _math(f):
+    """A float-valued elementwise forward: integers become the default float dtype first."""
+    return quiet(lambda *xs: f(*[float_of(x) for x in xs]))
+
+
+def _rounded(f):
+    """floor, ceil, round, trunc: integers pass through unchanged, as in torch."""
+    return lambda x, **kw: f(x, **kw) if x.dtype.kind == "f" else x.copy()
+
+
+def _zero(g, out, x, **attrs):
+    return np.zeros(np.shape(g), g.dtype)          # torch's zeros_like(grad): even where g is inf
+
+
+
+# elementwise, binary (the engine sums the gradient of a broadcast input)
+add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g", saves="")
+sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves="")
+mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs")
+div = Op("div", lambda x, y: float_of(x) / float_of(y), lambda g, out, x, y: (g / y, -g * (x / y / y)),
+         "g / y, -g * x / y**2", saves="inputs")
+maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a tie: half each)", saves="inputs")
+minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
+where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
+           saves="inputs")
+atan2 = Op("atan2", _math(np.arctan2),
+           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
+           "g * x / r**2, -g * y / r**2", saves="inputs")
+logaddexp = Op("logaddexp", _math(np.logaddexp),
+               lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
+               "g * softmax of (x, y)", saves="inputs")
+remainder = Op("remainder", quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
+                "g, -g * floor(x / y)", saves="inputs")
+fmod = Op("fmod", quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
+           saves="inputs")
+
+# elementwise, unary
+neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
+pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
+pow_tensor = Op("pow_tensor", quiet(np.power), _pow_tensor_backward,  # y is a tensor
+                "g * y * x**(y-1), g * out * log(x)")
+exp = Op("exp", lambda x: np.exp(float_of(x)), lambda g, out, x: g * out, "g * out", saves="out")
+exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
+expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)", saves="out")
+log = Op("log", lambda x: np.log(float_of(x)), lambda g, out, x: g / x, "g / x", saves="inputs")
+log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)", saves="inputs")
+log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)", saves="inputs")
+log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)", saves="inputs")
+sin = Op("sin", _math(np.sin), lambda g, out, x: g * cos(x), "g * cos(x)", saves="inputs")
+cos = Op("cos", _math(np.cos), lambda g, out, x: -g * sin(x), "-g * sin(x)", saves="inputs")
+tan = Op("tan", _math(np.tan), lambda g, out, x: g * (1 + out * out), "g * (1 + out**2)", saves="out")
+asin = Op("asin", _math(np.arcsin), lambda g, out, x: g * (1 - x * x) ** -0.5, "g / sqrt(1 - x**2)",
+           saves="inputs")
+acos = Op("acos", _math(np.arccos), lambda g, out, x: -g * (1 - x * x) ** -0.5, "-g / sqrt(1 - x**2)",
+           saves="inputs")
+atan = Op("atan", _math(np.arctan), lambda g, out, x: g / (1 + x * x), "g / (1 + x**2)", saves="inputs")
+sinh = Op("sinh", _math(np.sinh), lambda g, out, x: g * cosh(x), "g * cosh(x)", saves="inputs")
+cosh = Op("cosh", _math(np.cosh), lambda g, out, x: g * sinh(x), "g * sinh(x)", saves="inputs")
+tanh = Op("tanh", lambda x: np.tanh(float_of(x)), lambda g, out, x: g * (1 - out * out), "g * (1 - out**2)",
+           saves="out")
+asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5, "g / sqrt(x**2 + 1)",
+            saves="inputs")
+acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)",
+            saves="inputs")
+atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
+erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
+         "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
+sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -float_of(x))), lambda g, out, x: g * (1 - out) * out,
+             "g * out * (1 - out)", saves="out")
+abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
+relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g),   # torch: 0 at 0, g at NaN
+          "g where out > 0", saves="out")
+clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
+# piecewise constant: the gradient is 0 (not an error), as in torch
+sign = Op("sign", _sign, _zero, "0", saves="")
+floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")
+ceil = Op("ceil", _rounded(np.ceil), _zero, "0", saves="")
+round = Op("round", _rounded(np.round), _zero, "0", saves="")     # half to even, as torch; attr decimals
+trunc = Op("trunc", _rounded(np.trunc), _zero, "0", saves="")

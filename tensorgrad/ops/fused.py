@@ -1,0 +1,143 @@
+"""Fused ops: one node each with a hand-derived rule, where the composite would be slower: the
+cross-entropy and batch norm of the lecture's exercises 2 and 3, and layer norm. Each rule is
+written once: on arrays it reads what the forward saved; under create_graph it recomputes
+those values from x as tensors, so that they can be differentiated again. Each is tested
+against the composite it replaces (tests/test_fused.py)."""
+import numpy as np
+
+from ..engine import Tensor, data_of
+from .elementwise import exp
+from .op import Op
+
+
+def _ce_forward(x, t, ignore_index, reduction):
+    """The losses, and the softmax (kept for the backward). No shift by a non-finite max: a
+    row with a +inf (or all -inf) logit is NaN, as in torch."""
+    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
+        m = x.max(axis=1, keepdims=True)
+        p = np.exp(x - m)
+        s = p.sum(axis=1, keepdims=True)
+        valid = t != ignore_index
+        losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), np.where(valid, t, 0)]
+        p /= s                                           # softmax(x)
+        if not valid.all():
+            losses = np.where(valid, losses, 0)
+        if reduction != "none":
+            losses = losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+    return losses, p
+
+
+def _softmax_rows(x):
+    """softmax over dim 1, on arrays or (under create_graph) on tensors."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        e = exp(x - data_of(x).max(axis=1, keepdims=True))
+    return e / e.sum(axis=1, keepdims=True)
+
+
+def _ce_backward(g, out, x, t, ignore_index, reduction, saved=None):
+    """dlogits = (softmax(logits) - onehot(target)) * g / n (exercise 2 of the lecture), from the
+    forward's softmax (recomputed from x under create_graph, so that it can be differentiated
+    again). Rows whose target is ignored get 0 (NaN where the row's softmax is NaN, as torch);
+    when every target is ignored the mean is 0/0, and its gradient 0, as torch's."""
+    t = data_of(t)
+    valid = t != ignore_index
+    rows = np.arange(len(t))[valid]
+    p = _softmax_rows(x) if isinstance(g, Tensor) else saved
+    dx = p * 1                       # a copy: the saved softmax stays as it is (a second backward may read it)
+    dx[rows, t[valid]] -= 1
+    if reduction == "none":
+        scale = g.reshape(-1, 1) * valid[:, None] if not valid.all() else g.reshape(-1, 1)
+    else:
+        count = valid.sum() if reduction == "mean" else 1
+        scale = g / x.dtype.type(count) if count else g * 0
+        if not valid.all():
+            scale = scale * valid[:, None]
+    return dx * scale, None
+
+
+cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, returns_saved=True, adjoint="(softmax - onehot) * g / n")
+
+
+def _bn_forward(x, gain, bias, eps, correction, running=None):
+    """Normalise over the batch; `running` = (mean, var, momentum) are updated in place on the
+    way, as torch's kernel does (the running variance unbiased), from the same sums. Keeps the
+    normalised input and 1/std for the backward."""
+    n = x.shape[0]
+    mean = x.sum(axis=0, keepdims=True) / n
+    xhat = x - mean                                            # diff, made xhat in place
+    sq = (xhat * xhat).sum(axis=0, keepdims=True)
+    if running is not None:
+        running_mean, running_var, momentum = running
+        running_mean *= 1 - momentum
+        running_mean += momentum * mean.reshape(running_mean.shape)
+        running_var *= 1 - momentum
+        running_var += momentum * (sq / (n - 1)).reshape(running_var.shape)
+    var_inv = (sq / (n - correction) + eps) ** -0.5
+    xhat *= var_inv
+    out = xhat * gain
+    out += bias
+    return out, (xhat, var_inv)
+
+
+def _bn_stats(x, eps, correction):
+    """The normalised input and 1/std, from x: on tensors under create_graph, so that they can be
+    differentiated again (the forward's saved arrays would be constants to a second derivative)."""
+    n = x.shape[0]
+    diff = x - x.sum(axis=0, keepdims=True) / n
+    var_inv = ((diff * diff).sum(axis=0, keepdims=True) / (n - correction) + eps) ** -0.5
+    return diff * var_inv, var_inv
+
+
+def _bn_backward(g, out, x, gain, bias, eps, correction, running=None, saved=None):
+    """Exercise 3 of the lecture, for any correction (n/(n-1) there, Bessel's):
+    dx = gain * var_inv / n * (n g - sum(g) - n / (n - correction) * xhat * sum(g * xhat)),
+    computed as gain * var_inv * (g - sum(g) / n - xhat * sum(g * xhat) / (n - correction))."""
+    n = x.shape[0]
+    xhat, var_inv = _bn_stats(x, eps, correction) if isinstance(g, Tensor) else saved
+    dgain = (g * xhat).sum(axis=0, keepdims=True)
+    dbias = g.sum(axis=0, keepdims=True)
+    dx = xhat * (dgain / -(n - correction))
+    dx += g
+    dx -= dbias / n
+    dx *= gain * var_inv
+    return dx, dgain, dbias
+
+
+batch_norm = Op("batch_norm", _bn_forward, _bn_backward, returns_saved=True, adjoint="fused batch norm backward")
+
+
+def _ln_forward(x, weight, bias, axes, eps):
+    """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
+    1/std of each sample (small) for the backward, as torch's kernel does."""
+    mean = x.mean(axis=axes, keepdims=True)
+    out = x - mean                                             # diff, made the output in place
+    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    out *= rstd
+    out *= weight
+    out += bias
+    return out, (mean, rstd)
+
+
+def _ln_stats(x, axes, eps):
+    """Each sample's mean and 1/std, from x (on tensors under create_graph)."""
+    mean = x.mean(axis=axes, keepdims=True)
+    diff = x - mean
+    return mean, ((diff * diff).mean(axis=axes, keepdims=True) + eps) ** -0.5
+
+
+def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
+    """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
+    with biased variance: dxhat = g * weight,
+    dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
+    (the engine sums those two down to weight's shape)."""
+    mean, rstd = _ln_stats(x, axes, eps) if isinstance(g, Tensor) else saved
+    xhat = (x - mean) * rstd
+    dxhat = g * weight
+    proj = (dxhat * xhat).mean(axis=axes, keepdims=True)
+    dx = dxhat - dxhat.mean(axis=axes, keepdims=True)         # a fresh array (or tensor): written in place
+    dx -= xhat * proj
+    dx *= rstd
+    return dx, g * xhat, g
+
+
+layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", returns_saved=True)

@@ -1,0 +1,109 @@
+"""Indexing: torch's keys read as NumPy keys, a gather (getitem) and its adjoint, a scatter-add
+(index_put with accumulate), whose adjoint is a gather again."""
+from typing import NamedTuple
+
+import numpy as np
+
+from ..engine import Tensor
+from .op import Op
+
+
+class TwoStep(NamedTuple):
+    """An index torch reads in two steps: the integers first (each drops its dim), then the
+    advanced part, so that the new dims land where torch puts them, not where NumPy does."""
+    first: tuple
+    then: tuple
+
+
+def _is_int(k) -> bool:
+    return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
+
+
+def index_key(key):
+    """torch's indexing as a NumPy key: tensors become arrays, uint8 and bool tensors masks,
+    and ints mixed with advanced indices are read first (a TwoStep)."""
+    if isinstance(key, tuple):
+        key = tuple(_index_part(k) for k in key)
+    else:
+        return _index_part(key)
+    advanced = [k for k in key if isinstance(k, np.ndarray) and k.ndim > 0]
+    if not advanced or not any(_is_int(k) for k in key):
+        return key
+    first, then = [], []
+    for k in key:
+        if _is_int(k):
+            first.append(int(k))
+        elif isinstance(k, np.ndarray) and k.ndim > 0:
+            first.extend([slice(None)] * (k.ndim if k.dtype == np.bool_ else 1))
+            then.append(k)
+        elif k is None:
+            first.append(None)
+            then.append(slice(None))
+        else:
+            first.append(k)
+            then.append(k if k is Ellipsis else slice(None))
+    return TwoStep(tuple(first), tuple(then))
+
+
+def _index_part(k):
+    if isinstance(k, Tensor):
+        k = k._data
+    elif isinstance(k, list) and any(isinstance(i, (Tensor, list)) for i in k):
+        k = np.array([_index_part(i) for i in k])
+    elif isinstance(k, (list, range)):
+        k = np.asarray(k)
+        if k.size == 0:
+            k = k.astype(np.int64)
+    if isinstance(k, np.ndarray):
+        if k.ndim == 0 and k.dtype.kind in "iu":
+            return int(k)                                  # a 0-d integer tensor is an int index
+        if k.dtype == np.uint8:
+            k = k.astype(np.bool_)                         # torch reads a uint8 index as a mask
+        elif k.dtype.kind not in "iub":
+            raise IndexError(f"tensors used as indices must be long, int, byte or bool tensors, got {k.dtype}")
+    return k
+
+
+def take(x, key):
+    """x[key], for NumPy keys and for torch's two-step ones (conventions.TwoStep: ints first)."""
+    return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
+
+
+def put(out, key, v, accumulate=False):
+    """out[key] = v, or += with repeated indices adding up, in place."""
+    if isinstance(key, TwoStep):
+        out, key = out[key.first], key.then            # a view: writing it writes out
+    if accumulate and _basic(key):
+        out[key] += v                                   # slices and ints repeat nothing: a plain add
+    elif accumulate:
+        # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
+        # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
+        np.add.at(out, key, v)
+    else:
+        out[key] = v
+
+
+def _basic(key) -> bool:
+    """A key of slices, ints, None and ... only (NumPy's basic indexing: a view, no repeats)."""
+    return all([isinstance(k, (slice, int, type(None), type(Ellipsis))) and not isinstance(k, bool)
+                for k in (key if isinstance(key, tuple) else (key,))])
+
+
+def _index_put(x, v, key, accumulate):
+    if v.ndim and v.shape[0] == 1 and v.ndim > take(x, key).ndim:   # NumPy drops v's leading 1s; torch refuses
+        raise ValueError(f"values of shape {v.shape} cannot be broadcast to the indexed shape {take(x, key).shape}")
+    out = x.copy()
+    put(out, key, v, accumulate)
+    return out
+
+
+
+# indexing: a gather's adjoint is a scatter-add, and a scatter-add's is a gather
+getitem = Op("getitem", take,
+             lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True),
+             "scatter-add g", saves="", view=True)
+index_put = Op("index_put", _index_put,
+               lambda g, out, x, v, key, accumulate: (
+                   g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
+                   take(g, key)), "g, gather g[key]", saves="")
+

@@ -1,0 +1,481 @@
+"""The one place where Tensor gets torch's methods: Python's operators and number protocols, torch's
+method spellings (x.sum(dim), x.view(...), x.float(), x.softmax(-1)), and the in-place variants
+(x.add_(y), x[key] = v, x.sin_()).
+
+Methods with a body of their own are the class below; methods that are a function of the op
+table or of functions/ with the tensor as first argument are the table METHODS; the in-place
+ones, INPLACE. All three are bound onto Tensor at the end of this file, which is why the engine
+(engine.py) needs nothing above it.
+"""
+from __future__ import annotations
+
+import weakref
+
+import numpy as np
+
+from . import functions as fn, inplace, ops
+from .device import CPU, device
+from .device import check as device_check
+from .dims import reduction, shape_arg, wrap_dim
+from .dtypes import DEFAULT, as_dtype
+from .engine import Tensor
+from .modes import RemovableHandle
+from .functions.random import bernoulli, multinomial
+from .functions.shape import _sliding_windows
+from .ops import promote, promote_float
+
+
+_REFLECTED = {name: (f"__{op}__", f"__r{op}__") for name, op in
+              [("add", "add"), ("subtract", "sub"), ("multiply", "mul"), ("true_divide", "truediv"), ("divide", "truediv"),
+               ("power", "pow"), ("matmul", "matmul"), ("floor_divide", "floordiv"), ("remainder", "mod"),
+               ("bitwise_and", "and"), ("bitwise_or", "or"), ("bitwise_xor", "xor")]}
+_REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
+                   "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
+
+
+def _same(x, y) -> bool:
+    """A float tensor and a Python float or a tensor of its dtype: the promotion's fast path."""
+    return x._data.dtype.kind == "f" and (type(y) is float or type(y) is Tensor and x._data.dtype == y._data.dtype)
+
+
+class TensorMethods:
+    """Tensor's methods that have a body of their own: the operators (torch's promotion first), the
+    reductions (torch's dim/keepdim or NumPy's axis/keepdims), shapes, dtypes and indexing."""
+
+    is_cuda = False
+    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+    mT = property(lambda self: self.transpose(-1, -2))
+
+    def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
+        """NumPy functions see tensors as their arrays (np.tanh(t) is an array, no history), except
+        `ndarray * tensor` and the like, which are the tensor's operators, so they are recorded."""
+        if method == "__call__" and not kwargs and len(inputs) == 2 and ufunc.__name__ in _REFLECTED:
+            x, y = inputs
+            forward, reflected = _REFLECTED[ufunc.__name__]
+            return getattr(Tensor, forward)(x, y) if isinstance(x, Tensor) else getattr(Tensor, reflected)(y, x)
+        if any([isinstance(a, Tensor) and a._requires_grad for a in inputs]):
+            raise TypeError(f"np.{ufunc.__name__} on a Tensor that requires grad would drop its history (torch: "
+                            "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
+        return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
+
+    device = property(lambda self: CPU, doc="device(type='cpu'): tensorgrad's one device")
+
+    def cpu(self) -> "Tensor":
+        return self
+
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
+        device_check("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}",
+                     "Tensor.cuda")
+
+    def to(self, *args, **kwargs) -> "Tensor":
+        """to(dtype), to(device), to(device, dtype), to(other), to(device=, dtype=, copy=): a cast, a
+        copy when copy=True, or self when nothing changes, as torch. The device must be the CPU."""
+        dtype, dev, copy = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
+        if kwargs:
+            raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
+        for a in args:
+            if isinstance(a, Tensor):
+                dtype = a.dtype
+            elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
+                dev = a
+            elif not isinstance(a, bool):
+                dtype = a
+        device_check(dev, "Tensor.to")
+        if dtype is None or as_dtype(dtype) == self.dtype:
+            return self.clone() if copy else self
+        return self.astype(dtype)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of the storage: torch.from_dlpack(t) and torch.as_tensor(t) share it, torch.tensor(t) copies."""
+        if stream is not None and stream != -1:
+            raise BufferError("tensorgrad tensors live on the CPU: __dlpack__ takes no stream")
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device), ("copy", copy))
+                  if v is not None}
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __getattr__(self, name: str):
+        # only called when ordinary lookup fails: a torch method tensorgrad does not have
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        raise AttributeError(f"tensorgrad does not implement torch.Tensor.{name}")
+
+    def size(self, dim: int | None = None):
+        return self.shape if dim is None else self.shape[dim]
+
+    def dim(self) -> int:
+        return self.ndim
+
+    def numel(self) -> int:
+        return self._data.size
+
+    nelement = numel
+
+    def element_size(self) -> int:
+        return self._data.itemsize
+
+
+
+
+    # --- Python's number protocols ------------------------------------------------
+    def __len__(self):
+        if self.ndim == 0:
+            raise TypeError("len() of a 0-d tensor")
+        return self.shape[0]
+
+    def __iter__(self):
+        if self.ndim == 0:
+            raise TypeError("iteration over a 0-d tensor")
+        return (self[i] for i in range(len(self)))
+
+    def __bool__(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous (shape {self.shape})")
+        return bool(self._data)
+
+    def __float__(self): return float(self.item())
+    def __int__(self): return int(self.item())
+    def __complex__(self): return complex(self.item())
+
+    def __index__(self):
+        if self._data.dtype.kind not in "iu" or self._data.size != 1:
+            raise TypeError(f"only integer tensors of a single element can be converted to an index "
+                            f"(this one is {self.dtype}, shape {self.shape})")
+        return int(self._data.item())
+
+    def __format__(self, spec):
+        if self._data.size == 1 and self.ndim == 0 or (spec and self._data.size == 1):
+            return format(self.item(), spec)
+        if spec:
+            raise TypeError(f"unsupported format string passed to Tensor.__format__ (shape {self.shape})")
+        return repr(self)
+
+
+    # --- arithmetic (Python numbers on either side; torch's promotion) ------------
+    def __add__(self, other): return ops.add(*promote(self, other))
+    def __radd__(self, other): return ops.add(*promote(other, self))
+    def __sub__(self, other): return ops.sub(*promote(self, other))
+    def __rsub__(self, other): return ops.sub(*promote(other, self))
+    def __mul__(self, other): return ops.mul(*promote(self, other))
+    def __rmul__(self, other): return ops.mul(*promote(other, self))
+    def __truediv__(self, other): return ops.div(*promote(self, other)) if _same(self, other) else \
+        ops.div(*promote_float(self, other))
+    def __rtruediv__(self, other): return ops.div(*promote_float(other, self))
+    def __floordiv__(self, other): return fn.floor_divide(self, other)
+    def __rfloordiv__(self, other): return fn.floor_divide(other, self)
+    def __mod__(self, other): return fn.remainder(self, other)
+    def __rmod__(self, other): return fn.remainder(other, self)
+    def __neg__(self): return ops.neg(self)
+    def __pos__(self): return self
+    def __abs__(self): return ops.abs(self)
+    def __pow__(self, other): return fn.pow(self, other)
+    def __rpow__(self, other): return fn.pow(other, self)
+    def __matmul__(self, other): return fn.matmul(self, other)
+    def __rmatmul__(self, other): return fn.matmul(other, self)
+    def __invert__(self): return ops.bitwise_not(self)
+    def __and__(self, other): return ops.bitwise_and(*promote(self, other))
+    def __rand__(self, other): return ops.bitwise_and(*promote(other, self))
+    def __or__(self, other): return ops.bitwise_or(*promote(self, other))
+    def __ror__(self, other): return ops.bitwise_or(*promote(other, self))
+    def __xor__(self, other): return ops.bitwise_xor(*promote(self, other))
+    def __rxor__(self, other): return ops.bitwise_xor(*promote(other, self))
+
+    # comparisons give bool tensors that carry no gradient
+    def __lt__(self, other): return ops.lt(*promote(self, other))
+    def __le__(self, other): return ops.le(*promote(self, other))
+    def __gt__(self, other): return ops.gt(*promote(self, other))
+    def __ge__(self, other): return ops.ge(*promote(self, other))
+    def __eq__(self, other): return ops.eq(*promote(self, other))
+    def __ne__(self, other): return ops.ne(*promote(self, other))
+
+    # torch's method spellings
+    def add(self, other, alpha=1): return self + (other if alpha == 1 else other * alpha)
+    def sub(self, other, alpha=1): return self - (other if alpha == 1 else other * alpha)
+    def mul(self, other): return self * other
+    def div(self, other, rounding_mode=None): return fn.div(self, other, rounding_mode=rounding_mode)
+    def matmul(self, other): return fn.matmul(self, other)
+    subtract, multiply, divide, true_divide = sub, mul, div, __truediv__
+
+
+    # --- elementwise math ----------------------------------------------------
+
+    # --- reductions: torch's dim/keepdim or NumPy's axis/keepdims --------------
+    def sum(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        x = self if dtype is None else self.astype(dtype)
+        if dtype is None and x.dtype.kind in "bi" and x.dtype != np.int64:   # torch sums ints as int64
+            x = x.astype(np.int64)
+        return ops.sum(x, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
+        x = self if dtype is None else self.astype(dtype)
+        if x.dtype.kind != "f":
+            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
+                               f"point or complex dtype. Got: {x.dtype}")
+        return fn.mean(x, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """Unbiased (Bessel's n-1) by default, like torch; unbiased=False or correction=0 for 1/n."""
+        if isinstance(dim, bool):               # x.var(False): torch's var(unbiased)
+            dim, unbiased = None, dim
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        return fn.var(self, correction=correction, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):
+        """sqrt(var): unbiased by default; where the variance is 0 the gradient is 0, as torch."""
+        if isinstance(dim, bool):
+            dim, unbiased = None, dim
+        correction = (1 if unbiased is None or unbiased else 0) if correction is None else correction
+        return fn.std(self, correction=correction, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def amax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """Max over dim; tied maxima share the gradient evenly."""
+        return ops.amax(self, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def amin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return fn.amin(self, **reduction(self, dim, keepdim, axis, keepdims))
+
+    def max(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        """max() over everything (ties share the gradient), max(dim) -> (values, indices)
+        (the gradient goes to the returned index only), or max(other) elementwise, as torch."""
+        if isinstance(dim, Tensor):
+            return fn.maximum(self, dim)
+        return fn.max(self, **reduction(self, dim, keepdim, axis, keepdims, single=True))
+
+    def min(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        if isinstance(dim, Tensor):
+            return fn.minimum(self, dim)
+        return fn.min(self, **reduction(self, dim, keepdim, axis, keepdims, single=True))
+
+    def argmax(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.argmax(self, **reduction(self, dim, keepdim, axis, keepdims, single=True))
+
+    def argmin(self, dim=None, keepdim=False, *, axis=None, keepdims=None):
+        return ops.argmin(self, **reduction(self, dim, keepdim, axis, keepdims, single=True))
+
+    def all(self, dim=None, keepdim=False):
+        return ops.all(self.astype(np.bool_), **reduction(self, dim, keepdim, None, None))
+
+    def any(self, dim=None, keepdim=False):
+        return ops.any(self.astype(np.bool_), **reduction(self, dim, keepdim, None, None))
+
+
+    # --- shapes (views of the same storage where NumPy gives one) ----------------
+    def reshape(self, *shape, **kw): return ops.reshape(self, shape=shape_arg(shape or (kw.pop("shape"),)))
+    def view(self, *shape, **kw):
+        if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) or "dtype" in kw:
+            raise TypeError("view(dtype) is not supported by tensorgrad; use .to(dtype)")
+        return self.reshape(*shape, **kw)
+    def view_as(self, other): return self.reshape(other.shape)
+    def select(self, dim, index): return self[(slice(None),) * wrap_dim(dim, self.ndim, "select") + (index,)]
+    neg = negative = __neg__
+    def unflatten(self, dim, sizes):
+        d = wrap_dim(dim, self.ndim, "unflatten")
+        return self.reshape(self.shape[:d] + tuple(sizes) + self.shape[d + 1:])
+    def reshape_as(self, other): return self.reshape(other.shape)
+    def flatten(self, start_dim=0, end_dim=-1): return fn.flatten(self, start_dim, end_dim)
+    def squeeze(self, dim=None): return fn.squeeze(self, dim)
+    def unsqueeze(self, dim): return fn.unsqueeze(self, dim)
+    def permute(self, *dims, **kw):
+        dims = shape_arg(dims or (kw.pop("dims"),))
+        return ops.permute(self, axes=tuple(wrap_dim(d, self.ndim, "permute") for d in dims))
+    def transpose(self, dim0, dim1): return fn.transpose(self, dim0, dim1)
+    swapaxes = swapdims = transpose
+    def t(self):
+        if self.ndim > 2:
+            raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
+        return self.T
+    def expand(self, *sizes, **kw): return fn.expand(self, shape_arg(sizes or (kw.pop("size"),)))
+    def broadcast_to(self, shape): return fn.expand(self, tuple(shape))
+    def expand_as(self, other): return fn.expand(self, other.shape)
+    def contiguous(self): return self
+    def is_contiguous(self): return bool(self._data.flags.c_contiguous)
+
+    # --- dtypes ------------------------------------------------------------------
+    def astype(self, dtype):
+        dtype = as_dtype(dtype)
+        return self if dtype == self.dtype else ops.cast(self, dtype=dtype)
+    def type(self, dtype=None): return str(self.dtype) if dtype is None else self.astype(dtype)
+    def type_as(self, other): return self.astype(other.dtype)
+    def float(self): return self.astype(np.float32)
+    def double(self): return self.astype(np.float64)
+    def half(self): return self.astype(np.float16)
+    def long(self): return self.astype(np.int64)
+    def int(self): return self.astype(np.int32)
+    def short(self): return self.astype(np.int16)
+    def char(self): return self.astype(np.int8)
+    def byte(self): return self.astype(np.uint8)
+    def bool(self): return self.astype(np.bool_)
+    def is_floating_point(self): return self._data.dtype.kind == "f"
+    def clone(self): return ops.cast(self, dtype=self.dtype)
+
+    # --- indexing: a gather forward, a scatter-add backward ------------------------
+    def __getitem__(self, key): return ops.getitem(self, key=ops.index_key(key))
+
+    def index_put(self, key, values, accumulate=False):
+        return ops.index_put(self, values, key=ops.index_key(key), accumulate=accumulate)
+    def index_add(self, dim, index, source, alpha=1):
+        return fn.index_add(self, dim, index, source if alpha == 1 else source * alpha)
+
+    # --- leaves, gradients, printing and hooks
+    def requires_grad_(self, flag: bool = True) -> "Tensor":
+        self.requires_grad = flag
+        return self
+
+    def tolist(self):
+        return self._data.tolist()
+
+    def detach_(self) -> "Tensor":
+        self._node, self._requires_grad = None, False
+        return self
+
+    def retain_grad(self) -> None:
+        """Keep .grad on this intermediate too (leaves always keep theirs)."""
+        if not self._requires_grad:
+            raise RuntimeError("can't retain_grad on Tensor that has requires_grad=False")
+        if self._node is not None:
+            self._node.retained = weakref.ref(self)
+
+    @property
+    def retains_grad(self) -> bool:
+        return self._node is not None and self._node.retained is not None
+
+    def zero_grad(self) -> None:
+        self._grad = None
+
+    def __repr__(self):
+        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
+        extra = [f"dtype={self.dtype}"] if self.dtype not in (DEFAULT.float, np.int64, np.bool_) else []
+        if self.name:
+            extra.append(f"name={self.name!r}")
+        if self._node is not None:
+            extra.append(f"grad_fn=<{self._op}Backward>")
+        elif self._requires_grad:
+            extra.append("requires_grad=True")
+        return f"tensor({body}{''.join(', ' + e for e in extra)})"
+
+    def register_hook(self, hook) -> RemovableHandle:
+        """hook(grad) runs when this tensor's gradient has been computed, before it flows on (or,
+        on a leaf, into .grad); a Tensor it returns replaces the gradient, as in torch."""
+        if not self._requires_grad:
+            raise RuntimeError("cannot register a hook on a tensor that doesn't require gradient")
+        if self._node is not None:
+            self._node.hooks = hooks = self._node.hooks or []
+        else:
+            self._hooks = self._hooks or {"grad": [], "post": []}
+            hooks = self._hooks["grad"]
+        hooks.append(hook)
+        return RemovableHandle(hooks, hook)
+
+    def register_post_accumulate_grad_hook(self, hook) -> RemovableHandle:
+        """hook(tensor) runs after backward has accumulated into this leaf's .grad."""
+        if self._node is not None:
+            raise RuntimeError("post accumulate grad hooks cannot be registered on non-leaf tensors")
+        self._hooks = self._hooks or {"grad": [], "post": []}
+        self._hooks["post"].append(hook)
+        return RemovableHandle(self._hooks["post"], hook)
+
+    # --- a few more of torch's method spellings
+    def flip(self, *dims): return fn.flip(self, shape_arg(dims))
+    def tile(self, *dims): return fn.tile(self, shape_arg(dims))
+    def where(self, condition, other): return fn.where(condition, self, other)
+    def ravel(self): return self.reshape(-1)
+    def unfold(self, dimension, size, step): return _sliding_windows(self, dimension, size, step)
+
+    def multinomial(self, num_samples, replacement=False, *, generator=None):
+        return multinomial(self, num_samples, replacement, generator=generator)
+
+    def bernoulli(self, p=None, *, generator=None): return bernoulli(self, p, generator=generator)
+
+    def new_tensor(self, data, dtype=None, requires_grad=False):
+        return fn.tensor(data, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_full(self, size, fill_value, dtype=None, requires_grad=False):
+        return fn.full(size, fill_value, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_zeros(self, *size, dtype=None, requires_grad=False):
+        return fn.zeros(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    def new_ones(self, *size, dtype=None, requires_grad=False):
+        return fn.ones(*size, dtype=dtype or self.dtype, requires_grad=requires_grad)
+
+    new_empty = new_zeros
+
+
+
+_CLASS_MACHINERY = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
+                    "__static_attributes__"}
+
+
+METHODS = {
+    # elementwise math: rows of the op table
+    "exp": ops.exp, "log": ops.log, "tanh": ops.tanh, "sigmoid": ops.sigmoid, "abs": ops.abs, "sign": ops.sign,
+    "sin": ops.sin, "cos": ops.cos, "tan": ops.tan, "asin": ops.asin, "acos": ops.acos, "atan": ops.atan,
+    "sinh": ops.sinh, "cosh": ops.cosh, "asinh": ops.asinh, "acosh": ops.acosh, "atanh": ops.atanh,
+    "arcsin": ops.asin, "arccos": ops.acos, "arctan": ops.atan, "arcsinh": ops.asinh, "arccosh": ops.acosh,
+    "arctanh": ops.atanh, "floor": ops.floor, "ceil": ops.ceil, "trunc": ops.trunc, "fix": ops.trunc,
+    "log2": ops.log2, "log10": ops.log10, "log1p": ops.log1p, "expm1": ops.expm1, "exp2": ops.exp2, "erf": ops.erf,
+    "isnan": ops.isnan, "isinf": ops.isinf, "isfinite": ops.isfinite,
+    # elementwise composites (functions/math.py)
+    "relu": fn.relu, "sqrt": fn.sqrt, "pow": fn.pow, "maximum": fn.maximum, "minimum": fn.minimum,
+    "clamp": fn.clamp, "clip": fn.clamp, "clamp_min": fn.clamp_min, "clamp_max": fn.clamp_max, "round": fn.round,
+    "atan2": fn.atan2, "arctan2": fn.atan2, "frac": fn.frac, "rsqrt": fn.rsqrt, "reciprocal": fn.reciprocal,
+    "square": fn.square, "lerp": fn.lerp, "logaddexp": fn.logaddexp, "remainder": fn.remainder, "fmod": fn.fmod,
+    "floor_divide": fn.floor_divide, "float_power": fn.float_power, "nan_to_num": fn.nan_to_num, "xlogy": fn.xlogy,
+    "hypot": fn.hypot, "copysign": fn.copysign, "deg2rad": fn.deg2rad, "rad2deg": fn.rad2deg, "logit": fn.logit,
+    "sinc": fn.sinc, "logical_and": fn.logical_and, "logical_or": fn.logical_or, "logical_xor": fn.logical_xor,
+    "logical_not": fn.logical_not, "fmax": fn.fmax, "fmin": fn.fmin, "heaviside": fn.heaviside,
+    "signbit": fn.signbit, "isposinf": fn.isposinf, "isneginf": fn.isneginf, "isreal": fn.isreal, "sgn": fn.sgn,
+    "positive": fn.positive, "masked_fill": fn.masked_fill,
+    # reductions, scans, softmax (functions/reduce.py)
+    "softmax": fn.softmax, "log_softmax": fn.log_softmax, "logsumexp": fn.logsumexp, "prod": fn.prod,
+    "cumsum": fn.cumsum, "cumprod": fn.cumprod, "cummax": fn.cummax, "cummin": fn.cummin,
+    "logcumsumexp": fn.logcumsumexp, "norm": fn.norm, "dist": fn.dist, "count_nonzero": fn.count_nonzero,
+    "nansum": fn.nansum, "nanmean": fn.nanmean, "aminmax": fn.aminmax,
+    # sorting and counting (functions/sort.py)
+    "sort": fn.sort, "argsort": fn.argsort, "msort": fn.msort, "topk": fn.topk, "median": fn.median,
+    "nanmedian": fn.nanmedian, "unique": fn.unique, "histc": fn.histc, "bincount": fn.bincount,
+    # shapes (functions/shape.py)
+    "split": fn.split, "chunk": fn.chunk, "tensor_split": fn.tensor_split, "unbind": fn.unbind, "roll": fn.roll,
+    "repeat": fn.repeat, "repeat_interleave": fn.repeat_interleave, "tril": fn.tril, "triu": fn.triu,
+    "diag": fn.diag, "diag_embed": fn.diag_embed, "diagonal": fn.diagonal, "movedim": fn.movedim,
+    "moveaxis": fn.moveaxis, "narrow": fn.narrow, "rot90": fn.rot90, "fliplr": fn.fliplr, "flipud": fn.flipud,
+    # gathers and scatter-adds (functions/index.py)
+    "gather": fn.gather, "scatter_add": fn.scatter_add, "scatter": fn.scatter, "index_select": fn.index_select,
+    "masked_select": fn.masked_select, "take_along_dim": fn.take_along_dim, "nonzero": fn.nonzero,
+    "argwhere": fn.argwhere, "index_fill": fn.index_fill, "index_copy": fn.index_copy,
+    # products (functions/linalg.py)
+    "mm": fn.mm, "bmm": fn.bmm, "mv": fn.mv, "dot": fn.dot, "addmm": fn.addmm, "outer": fn.outer,
+    "inner": fn.inner, "kron": fn.kron, "cross": fn.cross, "diff": fn.diff, "trace": fn.trace,
+    # comparing (functions/compare.py)
+    "isclose": fn.isclose, "allclose": fn.allclose, "equal": fn.equal,
+}
+
+INPLACE = {
+    "__iadd__": inplace.iadd, "__isub__": inplace.isub, "__imul__": inplace.imul, "__itruediv__": inplace.itruediv,
+    "__ipow__": inplace.ipow, "__ifloordiv__": inplace.ifloordiv, "__imod__": inplace.imod,
+    "__iand__": inplace.iand, "__ior__": inplace.ior, "__ixor__": inplace.ixor, "__imatmul__": inplace.imatmul,
+    "__setitem__": inplace.setitem,
+    "add_": inplace.add_, "sub_": inplace.sub_, "mul_": inplace.mul_, "div_": inplace.div_, "pow_": inplace.pow_,
+    "clamp_": inplace.clamp_, "clip_": inplace.clamp_, "zero_": inplace.zero_, "fill_": inplace.fill_,
+    "copy_": inplace.copy_, "masked_fill_": inplace.masked_fill_, "index_add_": inplace.index_add_,
+    "scatter_add_": inplace.scatter_add_, "index_put_": inplace.index_put_,
+    "normal_": inplace.normal_, "uniform_": inplace.uniform_, "bernoulli_": inplace.bernoulli_,
+    "exponential_": inplace.exponential_, "random_": inplace.random_,
+    # x.f_() as x <- x.f(), for these f
+    **{name + "_": inplace.variant(name) for name in (
+        "neg", "exp", "log", "tanh", "sigmoid", "relu", "sqrt", "abs", "sin", "cos", "tan", "asin", "acos", "atan",
+        "sinh", "cosh", "asinh", "acosh", "atanh", "sign", "floor", "ceil", "trunc", "frac", "round", "log2",
+        "log10", "log1p", "expm1", "exp2", "erf", "rsqrt", "reciprocal", "square", "nan_to_num", "atan2", "lerp",
+        "logaddexp", "fmod", "remainder", "floor_divide", "float_power", "cumsum", "cumprod", "tril", "triu",
+        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix")},
+}
+
+for _name, _member in vars(TensorMethods).items():
+    if _name not in _CLASS_MACHINERY:
+        setattr(Tensor, _name, _member)
+for _name, _member in {**METHODS, **INPLACE}.items():
+    setattr(Tensor, _name, _member)
+Tensor.__hash__ = object.__hash__    # tensors are keyed by identity; == is elementwise
