@@ -64,5 +64,5 @@ from .runtime import (Size, get_float32_matmul_precision, get_num_interop_thread
 from .torch_alias import install_as_torch
 from .missing import module_getattr as _module_getattr
 
-dtype = type(float32(0).dtype)                   # torch.dtype: isinstance(x.dtype, tg.dtype) holds
+from numpy import dtype                          # torch.dtype: isinstance(x.dtype, tg.dtype) holds
 __getattr__ = _module_getattr("torch")           # tg.not_there: "tensorgrad does not implement torch.not_there"
