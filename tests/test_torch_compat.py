@@ -328,3 +328,64 @@ def test_a_missing_name_says_which_torch_name(where, name, torch_name):
         getattr(where, name)
     assert str(e.value) == f"tensorgrad does not implement {torch_name}"
     assert not hasattr(where, name) and getattr(where, name, 5) == 5
+
+
+# --- device= everywhere ---------------------------------------------------------------------------
+
+FACTORIES = {
+    "tensor": lambda m, **d: m.tensor([1.0, 2.0], **d), "as_tensor": lambda m, **d: m.as_tensor([1, 2], **d),
+    "zeros": lambda m, **d: m.zeros(2, 3, **d), "ones": lambda m, **d: m.ones((2,), **d),
+    "empty": lambda m, **d: m.empty(2, **d).zero_(), "full": lambda m, **d: m.full((2,), 7, **d),
+    "eye": lambda m, **d: m.eye(2, **d), "arange": lambda m, **d: m.arange(4, **d),
+    "linspace": lambda m, **d: m.linspace(0, 1, 5, **d), "logspace": lambda m, **d: m.logspace(0, 1, 3, **d),
+    "zeros_like": lambda m, **d: m.zeros_like(m.ones(2), **d), "ones_like": lambda m, **d: m.ones_like(m.ones(2), **d),
+    "full_like": lambda m, **d: m.full_like(m.ones(2), 3, **d),
+    "empty_like": lambda m, **d: m.empty_like(m.ones(2), **d).zero_(),
+    "rand": lambda m, **d: m.rand(2, **d) * 0, "randn": lambda m, **d: m.randn(2, **d) * 0,
+    "randint": lambda m, **d: m.randint(0, 1, (2,), **d), "randperm": lambda m, **d: m.randperm(1, **d),
+    "rand_like": lambda m, **d: m.rand_like(m.ones(2), **d) * 0, "randn_like": lambda m, **d: m.randn_like(m.ones(2), **d) * 0,
+    "randint_like": lambda m, **d: m.randint_like(m.ones(2), 0, 1, **d),
+    "normal": lambda m, **d: m.normal(0.0, 0.0, size=(2,), **d),
+    "tril_indices": lambda m, **d: m.tril_indices(3, 3, **d), "triu_indices": lambda m, **d: m.triu_indices(3, 3, **d),
+}
+
+
+@pytest.mark.parametrize("name", FACTORIES)
+def test_every_factory_takes_device_as_torch(name):
+    want = FACTORIES[name](torch, device="cpu")
+    for dev in ("cpu", tg.device("cpu"), None):
+        got = FACTORIES[name](tg, device=dev)
+        assert got.tolist() == want.tolist() and str(got.dtype) == str(want.dtype).replace("torch.", "")
+        assert got.device == tg.device("cpu") and str(got.device) == str(want.device)
+    for dev in ("cuda", "cuda:0", "mps", tg.device("cuda", 1)):
+        with pytest.raises(RuntimeError, match=f"{name}: tensorgrad runs on NumPy, on the CPU only; it has no "
+                                               f"'{str(tg.device(dev))}' device"):
+            FACTORIES[name](tg, device=dev)
+
+
+def test_to_cpu_and_cuda_as_torch():
+    for lib in (tg, torch):
+        x = lib.ones(2, 3)
+        assert x.to("cpu") is x and x.cpu() is x and x.to(lib.device("cpu")) is x and x.to(x) is x
+        assert x.to("cpu", lib.float64).dtype == lib.float64 and x.to(device="cpu", dtype=lib.int64).dtype == lib.int64
+        assert x.to(lib.zeros(1, dtype=lib.float64)).dtype == lib.float64
+        y = x.to("cpu", copy=True)
+        assert y is not x and y.tolist() == x.tolist()
+        assert str(x.device) == "cpu" and repr(x.device) == "device(type='cpu')"
+    for call in (lambda x: x.to("cuda"), lambda x: x.to("mps", tg.float64), lambda x: x.to(device="cuda:1"),
+                 lambda x: x.cuda(), lambda x: x.to(tg.device("cuda"))):
+        with pytest.raises(RuntimeError, match="tensorgrad runs on NumPy, on the CPU only; it has no '(cuda|mps)"):
+            call(tg.ones(2))
+    m = tg.nn.Linear(2, 2)
+    assert m.to("cpu") is m and m.to(tg.device("cpu")) is m and m.cpu() is m
+    with pytest.raises(RuntimeError, match="it has no 'cuda' device"):
+        m.to("cuda")
+    with pytest.raises(RuntimeError, match="it has no 'cuda:0' device"):
+        m.cuda(0)
+    tg.set_default_device("cpu")
+    assert tg.get_default_device() == tg.device("cpu")
+    with pytest.raises(RuntimeError, match="it has no 'cuda' device"):
+        tg.set_default_device("cuda")
+    assert tg.Generator(device="cpu").initial_seed() is not None
+    with pytest.raises(RuntimeError, match="Generator: .* it has no 'cuda' device"):
+        tg.Generator(device="cuda")
