@@ -119,7 +119,8 @@ class Function:
                             "the compiled function, or write it as a tg.op")
         ctx = FunctionCtx()
         records = _mode.grad and any(isinstance(a, Tensor) and a._requires_grad for a in args)
-        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)   # as torch: even under no_grad
+        # as torch: what requires grad, even under no_grad
+        ctx.needs_input_grad = tuple(isinstance(a, Tensor) and a._requires_grad for a in args)
         new_style = cls.setup_context is not Function.setup_context
         with no_grad():
             if new_style:
@@ -182,7 +183,8 @@ def _record(cls, ctx, args, inputs, outs, diff):
             if gk is not None and not isinstance(gk, Tensor):
                 gk = Tensor._wrap(gk)
             grad_outputs.append(gk)
-        result = cls.backward(ctx, *grad_outputs)
+        backward = cls.vjp if cls.backward is Function.backward else cls.backward     # either name, as torch
+        result = backward(ctx, *grad_outputs)
         result = result if isinstance(result, tuple) else (result,)
         if len(result) < len(args) or any(r is not None for r in result[len(args):]):
             raise RuntimeError(f"function {name}Backward returned an incorrect number of gradients "

@@ -18,8 +18,7 @@ HOOK_STORES = ("_forward_pre_hooks", "_forward_hooks", "_backward_hooks", "_back
 def register(module, store: str, hook, prepend: bool = False, **flags) -> RemovableHandle:
     """Add hook to module's store (its flags, e.g. with_kwargs, in a dict of their own); return its handle."""
     hooks = getattr(module, store)
-    extra = []
-    handle = RemovableHandle(hooks, extra_dict=extra)
+    handle = RemovableHandle(hooks)
     hooks[handle.id] = hook
     if prepend:                                     # first in line: the dicts keep insertion order
         items = list(hooks.items())
@@ -29,8 +28,7 @@ def register(module, store: str, hook, prepend: bool = False, **flags) -> Remova
         if on:
             d = module.__dict__.setdefault(f"{store}_{flag}", {})
             d[handle.id] = True
-            extra.append(d)
-    handle.hooks_dicts.extend(extra)
+            handle.hooks_dicts.append(d)
     return handle
 
 
