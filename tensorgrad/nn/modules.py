@@ -7,6 +7,7 @@ the Modules assigned to it. Any other attribute, a plain tensor included, is jus
 """
 import collections
 import itertools
+import weakref
 
 import numpy as np
 
@@ -14,8 +15,11 @@ from ..functions import tensor
 from ..optim.optimizer import zero_grads
 from ..engine import Tensor
 from ..inplace import bump
-from ..modes import name_scope
+from ..modes import _mode, name_scope
 from . import hooks
+
+# name scope -> the module whose forward last ran in it (weakly held); viz labels a folded scope with it
+SCOPES = weakref.WeakValueDictionary()
 
 
 class Parameter(Tensor):
@@ -204,6 +208,7 @@ class Module:
     # --- walking the tree --------------------------------------------------
     def __call__(self, *args, **kwargs):
         with name_scope(self._name or type(self).__name__):
+            SCOPES[_mode.scope] = self      # so that a drawing can name a scope's module: `Block h.0`
             if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
                 return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
@@ -349,6 +354,9 @@ class Module:
 
     def double(self) -> "Module":
         return self.to(np.float64)
+
+    def half(self) -> "Module":
+        return self.to(np.float16)
 
     # --- saving and loading ----------------------------------------------
     def _state_items(self, prefix: str = ""):
