@@ -13,7 +13,7 @@ from numpy import int16 as short, int32 as int, int64 as long
 from . import tensor as _module_tensor  # loaded first: tg.tensor is the function below, not this module
 from . import tensor_api  # binds torch's methods onto Tensor: first, so that everything below has them
 from . import functions, ops
-from .device import cuda, device
+from .device import device, get_default_device, set_default_device
 from .dtypes import get_default_dtype, result_type, set_default_dtype
 from .engine import Tensor, grad
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
@@ -24,7 +24,7 @@ from .ops import (OPS, Op, op, abs, acos, acosh, asin, asinh, atan, atanh, ceil,
 from .ops import acos as arccos, acosh as arccosh, asin as arcsin, asinh as arcsinh, atan as arctan
 from .ops import atanh as arctanh, trunc as fix, mul as multiply, sub as subtract
 from .ops import gt as greater, ge as greater_equal, lt as less, le as less_equal
-from .functions import (Generator, round, addmm, allclose, aminmax, arange, argsort, argwhere, atan2, atleast_1d,
+from .functions import (Generator, round, addmm, as_tensor, from_dlpack, allclose, aminmax, arange, argsort, argwhere, atan2, atleast_1d,
                         atleast_2d, atleast_3d, bernoulli, bincount, block_diag, bmm, bucketize, cartesian_prod,
                         cat, cdist, chunk, clamp, clamp_max, clamp_min, column_stack, copysign, count_nonzero,
                         cross, cummax, cummin, cumprod, cumsum, default_generator, deg2rad, diag, diag_embed,
@@ -54,3 +54,15 @@ from . import nn, optim, testing
 from .value import Value
 from .compile import compile
 from .serialization import load, save
+# torch's programs (issue 18): autograd, data loading, devices, mixed precision, small names, `import torch`
+from . import accelerator, amp, autograd, backends, cuda, utils
+from .amp import autocast
+from .dtype_info import bfloat16, finfo, iinfo
+from .runtime import (Size, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
+                      inference_mode, is_floating_point, is_inference_mode_enabled, is_tensor,
+                      set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
+from .torch_alias import install_as_torch
+from .missing import module_getattr as _module_getattr
+
+from numpy import dtype                          # torch.dtype: isinstance(x.dtype, tg.dtype) holds
+__getattr__ = _module_getattr("torch")           # tg.not_there: "tensorgrad does not implement torch.not_there"

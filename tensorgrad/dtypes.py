@@ -1,5 +1,7 @@
 """torch's dtype rules on NumPy: the default float dtype, promotion by category, and how
 Python numbers and lists become arrays. Imports nothing of tensorgrad: every layer above uses it."""
+import warnings
+
 import numpy as np
 
 
@@ -26,7 +28,9 @@ def as_dtype(dtype) -> np.dtype:
     """np.dtype(dtype), with a clear error for things like 'cpu' passed where a dtype goes."""
     try:
         return np.dtype(dtype)
-    except TypeError:
+    except TypeError as e:
+        if str(e).startswith("tensorgrad does not implement"):       # torch.bfloat16's own message
+            raise
         raise TypeError(f"expected a dtype (tg.float32, tg.int64, ...), got {dtype!r}") from None
 
 
@@ -93,6 +97,9 @@ def as_array(data, dtype=None) -> np.ndarray:
     arrays keep their dtype, Python floats get the default one, ints int64, bools bool."""
     if dtype is not None:
         dtype = as_dtype(dtype)
+    foreign = foreign_array(data)
+    if foreign is not None:
+        data = foreign.copy()
     keep = isinstance(data, (np.ndarray, np.generic))
     if isinstance(data, (list, tuple)):
         data = [as_array(getattr(d, "_data", d)) if isinstance(d, (list, tuple)) or hasattr(d, "_data") else d
@@ -103,6 +110,27 @@ def as_array(data, dtype=None) -> np.ndarray:
     if dtype is None and not keep and arr.dtype.kind == "f":
         arr = arr.astype(DEFAULT.float, copy=False)
     return arr
+
+
+def foreign_array(data):
+    """The NumPy array of another library's tensor (torch's, JAX's: anything with __dlpack__), sharing its
+    memory where DLPack can; None for anything else. A torch tensor that requires grad is taken detached,
+    with torch's warning."""
+    if isinstance(data, (np.ndarray, np.generic, list, tuple, int, float)) or not hasattr(data, "__dlpack__") \
+            or hasattr(data, "_data"):
+        return None
+    if getattr(data, "requires_grad", False):
+        warnings.warn("To copy construct from a tensor, it is recommended to use sourceTensor.detach().clone() or "
+                      "sourceTensor.detach().clone().requires_grad_(True), rather than tensor(sourceTensor).",
+                      UserWarning, stacklevel=4)
+        data = data.detach()
+    if str(getattr(data, "dtype", "")).endswith("bfloat16"):
+        raise TypeError("tensorgrad does not implement torch.bfloat16 tensors: NumPy has no bfloat16; convert "
+                        "with .float() first")
+    try:
+        return np.from_dlpack(data)
+    except (BufferError, RuntimeError, TypeError):
+        return np.asarray(data)                      # e.g. a tensor on a GPU that can copy itself to NumPy
 
 
 def float_of(a):

@@ -14,7 +14,8 @@ import weakref
 import numpy as np
 
 from . import functions as fn, inplace, ops
-from .device import device
+from .device import CPU, device
+from .device import check as device_check
 from .dims import reduction, shape_arg, wrap_dim
 from .dtypes import DEFAULT, as_dtype
 from .engine import Tensor
@@ -57,31 +58,50 @@ class TensorMethods:
                             "\"Can't call numpy() on Tensor that requires grad\"): use the tensorgrad op, or .detach()")
         return getattr(ufunc, method)(*[a._data if isinstance(a, Tensor) else a for a in inputs], **kwargs)
 
-    device = property(lambda self: device("cpu"))
+    device = property(lambda self: CPU, doc="device(type='cpu'): tensorgrad's one device")
 
     def cpu(self) -> "Tensor":
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
+    def cuda(self, device=None, non_blocking: bool = False, memory_format=None):
+        device_check("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}",
+                     "Tensor.cuda")
 
     def to(self, *args, **kwargs) -> "Tensor":
-        """to(dtype), to('cpu'), to(device=, dtype=), to(other): a cast, or self when nothing changes."""
-        dtype = kwargs.pop("dtype", None)
-        dev = kwargs.pop("device", None)
-        kwargs.pop("non_blocking", None), kwargs.pop("copy", None)
+        """to(dtype), to(device), to(device, dtype), to(other), to(device=, dtype=, copy=): a cast, a
+        copy when copy=True, or self when nothing changes, as torch. The device must be the CPU."""
+        dtype, dev, copy = kwargs.pop("dtype", None), kwargs.pop("device", None), kwargs.pop("copy", False)
+        kwargs.pop("non_blocking", None), kwargs.pop("memory_format", None)
         if kwargs:
             raise TypeError(f"to() got unexpected arguments {sorted(kwargs)}")
         for a in args:
             if isinstance(a, Tensor):
                 dtype = a.dtype
-            elif isinstance(a, (str, device)):
+            elif isinstance(a, (str, device, int)) and not isinstance(a, bool):
                 dev = a
-            else:
+            elif not isinstance(a, bool):
                 dtype = a
-        if dev is not None and str(device(dev)) != "cpu":
-            raise RuntimeError(f"to({str(dev)!r}): tensorgrad runs on NumPy, on the CPU only")
-        return self if dtype is None else self.astype(dtype)
+        device_check(dev, "Tensor.to")
+        if dtype is None or as_dtype(dtype) == self.dtype:
+            return self.clone() if copy else self
+        return self.astype(dtype)
+
+    def __dlpack__(self, *, stream=None, max_version=None, dl_device=None, copy=None):
+        """DLPack export of the storage: torch.from_dlpack(t) and torch.as_tensor(t) share it, torch.tensor(t) copies."""
+        if stream is not None and stream != -1:
+            raise BufferError("tensorgrad tensors live on the CPU: __dlpack__ takes no stream")
+        kwargs = {k: v for k, v in (("max_version", max_version), ("dl_device", dl_device), ("copy", copy))
+                  if v is not None}
+        return self._data.__dlpack__(**kwargs)
+
+    def __dlpack_device__(self):
+        return self._data.__dlpack_device__()
+
+    def __getattr__(self, name: str):
+        # only called when ordinary lookup fails: a torch method tensorgrad does not have
+        if name.startswith("__") and name.endswith("__"):
+            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
+        raise AttributeError(f"tensorgrad does not implement torch.Tensor.{name}")
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]

@@ -1,8 +1,8 @@
 """torch.*'s functions that carry no backward rule of their own: composites of the op table,
 by concern. Import order is the order of dependence (math <- shape <- index <- reduce <- sort <- linalg)."""
 # ruff: noqa: F401  (this file re-exports)
-from .creation import (arange, empty, empty_like, eye, from_numpy, full, full_like, linspace, logspace, ones,
-                       ones_like, tensor, zeros, zeros_like)
+from .creation import (arange, as_tensor, empty, empty_like, eye, from_dlpack, from_numpy, full, full_like, linspace,
+                       logspace, ones, ones_like, tensor, zeros, zeros_like)
 from .random import (Generator, bernoulli, default_generator, default_rng, get_rng_state, initial_seed,
                      manual_seed, multinomial, normal, rand, rand_like, randint, randint_like, randn, randn_like,
                      randperm, seed, set_rng_state)

@@ -3,6 +3,7 @@ random factories (rand, randn, randint, normal, multinomial, ...)."""
 import numpy as np
 
 from ..dims import shape_arg
+from ..device import check as check_device
 from ..engine import Tensor
 from .creation import _make, _number
 
@@ -12,7 +13,7 @@ class Generator:
     (Same seed, same numbers, run after run; not the same numbers as torch.)"""
 
     def __init__(self, seed: int | None = None, device: str = "cpu"):
-        self.device = device
+        self.device = check_device(seed if isinstance(seed, str) else device, "Generator")
         self.manual_seed(None if isinstance(seed, str) else seed)     # Generator("cpu"): torch's device argument
 
     def manual_seed(self, seed: int | None) -> "Generator":
@@ -69,19 +70,22 @@ def default_rng(generator: Generator | None):
     return (generator or _default).rng
 
 
-def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
+def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, device=None, name=None) -> Tensor:
     """Standard normal samples."""
+    check_device(device, "randn")
     return _make(default_rng(generator).standard_normal(shape_arg(size)), dtype, requires_grad, name)
 
 
-def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, name=None) -> Tensor:
+def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, device=None, name=None) -> Tensor:
     """Uniform samples in [0, 1)."""
+    check_device(device, "rand")
     return _make(default_rng(generator).random(shape_arg(size)), dtype, requires_grad, name)
 
 
 def randint(low: int, high: int | None = None, size=(), generator: Generator | None = None,
-            dtype=np.int64, requires_grad=False) -> Tensor:
+            dtype=np.int64, requires_grad=False, device=None) -> Tensor:
     """Integers in [low, high), as torch.randint(low, high, size) or randint(high, size)."""
+    check_device(device, "randint")
     if high is None:
         low, high = 0, low
     if isinstance(high, (tuple, list)):          # randint(high, size) written positionally
@@ -89,32 +93,37 @@ def randint(low: int, high: int | None = None, size=(), generator: Generator | N
     return _make(default_rng(generator).integers(low, high, size=tuple(size)), dtype, requires_grad)
 
 
-def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Uniform samples in [0, 1) of input's shape and dtype."""
+    check_device(device, "rand_like")
     return rand(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
-def randn_like(input, generator: Generator | None = None, dtype=None, requires_grad=False) -> Tensor:
+def randn_like(input, generator: Generator | None = None, dtype=None, requires_grad=False, device=None) -> Tensor:
     """Standard normal samples of input's shape and dtype."""
+    check_device(device, "randn_like")
     return randn(input.shape, generator=generator, dtype=dtype or input.dtype, requires_grad=requires_grad)
 
 
 def randint_like(input, low: int = 0, high: int | None = None, generator: Generator | None = None,
-                 dtype=None) -> Tensor:
+                 dtype=None, device=None) -> Tensor:
     """randint_like(x, high) or randint_like(x, low, high): x's shape and dtype."""
+    check_device(device, "randint_like")
     if high is None:
         low, high = 0, low
     return randint(low, high, input.shape, generator=generator, dtype=dtype or input.dtype)
 
 
-def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False) -> Tensor:
+def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
+    check_device(device, "randperm")
     return _make(default_rng(generator).permutation(n), dtype, requires_grad)
 
 
-def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None) -> Tensor:
+def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
     """Samples of N(mean, std**2): mean and std numbers (then size= is needed) or tensors that
     broadcast, as torch.normal."""
+    check_device(device, "normal")
     m, s = np.asarray(_number(mean) if not isinstance(mean, Tensor) else mean.numpy()), \
         np.asarray(_number(std) if not isinstance(std, Tensor) else std.numpy())
     if (s < 0).any():

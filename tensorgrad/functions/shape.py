@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import ops
 from ..dims import shape_arg, wrap_dim
+from ..device import check as check_device
 from ..engine import Tensor, data_of
 from ..ops import promote
 from .math import where
@@ -314,13 +315,15 @@ def cartesian_prod(*tensors):
     return stack([ops.reshape(g, shape=(-1,)) for g in meshgrid(*tensors)], 1)
 
 
-def tril_indices(row: int, col: int, offset: int = 0) -> Tensor:
+def tril_indices(row: int, col: int, offset: int = 0, *, device=None) -> Tensor:
     """The (2, N) int64 coordinates of the lower triangle of a row x col matrix."""
+    check_device(device, "tril_indices")
     return Tensor._wrap(np.stack(np.tril_indices(row, offset, col)).astype(np.int64))
 
 
-def triu_indices(row: int, col: int, offset: int = 0) -> Tensor:
+def triu_indices(row: int, col: int, offset: int = 0, *, device=None) -> Tensor:
     """The (2, N) int64 coordinates of the upper triangle of a row x col matrix."""
+    check_device(device, "triu_indices")
     return Tensor._wrap(np.stack(np.triu_indices(row, offset, col)).astype(np.int64))
 
 

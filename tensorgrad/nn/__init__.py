@@ -16,3 +16,8 @@ from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsL
                      Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh, Unflatten)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn")   # a missing name says which torch name it is

@@ -16,6 +16,7 @@ from ..optim.optimizer import zero_grads
 from ..engine import Tensor
 from ..inplace import bump
 from ..modes import _mode, name_scope
+from . import hooks
 
 # name scope -> the module whose forward last ran in it (weakly held); viz labels a folded scope with it
 SCOPES = weakref.WeakValueDictionary()
@@ -49,7 +50,7 @@ def _write(t: Tensor, value, key=...) -> None:
 
 IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
 
-_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers")
+_STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers") + hooks.HOOK_STORES
 
 
 def _check_name(kind: str, name) -> None:
@@ -208,7 +209,29 @@ class Module:
     def __call__(self, *args, **kwargs):
         with name_scope(self._name or type(self).__name__):
             SCOPES[_mode.scope] = self      # so that a drawing can name a scope's module: `Block h.0`
+            if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
+                return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
+
+    # --- hooks (nn/hooks.py) -------------------------------------------------
+    def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
+        """hook(module, args) before forward; it may return new args (with_kwargs: (args, kwargs))."""
+        return hooks.register(self, "_forward_pre_hooks", hook, prepend, with_kwargs=with_kwargs)
+
+    def register_forward_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False,
+                              always_call: bool = False):
+        """hook(module, args, output) after forward; it may return a new output."""
+        return hooks.register(self, "_forward_hooks", hook, prepend, with_kwargs=with_kwargs,
+                              always_call=always_call)
+
+    def register_full_backward_hook(self, hook, prepend: bool = False):
+        """hook(module, grad_input, grad_output) when the gradients of the inputs are computed; it
+        may return new grad_input."""
+        return hooks.register(self, "_backward_hooks", hook, prepend)
+
+    def register_full_backward_pre_hook(self, hook, prepend: bool = False):
+        """hook(module, grad_output) before the module's gradients are computed; it may return new grad_output."""
+        return hooks.register(self, "_backward_pre_hooks", hook, prepend)
 
     def forward(self, *args, **kwargs):
         raise NotImplementedError(f'Module [{type(self).__name__}] is missing the required "forward" function')
@@ -323,8 +346,8 @@ class Module:
     def cpu(self) -> "Module":
         return self
 
-    def cuda(self, *args, **kwargs):
-        raise RuntimeError("tensorgrad runs on NumPy, on the CPU: there is no CUDA device")
+    def cuda(self, device=None):
+        return self.to("cuda" if device is None else device if isinstance(device, str) else f"cuda:{device}")
 
     def float(self) -> "Module":
         return self.to(np.float32)

@@ -68,3 +68,8 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         n = p.numel()
         p.data = vec.detach().numpy()[start:start + n].reshape(p.shape).astype(p.dtype)
         start += n
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn.utils")   # a missing name says which torch name it is

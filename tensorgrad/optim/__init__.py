@@ -6,3 +6,8 @@ from .optimizer import SGD, Adagrad, Adam, AdamW, Optimizer, RMSprop
 
 __all__ = ["Optimizer", "SGD", "Adam", "AdamW", "RMSprop", "Adagrad", "NAdam", "RAdam", "Adamax", "Adadelta", "ASGD",
            "LBFGS", "lr_scheduler"]
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.optim")   # a missing name says which torch name it is

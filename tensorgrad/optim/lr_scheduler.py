@@ -182,3 +182,8 @@ class PolynomialLR(LRScheduler):
     def _get_closed_form_lr(self):
         return [base * (1.0 - min(self.total_iters, self.last_epoch) / self.total_iters) ** self.power
                 for base in self.base_lrs]
+
+
+from ..missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.optim.lr_scheduler")   # a missing name says which torch name it is

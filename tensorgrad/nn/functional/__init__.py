@@ -36,3 +36,8 @@ from .conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_poo
 from .norm import (batch_norm, group_norm, layer_norm, normalize, rms_norm)
 from .dropout import (dropout)
 from .attention import (scaled_dot_product_attention)
+
+
+from ...missing import module_getattr as _module_getattr  # noqa: E402
+
+__getattr__ = _module_getattr("torch.nn.functional")   # a missing name says which torch name it is

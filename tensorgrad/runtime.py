@@ -1,0 +1,107 @@
+"""torch's small process-wide names: Size, is_tensor, is_floating_point, threads, inference_mode,
+float32 matmul precision."""
+import contextlib
+import functools
+import os
+
+from .engine import Tensor
+from .modes import _mode
+
+_threads = {"intra": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
+            "inter": 1}
+_matmul_precision = ["highest"]
+
+
+class Size(tuple):
+    """torch.Size: a tuple of dims (tensorgrad's .shape is a plain tuple, equal to it)."""
+
+    def numel(self) -> int:
+        n = 1
+        for d in self:
+            n *= d
+        return n
+
+    def __repr__(self):
+        return f"torch.Size({list(self)})"
+
+    def __getitem__(self, key):
+        got = super().__getitem__(key)
+        return Size(got) if isinstance(key, slice) else got
+
+
+def is_tensor(obj) -> bool:
+    return isinstance(obj, Tensor)
+
+
+def is_floating_point(input: Tensor) -> bool:
+    if not isinstance(input, Tensor):
+        raise TypeError(f"is_floating_point(): argument 'input' (position 1) must be Tensor, not "
+                        f"{type(input).__name__}")
+    return input.dtype.kind == "f"
+
+
+def set_num_threads(n: int) -> None:
+    """Recorded for get_num_threads; NumPy's BLAS takes its thread count from OMP_NUM_THREADS at start."""
+    if not isinstance(n, int) or n <= 0:
+        raise RuntimeError("set_num_threads expects a positive integer")
+    _threads["intra"] = n
+
+
+def get_num_threads() -> int:
+    return _threads["intra"]
+
+
+def set_num_interop_threads(n: int) -> None:
+    if not isinstance(n, int) or n <= 0:
+        raise RuntimeError("Expected positive number of threads")
+    _threads["inter"] = n
+
+
+def get_num_interop_threads() -> int:
+    return _threads["inter"]
+
+
+def set_float32_matmul_precision(precision: str) -> None:
+    """Accepted ('highest', 'high', 'medium'), no effect: NumPy's float32 matmul is full precision."""
+    if precision not in ("highest", "high", "medium"):
+        raise RuntimeError(f"Invalid mode: {precision}; expected one of highest, high, medium")
+    _matmul_precision[0] = precision
+
+
+def get_float32_matmul_precision() -> str:
+    return _matmul_precision[0]
+
+
+class inference_mode(contextlib.ContextDecorator):
+    """torch.inference_mode(mode=True): no_grad for a with-block or a decorated function
+    (`@torch.inference_mode()` and `@torch.inference_mode` alike). Tensors made inside are ordinary
+    tensors (torch's 'inference tensors' refuse autograd later; these do not)."""
+
+    def __new__(cls, mode=True):
+        if mode is None or isinstance(mode, bool):
+            return super().__new__(cls)
+        return cls()(mode)                      # used bare, as @inference_mode
+
+    def __init__(self, mode: bool = True):
+        self.mode, self.saved = bool(mode), []
+
+    def __enter__(self):
+        self.saved.append((_mode.grad, _mode.__dict__.get("inference", False)))
+        if self.mode:
+            _mode.grad, _mode.inference = False, True
+        return self
+
+    def __exit__(self, *exc):
+        _mode.grad, _mode.inference = self.saved.pop()
+        return False
+
+    def __call__(self, func):
+        @functools.wraps(func)
+        def wrapped(*args, **kwargs):
+            with self.__class__(self.mode):
+                return func(*args, **kwargs)
+        return wrapped
+
+
+def is_inference_mode_enabled() -> bool:
+    return bool(getattr(_mode, "inference", False))
