@@ -76,11 +76,49 @@ def put(out, key, v, accumulate=False):
     if accumulate and _basic(key):
         out[key] += v                                   # slices and ints repeat nothing: a plain add
     elif accumulate:
-        # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
-        # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
-        np.add.at(out, key, v)
+        scatter_add(out, key, v)
     else:
         out[key] = v
+
+
+# a one-hot product beats bincount for tables of up to SMALL_TABLE rows (makemore's 27 letters) once
+# v has ONEHOT_MIN elements; below that its fixed cost (a few NumPy calls more) does not pay
+SMALL_TABLE, ONEHOT_MIN = 64, 2048
+
+
+def scatter_add(out, key, v):
+    """out[key] += v in place, where repeated indices all add up (out[key] += v keeps one of them).
+    Rows of a small table (an embedding's backward: (B, T) letters into 27 rows) are summed as a
+    one-hot matrix times v when v is large enough; any other key of a float table by np.bincount over the flat positions
+    it picks. Both add in a fixed order, so a run repeats bit for bit; they match torch to float
+    rounding, not bit for bit (bincount sums in float64). Integer tables and the rest: np.add.at."""
+    if out.dtype.kind != "f" or out.size == 0:
+        np.add.at(out, key, v)
+        return
+    rows = key[0] if type(key) is tuple and len(key) == 1 else key
+    if (type(rows) is np.ndarray and rows.dtype.kind in "iu" and out.shape[0] <= SMALL_TABLE and out.dtype.itemsize >= 4
+            and rows.size * (out.size // out.shape[0]) >= ONEHOT_MIN and _onehot_add(out, rows, v)):
+        return
+    where = np.arange(out.size).reshape(out.shape)[key]           # the flat position of each indexed element
+    sums = np.bincount(where.reshape(-1), np.broadcast_to(v, where.shape).reshape(-1), out.size)
+    out += sums.reshape(out.shape).astype(out.dtype, copy=False)
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _onehot_add(out, rows, v) -> bool:
+    """out[rows] += v as (one-hot of rows) @ v, or False (nothing done) for the general path to do it:
+    for negative or out-of-range rows, and when v holds an inf or NaN, which the zeros of the
+    one-hot matrix would spread to every row (0 * inf is NaN)."""
+    n, i = out.shape[0], rows.reshape(-1)
+    if i.min() < 0 or i.max() >= n:
+        return False
+    shape = rows.shape + out.shape[1:]
+    vs = (v if v.shape == shape else np.broadcast_to(v, shape)).reshape(i.size, -1)
+    sums = (i == np.arange(n)[:, None]).astype(out.dtype) @ vs.astype(out.dtype, copy=False)   # (n, row size)
+    if not np.isfinite(sums).all():
+        return False
+    out += sums.reshape(out.shape)
+    return True
 
 
 def _basic(key) -> bool:
@@ -106,4 +144,3 @@ index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
                    take(g, key)), "g, gather g[key]", saves="")
-
