@@ -1,17 +1,18 @@
 """Scatter-add (index_put with accumulate, the backward of advanced indexing) against torch:
-the one-hot path for small tables, bincount for the rest, np.add.at for integer tables."""
+np.add.at for few values and integer tables, a one-hot product for many rows of a small table,
+bincount for the rest."""
 import numpy as np
 import pytest
 import torch
 
 import tensorgrad as tg
-from tensorgrad.ops.index import ONEHOT_MIN, SMALL_TABLE, scatter_add
+from tensorgrad.ops.index import SCATTER_MIN, SMALL_TABLE, scatter_add
 
 rng = np.random.default_rng(0)
 
 
 @pytest.mark.parametrize("rows,low,batch", [(27, 0, 32), (27, 0, 4), (27, -27, 32), (SMALL_TABLE + 1, 0, 32),
-                                            (1000, -1000, 32)])      # one-hot, then bincount
+                                            (1000, -1000, 32)])      # one-hot, add.at, then bincount
 @pytest.mark.parametrize("dtype", [np.float32, np.float64])
 def test_embedding_backward(rows, low, batch, dtype):
     """C[Xb] with (B, T) letters: the gradient of each table row adds every use of it."""
@@ -35,22 +36,23 @@ def test_index_put_accumulate_against_torch():
 
 
 @pytest.mark.parametrize("key", [
-    (slice(None), np.array([3, 0, 3])),                                        # a slice, then an array
-    np.array([[True, False, True, False, True]] * 3 + [[False] * 5]),          # a mask
-    (np.array([1, 1]), slice(1, 4)),
-    (np.array([[0], [3]]), np.array([2, 2, 4])),                               # broadcast index arrays
+    (slice(None), np.resize([3, 0, 3, 7], 60)),                                 # a slice, then an array
+    np.arange(80 * 60).reshape(80, 60) % 7 != 0,                                # a mask
+    (np.resize([1, 1, 5], 50), slice(None)),                                    # repeated rows, a slice
+    (np.arange(45)[:, None] % 9, np.resize([2, 2, 4], 60)),                     # broadcast index arrays
 ])
 def test_keys_torch_has_no_index_put_for(key):
     """Keys with slices and masks, against the loop that adds one index at a time (np.add.at)."""
-    x = rng.standard_normal((4, 5))
+    x = rng.standard_normal((80, 60))
     v = rng.standard_normal(x[key].shape)
+    assert v.size >= SCATTER_MIN                # not add.at's own path
     out, want = x.copy(), x.copy()
     scatter_add(out, key, v)
     np.add.at(want, key, v)
     np.testing.assert_allclose(out, want, rtol=1e-12, atol=1e-12)
 
 
-@pytest.mark.parametrize("n", [4, ONEHOT_MIN])          # bincount, one-hot
+@pytest.mark.parametrize("n", [4, SCATTER_MIN])          # add.at, one-hot
 def test_non_finite_stays_in_its_row(n):
     """0 * inf is NaN: an inf sent to row 1 must not reach the other rows through the one-hot product."""
     out = np.zeros((5, 2), np.float32)
@@ -63,7 +65,7 @@ def test_non_finite_stays_in_its_row(n):
 
 
 def test_out_of_bounds_and_integer_tables():
-    for rows, n in [(5, 2), (5, ONEHOT_MIN), (500, 2)]:
+    for rows, n in [(5, 2), (5, SCATTER_MIN), (500, 2)]:
         with pytest.raises(IndexError, match="out of bounds"):
             scatter_add(np.zeros((rows, 2)), np.resize([0, rows], n), np.ones((n, 2)))
     counts = np.zeros(4, np.int64)

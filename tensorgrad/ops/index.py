@@ -81,23 +81,24 @@ def put(out, key, v, accumulate=False):
         out[key] = v
 
 
-# a one-hot product beats bincount for tables of up to SMALL_TABLE rows (makemore's 27 letters) once
-# v has ONEHOT_MIN elements; below that its fixed cost (a few NumPy calls more) does not pay
-SMALL_TABLE, ONEHOT_MIN = 64, 2048
+# Scatter-adds of fewer than SCATTER_MIN values keep np.add.at: there it costs what the others do,
+# and it adds one index at a time in the table's dtype, the sums of the lecture's loop bit for bit.
+# For more, a one-hot product is fastest on tables of up to SMALL_TABLE rows (makemore's 27 letters).
+SCATTER_MIN, SMALL_TABLE = 2048, 64
 
 
 def scatter_add(out, key, v):
     """out[key] += v in place, where repeated indices all add up (out[key] += v keeps one of them).
-    Rows of a small table (an embedding's backward: (B, T) letters into 27 rows) are summed as a
-    one-hot matrix times v when v is large enough; any other key of a float table by np.bincount over the flat positions
-    it picks. Both add in a fixed order, so a run repeats bit for bit; they match torch to float
-    rounding, not bit for bit (bincount sums in float64). Integer tables and the rest: np.add.at."""
-    if out.dtype.kind != "f" or out.size == 0:
+    Many rows of a small table (an embedding's backward: (B, T) letters into 27 rows) are summed
+    as a one-hot matrix times v; other large scatters into a float table by np.bincount over the
+    flat positions the key picks (in float64). Each adds in a fixed order, so a run repeats bit
+    for bit, and matches torch to float rounding."""
+    if out.dtype.kind != "f" or np.size(v) < SCATTER_MIN or out.size == 0:
         np.add.at(out, key, v)
         return
     rows = key[0] if type(key) is tuple and len(key) == 1 else key
-    if (type(rows) is np.ndarray and rows.dtype.kind in "iu" and out.shape[0] <= SMALL_TABLE and out.dtype.itemsize >= 4
-            and rows.size * (out.size // out.shape[0]) >= ONEHOT_MIN and _onehot_add(out, rows, v)):
+    if (type(rows) is np.ndarray and rows.dtype.kind in "iu" and out.shape[0] <= SMALL_TABLE
+            and out.dtype.itemsize >= 4 and _onehot_add(out, rows, v)):
         return
     where = np.arange(out.size).reshape(out.shape)[key]           # the flat position of each indexed element
     sums = np.bincount(where.reshape(-1), np.broadcast_to(v, where.shape).reshape(-1), out.size)
