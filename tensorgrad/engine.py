@@ -14,6 +14,7 @@ views; tensor_api.py binds torch's methods onto Tensor. This file needs none of 
 from __future__ import annotations
 
 import traceback
+import weakref
 
 import numpy as np
 
@@ -29,18 +30,54 @@ class Node:
     (`arrays`), what the forward saved for it (`saved`), and where each input's gradient goes
     next (`nexts`: the input's own Node, the leaf tensor itself, or None)."""
 
-    __slots__ = ("fn", "attrs", "inputs", "nexts", "arrays", "saved", "out", "out_vc", "born", "scope",
-                 "stack", "retained", "hooks", "__weakref__")
+    __slots__ = ("fn", "attrs", "_inputs", "nexts", "arrays", "saved", "out", "out_vc", "out_meta", "ghost", "born",
+                 "scope", "stack", "retained", "hooks", "__weakref__")
 
     def __init__(self, fn, attrs, inputs, saved=None):
-        self.fn, self.attrs, self.inputs, self.saved = fn, attrs, inputs, saved
+        self.fn, self.attrs, self._inputs, self.saved = fn, attrs, inputs, saved
         self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
         self.arrays = tuple([x._data for x in inputs])
-        self.born, self.scope, self.retained, self.hooks = _mode.writes, _mode.scope, None, None
+        self.born, self.scope, self.retained, self.hooks, self.ghost = _mode.writes, _mode.scope, None, None, None
         self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
 
     def name(self) -> str:
         return self.fn.name
+
+    @property
+    def inputs(self) -> tuple:
+        """The input tensors, in order. After a backward freed the node, an input nothing else
+        holds any more is a stand-in of its shape and dtype (its values are gone, as in torch)."""
+        if type(self.out) is np.ndarray:            # not freed: the tensors themselves
+            return self._inputs
+        return tuple([x if type(x) is not _Freed else x.tensor() for x in self._inputs])
+
+    def free(self):
+        """What torch frees after a backward without retain_graph: the arrays the rule read, the
+        result and the saved values; inputs other than leaves and small tensors are held weakly from now on. The op,
+        its attrs and the shapes stay for drawing, and a rule that reads nothing (add, reshape,
+        getitem: saves="") can run again. Freed nodes that saved values refuse a second backward."""
+        out, self.arrays = self.out, None
+        if out is None:                             # freed before (a rule that reads nothing ran again)
+            return
+        self.out_meta = (out.shape, out.dtype)
+        self.out = self.saved = None
+        self._inputs = tuple([x if x._data.size <= KEEP_VALUES or (x._node is None and x._requires_grad)
+                              else _Freed(x, n) for x, n in zip(self._inputs, self.nexts)])
+        if self.fn.saves:
+            self.attrs = None
+
+    def result(self) -> "Tensor":
+        """A tensor standing for this node's result once the real one is gone (one per node)."""
+        t = self.ghost and self.ghost()             # held weakly: the tape keeps no cycles
+        if t is None:
+            t = Tensor._handle(self.out if type(self.out) is np.ndarray else _stub(*self.out_meta), self)
+            self.ghost = weakref.ref(t)
+        return t
+
+    def _unfreed(self):
+        """The arrays a rule that reads nothing still needs the shapes of, after free()."""
+        self.arrays = tuple([x._data for x in self.inputs])
+        return self.result()._data
 
     next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
 
@@ -71,15 +108,17 @@ class Node:
         tensors (then the rule's own ops are recorded) when g is a Tensor."""
         if self.attrs is None or _mode.writes != self.born:
             self._check()
-        fn, kw = self.fn, self.attrs
+        fn, kw, out = self.fn, self.attrs, self.out
+        if out is None:
+            out = self._unfreed()
         if fn.returns_saved:
             kw = dict(kw, saved=self.saved)
         try:
             if isinstance(g, Tensor):           # create_graph: the rule sees tensors that carry history
                 xs = [Tensor._handle(a, n) for a, n in zip(self.arrays, self.nexts)]
-                grads = fn.backward(g, Tensor._handle(self.out, self), *xs, **kw)
+                grads = fn.backward(g, Tensor._handle(out, self), *xs, **kw)
             else:
-                grads = fn.backward(g, self.out, *self.arrays, **kw)
+                grads = fn.backward(g, out, *self.arrays, **kw)
         except Exception as e:
             hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
                     if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
@@ -89,6 +128,35 @@ class Node:
             raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
                                f"for {len(self.inputs)} inputs")
         return grads
+
+
+# Inputs of up to KEEP_VALUES elements stay held after a backward (torch frees them too): they cost
+# little, and a drawing after backward shows their values (micrograd's draw_dot of a scalar expression)
+KEEP_VALUES = 64
+
+
+class _Freed:
+    """An input of a freed node, held weakly: the tensor while something else keeps it, then a
+    stand-in (the result of its own node, or a constant of its shape and dtype)."""
+    __slots__ = ("ref", "node", "shape", "dtype", "ghost")
+
+    def __init__(self, x, node):
+        self.ref, self.node, self.shape, self.dtype, self.ghost = weakref.ref(x), node, x._data.shape, x._data.dtype, None
+
+    def tensor(self) -> "Tensor":
+        x = self.ref()
+        if x is not None:
+            return x
+        if type(self.node) is Node:
+            return self.node.result()
+        if self.ghost is None:
+            self.ghost = Tensor._wrap(_stub(self.shape, self.dtype))
+        return self.ghost
+
+
+def _stub(shape, dtype) -> np.ndarray:
+    """A read-only array of zeros of this shape and dtype that takes no memory (all strides 0)."""
+    return np.broadcast_to(np.zeros((), dtype), shape)
 
 
 # ----------------------------------------------------------------------------
@@ -462,8 +530,8 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if observer is not None:
                     observer.leaf(v, g)
                 continue
-            i = -1
-            for n, x, gx in zip(v.nexts, v.arrays, v.run(g)):
+            i, grads_in = -1, v.run(g)        # (after a free, run restores what fit reads below)
+            for n, x, gx in zip(v.nexts, v.arrays, grads_in):
                 i += 1
                 if gx is None or n is None:
                     continue
@@ -484,8 +552,8 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                     owned.add(n)
             if observer is not None:
                 observer.node(v, g)
-            if not retain_graph and v.fn.saves:
-                v.attrs = None
+            if not retain_graph:
+                v.free()
     return wanted
 
 
