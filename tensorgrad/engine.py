@@ -15,12 +15,15 @@ from __future__ import annotations
 
 import traceback
 import weakref
+from operator import attrgetter
 
 import numpy as np
 
 from . import dtypes
 from .modes import _mode, set_grad_enabled
 
+
+_DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 
 # ----------------------------------------------------------------------------
 # the Node: one recorded op (torch's grad_fn)
@@ -35,8 +38,14 @@ class Node:
 
     def __init__(self, fn, attrs, inputs, saved=None):
         self.fn, self.attrs, self._inputs, self.saved = fn, attrs, inputs, saved
-        self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
-        self.arrays = tuple([x._data for x in inputs])
+        if len(inputs) == 2:                    # the common cases, without a comprehension
+            x, y = inputs
+            self.nexts = (x._node or (x if x._requires_grad else None), y._node or (y if y._requires_grad else None))
+        elif len(inputs) == 1:
+            self.nexts = (inputs[0]._node or (inputs[0] if inputs[0]._requires_grad else None),)
+        else:
+            self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
+        self.arrays = tuple(map(_DATA, inputs))
         self.born, self.scope, self.retained, self.hooks, self.ghost = _mode.writes, _mode.scope, None, None, None
         self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
 
@@ -47,22 +56,24 @@ class Node:
     def inputs(self) -> tuple:
         """The input tensors, in order. After a backward freed the node, an input nothing else
         holds any more is a stand-in of its shape and dtype (its values are gone, as in torch)."""
-        if type(self.out) is np.ndarray:            # not freed: the tensors themselves
-            return self._inputs
-        return tuple([x if type(x) is not _Freed else x.tensor() for x in self._inputs])
+        if self.out is None:
+            self._inputs = tuple([_held(x, n) for x, n in zip(self._inputs, self.nexts)])
+        return self._inputs
 
     def free(self):
         """What torch frees after a backward without retain_graph: the arrays the rule read, the
-        result and the saved values; inputs other than leaves and small tensors are held weakly from now on. The op,
-        its attrs and the shapes stay for drawing, and a rule that reads nothing (add, reshape,
-        getitem: saves="") can run again. Freed nodes that saved values refuse a second backward."""
-        out, self.arrays = self.out, None
+        result and the saved values; inputs other than leaves and small tensors are held weakly from
+        now on. The op, its attrs and the shapes stay for drawing, and a rule that reads nothing (add,
+        reshape, getitem: saves="") can run again. A freed node that saved values refuses a second backward."""
+        out, self.arrays, self.saved = self.out, None, None
         if out is None:                             # freed before (a rule that reads nothing ran again)
             return
-        self.out_meta = (out.shape, out.dtype)
-        self.out = self.saved = None
-        self._inputs = tuple([x if x._data.size <= KEEP_VALUES or (x._node is None and x._requires_grad)
-                              else _Freed(x, n) for x, n in zip(self._inputs, self.nexts)])
+        self.out_meta, self.out = (out.shape, out.dtype), None
+        for x in self._inputs:
+            if x._data.size > KEEP_VALUES:
+                self._inputs = tuple([x if x._data.size <= KEEP_VALUES or x._node is None and x._requires_grad
+                                      else (weakref.ref(x), x._data.shape, x._data.dtype) for x in self._inputs])
+                break
         if self.fn.saves:
             self.attrs = None
 
@@ -70,14 +81,9 @@ class Node:
         """A tensor standing for this node's result once the real one is gone (one per node)."""
         t = self.ghost and self.ghost()             # held weakly: the tape keeps no cycles
         if t is None:
-            t = Tensor._handle(self.out if type(self.out) is np.ndarray else _stub(*self.out_meta), self)
+            t = Tensor._handle(self.out if self.out is not None else _stub(*self.out_meta), self)
             self.ghost = weakref.ref(t)
         return t
-
-    def _unfreed(self):
-        """The arrays a rule that reads nothing still needs the shapes of, after free()."""
-        self.arrays = tuple([x._data for x in self.inputs])
-        return self.result()._data
 
     next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
 
@@ -109,24 +115,26 @@ class Node:
         if self.attrs is None or _mode.writes != self.born:
             self._check()
         fn, kw, out = self.fn, self.attrs, self.out
-        if out is None:
-            out = self._unfreed()
+        if out is None:                         # freed: a rule that reads nothing runs on stand-ins
+            self.arrays = tuple([x._data for x in self.inputs])
+            out = self.result()._data
         if fn.returns_saved:
             kw = dict(kw, saved=self.saved)
         try:
-            if isinstance(g, Tensor):           # create_graph: the rule sees tensors that carry history
+            if type(g) is not Tensor:
+                grads = fn.backward(g, out, *self.arrays, **kw)
+            else:                               # create_graph: the rule sees tensors that carry history
                 xs = [Tensor._handle(a, n) for a, n in zip(self.arrays, self.nexts)]
                 grads = fn.backward(g, Tensor._handle(out, self), *xs, **kw)
-            else:
-                grads = fn.backward(g, out, *self.arrays, **kw)
         except Exception as e:
             hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
                     if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
             raise _with_message(e, f"backward of '{fn.name}': {e}{hint}") from e
-        grads = grads if type(grads) is tuple else (grads,)
-        if len(grads) != len(self.inputs):
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(self.nexts):
             raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
-                               f"for {len(self.inputs)} inputs")
+                               f"for {len(self.nexts)} inputs")
         return grads
 
 
@@ -135,23 +143,12 @@ class Node:
 KEEP_VALUES = 64
 
 
-class _Freed:
-    """An input of a freed node, held weakly: the tensor while something else keeps it, then a
-    stand-in (the result of its own node, or a constant of its shape and dtype)."""
-    __slots__ = ("ref", "node", "shape", "dtype", "ghost")
-
-    def __init__(self, x, node):
-        self.ref, self.node, self.shape, self.dtype, self.ghost = weakref.ref(x), node, x._data.shape, x._data.dtype, None
-
-    def tensor(self) -> "Tensor":
-        x = self.ref()
-        if x is not None:
-            return x
-        if type(self.node) is Node:
-            return self.node.result()
-        if self.ghost is None:
-            self.ghost = Tensor._wrap(_stub(self.shape, self.dtype))
-        return self.ghost
+def _held(x, n):
+    """An input that free() held weakly: the tensor while it lives, else a stand-in of its shape and dtype."""
+    t = x[0]() if type(x) is tuple else x
+    if t is None:
+        t = n.result() if type(n) is Node else Tensor._wrap(_stub(x[1], x[2]))
+    return t
 
 
 def _stub(shape, dtype) -> np.ndarray:
@@ -324,9 +321,13 @@ def _with_message(e: Exception, msg: str) -> Exception:
 
 def apply(fn, args, attrs) -> Tensor:
     """Run op `fn` on tensors, and record it on the tape if any input requires grad."""
-    xs = args if all([isinstance(a, Tensor) for a in args]) else tuple([_lift(a, args) for a in args])
+    xs = args
+    for a in args:
+        if not isinstance(a, Tensor):
+            xs = tuple([_lift(a, args) for a in args])
+            break
     try:
-        data = fn.forward(*[x._data for x in xs], **attrs)
+        data = fn.forward(*map(_DATA, xs), **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in xs)
         raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
@@ -515,10 +516,6 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
             if wanted is not None:
                 if v in wanted:
                     wanted[v] = g
-                    if not is_node:
-                        if observer is not None:
-                            observer.leaf(v, g)
-                        continue
             elif not is_node or v.retained is not None:
                 t = v if not is_node else v.retained()
                 if t is not None:
@@ -536,7 +533,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if gx is None or n is None:
                     continue
                 raw = getattr(gx, "shape", None)
-                if type(gx) is not np.ndarray or raw != x.shape or gx.dtype != x.dtype:
+                if type(gx) is not np.ndarray or raw != x.shape or (gx.dtype is not x.dtype and gx.dtype != x.dtype):
                     gx = fit(gx, x.shape, x.dtype, v, i)
                 if slow:
                     if _mode.anomaly:
@@ -562,8 +559,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """d(outputs)/d(inputs) as a tuple of Tensors, without touching any .grad.
     With create_graph=True the results are on the tape, so they can be differentiated again."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (one of the differentiated Tensors "
