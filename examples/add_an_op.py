@@ -59,7 +59,7 @@ def _gelu_backward(g, out, x):
     return g * (0.5 * (1 + t) + 0.5 * x * (1 - t * t) * K * (1 + 3 * A * x ** 2))
 
 
-@tg.op("gelu", backward=_gelu_backward, adjoint="g * gelu'(x), tanh form")
+@tg.op("my_gelu", backward=_gelu_backward, adjoint="g * gelu'(x), tanh form")
 def gelu(x):
     return 0.5 * x * (1 + np.tanh(K * (x + A * x ** 3)))
 
@@ -200,7 +200,7 @@ def draw(loss, params, out_dir) -> str | None:
         return None
     graph = viz.draw(loss, backward=False, params={p.name: p for p in params})
     print(f"graph: {graph.source.count('->')} edges; ops drawn: "
-          f"{sorted({op for op in ('softplus', 'gelu', 'my_layer_norm') if op in graph.source})}")
+          f"{sorted({op for op in ('softplus', 'my_gelu', 'my_layer_norm') if op in graph.source})}")
     os.makedirs(out_dir, exist_ok=True)
     try:
         path = viz.render(graph, os.path.join(out_dir, "add_an_op_graph.svg"))
@@ -219,7 +219,7 @@ def main(argv=None):
     args = ap.parse_args(argv)
     steps = args.steps if args.steps is not None else (20 if args.fast else 300)
 
-    print("the new ops are in the table:", [name for name in ("softplus", "gelu", "my_layer_norm") if name in tg.OPS])
+    print("the new ops are in the table:", [name for name in ("softplus", "my_gelu", "my_layer_norm") if name in tg.OPS])
     checks = check_ops()
     d2 = second_derivatives()
     losses, loss, params = train(steps)

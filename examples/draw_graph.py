@@ -57,7 +57,7 @@ def main(argv=None):
     W = tg.randn(2, 3, generator=g, requires_grad=True, name="W")           # (2, 3) 3 neurons
     bias = tg.zeros(3, requires_grad=True, name="b")                        # (3,) broadcast over the batch
     out = (X @ W + bias).tanh().sum()                                       # ()
-    out.backward()
+    out.backward(retain_graph=True)   # keep the graph: the backward drawing replays the engine's walk to see its sums
     written.append(save(viz.draw(out), args.out, "layer_forward", args.format))
     # backward: b's gradient is (4, 3) at the add and is summed down to (3,) by the engine
     written.append(save(viz.draw(out, backward=True), args.out, "layer_backward", args.format))
@@ -68,7 +68,7 @@ def main(argv=None):
     rng = np.random.default_rng(42)
     Xb, Yb = rng.integers(0, 27, (8, 3)), rng.integers(0, 27, 8)           # (8, 3) contexts, (8,) targets
     inter = chunked_forward(model, Xb, Yb)
-    inter["loss"].backward()
+    inter["loss"].backward(retain_graph=True)
     named = {**dict(model.named_parameters()), **inter}                     # names for the boxes
     written.append(save(viz.draw(inter["loss"], params=named, rankdir="TB"), args.out,
                         "makemore_forward", args.format))

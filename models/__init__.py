@@ -11,6 +11,6 @@
     wavenet.py       WaveNet: FlattenConsecutive(2) three times             (lecture part 5)
     config.py        one config for every type, each type's defaults, building the model and optimizer
     train.py         the data of both recipes, the training loop, evaluation, sampling
-    checkpoint.py    out/makemore.npz: what it holds, loading it with checks, keeping earlier runs'
+    checkpoint.py    out/makemore.npz: the Checkpointer (lock, atomic saves, earlier runs), loading with checks
     cli.py           the command tensorgrad-makemore
 """

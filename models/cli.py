@@ -17,9 +17,11 @@ import warnings
 from pathlib import Path
 
 from models.data import DataError
-from models.checkpoint import CHECKPOINT_NAME, KEEP_EARLIER, CheckpointError, load_checkpoint
-from models.config import LECTURE_TYPES, MAKEMORE_TYPES, MODEL_FIELDS, TYPES, Config
-from models.train import Interrupted, TrainingError, evaluate, load_data, print_samples, sample_words, train
+from models.checkpoint import (CHECKPOINT_NAME, KEEP_EARLIER, CheckpointError, SaveError, check_data_unchanged,
+                               load_checkpoint)
+from models.config import LECTURE_TYPES, MAKEMORE_TYPES, MODEL_FIELDS, TYPES, USES, Config
+from models.train import (Interrupted, OutOfMemory, TrainingError, TrainingHooks, evaluate, load_data, loss_of,
+                          print_samples, sample_words, train)
 
 PROG = "tensorgrad-makemore"
 
@@ -87,8 +89,9 @@ def _parser():
                                    "recipe (padded words, AdamW, best test loss kept); the lectures' "
                                    f"({', '.join(LECTURE_TYPES)}) theirs (context windows, SGD with a step "
                                    f"decay). A fresh run over an existing checkpoint keeps it as "
-                                   f"makemore.prev.npz (at most {KEEP_EARLIER} earlier runs are kept: prev, prev2, "
-                                   "prev3; then the oldest goes).")
+                                   f"makemore.prevN.npz (the {KEEP_EARLIER} newest earlier runs are kept; the oldest "
+                                   "goes once the new run's first checkpoint is in place). One run at a time per "
+                                   "--out directory.")
     t.add_argument("--type", choices=TYPES, help="the model (default bn-mlp)")
     t.add_argument("-i", "--input-file", "--data", dest="data",
                    help="a text file with one word per line, 'default' (US Census first names, offline) or "
@@ -153,18 +156,17 @@ def _parser():
 
 _CONFIG_FLAGS = ("type", "data", "steps", "seed", "n_layer", "n_head", "n_embd", "n_embd2", "n_hidden", "block_size",
                  "batch_size", "lr", "weight_decay", "lr_decay_step", "optimizer", "eval_every")
-_LECTURE_ONLY = ("n_hidden", "block_size", "lr_decay_step")
-_MAKEMORE_ONLY = ("n_layer", "n_head", "n_embd2")
+_SHAPE_FLAGS = ("n_layer", "n_head", "n_embd", "n_embd2", "n_hidden", "block_size")
 
 
 def _check(parser, config: Config, given: dict) -> None:
     """Flags that do not fit the type: a clear message (argparse's error: usage, exit 2)."""
     flag = lambda k: "--" + k.replace("_", "-")  # noqa: E731
-    wrong = _MAKEMORE_ONLY if config.recipe == "lecture" else _LECTURE_ONLY
-    for k in wrong:
-        if k in given:
-            kinds = "makemore.py's types" if k in _MAKEMORE_ONLY else "the lecture types"
-            parser.error(f"argument {flag(k)}: not used by --type {config.type} (it is for {kinds})")
+    for k in _SHAPE_FLAGS + ("lr_decay_step",):
+        used = k in USES[config.type] or (k == "lr_decay_step" and config.recipe == "lecture")
+        if k in given and not used:
+            for_ = [t for t in TYPES if k in USES[t]] if k != "lr_decay_step" else list(LECTURE_TYPES)
+            parser.error(f"argument {flag(k)}: not used by --type {config.type} (it is for {', '.join(for_)})")
     if config.recipe == "lecture" and config.batch_size < 2:
         parser.error(f"argument -b/--batch-size: must be at least 2 for --type {config.type} (batch norm needs "
                      f"more than 1 example per batch), got {config.batch_size}")
@@ -189,7 +191,10 @@ def _cmd_train(args, parser) -> int:
     given = {k: getattr(args, k) for k in _CONFIG_FLAGS if getattr(args, k) is not None}
     if args.resume:
         # the checkpoint's config, changed only where a flag was given (e.g. more --steps)
-        base = load_checkpoint(out / CHECKPOINT_NAME).config
+        ckpt = load_checkpoint(out / CHECKPOINT_NAME)
+        if "data" not in given:   # the word file the checkpoint names: only if it is the one it was trained on
+            check_data_unchanged(ckpt)
+        base = ckpt.config
         for k in MODEL_FIELDS:
             if k in given and given[k] != getattr(base, k):
                 raise CheckpointError(f"{out / CHECKPOINT_NAME}: the checkpoint has {k}={getattr(base, k)}, but "
@@ -199,10 +204,32 @@ def _cmd_train(args, parser) -> int:
         config = Config(**given)
     _check(parser, config, given)
     top_k = None if args.top_k == -1 else args.top_k
+    hooks = Diagnostics(out, log=(lambda *a: None) if args.quiet else print) if args.diagnostics else None
     train(config, out=out, resume=args.resume, quiet=args.quiet, plot=not args.no_plot,
-          num_samples=args.num_samples, diagnostics=args.diagnostics, top_k=top_k, temperature=args.temperature,
-          compile=not args.no_compile)
+          num_samples=args.num_samples, top_k=top_k, temperature=args.temperature,
+          compile=not args.no_compile, hooks=hooks)
     return 0
+
+
+class Diagnostics(TrainingHooks):
+    """makemore part 3's diagnostics (viz.diagnostics: update:data ratios over training, then activation and
+    gradient histograms) wired into the training loop; written to out/diagnostics at the end."""
+
+    def __init__(self, out: Path, log=print):
+        self.out, self.log, self.recorder = Path(out), log, None
+
+    def before_update(self, run) -> None:
+        from viz.diagnostics import UpdateRecorder
+        self.recorder = self.recorder or UpdateRecorder(run.model)
+        self.recorder.before()
+
+    def after_update(self, run) -> None:
+        self.recorder.after()
+
+    def at_end(self, result: dict) -> None:
+        from viz.diagnostics import write_all
+        model, (X, Y), n = result["model"], result["data"].splits["train"], result["config"].batch_size * 4
+        write_all(model, lambda: loss_of(model, X[:n], Y[:n]), self.recorder, self.out / "diagnostics", log=self.log)
 
 
 def _weights(ckpt, last: bool):
@@ -224,6 +251,8 @@ def _load_finite(path: Path):
 
 def _cmd_eval(args, parser) -> int:
     ckpt = _load_finite(Path(args.out) / CHECKPOINT_NAME)
+    if args.data is None:
+        check_data_unchanged(ckpt)
     config = ckpt.config if args.data is None else dataclasses.replace(ckpt.config, data=args.data)
     data = load_data(config, vocab=ckpt.vocab, max_word_length=ckpt.max_word_length)
     model, what = _weights(ckpt, args.last)
@@ -241,6 +270,7 @@ def _print_samples(out: Path, num: int, seed, top_k, temperature, last: bool, ma
     words = sample_words(model, ckpt.config, ckpt.vocab, num, seed, ckpt.max_word_length, temperature,
                          None if top_k == -1 else top_k)
     if marks:
+        check_data_unchanged(ckpt)
         data = load_data(ckpt.config, vocab=ckpt.vocab, max_word_length=ckpt.max_word_length)
         print_samples(words, data.split_words)
     else:
@@ -273,19 +303,14 @@ def main(argv=None) -> int:
     except (DataError, CheckpointError) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 2
-    except TrainingError as e:
+    except (TrainingError, SaveError, OutOfMemory) as e:
         print(f"{PROG}: error: {e}", file=sys.stderr)
         return 1
     except MemoryError as e:
-        print(f"{PROG}: error: not enough memory: {e}; a smaller --batch-size (or model) needs less",
-              file=sys.stderr)
+        print(f"{PROG}: error: not enough memory: {e}", file=sys.stderr)
         return 1
     except Interrupted as e:
-        if e.saved_step is None:
-            print(f"{PROG}: interrupted before the first checkpoint; nothing was saved", file=sys.stderr)
-        else:
-            print(f"{PROG}: interrupted; the last checkpoint, {e.path} (step {e.saved_step}), is intact",
-                  file=sys.stderr)
+        print(f"{PROG}: interrupted; {e.status}", file=sys.stderr)
         return 130
     except KeyboardInterrupt:
         print(f"{PROG}: interrupted", file=sys.stderr)

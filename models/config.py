@@ -1,5 +1,6 @@
 """One config for every model type of the zoo, each type's defaults (makemore.py's for its types, the
 lectures' for theirs), building the model and its optimizer, and the lectures' learning-rate step."""
+import math
 from dataclasses import dataclass
 
 import tensorgrad as tg
@@ -66,6 +67,48 @@ class Config:
 
 
 MODEL_FIELDS = ("type", "vocab_size", "block_size", "n_embd", "n_embd2", "n_hidden", "n_layer", "n_head")
+
+# the model fields each type uses (the others are left at their defaults, and refused as flags)
+USES = {"bigram": (), "mlp": ("n_embd", "n_embd2"), "rnn": ("n_embd", "n_embd2"), "gru": ("n_embd", "n_embd2"),
+        "bow": ("n_embd", "n_embd2"), "transformer": ("n_embd", "n_layer", "n_head"),
+        "bn-mlp": ("n_embd", "n_hidden", "block_size"), "deep-bn": ("n_embd", "n_hidden", "block_size"),
+        "wavenet": ("n_embd", "n_hidden", "block_size")}
+
+
+def check_config(config: Config) -> None:
+    """ValueError naming the field if a config (e.g. one read from a file) has a value the program cannot
+    run with: the same ranges as the command line's flags."""
+    def need(ok: bool, field: str, what: str):
+        if not ok:
+            raise ValueError(f"{field}={getattr(config, field)!r}: must be {what}")
+
+    def integer(field, low, optional=False, also=()):
+        v = getattr(config, field)
+        ok = (v is None and optional) or v in also or (type(v) is int and v >= low)
+        need(ok, field, f"an integer >= {low}" + "".join(f" or {a}" for a in also) + (" or None" if optional else ""))
+
+    def number(field, low, inclusive, optional=False):
+        v = getattr(config, field)
+        ok = (v is None and optional) or (type(v) in (int, float) and math.isfinite(v) and
+                                          (v > low or inclusive and v == low))
+        need(ok, field, f"a finite number {'>=' if inclusive else '>'} {low}")
+
+    for field in ("vocab_size", "block_size", "n_embd", "n_embd2", "n_hidden", "n_layer", "n_head"):
+        integer(field, 1, optional=field not in ("vocab_size", "block_size"))
+    integer("batch_size", 2 if config.recipe == "lecture" else 1)
+    integer("steps", 1, also=(-1,) if config.recipe == "makemore" else ())
+    integer("seed", 0)
+    integer("eval_every", 1, optional=True)
+    integer("lr_decay_step", 0, optional=True)
+    number("lr", 0, inclusive=False)
+    number("weight_decay", 0, inclusive=True)
+    number("bn_momentum", 0, inclusive=True, optional=True)
+    need(config.optimizer in ("sgd", "adam", "adamw"), "optimizer", "sgd, adam or adamw")
+    need(isinstance(config.data, str), "data", "a path or a built-in source")
+    if config.type == "wavenet":
+        need(config.block_size == 8, "block_size", "8 for wavenet (it fuses its context three times by 2)")
+    if config.type == "transformer":
+        need(config.n_embd % config.n_head == 0, "n_head", f"a divisor of n_embd={config.n_embd}")
 
 
 def build_model(config: Config, generator: tg.Generator | None = None) -> nn.Module:

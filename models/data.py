@@ -3,6 +3,8 @@ the character vocabulary and the (context -> next character) examples of the lec
 import hashlib
 import os
 import random
+import re
+import stat
 import tempfile
 import urllib.error
 import urllib.request
@@ -15,6 +17,8 @@ import tensorgrad as tg
 MAKEMORE_NAMES_URL = "https://raw.githubusercontent.com/karpathy/makemore/master/names.txt"
 MAKEMORE_NAMES_SHA256 = "0a30b5557f192f32ab962680889aac5f6fda0f4cecf40a6d0b5694f58ea8cc4d"
 SOURCES = ("default", "makemore-names")  # the names --data accepts besides a path
+MAX_WORD_LENGTH = 1000        # makemore's types pad every word to the longest: a longer line is not a word
+MAX_FILE_BYTES = 1 << 30      # a word list larger than 1 GiB is refused before it is read
 
 
 class DataError(ValueError):
@@ -48,6 +52,9 @@ def _read_lines(path) -> list[tuple]:
     path = Path(path)
     entries = []
     for lineno, word in _text_lines(path):
+        if len(word) > MAX_WORD_LENGTH:
+            raise DataError(f"{path}, line {lineno}: a word of {len(word)} characters; a word list has one word "
+                            f"per line, and words of at most {MAX_WORD_LENGTH} characters")
         if "." in word:
             raise DataError(f"{path}, line {lineno}: the word {word!r} contains '.', the character that "
                             "marks the start and end of words")
@@ -58,23 +65,37 @@ def _read_lines(path) -> list[tuple]:
     return entries
 
 
-def _text_lines(path: Path) -> list[tuple]:
-    """(line number, stripped line) for every line of a UTF-8 text file."""
+def read_bytes(path: Path) -> bytes:
+    """The bytes of a regular file of at most MAX_FILE_BYTES; DataError for anything else (a device such as
+    /dev/zero, a FIFO, a directory: checked before opening, so that nothing blocks or reads forever)."""
     try:
-        raw = path.read_bytes()
+        info = os.stat(path)
+        if not stat.S_ISREG(info.st_mode):
+            raise DataError(f"{path}: not a regular file (a directory, device or pipe); expected a text file "
+                            "with one word per line")
+        if info.st_size > MAX_FILE_BYTES:
+            raise DataError(f"{path}: {info.st_size} bytes, more than the {MAX_FILE_BYTES} a word list may have")
+        with open(os.open(path, os.O_RDONLY | os.O_NONBLOCK), "rb") as f:
+            raw = f.read(info.st_size + 1)   # (read(n) allocates n bytes up front)
     except FileNotFoundError:
         raise DataError(f"{path}: no such file (give a text file with one word per line, or one of "
                         f"{', '.join(SOURCES)})") from None
     except OSError as e:
         raise DataError(f"{path}: cannot read it ({e.strerror or e})") from None
+    return raw
+
+
+def _text_lines(path: Path) -> list[tuple]:
+    """(line number, stripped line) for every line of a UTF-8 text file (\n, \r\n or \r line ends)."""
+    raw = read_bytes(path)
     if raw.startswith(b"\xef\xbb\xbf"):   # a UTF-8 byte-order mark
         raw = raw[3:]
     if b"\0" in raw:   # binary files (images, archives, numpy arrays) have NUL bytes, text never
-        lineno = raw.count(b"\n", 0, raw.index(b"\0")) + 1
+        lineno = len(re.findall(rb"\r\n|\r|\n", raw[:raw.index(b"\0")])) + 1
         raise DataError(f"{path}, line {lineno}: this is not a text file (it has NUL bytes); "
                         "expected one word per line")
     lines = []
-    for lineno, line in enumerate(raw.split(b"\n"), 1):
+    for lineno, line in enumerate(re.split(rb"\r\n|\r|\n", raw), 1):
         try:
             lines.append((lineno, line.decode("utf-8").strip()))
         except UnicodeDecodeError as e:

@@ -9,13 +9,15 @@ Two recipes, as in the sources:
   windows, the 80/10/10 split of random.seed(42), SGD with lr / 10 at a step, BatchNorm; bn-mlp also
   calibrates its BatchNorm statistics on the training set at the end (exercise 4).
 
-The checkpoint (out/makemore.npz, models/checkpoint.py, written with tg.save) holds everything needed to resume exactly:
-parameters, buffers, optimizer state, the random generator, the loss history and the best model.
-At every instant out/makemore.npz is one complete checkpoint: tg.save writes a temporary file and
-renames it over the old one; an earlier run's checkpoint is kept by a hard link before that rename.
+The checkpoint (out/makemore.npz, written by models/checkpoint.py's Checkpointer) holds everything needed
+to resume exactly: parameters, buffers, optimizer state, the random generator, the loss history and the
+best model. What survives a kill, a full disk or a second run in the same directory: see checkpoint.py.
 """
+import contextlib
 import dataclasses
 import itertools
+import os
+import tempfile
 import math
 import sys
 import time
@@ -26,23 +28,11 @@ import numpy as np
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
-from models.checkpoint import (CHECKPOINT_NAME, KEEP_EARLIER, CheckpointError, backup_path, checkpoint_state,
-                               keep_copy, load_checkpoint, stale_temp_files, state_of)
+from models.checkpoint import (Checkpoint, CheckpointError, Checkpointer, checkpoint_state, file_sha256,
+                               load_checkpoint, state_of)
 from models.config import MODEL_FIELDS, Config, build_model, decay_step, eval_interval, lr_at, make_optimizer
 from models.data import (SOURCES, DataError, Vocab, build_dataset, build_sequences, load_words, makemore_split,
                          split_words)
-
-
-class TrainingError(RuntimeError):
-    """Training cannot go on (the loss became NaN or inf); the message says what was kept."""
-
-
-class Interrupted(KeyboardInterrupt):
-    """Ctrl-C during training; .saved_step is the step of the last checkpoint written (None: none)."""
-
-    def __init__(self, saved_step, path):
-        super().__init__()
-        self.saved_step, self.path = saved_step, path
 
 
 # ----------------------------------------------------------------------------
@@ -140,7 +130,10 @@ def generate(model, config: Config, num: int, max_new_tokens: int, generator: tg
                 logits = model(idx[:, -config.block_size:]).numpy()[:, -1, :]    # (num, V) the last position
             else:
                 logits = model(idx[:, -config.block_size:]).numpy()              # (num, V)
-            logits = logits.astype(np.float64) / temperature
+            # shift by the max first: at a tiny temperature the quotient overflows to inf, and inf - inf is NaN
+            logits = logits.astype(np.float64)
+            with np.errstate(over="ignore"):   # -> -inf: a probability of 0
+                logits = (logits - logits.max(axis=1, keepdims=True)) / temperature
             if top_k is not None:
                 kth = np.sort(logits, axis=1)[:, -min(top_k, logits.shape[1])]  # (num,)
                 logits = np.where(logits < kth[:, None], -np.inf, logits)
@@ -178,6 +171,284 @@ def mark_samples(words, data_words: dict) -> dict:
 # ----------------------------------------------------------------------------
 # training
 
+class TrainingError(RuntimeError):
+    """Training cannot go on (the loss or a weight became NaN or inf); the message says what was kept."""
+
+
+class OutOfMemory(RuntimeError):
+    """A MemoryError, with what was being allocated (the data, the model, a training step)."""
+
+
+class Interrupted(KeyboardInterrupt):
+    """Ctrl-C during training; .status says which checkpoint is on disk."""
+
+    def __init__(self, status: str):
+        super().__init__(status)
+        self.status = status
+
+
+class TrainingHooks:
+    """Where a program can add to the loop without the loop knowing what it adds (the command line wires
+    viz's part-3 diagnostics in this way). Each method is called with the Run; at_end with train()'s result."""
+
+    def before_update(self, run) -> None:
+        pass
+
+    def after_update(self, run) -> None:
+        pass
+
+    def at_end(self, result: dict) -> None:
+        pass
+
+
+@dataclass
+class Run:
+    """A training run's state: what a checkpoint holds and a resumed run continues from."""
+    config: Config
+    model: object
+    optimizer: object
+    generator: tg.Generator
+    history: dict                      # losses and lrs per step; evals: (step, train loss, val or test loss)
+    step: int = 0
+    best: dict | None = None           # makemore types: the best model's state, step and loss
+    train_buffers: dict | None = None  # bn-mlp: the running BatchNorm statistics before calibration
+    data_sha256: str | None = None     # of the word file
+
+    def state(self, data: Data) -> dict:
+        """The tree a checkpoint of this run holds."""
+        return checkpoint_state(self.config, self.model, self.optimizer, data.vocab, self.step, self.generator,
+                                self.history, data.max_word_length, self.train_buffers, self.best, self.data_sha256)
+
+
+class _NoCheckpoint:
+    """What train(out=None) saves: nothing."""
+    saved_step = None
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        pass
+
+    def save(self, tree, step):
+        pass
+
+    def status(self) -> str:
+        return "nothing is saved (no out directory)"
+
+
+def train(config: Config, out=None, resume: bool = False, quiet: bool = False, plot: bool = True,
+          num_samples: int = 20, top_k: int | None = None, temperature: float = 1.0, log=print,
+          compile: bool = True, hooks: TrainingHooks | None = None) -> dict:
+    """Train config's model (or, with resume, continue from out/makemore.npz); return the model, vocabulary,
+    final losses and samples. Writes the checkpoint at every evaluation and at the end, and out/loss.png."""
+    from tqdm.auto import tqdm
+    note = (lambda text: tqdm.write(text, file=sys.stderr))
+    hooks = hooks or TrainingHooks()
+    with Checkpointer(out, fresh=not resume, note=note) if out is not None else _NoCheckpoint() as saver:
+        ckpt = _resume_from(config, saver, note) if resume else None
+        with _blame_memory(f"for the words of {config.data}"):
+            data = load_data(config, vocab=ckpt.vocab if ckpt else None,
+                             max_word_length=ckpt.max_word_length if ckpt else None)
+        block_size = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
+        config = dataclasses.replace(config, vocab_size=len(data.vocab), block_size=block_size,
+                                     data=_resolved(config.data))
+        with _blame_memory(f"for the model ({config.type}, a vocabulary of {len(data.vocab)})"):
+            run = start_run(config, data, ckpt, note)
+        if not quiet:
+            _report_start(run, data, log)
+        t0 = time.time()
+        try:
+            with _blame_memory(_step_memory(config, data)):
+                train_steps(run, data, saver, hooks, quiet, compile)
+                seconds = time.time() - t0
+                losses = finish(run, data)
+            save(run, data, saver)
+        except KeyboardInterrupt:
+            raise Interrupted(saver.status()) from None
+    samples = sample_words(run.model, config, data.vocab, num_samples, config.seed + 10, data.max_word_length,
+                           temperature, top_k) if num_samples else []
+    if not quiet:
+        what = "; BatchNorm calibrated on the training set" if config.type == "bn-mlp" else ""
+        log(f"trained to step {run.step} in {seconds:.1f}s{what}")
+        log("loss: " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()))
+        if samples:
+            print_samples(samples, data.split_words, log)
+        if out is not None:
+            log(f"checkpoint: {saver.path}")
+    if plot and out is not None:
+        plot_losses(run.history, Path(out) / "loss.png", title=f"makemore {config.type} on tensorgrad",
+                    log=(lambda *a: None) if quiet else log)
+    result = dict(model=run.model, vocab=data.vocab, config=config, losses=losses, samples=samples, step=run.step,
+                  seconds=seconds, history=run.history, checkpoint=getattr(saver, "path", None), data=data)
+    hooks.at_end(result)
+    return result
+
+
+def _resume_from(config: Config, saver, note) -> Checkpoint:
+    """The checkpoint to continue, checked against what this run asks for."""
+    ckpt = load_checkpoint(saver.path)
+    for field in MODEL_FIELDS:
+        have, want = getattr(ckpt.config, field), getattr(config, field)
+        if field not in ("vocab_size", "block_size") and have != want:
+            raise CheckpointError(f"{saver.path}: the checkpoint has {field}={have}, but {field}={want} "
+                                  "was asked for; resume needs the same model")
+    if config.steps != -1 and ckpt.step >= config.steps:
+        raise CheckpointError(f"{saver.path}: the checkpoint is already at step {ckpt.step}, so --steps "
+                              f"{config.steps} leaves nothing to train; give --steps above {ckpt.step} "
+                              "to continue (nothing was changed)")
+    if not ckpt.finite:
+        raise CheckpointError(f"{saver.path}: the checkpoint's weights are not finite (NaN or inf); "
+                              "resuming cannot recover them")
+    if _resolved(config.data) != _resolved(ckpt.config.data):
+        note(f"note: resuming on --data {config.data}, but the checkpoint was trained on {ckpt.config.data}")
+    saver.saved_step = ckpt.step
+    return ckpt
+
+
+def start_run(config: Config, data: Data, ckpt: Checkpoint | None = None, note=print) -> Run:
+    """A new run of config on data, or (ckpt) the run a checkpoint holds."""
+    g = tg.Generator().manual_seed(config.seed)
+    if config.recipe == "makemore":
+        tg.manual_seed(config.seed)   # makemore.py's models draw their init from the global generator
+    model = build_model(config, generator=g)
+    run = Run(config, model, make_optimizer(config, model.parameters()), g, dict(losses=[], lrs=[], evals=[]),
+              data_sha256=file_sha256(config.data))
+    if ckpt is None:
+        return run
+    model.load_state_dict(ckpt.model.state_dict())
+    with tg.no_grad():
+        for name, b in model.named_buffers():
+            b.copy_(tg.tensor(ckpt.train_buffers[name]))
+    run.optimizer.load_state_dict(ckpt.optim_state)
+    g.rng.bit_generator.state = ckpt.rng_state
+    run.history, run.step = ckpt.history, ckpt.step
+    if ckpt.best is not None:
+        run.best = dict(model=state_of(ckpt.best), step=ckpt.best_step, loss=_best_loss(run.history, ckpt.best_step))
+    text = _schedule_note(config, run.history["lrs"])
+    if text:
+        note(text)
+    return run
+
+
+def train_steps(run: Run, data: Data, saver, hooks: TrainingHooks, quiet: bool = False, compile: bool = True):
+    """The loop: a random batch, forward, backward, an optimizer step; every eval_every steps an evaluation
+    and a checkpoint. Runs to config.steps (-1: until Ctrl-C)."""
+    from tqdm.auto import tqdm
+    config, model, optimizer = run.config, run.model, run.optimizer
+    Xtr, Ytr = data.splits["train"]
+    eval_every = eval_interval(config)
+    # tg.compile replays the step's recorded ops (the same results, bit for bit, and faster); a model
+    # it cannot replay (a running statistic written in place, NumPy on the batch) runs uncompiled
+    step_loss = lambda X, Y: loss_of(model, X, Y)      # noqa: E731
+    if compile:
+        step_loss = tg.compile(step_loss)
+    total = None if config.steps == -1 else config.steps
+    steps = itertools.count(run.step) if total is None else range(run.step, total)
+    model.train()
+    with tqdm(steps, initial=run.step, total=total, disable=True if quiet else None, desc="train",
+              mininterval=0.5) as bar:
+        for i in bar:
+            ix = tg.randint(0, len(Ytr), (config.batch_size,), generator=run.generator).numpy()
+            loss = step_loss(tg.from_numpy(Xtr[ix]), tg.from_numpy(Ytr[ix]))
+            optimizer.zero_grad()
+            loss.backward()
+            lr = lr_at(config, i)
+            for group in optimizer.param_groups:
+                group["lr"] = lr
+            hooks.before_update(run)
+            optimizer.step()
+            hooks.after_update(run)
+            value = loss.item()
+            del loss   # free this step's graph now, not after the next forward has built another
+            # a loss above 100 ln(V) gives the right character a probability below V^-100: diverged
+            if not math.isfinite(value) or value > 100 * math.log(config.vocab_size):
+                raise TrainingError(f"the loss became {value:.4g} at step {i}: {_diverged(run, saver)}")
+            run.history["losses"].append(value)
+            run.history["lrs"].append(lr)
+            run.step = i + 1
+            if run.step % 100 == 0:
+                bar.set_postfix(loss=f"{np.mean(run.history['losses'][-100:]):.4f}", lr=lr, refresh=False)
+            # makemore types evaluate at every multiple of eval_every, the last step too (the best model
+            # is chosen among those, so that a resumed run keeps the same best); lectures: at the end
+            if run.step % eval_every == 0 and (run.step != config.steps or config.recipe == "makemore"):
+                losses = evaluate_run(run, data, saver)
+                if not quiet:
+                    bar.write(f"step {run.step:7d}{'' if total is None else '/' + str(total)}: "
+                              f"{' '.join(f'{k} {v:.4f}' for k, v in losses.items())}  (lr {lr:g})")
+                save(run, data, saver)
+
+
+def _diverged(run: Run, saver) -> str:
+    lr = run.optimizer.param_groups[0]["lr"]
+    return f"training diverged (is lr {lr:g} too high?); stopped; {saver.status()}"
+
+
+def evaluate_run(run: Run, data: Data, saver) -> dict:
+    """Evaluate at run.step, record it, and keep the best model (makemore types)."""
+    losses = evaluate_splits(run.config, run.model, data, run.step)
+    if not all(map(math.isfinite, losses.values())):
+        raise TrainingError(f"the evaluation at step {run.step} gave the losses {losses}: {_diverged(run, saver)}")
+    a, b = losses.values()
+    run.history["evals"].append((run.step, a, b))
+    if run.config.recipe == "makemore" and (run.best is None or b < run.best["loss"]):
+        run.best = dict(model=state_of(run.model), step=run.step, loss=b)
+    return losses
+
+
+def save(run: Run, data: Data, saver) -> None:
+    """Checkpoint the run, unless an update made a weight NaN or inf: a diverged run keeps the last good one."""
+    if not all(np.isfinite(np.asarray(p)).all() for p in run.model.parameters()):
+        raise TrainingError(f"a weight became NaN or inf by step {run.step}, so it is not saved: "
+                            f"{_diverged(run, saver)}")
+    saver.save(run.state(data), run.step)
+
+
+def finish(run: Run, data: Data) -> dict:
+    """bn-mlp's BatchNorm calibration (exercise 4), then the final losses."""
+    config, model, step = run.config, run.model, run.step
+    if config.type == "bn-mlp":   # exercise 4: calibrate the BatchNorm statistics on the whole training set
+        from models.bn_mlp import calibrate_batchnorm
+        run.train_buffers = {name: np.asarray(b).copy() for name, b in model.named_buffers()}
+        calibrate_batchnorm(model, data.splits["train"][0])
+    if config.recipe == "makemore":
+        if run.history["evals"] and run.history["evals"][-1][0] == step:
+            return dict(zip(("train", "test"), run.history["evals"][-1][1:]))
+        losses = evaluate_splits(config, model, data, step)
+        run.history["evals"].append((step, losses["train"], losses["test"]))
+        return losses
+    losses = {name: evaluate(model, X, Y) for name, (X, Y) in data.splits.items()}
+    run.history["evals"].append((step, losses["train"], losses["val"]))
+    return losses
+
+
+@contextlib.contextmanager
+def _blame_memory(what: str):
+    """A MemoryError becomes an OutOfMemory that says what was being allocated."""
+    try:
+        yield
+    except MemoryError as e:
+        raise OutOfMemory(f"not enough memory {what}: {e}") from None
+
+
+def _step_memory(config: Config, data: Data) -> str:
+    X = data.splits["train"][0]
+    T, V, B = (X.shape[1] if config.recipe == "makemore" else 1), len(data.vocab), config.batch_size
+    return (f"for a training step: its logits alone are batch {B} x {T} positions x a vocabulary of {V} "
+            f"({B * T * V * 4 / 2 ** 20:.4g} MiB; the activations take more); a smaller --batch-size needs less")
+
+
+def _report_start(run: Run, data: Data, log) -> None:
+    config = run.config
+    sizes = "/".join(str(len(Y)) for _, Y in data.splits.values())
+    log(f"data: {config.data}: {len(data.words)} words, vocabulary {data.vocab.chars!r}; {sizes} "
+        f"{'/'.join(data.splits)} examples")
+    until = "until interrupted" if config.steps == -1 else f"to step {config.steps}"
+    n_params = sum(p.numel() for p in run.model.parameters())
+    log(f"model: {config.type}, {n_params} parameters; "
+        f"{'resuming at step ' + str(run.step) if run.step else 'training'} {until}")
+
+
 def _schedule_note(config: Config, lrs: list) -> str | None:
     """A note if the steps already trained (with lrs) had other learning rates than config's schedule
     gives them (e.g. a resume with more --steps moved the default decay step); None if they agree."""
@@ -190,199 +461,6 @@ def _schedule_note(config: Config, lrs: list) -> str | None:
     return (f"note: this run's lr schedule (lr {config.lr:g}, lr / 10 from step {decay_step(config)}) is not "
             f"the one the checkpoint was trained with: steps {a}-{b} had lr {lrs[a]:g} where this schedule gives "
             f"{want[a]:g}, so the result differs from one uninterrupted {config.steps}-step run")
-
-
-def train(config: Config, out=None, resume: bool = False, quiet: bool = False, plot: bool = True,
-          num_samples: int = 20, diagnostics: bool = False, top_k: int | None = None,
-          temperature: float = 1.0, log=print, compile: bool = True) -> dict:
-    """Train config's model (or, with resume, continue from out/makemore.npz); return the model,
-    vocabulary, final losses and samples. Writes the checkpoint at every evaluation and at the end,
-    out/loss.png (plot), and the part-3 diagnostics under out/diagnostics (diagnostics)."""
-    from tqdm.auto import tqdm
-
-    note = (lambda text: tqdm.write(text, file=sys.stderr))
-    ckpt_path = Path(out) / CHECKPOINT_NAME if out is not None else None
-    if ckpt_path is not None:
-        if Path(out).exists() and not Path(out).is_dir():
-            raise CheckpointError(f"{out}: is a file; --out names the run's directory")
-        for tmp in stale_temp_files(out) if Path(out).is_dir() else []:
-            tmp.unlink(missing_ok=True)
-            note(f"note: removed {tmp}, left by a save that was killed")
-    ckpt = None
-    if resume:
-        if ckpt_path is None:
-            raise ValueError("train(resume=True) needs out= (the directory of the checkpoint)")
-        ckpt = load_checkpoint(ckpt_path)
-        for field in MODEL_FIELDS:
-            have, want = getattr(ckpt.config, field), getattr(config, field)
-            if field not in ("vocab_size", "block_size") and have != want:
-                raise CheckpointError(f"{ckpt_path}: the checkpoint has {field}={have}, but {field}={want} "
-                                      "was asked for; resume needs the same model")
-        if config.steps != -1 and ckpt.step >= config.steps:
-            raise CheckpointError(f"{ckpt_path}: the checkpoint is already at step {ckpt.step}, so --steps "
-                                  f"{config.steps} leaves nothing to train; give --steps above {ckpt.step} "
-                                  "to continue (nothing was changed)")
-        if not ckpt.finite:
-            raise CheckpointError(f"{ckpt_path}: the checkpoint's weights are not finite (NaN or inf); "
-                                  "resuming cannot recover them")
-        if _resolved(config.data) != _resolved(ckpt.config.data):
-            note(f"note: resuming on --data {config.data}, but the checkpoint was trained on {ckpt.config.data}")
-
-    data = load_data(config, vocab=ckpt.vocab if ckpt else None, max_word_length=ckpt.max_word_length if ckpt else None)
-    vocab = data.vocab
-    Xtr, Ytr = data.splits["train"]
-    block_size = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
-    config = dataclasses.replace(config, vocab_size=len(vocab), block_size=block_size,
-                                 data=_resolved(config.data))
-    g = tg.Generator().manual_seed(config.seed)
-    if config.recipe == "makemore":
-        tg.manual_seed(config.seed)   # makemore.py's models draw their init from the global generator
-    model = build_model(config, generator=g)
-    optimizer = make_optimizer(config, model.parameters())
-    history = dict(losses=[], lrs=[], evals=[])   # evals: (step, train loss, val or test loss)
-    step, best = 0, None
-    if ckpt:
-        model.load_state_dict(ckpt.model.state_dict())
-        with tg.no_grad():
-            for name, b in model.named_buffers():
-                b.copy_(tg.tensor(ckpt.train_buffers[name]))
-        optimizer.load_state_dict(ckpt.optim_state)
-        g.rng.bit_generator.state = ckpt.rng_state
-        history, step = ckpt.history, ckpt.step
-        if ckpt.best is not None:
-            best = dict(model=state_of(ckpt.best), step=ckpt.best_step, loss=_best_loss(history, ckpt.best_step))
-        text = _schedule_note(config, history["lrs"])
-        if text:
-            note(text)
-    n_params = sum(p.numel() for p in model.parameters())
-    if not quiet:
-        sizes = "/".join(str(len(Y)) for _, Y in data.splits.values())
-        log(f"data: {config.data}: {len(data.words)} words, vocabulary {vocab.chars!r}; {sizes} "
-            f"{'/'.join(data.splits)} examples")
-        until = "until interrupted" if config.steps == -1 else f"to step {config.steps}"
-        log(f"model: {config.type}, {n_params} parameters; {'resuming at step ' + str(step) if ckpt else 'training'} "
-            f"{until}")
-
-    train_buffers = None   # set at the end (bn-mlp): the running statistics before calibration
-    backup = None          # a fresh run keeps an earlier run's checkpoint, at its first save
-    pending_backup = ckpt is None and ckpt_path is not None and ckpt_path.exists()
-    saved_step = ckpt.step if ckpt else None
-
-    def save():
-        nonlocal pending_backup, backup, saved_step
-        if ckpt_path is None:
-            return
-        ckpt_path.parent.mkdir(parents=True, exist_ok=True)
-        if pending_backup:
-            backup = backup_path(ckpt_path)
-            keep_copy(ckpt_path, backup)
-        try:
-            tg.save(checkpoint_state(config, model, optimizer, vocab, step, g, history, data.max_word_length,
-                                     train_buffers, best), ckpt_path)
-        except BaseException:
-            if pending_backup:   # the old checkpoint is still at ckpt_path: no second name needed
-                backup.unlink(missing_ok=True)
-            raise
-        if pending_backup:
-            note(f"note: {ckpt_path} was an earlier run's checkpoint; it is kept as {backup} "
-                 f"(train --resume continues a run instead; at most {KEEP_EARLIER} are kept)")
-            pending_backup = False
-        saved_step = step
-
-    recorder = None
-    if diagnostics:
-        from viz.diagnostics import UpdateRecorder
-        recorder = UpdateRecorder(model)
-    model.train()
-    eval_every = eval_interval(config)
-    # a loss above 100 ln(V) gives the right character a probability below V^-100: diverged, not learning
-    diverged = 100 * math.log(len(vocab))
-    t0 = time.time()
-    total = None if config.steps == -1 else config.steps
-    bar = tqdm(itertools.count(step) if total is None else range(step, total), initial=step, total=total,
-               disable=True if quiet else None, desc="train", mininterval=0.5)
-    # tg.compile replays the step's recorded ops (the same results, bit for bit, and faster); a model
-    # it cannot replay (a running statistic written in place, NumPy on the batch) runs uncompiled
-    step_loss = lambda X, Y: loss_of(model, X, Y)      # noqa: E731
-    if compile:
-        step_loss = tg.compile(step_loss)
-    try:
-        for i in bar:
-            ix = tg.randint(0, len(Ytr), (config.batch_size,), generator=g).numpy()
-            loss = step_loss(tg.from_numpy(Xtr[ix]), tg.from_numpy(Ytr[ix]))
-            optimizer.zero_grad()
-            loss.backward()
-            lr = lr_at(config, i)
-            for group in optimizer.param_groups:
-                group["lr"] = lr
-            if recorder:
-                recorder.before()
-            optimizer.step()
-            value = loss.item()
-            del loss   # free this step's graph now, not after the next forward has built another
-            if not math.isfinite(value) or value > diverged:
-                kept = f"the last checkpoint (step {saved_step}) is kept" if saved_step is not None else \
-                    "nothing was saved"
-                raise TrainingError(f"the loss became {value:.4g} at step {i}: training diverged (is lr "
-                                    f"{lr:g} too high?); stopped, {kept}")
-            if recorder:
-                recorder.after()
-            history["losses"].append(value)
-            history["lrs"].append(lr)
-            step = i + 1
-            if step % 100 == 0:
-                bar.set_postfix(loss=f"{np.mean(history['losses'][-100:]):.4f}", lr=lr, refresh=False)
-            # makemore types evaluate at every multiple of eval_every, the last step too (the best model
-            # is chosen among those, so that a resumed run keeps the same best); lectures: at the end
-            if step % eval_every == 0 and (step != config.steps or config.recipe == "makemore"):
-                losses = evaluate_splits(config, model, data, step)
-                a, b = losses.values()
-                history["evals"].append((step, a, b))
-                if config.recipe == "makemore" and (best is None or b < best["loss"]):
-                    best = dict(model=state_of(model), step=step, loss=b)
-                if not quiet:
-                    bar.write(f"step {step:7d}{'' if total is None else '/' + str(total)}: "
-                              f"{' '.join(f'{k} {v:.4f}' for k, v in losses.items())}  (lr {lr:g})")
-                save()
-    except KeyboardInterrupt:
-        bar.close()
-        raise Interrupted(saved_step, ckpt_path) from None
-    bar.close()
-    seconds = time.time() - t0
-
-    if config.type == "bn-mlp":   # exercise 4: calibrate the BatchNorm statistics on the whole training set
-        from models.bn_mlp import calibrate_batchnorm
-        train_buffers = {name: np.asarray(b).copy() for name, b in model.named_buffers()}
-        calibrate_batchnorm(model, Xtr)
-    if config.recipe == "makemore":
-        if history["evals"] and history["evals"][-1][0] == step:
-            losses = dict(zip(("train", "test"), history["evals"][-1][1:]))
-        else:
-            losses = evaluate_splits(config, model, data, step)
-            history["evals"].append((step, losses["train"], losses["test"]))
-    else:
-        losses = {name: evaluate(model, X, Y) for name, (X, Y) in data.splits.items()}
-        history["evals"].append((step, losses["train"], losses["val"]))
-    save()
-    samples = sample_words(model, config, vocab, num_samples, config.seed + 10, data.max_word_length,
-                           temperature, top_k) if num_samples else []
-    if not quiet:
-        what = "; BatchNorm calibrated on the training set" if config.type == "bn-mlp" else ""
-        log(f"trained to step {step} in {seconds:.1f}s{what}")
-        log("loss: " + "  ".join(f"{k} {v:.4f}" for k, v in losses.items()))
-        if samples:
-            print_samples(samples, data.split_words, log)
-        if ckpt_path is not None:
-            log(f"checkpoint: {ckpt_path}")
-    silent = (lambda *a: None) if quiet else log
-    if plot and out is not None:
-        plot_losses(history, Path(out) / "loss.png", title=f"makemore {config.type} on tensorgrad", log=silent)
-    if diagnostics and out is not None:
-        from viz.diagnostics import write_all
-        write_all(model, lambda: loss_of(model, Xtr[:config.batch_size * 4], Ytr[:config.batch_size * 4]),
-                  recorder, Path(out) / "diagnostics", log=silent)
-    return dict(model=model, vocab=vocab, config=config, losses=losses, samples=samples, step=step,
-                seconds=seconds, history=history, checkpoint=ckpt_path, data=data)
 
 
 def _resolved(source: str) -> str:
@@ -434,7 +512,18 @@ def plot_losses(history: dict, path, title: str = "makemore on tensorgrad", log=
     ax.legend()
     fig.tight_layout()
     path = Path(path)
-    fig.savefig(path, dpi=100)
-    plt.close(fig)
+    try:   # a temporary file renamed over path: a symlink at path is replaced, never written through
+        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+        try:
+            with os.fdopen(fd, "wb") as f:
+                fig.savefig(f, dpi=100, format="png")
+            os.replace(tmp, path)
+        finally:
+            Path(tmp).unlink(missing_ok=True)
+    except OSError as e:
+        log(f"note: could not write the loss plot {path} ({e.strerror or e})")
+        return None
+    finally:
+        plt.close(fig)
     log(f"loss curve: {path}")
     return path

@@ -1,4 +1,9 @@
-"""Move the weights of makemore's models between torch and tensorgrad, both ways (needs torch).
+"""Move weights between torch and tensorgrad (needs torch): any torch.save'd file, and makemore's models both ways.
+
+`convert` turns any file torch.save wrote (a state dict, a checkpoint dict: tensors, numbers, strings, lists,
+dicts) into the same tree written by tg.save, which tg.load reads without unpickling:
+
+    python scripts/from_torch.py convert model.pt model.npz      # then: tg.load("model.npz")
 
 The zoo's models have makemore.py's module names and torch's layouts (Linear weight (out, in)) and
 state (BatchNorm's num_batches_tracked too), so a state dict converts name for name. A model trained
@@ -10,6 +15,8 @@ multinomial would draw.
     python scripts/from_torch.py to-tensorgrad out/model.pt --type transformer -i names.txt -o tg_out
     tensorgrad-makemore sample -o tg_out
     python scripts/from_torch.py to-torch tg_out/makemore.npz model.pt       # and back
+
+torch.load runs here with weights_only=True, so converting an untrusted file runs no code from it either.
 """
 import argparse
 import sys
@@ -44,28 +51,39 @@ def load_torch_into(model, torch_module_or_state) -> None:
 
 def infer_config(state: dict, n_head: int = 4) -> dict:
     """The type and shape of one of makemore.py's models, read off its state dict's names and shapes."""
+    from models.checkpoint import stored_shape
     keys = set(state)
-    shape = lambda k: tuple(np.shape(state[k]))  # noqa: E731
     if keys == {"logits"}:
-        return dict(type="bigram", vocab_size=shape("logits")[0])
-    if "transformer.wte.weight" in keys:
-        V, E = shape("transformer.wte.weight")
-        n_layer = len({k.split(".")[2] for k in keys if k.startswith("transformer.h.")})
-        return dict(type="transformer", vocab_size=V, n_embd=E, block_size=shape("transformer.wpe.weight")[0],
-                    n_layer=n_layer, n_head=n_head)
-    if "context_block.mlp.c_fc.weight" in keys:
-        V, E = shape("wte.weight")
-        return dict(type="bow", vocab_size=V, n_embd=E, block_size=shape("wpe.weight")[0],
-                    n_embd2=shape("context_block.mlp.c_fc.weight")[0])
-    if "start" in keys:
-        V, E = shape("wte.weight")
-        return dict(type="gru" if "cell.xh_to_z.weight" in keys else "rnn", vocab_size=V, n_embd=E,
-                    n_embd2=shape("start")[1])
-    if "mlp.0.weight" in keys:
-        V1, E = shape("wte.weight")
-        n_embd2, fan_in = shape("mlp.0.weight")
-        return dict(type="mlp", vocab_size=V1 - 1, n_embd=E, n_embd2=n_embd2, block_size=fan_in // E)
-    raise ValueError(f"not a state dict of one of makemore.py's models (its names: {sorted(keys)[:6]} ...)")
+        type_ = "bigram"
+    elif "transformer.wte.weight" in keys:
+        type_ = "transformer"
+    elif "context_block.mlp.c_fc.weight" in keys:
+        type_ = "bow"
+    elif "start" in keys:
+        type_ = "gru" if "cell.xh_to_z.weight" in keys else "rnn"
+    elif "mlp.0.weight" in keys:
+        type_ = "mlp"
+    else:
+        raise ValueError(f"not a state dict of one of makemore.py's models (its names: {sorted(keys)[:6]} ...)")
+    shape = dict(type=type_, **stored_shape(type_, state))
+    return dict(shape, n_head=n_head) if type_ == "transformer" else shape
+
+
+def convert(model_pt, out) -> Path:
+    """Any tree torch.save wrote -> the same tree (tensors as tensorgrad Tensors) written by tg.save."""
+    import torch
+
+    def to_tg(obj):
+        if isinstance(obj, torch.Tensor):
+            t = tg.tensor(obj.detach().cpu().numpy().copy())
+            return tg.nn.Parameter(t, requires_grad=obj.requires_grad) if isinstance(obj, torch.nn.Parameter) else t
+        if isinstance(obj, dict):
+            return {k: to_tg(v) for k, v in obj.items()}
+        if isinstance(obj, (list, tuple)):
+            return type(obj)(to_tg(v) for v in obj)
+        return obj
+    tg.save(to_tg(torch.load(model_pt, map_location="cpu", weights_only=True)), out)
+    return Path(out)
 
 
 def torch_file_to_checkpoint(model_pt, out_dir, data: str, seed: int = 3407, n_head: int = 4,
@@ -114,6 +132,9 @@ def checkpoint_to_torch_file(checkpoint, model_pt, last: bool = False) -> Path:
 def main(argv=None) -> int:
     p = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     sub = p.add_subparsers(dest="direction", required=True)
+    c = sub.add_parser("convert", help="any torch.save'd file -> the same tree in tg.save's format")
+    c.add_argument("model_pt")
+    c.add_argument("out", help="the file to write (e.g. model.npz)")
     a = sub.add_parser("to-tensorgrad", help="makemore.py's model.pt -> a tensorgrad-makemore checkpoint")
     a.add_argument("model_pt")
     a.add_argument("-i", "--input-file", default="default", help="the words the model was trained on")
@@ -126,7 +147,9 @@ def main(argv=None) -> int:
     b.add_argument("model_pt")
     b.add_argument("--last", action="store_true", help="the latest weights, not the best")
     args = p.parse_args(argv)
-    if args.direction == "to-tensorgrad":
+    if args.direction == "convert":
+        path = convert(args.model_pt, args.out)
+    elif args.direction == "to-tensorgrad":
         path = torch_file_to_checkpoint(args.model_pt, args.work_dir, args.input_file, args.seed, args.n_head,
                                         args.type)
     else:

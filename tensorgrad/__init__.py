@@ -18,9 +18,9 @@ from .dtypes import get_default_dtype, result_type, set_default_dtype
 from .engine import Tensor, grad
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .recorder import record_walk
-from .ops import (OPS, Op, op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, eq, erf, exp, exp2,
-                  expm1, floor, ge, gt, isfinite, isinf, isnan, le, log, log10, log1p, log2, lt, ne, sigmoid, sign,
-                  sin, sinh, tan, tanh, trunc)
+from .ops import (OPS, Op, op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, eq, erf, erfc, erfinv,
+                  exp, exp2, expm1, floor, ge, gt, isfinite, isinf, isnan, le, log, log10, log1p, log2, lt, ne,
+                  sigmoid, sign, sin, sinh, tan, tanh, trunc)
 from .ops import acos as arccos, acosh as arccosh, asin as arcsin, asinh as arcsinh, atan as arctan
 from .ops import atanh as arctanh, trunc as fix, mul as multiply, sub as subtract
 from .ops import gt as greater, ge as greater_equal, lt as less, le as less_equal

@@ -28,6 +28,8 @@ def inplace(self, name: str, fn, *args, ufunc=None):
     the version counter moves. On a tensor in a graph (or given values that require grad)
     the op is recorded too, so that gradients stay right: self gets a new history."""
     if not _mode.grad or not (self._requires_grad or any([isinstance(a, Tensor) and a._requires_grad for a in args])):
+        if _mode.grad and self._base is not None:
+            check_leaf(self, name)              # a view made under no_grad of a leaf that requires grad
         if ufunc is not None and self._data.dtype.kind == "f" and self._data.flags.writeable:
             y = args[0]._data if isinstance(args[0], Tensor) else args[0]
             if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype and (
@@ -143,6 +145,8 @@ def fill_(self, value): return copy_(self, value)
 def copy_(self, src):
     """Write src (broadcast, cast to self's dtype) into self; recorded when src requires grad."""
     if not records(self, src):
+        if _mode.grad and self._base is not None:
+            check_leaf(self, "copy_")
         return write(self, src._data if isinstance(src, Tensor) else np.asarray(src), "copy_")
     return inplace(self, "copy_", lambda x, s: ops.where(np.array(True), ops.cast_to(s, x.dtype), x), src)
 
@@ -206,6 +210,8 @@ def setitem(self, key, value):
     key = ops.index_key(key)
     v = value.astype(self.dtype) if isinstance(value, Tensor) else np.asarray(as_array(value), self.dtype)
     if not records(self, v):
+        if _mode.grad and self._base is not None:
+            check_leaf(self, "setitem")         # a view made under no_grad of a leaf that requires grad
         if not self._data.flags.writeable:
             write(self, self._data, "setitem")                   # the clear error for expanded views
         ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)

@@ -247,7 +247,12 @@ class TensorMethods:
     def view(self, *shape, **kw):
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) or "dtype" in kw:
             raise TypeError("view(dtype) is not supported by tensorgrad; use .to(dtype)")
-        return self.reshape(*shape, **kw)
+        out = self.reshape(*shape, **kw)
+        if out._data.size and not np.shares_memory(out._data, self._data):    # reshape had to copy: no view
+            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape "
+                               f"{self.shape}, strides {self._data.strides}): at least one dimension spans across "
+                               "two contiguous subspaces. Use .reshape(...) instead")
+        return out
     def view_as(self, other): return self.reshape(other.shape)
     def select(self, dim, index): return self[(slice(None),) * wrap_dim(dim, self.ndim, "select") + (index,)]
     neg = negative = __neg__
@@ -259,7 +264,7 @@ class TensorMethods:
     def squeeze(self, dim=None): return fn.squeeze(self, dim)
     def unsqueeze(self, dim): return fn.unsqueeze(self, dim)
     def permute(self, *dims, **kw):
-        dims = shape_arg(dims or (kw.pop("dims"),))
+        dims = shape_arg(dims or (kw.pop("dims", ()),))
         return ops.permute(self, axes=tuple(wrap_dim(d, self.ndim, "permute") for d in dims))
     def transpose(self, dim0, dim1): return fn.transpose(self, dim0, dim1)
     swapaxes = swapdims = transpose
@@ -397,6 +402,7 @@ METHODS = {
     "arcsin": ops.asin, "arccos": ops.acos, "arctan": ops.atan, "arcsinh": ops.asinh, "arccosh": ops.acosh,
     "arctanh": ops.atanh, "floor": ops.floor, "ceil": ops.ceil, "trunc": ops.trunc, "fix": ops.trunc,
     "log2": ops.log2, "log10": ops.log10, "log1p": ops.log1p, "expm1": ops.expm1, "exp2": ops.exp2, "erf": ops.erf,
+    "erfc": ops.erfc, "erfinv": ops.erfinv,
     "isnan": ops.isnan, "isinf": ops.isinf, "isfinite": ops.isfinite,
     # elementwise composites (functions/math.py)
     "relu": fn.relu, "sqrt": fn.sqrt, "pow": fn.pow, "maximum": fn.maximum, "minimum": fn.minimum,
@@ -450,7 +456,7 @@ INPLACE = {
         "sinh", "cosh", "asinh", "acosh", "atanh", "sign", "floor", "ceil", "trunc", "frac", "round", "log2",
         "log10", "log1p", "expm1", "exp2", "erf", "rsqrt", "reciprocal", "square", "nan_to_num", "atan2", "lerp",
         "logaddexp", "fmod", "remainder", "floor_divide", "float_power", "cumsum", "cumprod", "tril", "triu",
-        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix")},
+        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix", "erfc", "erfinv")},
 }
 
 for _name, _member in vars(TensorMethods).items():

@@ -53,6 +53,26 @@ def _idx(*a):
     return K(np.array(a, dtype=np.int64))
 
 
+def _lstm_cell(m, xp, h, c, w, b):
+    """tensorgrad's fused LSTM step; torch's, the same step from its ops ([h', c'] side by side)."""
+    if m.__name__ == "tensorgrad":
+        return m.ops.lstm_cell(xp, h, c, w, b)
+    i, f, g, o = (h @ w.T + b + xp).chunk(4, dim=-1)
+    c = f.sigmoid() * c + i.sigmoid() * g.tanh()
+    return m.cat([o.sigmoid() * c.tanh(), c], -1)
+
+
+def _gru_cell(m, xp, h, w, b):
+    """tensorgrad's fused GRU step; torch's from its ops."""
+    if m.__name__ == "tensorgrad":
+        return m.ops.gru_cell(xp, h, w, b)
+    xr, xz, xn = xp.chunk(3, dim=-1)
+    hr, hz, hn = (h @ w.T + b).chunk(3, dim=-1)
+    r, z = (hr + xr).sigmoid(), (hz + xz).sigmoid()
+    n = (xn + hn * r).tanh()
+    return (h - n) * z + n
+
+
 W4 = [0.5, 2.0, 1.0, 1.5]   # class weights
 NO_SECOND = dict(second=False)   # torch has no second derivative to compare with
 TIES = [[1.0, 3.0, 3.0, -1.0], [2.0, 2.0, 2.0, 2.0], [0.5, -4.0, 0.5, 0.25]]
@@ -835,6 +855,37 @@ SAMPLES = [
     S("permute", lambda m, x: x.swapdims(0, 1), [R(2, 3)], note="swapdims"),
     S("full", lambda m, x: x.new_full((2,), 3.0) + x.new_zeros(2) + x.new_ones((2,)) + x.new_tensor([1.0, 2.0]),
       [R(2)], grad=False, note="new-methods"),
+
+    # --- issue 19: erfc, erfinv, fused attention, norms, bilinear, embedding bags ---------------------------
+    S("erfc", lambda m, x: x.erfc(), [R(3, 4, low=-3, high=3)]),
+    S("erfc", lambda m, x: m.erfc(x), [V([0.0, np.inf, -np.inf, np.nan, 10.0, 26.0, -6.0])], grad=False,
+      note="edges-tail"),
+    S("erfinv", lambda m, x: x.erfinv(), [R(3, 4, low=-0.95, high=0.95)]),
+    S("erfinv", lambda m, x: m.erfinv(x), [V([0.0, 1.0, -1.0, 1.5, np.nan, 1 - 1e-15])], grad=False, note="edges"),
+    S("scaled_dot_product_attention", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(q, k, v),
+      [R(2, 3, 4), R(2, 5, 4), R(2, 5, 3)]),
+    S("scaled_dot_product_attention", lambda m, q, k, v: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, is_causal=True, scale=0.7), [R(2, 4, 3), R(2, 4, 3), R(2, 4, 2)], note="causal-scale"),
+    S("scaled_dot_product_attention", lambda m, q, k, v, c: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=c), [R(2, 3, 4), R(2, 5, 4), R(2, 5, 3),
+                                K(np.array([[1, 0, 1, 1, 0], [0, 0, 0, 0, 0], [1, 1, 1, 1, 1]], bool))],
+      note="bool-mask-dead-row"),
+    S("scaled_dot_product_attention", lambda m, q, k, v, a: m.nn.functional.scaled_dot_product_attention(
+        q, k, v, attn_mask=a), [R(2, 2, 3, 4), R(1, 2, 5, 4), R(2, 1, 5, 3), R(2, 1, 3, 5)],
+      note="additive-mask-broadcast"),
+    S("group_norm", lambda m, x, w, b: m.nn.functional.group_norm(x, 2, w, b), [R(3, 4, 5), R(4), R(4)]),
+    S("group_norm", lambda m, x: m.nn.functional.group_norm(x, 3, eps=1e-3), [R(2, 6, 2, 2)], note="no-affine"),
+    S("rms_norm", lambda m, x, w: m.nn.functional.rms_norm(x, (5,), w), [R(3, 5), R(5)]),
+    S("rms_norm", lambda m, x: m.nn.functional.rms_norm(x, (2, 3), eps=1e-3), [R(4, 2, 3)], note="2d-eps"),
+    S("bilinear", lambda m, x, y, w, b: m.nn.functional.bilinear(x, y, w, b), [R(4, 3), R(4, 2), R(5, 3, 2), R(5)]),
+    S("embedding_bag", lambda m, i, o, w: m.nn.functional.embedding_bag(i, w, o, mode="sum"),
+      [_idx(0, 2, 4, 2, 1), _idx(0, 2), R(5, 3)]),
+    S("embedding_bag", lambda m, i, w: m.nn.functional.embedding_bag(i, w), [K(np.array([[0, 2], [4, 4]])), R(5, 3)],
+      note="mean-2d"),
+    S("embedding_bag", lambda m, i, w: m.nn.functional.embedding_bag(i, w, mode="max"),
+      [K(np.array([[0, 2], [4, 1]])), R(5, 3)], note="max"),
+    S("lstm_cell", _lstm_cell, [R(3, 8), R(3, 2), R(3, 2), R(8, 2), R(8)]),
+    S("gru_cell", _gru_cell, [R(3, 6), R(3, 2), R(6, 2), R(6)]),
 ]
 
 

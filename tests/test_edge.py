@@ -334,3 +334,45 @@ def test_second_derivatives_of_the_extremes(name, values):
     (ht,) = torch.autograd.grad((gt * torch.tensor(v)).sum(), t)
     np.testing.assert_allclose(g.numpy(), gt.detach().numpy())
     np.testing.assert_allclose(h.numpy(), ht.numpy())
+
+
+def test_index_select_refuses_a_negative_index_as_torch():
+    x = tg.arange(6.0).reshape(2, 3)
+    with pytest.raises(IndexError, match="index_select: index -1 is out of range"):
+        x.index_select(0, tg.tensor([-1]))
+    with pytest.raises(IndexError):
+        torch.arange(6.0).reshape(2, 3).index_select(0, torch.tensor([-1]))
+    assert x.index_select(1, tg.tensor([2, 0])).tolist() == [[2.0, 0.0], [5.0, 3.0]]
+
+
+def test_a_view_made_under_no_grad_of_a_leaf_cannot_be_written_with_grad_on():
+    """torch raises rather than changing the leaf behind autograd's back."""
+    x = tg.ones(3, requires_grad=True)
+    with tg.no_grad():
+        y = x[0:1]
+    for write in (lambda: y.__setitem__(0, 42.0), lambda: y.add_(1.0), lambda: y.copy_(tg.zeros(1))):
+        with pytest.raises(RuntimeError, match="view of a leaf Variable that requires grad"):
+            write()
+    assert x.tolist() == [1.0, 1.0, 1.0]
+    with tg.no_grad():
+        y[0] = 42.0                              # under no_grad it is a plain write, as in torch
+    assert x.tolist() == [42.0, 1.0, 1.0]
+    tx = torch.ones(3, requires_grad=True)
+    with torch.no_grad():
+        ty = tx[0:1]
+    with pytest.raises(RuntimeError):
+        ty[0] = 42.0
+
+
+def test_half_precision_reductions_accumulate_in_float32_as_torch():
+    n = 70000
+    ours, theirs = tg.ones(n, dtype=tg.float16), torch.ones(n, dtype=torch.float16)
+    for f in (lambda t: t.mean(), lambda t: t.var(), lambda t: t.sum(), lambda t: t.cumsum(0)[4999]):
+        a, b = f(ours), f(theirs)
+        assert a.dtype == np.float16
+        np.testing.assert_array_equal(a.numpy(), b.numpy())
+    x = np.random.default_rng(0).standard_normal((n, 3)).astype(np.float16)
+    got = tg.nn.functional.batch_norm(tg.tensor(x), None, None, training=True).numpy()
+    want = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True).numpy()
+    assert np.isfinite(got).all() and np.abs(got).max() > 1
+    np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=2e-2)

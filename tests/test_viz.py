@@ -70,23 +70,24 @@ def test_scalar_expression_forward_like_micrograd():
     L = micrograd_expression()
     L.backward()
     nodes, edges = parse(viz.draw_dot(L).source)
+    # node ids follow the engine's topological order (the order its backward walk reverses)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a\n() float32\ndata 2.0000\ngrad 6.0000",
-        "t1": r"b\n() float32\ndata -3.0000\ngrad -4.0000",
-        "t2": r"e\n() float32\ndata -6.0000",
-        "op2": "mul",
-        "t3": r"c\n() float32\ndata 10.0000\ngrad -2.0000",
-        "t4": r"d\n() float32\ndata 4.0000",
-        "op4": "add",
-        "t5": r"f\n() float32\ndata -2.0000\ngrad 4.0000",
+        "t0": r"f\n() float32\ndata -2.0000\ngrad 4.0000",
+        "t1": r"c\n() float32\ndata 10.0000\ngrad -2.0000",
+        "t2": r"b\n() float32\ndata -3.0000\ngrad -4.0000",
+        "t3": r"a\n() float32\ndata 2.0000\ngrad 6.0000",
+        "t4": r"e\n() float32\ndata -6.0000",
+        "op4": "mul",
+        "t5": r"d\n() float32\ndata 4.0000",
+        "op5": "add",
         "t6": r"L\n() float32\ndata -8.0000",
         "op6": "mul",
     }
-    assert set(edges) == {("t0", "op2"), ("t1", "op2"), ("op2", "t2"), ("t2", "op4"), ("t3", "op4"),
-                          ("op4", "t4"), ("t4", "op6"), ("t5", "op6"), ("op6", "t6")}
+    assert set(edges) == {("t3", "op4"), ("t2", "op4"), ("op4", "t4"), ("t4", "op5"), ("t1", "op5"),
+                          ("op5", "t5"), ("t5", "op6"), ("t0", "op6"), ("op6", "t6")}
     # parameters, intermediates, the root and ops look different
-    assert nodes["t0"]["fillcolor"] == nodes["t5"]["fillcolor"] != nodes["t6"]["fillcolor"]
-    assert "fillcolor" not in nodes["t2"] and nodes["op2"]["shape"] == "ellipse"
+    assert nodes["t0"]["fillcolor"] == nodes["t3"]["fillcolor"] != nodes["t6"]["fillcolor"]
+    assert "fillcolor" not in nodes["t4"] and nodes["op4"]["shape"] == "ellipse"
     assert "bold" in nodes["t6"]["style"]
 
 
@@ -95,18 +96,18 @@ def test_scalar_expression_backward():
     L.backward()
     nodes, edges = parse(viz.draw(L, backward=True).source)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a.grad\n() float32\ngrad 6.0000",
-        "t1": r"b.grad\n() float32\ngrad -4.0000",
-        "t2": r"mul backward\ng * y, g * x\nreceives de",
-        "t3": r"c.grad\n() float32\ngrad -2.0000",
-        "t4": r"add backward\ng, g\nreceives dd",
-        "t5": r"f.grad\n() float32\ngrad 4.0000",
+        "t0": r"f.grad\n() float32\ngrad 4.0000",
+        "t1": r"c.grad\n() float32\ngrad -2.0000",
+        "t2": r"b.grad\n() float32\ngrad -4.0000",
+        "t3": r"a.grad\n() float32\ngrad 6.0000",
+        "t4": r"mul backward\ng * y, g * x\nreceives de",
+        "t5": r"add backward\ng, g\nreceives dd",
         "seed6": r"dL = 1\n() float32",
         "t6": r"mul backward\ng * y, g * x\nreceives dL",
     }
     # edges go the way the gradient travels: from the loss to the leaves
-    assert set(edges) == {("seed6", "t6"), ("t6", "t4"), ("t6", "t5"), ("t4", "t2"), ("t4", "t3"),
-                          ("t2", "t0"), ("t2", "t1")}
+    assert set(edges) == {("seed6", "t6"), ("t6", "t5"), ("t6", "t0"), ("t5", "t4"), ("t5", "t1"),
+                          ("t4", "t3"), ("t4", "t2")}
     assert all(a["label"] == "()" for a in edges.values())
 
 
@@ -115,19 +116,19 @@ def test_broadcast_add_draws_the_unbroadcasting_sum():
     b = tg.randn(3, requires_grad=True, name="b")
     y = x + b
     nodes, edges = parse(viz.draw(y, stats=False).source)
-    assert nodes["t0"]["label"] == r"x\n(4, 3) float32"
-    assert nodes["t1"]["label"] == r"b\n(3,) float32"
+    assert nodes["t1"]["label"] == r"x\n(4, 3) float32"
+    assert nodes["t0"]["label"] == r"b\n(3,) float32"
     assert nodes["t2"]["label"] == r"(4, 3) float32" and nodes["op2"]["label"] == "add"
     assert set(edges) == {("t0", "op2"), ("t1", "op2"), ("op2", "t2")}
 
-    y.backward(np.ones((4, 3)))
+    y.backward(np.ones((4, 3)))          # add's rule keeps nothing, so its walk can still be recorded
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t2"]["label"] == r"add backward\ng, g"
-    assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (3,)"
-    assert set(edges) == {("seed2", "t2"), ("t2", "t0"), ("t2", "t2_sum1"), ("t2_sum1", "t1")}
-    assert edges[("t2", "t0")]["label"] == "(4, 3)"
+    assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (3,)"   # Send.summed, as the engine did it
+    assert set(edges) == {("seed2", "t2"), ("t2", "t1"), ("t2", "t2_sum1"), ("t2_sum1", "t0")}
+    assert edges[("t2", "t1")]["label"] == "(4, 3)"
     assert edges[("t2", "t2_sum1")]["label"] == "(4, 3)"
-    assert edges[("t2_sum1", "t1")]["label"] == "(3,)"
+    assert edges[("t2_sum1", "t0")]["label"] == "(3,)"
 
 
 def test_sum_backward_replicates():
@@ -164,25 +165,31 @@ def test_matmul_backward_transposes():
     x = tg.randn(2, 3, requires_grad=True, name="x")
     W = tg.randn(3, 4, requires_grad=True, name="W")
     y = x @ W
-    y.backward(np.ones((2, 4)))
+    y.backward(np.ones((2, 4)), retain_graph=True)
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t2"]["label"] == r"matmul backward\nmatmul with transpose: g @ y.T, x.T @ g"
-    assert edges[("t2", "t0")]["label"] == "(2, 3)" and edges[("t2", "t1")]["label"] == "(3, 4)"
-    # batched: the weight's gradient is summed over the batch dim
+    assert edges[("t2", "t1")]["label"] == "(2, 3)" and edges[("t2", "t0")]["label"] == "(3, 4)"
+    # batched: the weight's gradient is summed over the batch dim (what the engine recorded, drawn before backward)
     xb = tg.randn(5, 2, 3, requires_grad=True)
     yb = xb @ W
     nodes, edges = parse(viz.draw(yb, backward=True, stats=False).source)
     assert nodes["t2_sum1"]["label"] == r"sum (un-broadcast)\n(5, 3, 4) -> (3, 4)"
-    assert ("t2", "t0") in edges and ("t2_sum1", "t1") in edges
+    assert ("t2", "t1") in edges and ("t2_sum1", "t0") in edges
+    # after a backward that freed the graph the sums are not known: the drawing says so
+    yb.backward(np.ones((5, 2, 4)))
+    nodes, edges = parse(viz.draw(yb, backward=True, stats=False).source)
+    assert "t2_sum1" not in nodes and ("t2", "t0") in edges
+    assert "retain_graph=True" in nodes["freed"]["label"]
 
 
-def test_expand_backward_is_a_sum_without_an_extra_node():
+def test_expand_backward_is_the_engines_sum():
     x = tg.randn(1, 3, requires_grad=True, name="x")
     y = x.expand(4, 3)
-    y.backward(np.ones((4, 3)))
     nodes, edges = parse(viz.draw(y, backward=True, stats=False).source)
     assert nodes["t1"]["label"] == r"expand backward\nsum (un-broadcast) g\n(4, 3) -> (1, 3)"
-    assert set(edges) == {("seed1", "t1"), ("t1", "t0")}
+    # expand's rule hands g on as it is: the engine's _fit does the sum, and the drawing shows what it recorded
+    assert nodes["t1_sum0"]["label"] == r"sum (un-broadcast)\n(4, 3) -> (1, 3)"
+    assert set(edges) == {("seed1", "t1"), ("t1", "t1_sum0"), ("t1_sum0", "t0")}
 
 
 def test_every_differentiable_op_has_an_adjoint_and_user_ops_draw_generically():
@@ -246,9 +253,9 @@ def test_compact_writes_the_op_in_the_result_box():
     L = micrograd_expression()
     nodes, edges = parse(viz.draw(L, compact=True, stats=False).source)
     assert {k: a["label"] for k, a in nodes.items()} == {
-        "t0": r"a\n() float32", "t1": r"b\n() float32", "t2": r"e = mul\n() float32", "t3": r"c\n() float32",
-        "t4": r"d = add\n() float32", "t5": r"f\n() float32", "t6": r"L = mul\n() float32"}
-    assert set(edges) == {("t0", "t2"), ("t1", "t2"), ("t2", "t4"), ("t3", "t4"), ("t4", "t6"), ("t5", "t6")}
+        "t0": r"f\n() float32", "t1": r"c\n() float32", "t2": r"b\n() float32", "t3": r"a\n() float32",
+        "t4": r"e = mul\n() float32", "t5": r"d = add\n() float32", "t6": r"L = mul\n() float32"}
+    assert set(edges) == {("t3", "t4"), ("t2", "t4"), ("t4", "t5"), ("t1", "t5"), ("t5", "t6"), ("t0", "t6")}
     unnamed = tg.tensor([1.0, 2.0], requires_grad=True) * 3
     assert labels(viz.draw(unnamed, compact=True, stats=False).source)["t2"] == r"mul\n(2,) float32"
 
@@ -445,3 +452,146 @@ def test_command_line_without_dot_writes_the_source(tmp_path, monkeypatch, capsy
     assert main(["makemore", "--out", str(tmp_path)]) == 1
     assert "apt-get install graphviz" in capsys.readouterr().err
     assert "tanh" in (tmp_path / "makemore_forward.gv").read_text()
+
+
+# ----------------------------------------------------------------------------
+# module depth: a folded module is one node
+
+def small_transformer(n_layer=2, seed=0):
+    """makemore's Transformer (models/transformer.py): (model, loss) on a random batch, before backward."""
+    from models.config import Config, build_model
+    tg.manual_seed(seed)
+    model = build_model(Config(type="transformer", vocab_size=27, block_size=8, n_layer=n_layer, n_embd=16, n_head=4))
+    idx, targets = tg.randint(0, 27, (4, 8)), tg.randint(0, 27, (4, 8))
+    loss = tg.nn.functional.cross_entropy(model(idx).view(-1, 27), targets.view(-1))
+    return model, loss
+
+
+def param_shown(name: str, p, nodes: dict) -> bool:
+    """p appears by name: its own .grad node, or a line `<name inside the box> <shape>` of a folded module's box."""
+    for attrs in nodes.values():
+        lines = re.split(r"\\[nl]", attrs.get("label", ""))
+        if lines[0] in (name, f"{name}.grad"):
+            return True
+        path = lines[0].removesuffix(" backward").partition(" ")[2]
+        if path and name.startswith(path + ".") and any(l.startswith(f"{name[len(path) + 1:]} {tuple(p.shape)}")
+                                                          for l in lines):
+            return True
+    return False
+
+
+def test_depth_1_backward_of_a_2_block_transformer_is_small_and_names_every_parameter():
+    model, loss = small_transformer()
+    full = parse(viz.draw(loss, backward=True).source)[0]
+    loss.backward(retain_graph=True)
+    nodes, edges = parse(viz.draw(loss, backward=True, depth=1, params=model).source)
+    assert len(nodes) <= 40 < len(full)
+    for name, p in model.named_parameters():
+        assert param_shown(name, p, nodes), name
+    boxes = {a["label"].split(r"\n")[0] for a in nodes.values() if "#dff0d8" in a.get("fillcolor", "")}
+    assert {"Block transformer.h.0 backward", "Block transformer.h.1 backward", "Linear lm_head backward",
+            "Embedding transformer.wte backward", "LayerNorm transformer.ln_f backward"} <= boxes
+    block = next(a["label"] for a in nodes.values() if a["label"].startswith("Block transformer.h.1"))
+    assert r"\nin (4, 8, 16)  out (4, 8, 16)\n" in block and "ops folded" in block and "passes on |grad|" in block
+    assert r"attn.c_attn.weight (48, 16)  |grad| " in block           # its parameters: name, shape, |grad|
+    # the siblings share a group (they line up), and every edge carries the shape of its gradient
+    groups = {a["group"] for a in nodes.values() if a.get("label", "").startswith("Block ")}
+    assert len(groups) == 1 and all(a.get("label") for a in edges.values())
+    assert "rankdir=TB" in viz.draw(loss, depth=1).source           # a depth drawing goes top to bottom
+
+
+def test_depth_levels_fold_deeper_modules_and_leaf_modules():
+    model, loss = small_transformer(n_layer=1)
+    first = lambda source: {a["label"].split(r"\n")[0] for a in parse(source)[0].values()}
+    depth0 = first(viz.draw(loss, depth=0, params=model).source)
+    assert "Transformer" in depth0 and not any(s.startswith("Block") for s in depth0)
+    depth2 = first(viz.draw(loss, depth=2, params=model).source)
+    assert {"CausalSelfAttention transformer.h.0.attn", "LayerNorm transformer.h.0.ln_1",
+            "Linear transformer.h.0.mlp.c_fc", "NewGELU transformer.h.0.mlp.act",
+            "Embedding transformer.wte", "Linear lm_head"} <= depth2   # leaf modules stay boxes below their depth
+    assert not any(s.startswith("Block") for s in depth2)
+    assert first(viz.draw(loss, depth=None).source) == first(viz.draw(loss).source)
+    with pytest.raises(ValueError, match="depth"):
+        viz.draw(loss, depth=-1)
+
+
+def test_a_folded_module_passes_on_the_gradient_of_its_input():
+    class TwoLayers(tg.nn.Module):
+        def __init__(self):
+            super().__init__()
+            self.fc1, self.fc2 = tg.nn.Linear(3, 4), tg.nn.Linear(4, 2)
+
+        def forward(self, x):
+            self.a = self.fc1(x).tanh()      # (5, 4): what fc2 sends its gradient back to
+            return self.fc2(self.a)
+
+    model = TwoLayers()
+    loss = (model(tg.randn(5, 3)) ** 2).sum()
+    model.a.retain_grad()
+    loss.backward(retain_graph=True)
+    nodes = parse(viz.draw(loss, backward=True, depth=1, params=model).source)[0]
+    fc2 = next(a["label"] for a in nodes.values() if a["label"].startswith("Linear fc2 backward"))
+    norm = float(np.linalg.norm(np.asarray(model.a.grad, dtype=np.float64)))
+    assert f"passes on |grad| {norm:.3g}" in fc2
+    assert f"weight (2, 4)  |grad| {float(np.linalg.norm(np.asarray(model.fc2.weight.grad, dtype=np.float64))):.3g}" in fc2
+    forward = labels(viz.draw(loss, depth=1, params=model).source)
+    assert any(v.startswith(r"Linear fc1\nin (5, 3)  out (5, 4)\n1 op folded") or
+               v.startswith(r"Linear fc1\nout (5, 4)") for v in forward.values())
+
+
+@needs_dot
+def test_depth_1_drawings_fit_2000_pixels(tmp_path):
+    from PIL import Image
+    model, loss = small_transformer()
+    loss.backward(retain_graph=True)
+    for backward in (False, True):
+        path = viz.render(loss, tmp_path / "t.png", backward=backward, depth=1, params=model)
+        assert max(Image.open(path).size) <= 2000
+
+
+@needs_dot
+def test_draw_gpt_example_draws_the_lecture_gpt_at_depth_1_and_2(tmp_path, capsys):
+    import importlib.util
+    import pathlib
+    path = pathlib.Path(__file__).parent.parent / "examples" / "draw_gpt.py"
+    spec = importlib.util.spec_from_file_location("draw_gpt", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    module.main(["--out", str(tmp_path), "--format", "svg"])
+    assert "GPT: 108609 parameters" in capsys.readouterr().out
+    for depth in (1, 2):
+        for kind in ("forward", "backward"):
+            svg = (tmp_path / f"gpt_depth{depth}_{kind}.svg").read_text()
+            first = {lines[0] for lines in svg_nodes(svg) if lines}
+            assert ("Sequential blocks" if depth == 1 else "Block blocks.1") + (" backward" if kind == "backward" else "") in first
+
+
+@needs_dot
+def test_command_line_depth(tmp_path):
+    assert main(["transformer", "--depth", "1", "--backward", "--out", str(tmp_path), "--format", "svg"]) == 0
+    names = sorted(p.name for p in tmp_path.iterdir())
+    assert names == ["transformer_depth1_backward.svg", "transformer_depth1_forward.svg"]
+    assert "Block transformer.h.0" in (tmp_path / "transformer_depth1_forward.svg").read_text()
+
+
+def test_the_drawings_read_the_graph_in_the_engines_order():
+    from tensorgrad.recorder import record_walk
+    model, loss = small_transformer(n_layer=1)
+    tensors = viz.graph.collect([loss], grad_only=True)
+    with record_walk() as steps:
+        loss.backward()
+    assert [s.tensor for s in steps] == tensors[::-1]                # the walk is the order reversed
+    everything = viz.graph.collect([loss], grad_only=False)         # constants too, each before its first use
+    assert [t for t in everything if t.requires_grad] == tensors
+    position = {id(t): k for k, t in enumerate(everything)}
+    assert all(position[id(x)] < position[id(t)] for t in everything for x in t._prev)
+
+
+def test_draw_and_walk_after_backward_of_a_module_model(tmp_path):
+    model, loss = small_transformer(n_layer=1)
+    loss.backward()                                                  # a learner's habit: then draw
+    nodes = parse(viz.draw(loss, backward=True, depth=1, params=model).source)[0]
+    assert "freed" in nodes and any(a["label"].startswith("Block transformer.h.0 backward") for a in nodes.values())
+    if shutil.which("dot"):
+        page = viz.walk(loss, None, params=model, depth=1)
+        assert "retain_graph=True" in page.html and page.steps == []

@@ -1,4 +1,4 @@
-"""The recorded backward walk (tensorgrad.tensor.record_walk) against the engine's real order and
+"""The recorded backward walk (tensorgrad.recorder.record_walk) against the engine's real order and
 gradients; viz.walk's page; and the page in a real browser (headless Chromium through selenium)."""
 import functools
 import json
@@ -14,8 +14,9 @@ import pytest
 import tensorgrad as tg
 import viz
 from tensorgrad import Value
-from tensorgrad.tensor import Node, Send, WalkStep, record_walk
-from viz.__main__ import main, makemore_forward
+from tensorgrad.engine import Node
+from tensorgrad.recorder import Send, WalkStep, record_walk
+from viz.__main__ import main, makemore_forward, transformer_forward
 
 needs_dot = pytest.mark.skipif(shutil.which("dot") is None, reason="Graphviz's dot program is not installed")
 
@@ -166,21 +167,28 @@ def page_data(page: str) -> dict:
     return json.loads(re.search(r"const DATA = (.*?);\n", page).group(1))
 
 
+def node_ids(svg: str) -> set:
+    """The ids of the nodes of a view's SVG."""
+    return set(re.findall(r'<g id="node\d+" class="node">\s*<title>([^<]+)</title>', svg))
+
+
 @needs_dot
 def test_walk_writes_one_self_contained_page(tmp_path):
     leaves, loss = mixed_graph()
     w = viz.walk(loss, tmp_path / "walk.html")
     page = (tmp_path / "walk.html").read_text()
     assert page == w.html and w.path == tmp_path / "walk.html"
-    assert page.count("<svg") >= 1 and "<script>" in page
+    assert "<script>" in page and "/*SCRIPT*/" not in page and "/*STYLE*/" not in page
     # nothing to fetch: no src/href but data: and in-page anchors, no @import or url(...) in the style
     assert not re.findall(r'(?:src|href)="(?!data:|#)[^"]*"', page)
     assert "@import" not in page and "url(" not in page
     data = page_data(page)
     assert len(data["steps"]) == len(w.steps) + 1                  # step 0 is the seed
     assert [data["tensors"][s["t"]]["name"] for s in data["steps"][1:]][-3:] != []
-    drawn = set(re.findall(r"<title>(t\d+)</title>", page))
-    assert {t["node"] for t in data["tensors"]} == drawn           # every tensor has its node
+    full = data["views"][""]                                       # every op drawn: every tensor has its node
+    assert full["depth"] is None and full["level"] and full["boxes"] == {}
+    assert {t["node"] for t in data["tensors"]} == {n for n in node_ids(full["svg"]) if re.fullmatch(r"t\d+", n)}
+    assert full["svg"].startswith("<svg") and data["view"] == "" and data["freed"] == ""
     for t in leaves:                                               # .grad untouched, graph kept
         assert t.grad is None
     loss.backward()
@@ -192,8 +200,17 @@ def test_walk_of_a_freed_graph_says_what_to_do_and_takes_recorded_steps(tmp_path
     _, loss = mixed_graph()
     with record_walk() as steps:
         loss.backward()
-    with pytest.raises(RuntimeError, match="record_walk"):
-        viz.walk(loss, None)
+    # after backward the walk cannot be replayed with its numbers: the page shows the graph, the order of
+    # the walk and the leaves' .grad, and says what to do for the rest
+    freed = viz.walk(loss, None)
+    data = page_data(freed.html)
+    assert "retain_graph=True" in data["freed"] and "before loss.backward()" in data["freed"]
+    assert freed.steps == [] and len(data["steps"]) == len(steps) + 1
+    assert [data["tensors"][s["t"]]["name"] for s in data["steps"][1:]] == \
+           [data["tensors"][s["t"]]["name"] for s in page_data(viz.walk(loss, None, steps=steps).html)["steps"][1:]]
+    leaves = {t["name"]: t for t in data["tensors"] if t["kind"] == "param"}
+    assert set(leaves) == {"C", "W", "b"} and all(t["grad"] is not None for t in leaves.values())
+    assert leaves["W"]["grad"]["norm"] == pytest.approx(float(np.linalg.norm(data_of(loss, "W").grad)), rel=1e-5)
     w = viz.walk(loss, None, steps=steps)
     assert w.path is None and w.steps == steps
     with pytest.raises(ValueError, match="steps="):
@@ -202,14 +219,20 @@ def test_walk_of_a_freed_graph_says_what_to_do_and_takes_recorded_steps(tmp_path
         viz.walk(tg.ones(2).sum(), None)
 
 
+def data_of(loss, name):
+    """The leaf called name in loss's graph."""
+    return next(t for t in viz.graph.collect([loss], grad_only=True) if t.name == name)
+
+
 @needs_dot
 def test_walk_max_nodes_and_jupyter(tmp_path):
     _, loss = mixed_graph()
     w = viz.walk(loss, None, max_nodes=4)
     data = page_data(w.html)
     assert data["cut"] > 0 and data["max_nodes"] == 4
-    assert sum(t["node"] is not None for t in data["tensors"]) == 4
-    assert len(data["steps"]) == len(w.steps) + 1                  # every step is still replayed
+    assert len(data["tensors"]) == 4 and all(t["node"] is not None for t in data["tensors"])
+    # the page holds the steps of the drawn tensors only (a 10k-node graph does not make a 10 MB page)
+    assert len(data["steps"]) - 1 + data["hidden_steps"] == len(w.steps) and data["hidden_steps"] > 0
     assert "more tensors not drawn (max_nodes=4)" in w.html
     frame = w._repr_html_()
     assert frame.startswith("<iframe srcdoc=") and "&lt;svg" in frame and "<script" not in frame
@@ -401,16 +424,34 @@ def test_browser_steps_through_the_makemore_walk(browser, tmp_path):
     browser.save_screenshot(str(tmp_path / "makemore.png"))
     assert (tmp_path / "makemore.png").read_bytes()[:4] == b"\x89PNG"
 
-    # fold a module: its nodes hide behind one box, which lights up when the walk is inside
+    # fold a module: the page lays the graph out again with the module as one box, and its rules as one step
+    data = page_data(page.html)
     browser.find_element("css selector", '#modules button[data-scope="batchnorm"]').click()
-    hidden = browser.execute_script("return document.querySelectorAll('g.node.w-hidden').length")
-    assert hidden >= 8 and browser.execute_script("return document.querySelectorAll('g.fold').length") == 1
-    inside = next(k for k, s in enumerate(steps, start=1) if s.tensor._scope == "batchnorm")
+    seen = browser.execute_script("return {key: viewKey, boxes: document.querySelectorAll('g.node.w-box').length,"
+                                  " nodes: document.querySelectorAll('g.node').length}")
+    assert seen["key"] == "batchnorm" and seen["boxes"] == 1
+    assert seen["nodes"] == len(node_ids(data["views"]["batchnorm"]["svg"])) < len(node_ids(data["views"][""]["svg"]))
+    box = data["views"]["batchnorm"]["boxes"]
+    (box_id, info), = box.items()
+    inside = set(info["members"] + info["params"])
+    runs = []                                                       # the folded view's steps: runs inside the box
+    for k, st in enumerate(data["steps"][1:], start=1):
+        if st["t"] in inside and runs and runs[-1][-1] == k - 1 and data["steps"][runs[-1][0]]["t"] in inside:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    assert len(runs) < len(steps) and browser.execute_script(READ_STEP)["stepno"].endswith(f" / {len(runs)}")
+    first = next(p for p, run in enumerate(runs, start=1) if data["steps"][run[0]]["t"] in inside)
     press(browser, "\ue011")                                        # Home
-    press(browser, "\ue014", inside)
-    assert browser.execute_script("return document.querySelector('g.fold').classList.contains('w-current')")
-    browser.find_element("id", "unfold-all").click()
-    assert browser.execute_script("return document.querySelectorAll('g.node.w-hidden, g.fold').length") == 0
+    press(browser, "\ue014", first)
+    seen = browser.execute_script(READ_STEP)
+    assert seen["node"] == info["label"] == "batchnorm" and seen["stepno"] == f"step {first} / {len(runs)}"
+    assert browser.execute_script(f"return nodes['{box_id}'].classList.contains('w-current')")
+    assert browser.execute_script("return document.querySelectorAll('#step-inner li').length") == len(runs[first - 1])
+    browser.find_element("id", "step-unfold").click()               # open it: every op again, at its first rule
+    seen = browser.execute_script(READ_STEP)
+    assert browser.execute_script("return viewKey") == "" and seen["stepno"] == f"step {runs[first - 1][0]} / {len(steps)}"
+    assert browser.execute_script("return document.querySelectorAll('g.node.w-box').length") == 0
     assert console_errors(browser) == []
 
 
@@ -510,5 +551,91 @@ def test_browser_screenshots_for_the_docs(browser, tmp_path):
     press(browser, "\ue014", 4)
     browser.save_screenshot(str(out / "walk_neuron.png"))
     assert console_errors(browser) == []
-    for name in ("walk_makemore.png", "walk_neuron.png"):
+    model, named = transformer_forward(batch=4, seed=42)
+    page = viz.walk(named["loss"], tmp_path / "transformer.html", params=model, depth=1,
+                    title="makemore's Transformer, 2 blocks, batch 4: the backward walk at depth 1")
+    open_page(browser, page.path)
+    press(browser, "\ue014", 5)                                    # inside block h.1
+    browser.save_screenshot(str(out / "walk_transformer.png"))
+    assert console_errors(browser) == []
+    for name in ("walk_makemore.png", "walk_neuron.png", "walk_transformer.png"):
         assert (out / name).read_bytes()[:4] == b"\x89PNG"
+
+
+def test_browser_steps_through_a_folded_transformer_and_opens_a_block(browser, tmp_path):
+    model, named = transformer_forward(batch=2, seed=7)
+    loss = named["loss"]
+    page = viz.walk(loss, tmp_path / "transformer.html", params=model, depth=1)
+    data = page_data(page.html)
+    level1 = next(k for k, v in data["views"].items() if v["level"] and v["depth"] == 1)
+    assert data["view"] == level1 and {"", level1} < set(data["views"])
+    boxes = data["views"][level1]["boxes"]
+    labels = {b["label"]: box_id for box_id, b in boxes.items()}
+    assert {"Block transformer.h.0", "Block transformer.h.1", "Linear lm_head"} <= set(labels)
+    box_of = {i: box_id for box_id, b in boxes.items() for i in b["members"] + b["params"]}
+    runs = []                                                       # the folded view's steps
+    for k, st in enumerate(data["steps"][1:], start=1):
+        here = box_of.get(st["t"])
+        if here and runs and box_of.get(data["steps"][runs[-1][-1]]["t"]) == here:
+            runs[-1].append(k)
+        else:
+            runs.append([k])
+    assert len(runs) < 40 < len(page.steps)
+    open_page(browser, page.path)
+    assert browser.execute_script("return document.getElementById('depth').value") == level1
+    assert browser.execute_script(READ_STEP)["stepno"] == f"step 0 / {len(runs)}"
+    for p, run in enumerate(runs, start=1):                        # step through the folded walk
+        press(browser, "\ue014")
+        seen = browser.execute_script(READ_STEP)
+        assert seen["stepno"] == f"step {p} / {len(runs)}" and len(seen["current"]) == 1
+        t = data["tensors"][data["steps"][run[0]]["t"]]
+        box = box_of.get(data["steps"][run[0]]["t"])
+        if box:                                                     # a module: one box, one step, its rules listed
+            assert seen["node"] == boxes[box]["label"] and seen["current"][0][0] == boxes[box]["label"] + " backward"
+            assert browser.execute_script("return document.querySelectorAll('#step-inner li').length") == len(run)
+        else:
+            assert seen["node"] == t["name"]
+        # the gradient shown is the one the module (or the op) receives: the engine's, recorded
+        grad = t["grad"]
+        shown = seen["stats"]
+        key = "value" if grad["size"] == 1 else "norm"
+        assert float(shown[key]) == pytest.approx(grad["values"][0] if key == "value" else grad["norm"], rel=1e-3)
+    # open block h.1 from the graph: the page lays the graph out again with h.1's modules
+    h1 = labels["Block transformer.h.1"]
+    press(browser, "\ue011")
+    browser.execute_script(f"nodes['{h1}'].dispatchEvent(new MouseEvent('click', {{bubbles: true}}))")
+    key = browser.execute_script("return viewKey")
+    opened = data["views"][key]
+    assert "Transformer.1" not in opened["folded"] and "Transformer.1.attn" in opened["folded"]
+    assert "Transformer.0" in opened["folded"]                      # h.0 stays folded
+    inner = {b["label"] for b in opened["boxes"].values()}
+    assert {"CausalSelfAttention transformer.h.1.attn", "LayerNorm transformer.h.1.ln_1",
+            "Block transformer.h.0"} <= inner
+    shown = browser.execute_script("return [...document.querySelectorAll('g.node text:first-of-type')].map(t => t.textContent)")
+    assert "CausalSelfAttention transformer.h.1.attn backward" in shown and "Block transformer.h.1 backward" not in shown
+    # the depth selector: every op, then back to depth 1
+    browser.execute_script("const s = document.getElementById('depth'); s.value = ''; s.dispatchEvent(new Event('change'))")
+    assert browser.execute_script("return viewKey") == ""
+    assert browser.execute_script(READ_STEP)["stepno"].endswith(f" / {len(page.steps)}")
+    browser.execute_script(f"const s = document.getElementById('depth'); s.value = '{level1}'; "
+                           "s.dispatchEvent(new Event('change'))")
+    assert browser.execute_script("return viewKey") == level1
+    assert console_errors(browser) == []
+
+
+def test_browser_walk_after_backward_shows_the_order_and_the_leaves(browser, tmp_path):
+    leaves, loss = mixed_graph()
+    loss.backward()                                                 # the graph is freed: no per-step numbers
+    page = viz.walk(loss, tmp_path / "freed.html")
+    data = page_data(page.html)
+    open_page(browser, page.path)
+    banner = browser.execute_script("const p = document.getElementById('freed'); return [p.hidden, p.textContent]")
+    assert banner[0] is False and "retain_graph=True" in banner[1]
+    for k in range(1, len(data["steps"])):
+        press(browser, "\ue014")
+        seen = browser.execute_script("return [document.getElementById('stepno').textContent, "
+                                      "document.querySelectorAll('#step-grad tr[data-stat]').length]")
+        t = data["tensors"][data["steps"][k]["t"]]
+        assert seen[0] == f"step {k} / {len(data['steps']) - 1}"
+        assert (seen[1] > 0) == (t["kind"] == "param")              # only the leaves' .grad is known
+    assert console_errors(browser) == []

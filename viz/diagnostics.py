@@ -20,7 +20,7 @@ from pathlib import Path
 
 import numpy as np
 
-from viz.draw import _collect
+from viz.graph import collect as _collect
 
 SATURATED = 0.97   # the lecture's threshold: |tanh| above it is "saturated"
 

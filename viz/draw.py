@@ -7,8 +7,10 @@ one node per backward rule, each edge labelled with the shape of the gradient it
 carries, the adjoint written on every rule ("scatter-add", "replicate", ...) and the
 engine's un-broadcasting sum drawn where a broadcast input gets a smaller gradient.
 
-Both read only what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`), so a
-graph can be drawn before or after `loss.backward()`.
+Both read what the tape keeps (`_prev`, `_op`, `_attrs`, `_scope`, `.grad`) through viz.graph,
+so a graph can be drawn before or after `loss.backward()`; the un-broadcast sums are what the
+engine recorded on a walk run on the side (viz.graph.record), never guessed from op names.
+draw(loss, depth=k) folds every module deeper than k into one box (viz.graph.Graph.fold).
 """
 import collections
 import collections.abc
@@ -18,6 +20,8 @@ import graphviz
 import numpy as np
 
 from tensorgrad import OPS, Tensor
+
+from .graph import Graph, Unit, module_of, record, vertex
 
 # ----------------------------------------------------------------------------
 # what each op's backward rule does: every op says it itself (Op.adjoint, beside its rule in the
@@ -40,11 +44,6 @@ class _Adjoints(collections.abc.Mapping):
 ADJOINTS = _Adjoints()
 GENERIC_ADJOINT = "backward rule"
 
-# elementwise ops whose rule returns a gradient of the output's shape for every input;
-# the engine then sums it down to a broadcast input's shape (tensor.py, _fit)
-BROADCASTING = {"add", "sub", "mul", "div", "maximum", "minimum", "where", "pow_tensor", "atan2", "logaddexp",
-                "remainder", "fmod", "clamp"}
-
 TINY = 6  # tensors with at most this many elements show their values, not statistics
 
 FONT = dict(fontname="Helvetica", fontsize="11")
@@ -57,6 +56,7 @@ STYLES = {
     "rule": dict(shape="box", style="rounded,filled", fillcolor="#fff4dc"),
     "unbroadcast": dict(shape="hexagon", style="filled", fillcolor="#ffe9a8", fontsize="10"),
     "note": dict(shape="note", style="filled", fillcolor="#ffffcc"),
+    "module": dict(shape="box", style="rounded,filled,bold", fillcolor="#dff0d8", color="#3c763d"),  # folded
 }
 HEALTH = {  # marks drawn over a node's style
     "nonfinite": dict(style="filled,bold", fillcolor="#ff9a9a", color="red", penwidth="3"),
@@ -96,42 +96,6 @@ class Drawing(graphviz.Digraph):
 # ----------------------------------------------------------------------------
 # reading the graph
 
-def _collect(roots, grad_only: bool) -> list:
-    """Every tensor the roots depend on, each input before the ops that use it (no recursion)."""
-    order, seen = [], set()
-    stack = [(r, False) for r in reversed(roots)]
-    while stack:
-        t, expanded = stack.pop()
-        if expanded:
-            order.append(t)
-            continue
-        if id(t) in seen:
-            continue
-        seen.add(id(t))
-        stack.append((t, True))
-        stack.extend((x, False) for x in reversed(t._prev) if x.requires_grad or not grad_only)
-    return order
-
-
-def _nearest(roots, limit: int, grad_only: bool) -> set:
-    """The ids of the `limit` tensors closest to the roots (breadth first)."""
-    kept, queue = set(), collections.deque(roots)
-    while queue and len(kept) < limit:
-        t = queue.popleft()
-        if id(t) not in kept:
-            kept.add(id(t))
-            queue.extend(x for x in t._prev if x.requires_grad or not grad_only)
-    return kept
-
-
-def _names(params) -> dict:
-    """id -> name from a dict of tensors or from a Module's named_parameters()."""
-    if params is None:
-        return {}
-    items = params.named_parameters() if hasattr(params, "named_parameters") else params.items()
-    return {id(t): name for name, t in items}
-
-
 def _shape(shape) -> str:
     return str(tuple(shape))
 
@@ -159,10 +123,10 @@ def _summary(what: str, a: np.ndarray) -> str:
 def _health(t: Tensor, grad_ratio) -> tuple:
     """(mark, note) for a tensor whose data or grad is NaN/Inf, or whose gradient is vanishing
     or exploding relative to its data (|grad| / |data| outside grad_ratio = (low, high))."""
-    return _health_of(t.numpy(), t.grad, grad_ratio)
+    return health_of(t.numpy(), t.grad, grad_ratio)
 
 
-def _health_of(data, grad, grad_ratio) -> tuple:
+def health_of(data, grad, grad_ratio) -> tuple:
     """_health of a data array and its gradient (None if it has none)."""
     data, grad = np.asarray(data), None if grad is None else np.asarray(grad)
     for what, a in (("grad", grad), ("data", data)):
@@ -197,15 +161,26 @@ def _attr(v) -> str:
 # ----------------------------------------------------------------------------
 # drawing
 
+AUTO_TB = 24        # drawings with more nodes than this go top to bottom (micrograd's left to right below)
+PARAM_LINES = 48    # a folded module lists at most this many of its parameters
+
+
 class _Canvas:
     """The Digraph, a cluster per name scope (nested as the dotted names are), and the styles."""
 
     def __init__(self, graph: Drawing, clusters: bool):
         self.graph, self.clusters, self.scopes = graph, clusters, {}
 
-    def node(self, node_id: str, lines: list, kind: str, scope: str = "", mark=None):
-        attrs = dict(STYLES[kind], **HEALTH.get(mark, {}))
-        self._where(scope).node(node_id, "\\n".join(lines), **attrs)
+    def node(self, node_id: str, lines: list, kind: str, scope: str = "", mark=None, left=(), **attrs):
+        """A node labelled with lines (centred) then `left` (left-aligned, as a list)."""
+        attrs = dict(STYLES[kind], **HEALTH.get(mark, {}), **attrs)
+        label = "\\n".join(lines) + ("\\n" + "".join(f"{line}\\l" for line in left) if left else "")
+        self._where(scope).node(node_id, label, **attrs)
+
+    def edge(self, tail: str, head: str, label: str = "", **attrs):
+        if label:
+            attrs["label"] = label
+        self.graph.edge(tail, head, **attrs)
 
     def _where(self, scope: str):
         if not scope or not self.clusters:
@@ -215,7 +190,7 @@ class _Canvas:
             if parent:
                 self._where(parent)
             self.scopes[scope] = graphviz.Digraph(name="cluster_" + scope, graph_attr=dict(
-                label=scope.rpartition(".")[2], style="rounded", color="gray60", fontcolor="gray40",
+                label=module_of(scope).label, style="rounded", color="gray60", fontcolor="gray40",
                 fontname=FONT["fontname"]))
         return self.scopes[scope]
 
@@ -226,162 +201,264 @@ class _Canvas:
         return self.graph
 
 
-def draw(root, *, backward: bool = False, params=None, rankdir: str = "LR", stats: bool = True,
-         max_nodes: int | None = None, grad_ratio: tuple | None = None, clusters: bool = True,
-         compact: bool = False, format: str = "svg") -> Drawing:
+class Facts:
+    """What the engine's backward walk recorded (viz.graph.record): what each rule sent to each input
+    (Send: raw_shape, summed). `known` is False when the walk could not be recorded (an earlier
+    backward() freed the graph)."""
+
+    def __init__(self, steps):
+        self.known, self.sends = steps is not None, {}
+        for step in steps or ():
+            v = vertex(step.tensor)
+            for send in step.sends:
+                self.sends[id(v), send.index] = send
+
+    def send(self, t: Tensor, index: int):
+        return self.sends.get((id(vertex(t)), index))
+
+
+class _Context:
+    def __init__(self, graph: Graph, units: list, facts: Facts, **options):
+        self.graph, self.units, self.facts = graph, units, facts
+        self.unit_of = graph.unit_of(units)
+        self.stats, self.grad_ratio, self.compact = options["stats"], options["grad_ratio"], options["compact"]
+
+
+def draw(root, *, backward: bool = False, params=None, depth: int | None = None, rankdir: str | None = None,
+         stats: bool = True, max_nodes: int | None = None, grad_ratio: tuple | None = None, clusters: bool = True,
+         compact: bool | None = None, steps=None, format: str = "svg") -> Drawing:
     """The graph of root (a tensor or a list of them) as a graphviz.Digraph (see the module doc).
 
     params: a dict name -> tensor, or a Module (its named_parameters()), naming tensors in the
-    drawing (over their own .name). max_nodes: draw only the tensors nearest the root, with a note
-    of what was cut. grad_ratio=(low, high): mark gradients with |grad|/|data| outside the range.
-    compact: write each op in its result's box instead of an ellipse of its own (forward only)."""
-    if rankdir not in ("LR", "TB", "RL", "BT"):
+    drawing (over their own .name). depth: every module nested deeper than depth (the model is 0,
+    its children 1, ...) is one box with its class, path, shapes and parameters; None draws every op.
+    rankdir: "LR" or "TB" (None: top to bottom with a depth or over 24 nodes, else left to right). max_nodes: draw
+    only the tensors nearest the root, with a note of what was cut. grad_ratio=(low, high): mark
+    gradients with |grad|/|data| outside the range. compact: write each op in its result's box
+    instead of an ellipse of its own (forward; None: when depth is given). steps: the recorded walk
+    to draw the backward from (by default recorded on the side when the graph is still there)."""
+    if rankdir not in (None, "LR", "TB", "RL", "BT"):
         raise ValueError(f"draw: rankdir must be 'LR' or 'TB' (or 'RL', 'BT'), got {rankdir!r}")
-    roots = [root] if isinstance(root, Tensor) else list(root)
-    if backward and not all(r.requires_grad for r in roots):
+    if depth is not None and (isinstance(depth, bool) or not isinstance(depth, int) or depth < 0):
+        raise ValueError(f"draw: depth must be None or an int >= 0 (the model is depth 0), got {depth!r}")
+    graph = Graph(root, grad_only=backward, params=params, max_nodes=max_nodes)
+    if backward and not all(r.requires_grad for r in graph.roots):
         raise ValueError("draw(backward=True): the root does not require grad, so no gradient flows through it")
-    names = _names(params)
-    everything = _collect(roots, grad_only=backward)
-    kept = _nearest(roots, max_nodes, backward) if max_nodes is not None else {id(t) for t in everything}
-    tensors = [t for t in everything if id(t) in kept]
-    ids = {id(t): f"t{i}" for i, t in enumerate(tensors)}
-    graph = Drawing(name="backward" if backward else "forward", format=format,
-                    graph_attr=dict(rankdir=rankdir), node_attr=FONT, edge_attr=dict(fontname=FONT["fontname"],
-                                                                                     fontsize="9"))
-    canvas = _Canvas(graph, clusters)
-    ctx = dict(names=names, ids=ids, roots={id(r) for r in roots}, stats=stats, grad_ratio=grad_ratio,
-               compact=compact)
-    if backward:
-        cut_at = _draw_backward(canvas, tensors, ctx)
-    else:
-        cut_at = _draw_forward(canvas, tensors, ctx)
-    cut = [t for t in everything if id(t) not in kept]
-    if cut:
-        shown = [names.get(id(t), t.name) for t in cut]
-        shown = [s for s in shown if s]
-        lines = [f"{len(cut)} more tensors not drawn (max_nodes={max_nodes})"]
-        if shown:
-            lines.append("among them: " + ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else ""))
-        canvas.node("cut", lines, "note")
-        for node_id in cut_at:
-            if backward:
-                graph.edge(node_id, "cut", style="dashed")
-            else:
-                graph.edge("cut", node_id, style="dashed")
+    if backward and steps is None and len(graph.roots) == 1:
+        steps = record(graph.roots[0])
+    return sketch(graph, graph.fold(depth), Facts(steps if backward else None), backward=backward,
+                  rankdir=rankdir or ("TB" if depth is not None else None), stats=stats, grad_ratio=grad_ratio, clusters=clusters,
+                  compact=depth is not None if compact is None else compact, format=format)
+
+
+def sketch(graph: Graph, units: list, facts: Facts, *, backward: bool, rankdir=None, stats=True, grad_ratio=None,
+           clusters=True, compact=False, format="svg") -> Drawing:
+    """The drawing of graph's units (Graph.fold) with the recorded facts: draw's work, for viz.walk too."""
+    ctx = _Context(graph, units, facts, stats=stats, grad_ratio=grad_ratio, compact=compact and not backward)
+    nodes = len(units) * (1 if backward or compact else 2)
+    drawing = Drawing(name="backward" if backward else "forward", format=format,
+                      graph_attr=dict(rankdir=rankdir or ("LR" if nodes <= AUTO_TB else "TB")), node_attr=FONT,
+                      edge_attr=dict(fontname=FONT["fontname"], fontsize="9"))
+    canvas = _Canvas(drawing, clusters)
+    cut_at = _draw_backward(canvas, ctx) if backward else _draw_forward(canvas, ctx)
+    _draw_cut(canvas, graph, cut_at, backward)
+    unsure = any(x.shape != t.shape for t in graph.tensors for x in t._prev if x.requires_grad)
+    if backward and not facts.known and unsure:     # a shape changes somewhere: was it the engine's sum?
+        canvas.node("freed", ["drawn after backward() freed the graph: the engine's un-broadcast sums",
+                              "are not shown (draw before backward, or use backward(retain_graph=True))"], "note")
     return canvas.close()
 
 
-def _tensor_lines(t: Tensor, ctx, grad_only=False) -> tuple:
+def _draw_cut(canvas: _Canvas, graph: Graph, cut_at: list, backward: bool) -> None:
+    """The note standing for the tensors max_nodes left out, joined to where the graph was cut."""
+    if not graph.cut:
+        return
+    shown = [s for s in (graph.name(t) for t in graph.cut) if s]
+    lines = [f"{len(graph.cut)} more tensors not drawn (max_nodes={graph.max_nodes})"]
+    if shown:
+        lines.append("among them: " + ", ".join(shown[:6]) + (", ..." if len(shown) > 6 else ""))
+    canvas.node("cut", lines, "note")
+    for node_id in cut_at:   # dashed, the way the gradient (or the data) goes
+        tail, head = (node_id, "cut") if backward else ("cut", node_id)
+        canvas.edge(tail, head, style="dashed")
+
+
+def _tensor_lines(t: Tensor, ctx: _Context, grad_only=False) -> tuple:
     """The label lines of a tensor node and its health mark."""
-    name = ctx["names"].get(id(t), t.name)
+    name = ctx.graph.name(t)
     if grad_only:
         lines = [f"{name or ''}.grad"]  # the leaf's gradient, where backward accumulates it
     else:
         lines = [name] if name else []
     lines.append(f"{_shape(t.shape)} {t.dtype}")
-    if ctx["stats"]:
+    grad = None if t.grad is None else np.asarray(t.grad)
+    if ctx.stats:
         if not grad_only:
             lines.append(_summary("data", t.numpy()))
-        if t.grad is not None:
-            lines.append(_summary("grad", np.asarray(t.grad)))
-    mark, note = _health(t, ctx["grad_ratio"])
+        if grad is not None:
+            lines.append(_summary("grad", grad))
+    mark, note = health_of(t.numpy(), grad, ctx.grad_ratio)
     if note:
         lines.append(note)
     return lines, mark
 
 
-def _draw_forward(canvas: _Canvas, tensors: list, ctx) -> list:
-    """Tensor boxes and op ellipses, edges from inputs to ops to results; returns the ops with cut inputs."""
-    ids, cut_at = ctx["ids"], []
-    for t in tensors:
-        node_id = ids[id(t)]
-        lines, mark = _tensor_lines(t, ctx)
-        if id(t) in ctx["roots"]:
-            kind = "root"
-        elif t._op:
-            kind = "inter"
-        else:
-            kind = "param" if t.requires_grad else "const"
-        compact = ctx["compact"] and t._op
-        if compact:  # the op written in its result's box: "h = tanh"
-            name = ctx["names"].get(id(t), t.name)
-            lines = [f"{name} = {t._op}"] + lines[1:] if name else [t._op] + lines
-        canvas.node(node_id, lines, kind, t._scope, mark)
-        if not t._op:
-            continue
-        op_id = node_id if compact else "op" + node_id[1:]
-        if not compact:
-            op_lines = [t._op]
-            if t._attrs:  # None once a backward freed the node
-                text = " ".join(f"{k}={_attr(v)}" for k, v in t._attrs.items())
-                op_lines.append(text if len(text) <= 40 else text[:37] + "...")
-            canvas.node(op_id, op_lines, "op", t._scope)
-            canvas.graph.edge(op_id, node_id)
-        for x in t._prev:
-            if id(x) in ids:
-                canvas.graph.edge(ids[id(x)], op_id)
-            elif op_id not in cut_at:
-                cut_at.append(op_id)
-    return cut_at
+def _shapes(tensors: list, most: int = 3) -> str:
+    text = ", ".join(_shape(t.shape) for t in tensors[:most])
+    return (text + (", ..." if len(tensors) > most else "")) or "-"
 
 
-def _raw_shape(t: Tensor, x: Tensor) -> tuple:
-    """The shape of the gradient t's rule returns for input x, before the engine fits it to x."""
-    if t._op in BROADCASTING:
-        return t.shape
-    if t._op == "matmul" and t.ndim > 2:  # batch dims broadcast too
-        return t.shape[:-2] + x.shape[-2:]
-    return x.shape
+def _box(canvas: _Canvas, u: Unit, ctx: _Context, backward: bool) -> None:
+    """A folded module: its class and path, in/out shapes, ops folded, the gradient it passes on
+    (backward), and its parameters (name, shape, |grad|)."""
+    m = u.module
+    params = [p for p in u.params if p.requires_grad]
+    inputs = [x for x in u.inputs if x.requires_grad and not x.is_leaf]    # what flows in (not scalars, masks)
+    inputs = inputs or [x for x in u.inputs if not x.requires_grad and x.numel() > 1]   # or the data: token ids
+    lines = [m.label + (" backward" if backward else ""),
+             (f"in {_shapes(inputs)}  " if inputs else "") + f"out {_shapes(u.outputs)}",
+             f"{len(u.tensors)} op{'s' * (len(u.tensors) != 1)} folded"]
+    if backward and ctx.facts.known and ctx.stats and any(x.requires_grad for x in u.inputs):
+        lines.append(f"passes on |grad| {_num(_passed_on(u, ctx))}")
+    left = []
+    for p in params[:PARAM_LINES]:
+        name = ctx.graph.name(p) or "(parameter)"
+        name = name[len(m.path) + 1:] if name.startswith(m.path + ".") else name
+        g = None if p.grad is None else np.asarray(p.grad)
+        norm = f"  |grad| {_num(float(np.linalg.norm(g.astype(np.float64))))}" if g is not None and ctx.stats else ""
+        left.append(f"{name} {_shape(p.shape)}{norm}")
+    if len(params) > PARAM_LINES:
+        left.append(f"... {len(params) - PARAM_LINES} more parameters")
+    group = m.scope.rpartition(".")[0] + "/" + m.cls        # repeated siblings (h.0, h.1, ...) line up
+    canvas.node(u.id, lines, "module", m.scope.rpartition(".")[0], left=left, group=group)
 
 
-def _draw_backward(canvas: _Canvas, tensors: list, ctx) -> list:
-    """A node per backward rule and per leaf's .grad, edges along the gradient; returns the rules with cut inputs."""
-    ids, names, cut_at = ctx["ids"], ctx["names"], []
-    uses = collections.Counter(id(x) for t in tensors for x in t._prev if x.requires_grad)  # x * x: 2 uses
-    for t in tensors:
-        node_id = ids[id(t)]
-        if id(t) in ctx["roots"]:
-            name = names.get(id(t), t.name)
-            seed = f"seed{node_id[1:]}"
-            canvas.node(seed, [f"d{name or 'root'} = 1", f"{_shape(t.shape)} {t.dtype}"], "root")
-            canvas.graph.edge(seed, node_id, label=_shape(t.shape))
-        if t.is_leaf:  # where the gradient is accumulated: .grad
-            lines, mark = _tensor_lines(t, ctx, grad_only=True)
-            canvas.node(node_id, lines, "param", t._scope, mark)
-            continue
-        name = names.get(id(t), t.name)
-        lines = [f"{t._op} backward", ADJOINTS.get(t._op, GENERIC_ADJOINT)]
-        if name:
-            lines.append(f"receives d{name}")
-        grad_inputs = [x for x in t._prev if x.requires_grad]
-        if len(grad_inputs) == 1 and grad_inputs[0].shape != t.shape:  # the adjoint changes the shape
-            lines.append(f"{_shape(t.shape)} -> {_shape(grad_inputs[0].shape)}")
-        if uses[id(t)] > 1:
-            lines.append(f"{uses[id(t)]} uses: their gradients add up")
-        mark = None
-        if t.grad is not None:  # retained with retain_grad()
-            if ctx["stats"]:
-                lines.append(_summary("grad", np.asarray(t.grad)))
-            mark, note = _health(t, ctx["grad_ratio"])
-            if note:
-                lines.append(note)
-        canvas.node(node_id, lines, "rule", t._scope, mark)
+def _passed_on(u: Unit, ctx: _Context) -> float:
+    """The norm of the gradient a folded module sends to what lies outside it (its parameters aside)."""
+    inside = {id(t) for t in u.tensors + u.params}
+    total = {}
+    for t in u.tensors:
         for i, x in enumerate(t._prev):
-            if not x.requires_grad:
-                continue
-            if id(x) not in ids:
-                if node_id not in cut_at:
-                    cut_at.append(node_id)
-                continue
-            raw = _raw_shape(t, x)
-            if raw != x.shape and t._op != "expand":  # the engine's sum, the adjoint of broadcasting
-                ub = f"{node_id}_sum{i}"
-                canvas.node(ub, ["sum (un-broadcast)", f"{_shape(raw)} -> {_shape(x.shape)}"], "unbroadcast", t._scope)
-                canvas.graph.edge(node_id, ub, label=_shape(raw))
-                canvas.graph.edge(ub, ids[id(x)], label=_shape(x.shape))
-            else:
-                canvas.graph.edge(node_id, ids[id(x)], label=_shape(x.shape))
+            send = ctx.facts.send(t, i)
+            if send is not None and id(x) not in inside:
+                total[id(x)] = total.get(id(x), 0) + np.asarray(send.grad, dtype=np.float64)
+    return float(np.sqrt(sum(np.sum(np.square(g)) for g in total.values())))
+
+
+def _draw_forward(canvas: _Canvas, ctx: _Context) -> list:
+    """Tensor boxes and op ellipses (or module boxes), edges from inputs to ops to results; returns
+    the nodes with cut inputs."""
+    cut_at = []
+    for u in ctx.units:
+        if u.module is not None:
+            _box(canvas, u, ctx, backward=False)
+            target, inputs = u.id, u.inputs
+        else:
+            target, inputs = _draw_tensor(canvas, u.tensors[0], ctx), u.tensors[0]._prev
+        if target is None:
+            continue
+        for x in inputs:
+            source = ctx.unit_of.get(id(x))
+            if source is None:
+                if target not in cut_at:
+                    cut_at.append(target)
+            elif source is not u:
+                labelled = source.module is not None or u.module is not None or ctx.compact
+                canvas.edge(source.id, target, _shape(x.shape) if labelled else "")
     return cut_at
+
+
+def _draw_tensor(canvas: _Canvas, t: Tensor, ctx: _Context):
+    """A tensor's box, and its op's ellipse; returns the node its inputs point to (None for a leaf)."""
+    node_id = ctx.graph.node_id(t)
+    lines, mark = _tensor_lines(t, ctx)
+    if ctx.graph.is_root(t):
+        kind = "root"
+    elif t._op:
+        kind = "inter"
+    else:
+        kind = "param" if t.requires_grad else "const"
+    if ctx.compact and t._op:  # the op written in its result's box: "h = tanh"
+        name = ctx.graph.name(t)
+        lines = [f"{name} = {t._op}"] + lines[1:] if name else [t._op] + lines
+    canvas.node(node_id, lines, kind, t._scope, mark)
+    if not t._op:
+        return None
+    if ctx.compact:
+        return node_id
+    op_id = "op" + node_id[1:]
+    op_lines = [t._op]
+    if t._attrs:  # None once a backward freed the node
+        text = " ".join(f"{k}={_attr(v)}" for k, v in t._attrs.items())
+        op_lines.append(text if len(text) <= 40 else text[:37] + "...")
+    canvas.node(op_id, op_lines, "op", t._scope)
+    canvas.edge(op_id, node_id)
+    return op_id
+
+
+def _draw_backward(canvas: _Canvas, ctx: _Context) -> list:
+    """A node per backward rule (or folded module) and per leaf's .grad, edges along the gradient;
+    returns the nodes with cut inputs."""
+    graph, cut_at = ctx.graph, []
+    uses = collections.Counter(id(x) for t in graph.tensors for x in t._prev if x.requires_grad)  # x * x: 2 uses
+    for u in ctx.units:
+        if u.module is not None:
+            _box(canvas, u, ctx, backward=True)
+            inside, seen, sends = {id(t) for t in u.tensors + u.params}, set(), []
+            for t in u.tensors:
+                for i, x in enumerate(t._prev):
+                    if x.requires_grad and id(x) not in inside and id(x) not in seen:
+                        seen.add(id(x))
+                        sends.append((t, i, x))
+        else:
+            t = u.tensors[0]
+            if graph.is_root(t):
+                seed = f"seed{u.id[1:]}"
+                canvas.node(seed, [f"d{graph.name(t) or 'root'} = 1", f"{_shape(t.shape)} {t.dtype}"], "root")
+                canvas.edge(seed, u.id, _shape(t.shape))
+            if t.is_leaf:  # where the gradient is accumulated: .grad
+                lines, mark = _tensor_lines(t, ctx, grad_only=True)
+                canvas.node(u.id, lines, "param", t._scope, mark)
+                continue
+            _rule(canvas, u.id, t, ctx, uses[id(t)])
+            sends = [(t, i, x) for i, x in enumerate(t._prev) if x.requires_grad]
+        for t, i, x in sends:
+            target = ctx.unit_of.get(id(x))
+            if target is None:
+                if u.id not in cut_at:
+                    cut_at.append(u.id)
+                continue
+            send = ctx.facts.send(t, i)
+            if send is not None and send.summed and u.module is None:   # the engine's sum, the adjoint of broadcasting
+                hexagon = f"{u.id}_sum{i}"
+                canvas.node(hexagon, ["sum (un-broadcast)", f"{_shape(send.raw_shape)} -> {_shape(x.shape)}"],
+                            "unbroadcast", t._scope)
+                canvas.edge(u.id, hexagon, _shape(send.raw_shape))
+                canvas.edge(hexagon, target.id, _shape(x.shape))
+            else:
+                canvas.edge(u.id, target.id, _shape(x.shape))
+    return cut_at
+
+
+def _rule(canvas: _Canvas, node_id: str, t: Tensor, ctx: _Context, uses: int) -> None:
+    """The node of t's backward rule: the op, its adjoint, the shape change, the uses, t's gradient."""
+    name = ctx.graph.name(t)
+    lines = [f"{t._op} backward", ADJOINTS.get(t._op, GENERIC_ADJOINT)]
+    if name:
+        lines.append(f"receives d{name}")
+    grad_inputs = [x for x in t._prev if x.requires_grad]
+    if len(grad_inputs) == 1 and grad_inputs[0].shape != t.shape:  # the adjoint changes the shape
+        lines.append(f"{_shape(t.shape)} -> {_shape(grad_inputs[0].shape)}")
+    if uses > 1:
+        lines.append(f"{uses} uses: their gradients add up")
+    mark = None
+    if t.grad is not None:  # retained with retain_grad()
+        if ctx.stats:
+            lines.append(_summary("grad", np.asarray(t.grad)))
+        mark, note = _health(t, ctx.grad_ratio)
+        if note:
+            lines.append(note)
+    canvas.node(node_id, lines, "rule", t._scope, mark)
 
 
 draw_dot = draw  # micrograd's name

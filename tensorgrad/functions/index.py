@@ -66,7 +66,9 @@ def index_select(input, dim: int, index):
     idx = np.asarray(data_of(index))
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
-    return _along_dim(input, wrap_dim(dim, input.ndim, "index_select"), idx.reshape(-1))
+    d = wrap_dim(dim, input.ndim, "index_select")
+    _check_index(idx, input.shape[d] if input.ndim else 1, "index_select")   # -1 is out of range, as torch
+    return _along_dim(input, d, idx.reshape(-1))
 
 
 def masked_select(input, mask):
@@ -105,7 +107,11 @@ def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = N
 
 def nonzero(input, *, as_tuple: bool = False):
     """The indices of the non-zero elements: (count, ndim) int64, or one index tensor per dim."""
-    found = np.nonzero(np.asarray(data_of(input)))
+    a = np.asarray(data_of(input))
+    if a.ndim == 0:                     # as torch: a 0-d tensor has no dims to index (as_tuple: read as 1-d)
+        n = int(a != 0)
+        return (Tensor._wrap(np.zeros(n, np.int64)),) if as_tuple else Tensor._wrap(np.zeros((n, 0), np.int64))
+    found = np.nonzero(a)
     if as_tuple:
         return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
     return Tensor._wrap(np.stack(found, axis=1).astype(np.int64) if found else np.zeros((0, 0), np.int64))

@@ -31,7 +31,10 @@ def trace(x):
 
 
 def outer(x, y):
-    """The outer product x[i] * y[j]."""
+    """The outer product x[i] * y[j] of two 1-D tensors."""
+    for name, t in (("self", x), ("vec2", y)):
+        if t.ndim != 1:
+            raise RuntimeError(f"outer: Expected 1-D argument {name}, but got {t.ndim}-D")
     return ops.reshape(x, shape=(-1, 1)) * ops.reshape(y, shape=(1, -1))
 
 

@@ -182,7 +182,8 @@ def hypot(x, y):
 
 
 def copysign(x, y):
-    """|x| with the sign of y (-0.0 counts as negative)."""
+    """|x| with the sign of y (-0.0 counts as negative); a float, as torch."""
+    x, y = promote_float(x, y)
     return where(np.asarray(np.signbit(data_of(y))), -ops.abs(x), ops.abs(x))
 
 

@@ -6,6 +6,7 @@ import numpy as np
 
 from .. import ops
 from ..dims import count, wrap_dim
+from ..dtypes import get_default_dtype
 from ..engine import Tensor, data_of
 from .index import _key_along, gather
 from .math import pow, sqrt, where
@@ -22,20 +23,32 @@ MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.
 
 
 def mean(x, axis=None, keepdims=False):
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating point or "
+                           f"complex dtype. Got: {x.dtype}")
+    if x.dtype == np.float16:           # accumulated and divided in float32, as torch
+        return mean(x.astype(np.float32), axis, keepdims).astype(np.float16)
     n = count(x.shape, axis)
     if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
         return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan
     return ops.sum(x, axis=axis, keepdims=keepdims) / n
 
 
+def _floating(x, op: str) -> None:
+    if x.dtype.kind != "f":
+        raise RuntimeError(f"{op}: only supports floating point dtypes, got {x.dtype}")
+
+
 def var(x, axis=None, keepdims=False, correction=1):
     """sum((x - mean)^2) / max(0, n - correction): correction=1 is Bessel's, torch's default."""
+    _floating(x, "var")
     return ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
 
 
 def std(x, axis=None, keepdims=False, correction=1):
     """sqrt(var), NaN where var is (one element, NaN input). Where the variance is 0 the gradient
     is 0, as torch: both wheres are needed, else 0 * sqrt'(0) = 0 * inf = NaN flows back."""
+    _floating(x, "std")
     v = ops.var(x, axis=axis, keepdims=keepdims, correction=correction)
     zero = v == 0
     return where(zero, 0, sqrt(where(zero, 1, v)))
@@ -77,11 +90,8 @@ def _pick(x, axis: int, keepdims: bool, arg):
 def _axis(x, dim, op: str) -> tuple:
     """dim (an int; for logsumexp also a tuple) as an axis tuple: () for a 0-d tensor, whose one
     dim is all of it."""
-    if not x.ndim:
-        return ()
-    if isinstance(dim, (tuple, list)):
-        return tuple(sorted({wrap_dim(d, x.ndim, op) for d in dim}))
-    return (wrap_dim(dim, x.ndim, op),)
+    dims = _dim_list(x, dim if isinstance(dim, (tuple, list)) else (dim,), op)
+    return dims if x.ndim else ()
 
 
 # A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
@@ -102,7 +112,9 @@ def log_softmax(x, dim: int = -1):
 
 
 def logsumexp(x, dim=-1, keepdim: bool = False):
-    """log(sum(exp(x))) over dim, an int or a tuple of dims."""
+    """log(sum(exp(x))) over dim, an int or a tuple of dims (integers become the default float)."""
+    if x.dtype.kind != "f":
+        x = x.astype(get_default_dtype())
     return ops.logsumexp(x, axis=_axis(x, dim, "logsumexp"), keepdims=keepdim)
 
 
@@ -110,8 +122,18 @@ def _dims(x, dim, op: str):
     """dim (an int, a tuple, or None for all) -> a tuple of non-negative dims, or None."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
-    return tuple(sorted({wrap_dim(d, x.ndim, op) for d in (dim if isinstance(dim, (tuple, list)) else (dim,))})) \
-        if x.ndim else None
+    dims = _dim_list(x, dim if isinstance(dim, (tuple, list)) else (dim,), op)
+    return dims if x.ndim else None
+
+
+def _dim_list(x, dims, op: str) -> tuple:
+    """Each dim checked (a 0-d tensor takes 0 and -1, as torch) and made non-negative, sorted; a dim
+    named twice is an error, as in torch."""
+    out = [wrap_dim(d, x.ndim, op) for d in dims]
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {out[0] if out.count(out[0]) > 1 else out[-1]} appears multiple times "
+                           f"in the list of dims {tuple(dims)}")
+    return tuple(sorted(out))
 
 
 def _scan(op, x, dim, dtype, name):
@@ -156,6 +178,7 @@ def norm(x, p="fro", dim=None, keepdim: bool = False, dtype=None):
     number. The gradient at a zero vector is 0, as torch."""
     if dtype is not None:
         x = x.astype(dtype)
+    _floating(x, "norm")
     axis = _dims(x, dim, "norm")
     if p in ("fro", 2, 2.0):
         p = 2

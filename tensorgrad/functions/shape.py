@@ -90,6 +90,8 @@ def chunk(x, chunks: int, dim: int = 0) -> tuple:
     if chunks <= 0:
         raise ValueError(f"chunk: chunks must be positive, got {chunks}")
     d = wrap_dim(dim, x.ndim, "chunk")
+    if x.ndim and x.shape[d] == 0:                  # torch: `chunks` empty pieces
+        return tuple(ops.getitem(x, key=(slice(None),) * d + (slice(0, 0),)) for _ in range(chunks))
     return split(x, builtins.max(-(-x.shape[d] // chunks), 1), d)
 
 
@@ -116,17 +118,23 @@ def flip(x, dims):
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     key = [slice(None)] * x.ndim
     for d in dims:
-        key[wrap_dim(d, x.ndim, "flip")] = slice(None, None, -1)
+        d = wrap_dim(d, x.ndim, "flip")
+        if x.ndim:                                  # a 0-d tensor is its own flip
+            key[d] = slice(None, None, -1)
     return ops.getitem(x, key=tuple(key))
 
 
 def fliplr(x):
     """x reversed along dim 1."""
+    if x.ndim < 2:
+        raise RuntimeError(f"fliplr: input must be >= 2-d, got {x.ndim}-d")
     return flip(x, 1)
 
 
 def flipud(x):
     """x reversed along dim 0."""
+    if x.ndim < 1:
+        raise RuntimeError("flipud: input must be >= 1-d, got a 0-d tensor")
     return flip(x, 0)
 
 
@@ -230,6 +238,8 @@ def movedim(x, source, destination):
     dst = [wrap_dim(d, x.ndim, "movedim") for d in ((destination,) if isinstance(destination, int) else destination)]
     if len(src) != len(dst):
         raise ValueError(f"movedim: source {source} and destination {destination} differ in length")
+    if x.ndim == 0:
+        return ops.permute(x, axes=())
     order = [d for d in range(x.ndim) if d not in src]
     for d, s in sorted(zip(dst, src)):
         order.insert(d, s)
@@ -296,6 +306,9 @@ def meshgrid(*tensors, indexing: str = "ij") -> tuple:
 
 def cartesian_prod(*tensors):
     """All combinations of the elements of the 1-D tensors, one per row."""
+    for t in tensors:
+        if t.ndim != 1:
+            raise RuntimeError(f"cartesian_prod: expect a 1D vector, but got shape {tuple(t.shape)}")
     if len(tensors) == 1:
         return tensors[0]
     return stack([ops.reshape(g, shape=(-1,)) for g in meshgrid(*tensors)], 1)

@@ -23,9 +23,9 @@ HistogramResult = collections.namedtuple("HistogramResult", ["hist", "bin_edges"
 def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     """(values, indices) along dim; ties keep their order (stable); NaN sorts as the largest,
     as torch. The values are a gather of x, so the gradient is a scatter-add to the indices."""
+    d = wrap_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
         return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
-    d = wrap_dim(dim, x.ndim, "sort")
     a = data_of(x)
     if descending:    # a stable ascending sort of the reversed x, reversed: ties stay in order, NaN first
         n = a.shape[d]
@@ -75,8 +75,9 @@ def histogram(input, bins=100, *, range=None, weight=None, density: bool = False
     """(hist, bin_edges) as torch.histogram: bins a count (over range, or the data's) or the edges."""
     a = data_of(input)
     edges = data_of(bins) if isinstance(bins, (Tensor, np.ndarray, list, tuple)) else int(bins)
-    hist, edges = np.histogram(a, bins=edges, range=range, weights=None if weight is None else data_of(weight),
-                               density=density)
+    with np.errstate(invalid="ignore", divide="ignore"):      # density of nothing: NaN, as torch
+        hist, edges = np.histogram(a, bins=edges, range=range, weights=None if weight is None else data_of(weight),
+                                   density=density)
     return HistogramResult(Tensor._wrap(hist.astype(a.dtype)), Tensor._wrap(np.asarray(edges, a.dtype)))
 
 
@@ -118,7 +119,7 @@ def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | No
         return Tensor._wrap(np.searchsorted(seq, v, side=side).astype(np.int64))
     rows = [np.searchsorted(s, r, side=side)
             for s, r in zip(seq.reshape(-1, seq.shape[-1]), v.reshape(-1, v.shape[-1]))]
-    return Tensor._wrap(np.stack(rows).reshape(v.shape).astype(np.int64))
+    return Tensor._wrap(np.stack(rows).reshape(v.shape).astype(np.int64) if rows else np.zeros(v.shape, np.int64))
 
 
 def median(x, dim: int | None = None, keepdim: bool = False):
@@ -127,8 +128,8 @@ def median(x, dim: int | None = None, keepdim: bool = False):
     a = data_of(x)
     if dim is None:
         flat = np.sort(a.reshape(-1), kind="stable")
-        if flat.size == 0:
-            return Tensor._wrap(np.array(np.nan, a.dtype))
+        if flat.size == 0:                              # NaN, on the tape (an empty gradient), as torch
+            return ops.sum(x, axis=None, keepdims=False) * np.nan
         value = flat[-1] if np.isnan(flat[-1]) else flat[(flat.size - 1) // 2]
         tied = np.isnan(a) if np.isnan(value) else a == value
         return ops.amax(ops.getitem(x, key=tied), axis=None, keepdims=False)
@@ -150,5 +151,5 @@ def nanmedian(x, dim: int | None = None, keepdim: bool = False):
     a = data_of(x)
     if dim is None:
         keep = ~np.isnan(a)
-        return median(ops.getitem(x, key=keep)) if keep.any() else Tensor._wrap(np.array(np.nan, a.dtype))
+        return median(ops.getitem(x, key=keep)) if keep.any() else ops.sum(x, axis=None, keepdims=False) * np.nan
     raise NotImplementedError("nanmedian: only over all of x")

@@ -4,10 +4,15 @@ Optimizer stay here as aliases, as earlier versions documented them.)"""
 from . import functional  # noqa: F401  (import tensorgrad.nn.functional as F)
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
 from . import init, utils  # noqa: F401
+from .attention import MultiheadAttention  # noqa: F401
+from .normalization import (BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
+                            InstanceNorm3d, RMSNorm)
+from .rnn import GRU, LSTM, RNN, GRUCell, LSTMCell, RNNBase, RNNCell, RNNCellBase  # noqa: F401
+from .sparse import EmbeddingBag  # noqa: F401
 from .conv import AdaptiveAvgPool2d, AvgPool1d, AvgPool2d, Conv1d, Conv2d, MaxPool1d, MaxPool2d  # noqa: F401
-from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, CrossEntropyLoss, Dropout,  # noqa
-                     Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss, L1Loss,
-                     LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
-                     Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh)
+from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsLoss, Bilinear, CrossEntropyLoss,  # noqa
+                     Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss,
+                     L1Loss, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
+                     Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh, Unflatten)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 

@@ -51,6 +51,29 @@ class Linear(Module):
         return f"in_features={self.in_features}, out_features={self.out_features}, bias={self.bias is not None}"
 
 
+class Bilinear(Module):
+    """y = x1^T A x2 + b, as torch.nn.Bilinear: weight (out_features, in1_features, in2_features),
+    bias (out_features,), both U(-1/sqrt(in1_features), 1/sqrt(in1_features))."""
+
+    def __init__(self, in1_features: int, in2_features: int, out_features: int, bias: bool = True,
+                 generator: Generator | None = None, dtype=None):
+        super().__init__()
+        self.in1_features, self.in2_features, self.out_features = in1_features, in2_features, out_features
+        self.weight = _empty(out_features, in1_features, in2_features, dtype=dtype)
+        self.register_parameter("bias", _empty(out_features, dtype=dtype) if bias else None)
+        bound = 1 / math.sqrt(in1_features)
+        init.uniform_(self.weight, -bound, bound, generator)
+        if self.bias is not None:
+            init.uniform_(self.bias, -bound, bound, generator)
+
+    def forward(self, input1, input2):
+        return F.bilinear(input1, input2, self.weight, self.bias)
+
+    def extra_repr(self):
+        return (f"in1_features={self.in1_features}, in2_features={self.in2_features}, "
+                f"out_features={self.out_features}, bias={self.bias is not None}")
+
+
 class Embedding(Module):
     """A table of num_embeddings vectors of size embedding_dim, looked up by index (N(0, 1) init).
     padding_idx: that row starts at zero and gets no gradient (its lookups are constant)."""
@@ -72,8 +95,15 @@ class Embedding(Module):
             _write(self.weight, 0, self.padding_idx)
 
     @classmethod
-    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None) -> "Embedding":
-        """An Embedding holding (a copy of) the 2-D embeddings; freeze: its weight does not require grad."""
+    def from_pretrained(cls, embeddings, freeze: bool = True, padding_idx: int | None = None, max_norm=None,
+                        norm_type: float = 2.0, scale_grad_by_freq: bool = False, sparse: bool = False) -> "Embedding":
+        """An Embedding holding (a copy of) the 2-D embeddings; freeze: its weight does not require grad.
+        (max_norm, scale_grad_by_freq and sparse are torch's options tensorgrad does not have.)"""
+        if len(embeddings.shape) != 2:
+            raise ValueError("Embeddings parameter is expected to be 2-dimensional")
+        if max_norm is not None or scale_grad_by_freq or sparse:
+            raise NotImplementedError("Embedding.from_pretrained: max_norm, scale_grad_by_freq and sparse are not "
+                                      "supported by tensorgrad")
         rows, dim = embeddings.shape
         emb = cls(rows, dim, padding_idx=padding_idx, dtype=np.asarray(embeddings).dtype)
         emb.weight = Parameter(tensor(np.array(embeddings)), requires_grad=not freeze)
@@ -195,6 +225,20 @@ class Identity(Module):
 
     def forward(self, x):
         return x
+
+
+class Unflatten(Module):
+    """Split dim into unflattened_size (a tuple of sizes, one may be -1), as torch.nn.Unflatten."""
+
+    def __init__(self, dim: int, unflattened_size):
+        super().__init__()
+        self.dim, self.unflattened_size = dim, tuple(unflattened_size)
+
+    def forward(self, x):
+        return x.unflatten(self.dim, self.unflattened_size)
+
+    def extra_repr(self):
+        return f"dim={self.dim}, unflattened_size={self.unflattened_size}"
 
 
 class Flatten(Module):

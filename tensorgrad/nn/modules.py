@@ -7,6 +7,7 @@ the Modules assigned to it. Any other attribute, a plain tensor included, is jus
 """
 import collections
 import itertools
+import weakref
 
 import numpy as np
 
@@ -14,7 +15,10 @@ from ..functions import tensor
 from ..optim.optimizer import zero_grads
 from ..engine import Tensor
 from ..inplace import bump
-from ..modes import name_scope
+from ..modes import _mode, name_scope
+
+# name scope -> the module whose forward last ran in it (weakly held); viz labels a folded scope with it
+SCOPES = weakref.WeakValueDictionary()
 
 
 class Parameter(Tensor):
@@ -203,6 +207,7 @@ class Module:
     # --- walking the tree --------------------------------------------------
     def __call__(self, *args, **kwargs):
         with name_scope(self._name or type(self).__name__):
+            SCOPES[_mode.scope] = self      # so that a drawing can name a scope's module: `Block h.0`
             return self.forward(*args, **kwargs)
 
     def forward(self, *args, **kwargs):
@@ -326,6 +331,9 @@ class Module:
 
     def double(self) -> "Module":
         return self.to(np.float64)
+
+    def half(self) -> "Module":
+        return self.to(np.float16)
 
     # --- saving and loading ----------------------------------------------
     def _state_items(self, prefix: str = ""):

@@ -7,7 +7,7 @@ from .op import OPS, Op, op, quiet
 from .compare import (all, any, argmax, argmin, argsort, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
                       eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, lt, ne)
 from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, ceil, clamp, cos, cosh, div,
-                          erf, exp, exp2, expm1, floor, fmod, log, log10, log1p, log2, logaddexp, maximum,
+                          exp, exp2, expm1, floor, fmod, log, log10, log1p, log2, logaddexp, maximum,
                           minimum, mul, neg, pow, pow_tensor, relu, remainder, round, sigmoid, sign, sin,
                           sinh, sub, tan, tanh, trunc, where)
 from .cast import (cast, cast_to, promote, promote_float)
@@ -17,6 +17,10 @@ from .index import (TwoStep, getitem, index_key, index_put, put, take)
 from .linalg import (einsum, matmul)
 from .conv import (col2im, im2col)
 from .fused import (batch_norm, cross_entropy, layer_norm)
+from .special import (erf, erfc, erfinv)
+from .activation import (gelu)
+from .attention import (scaled_dot_product_attention)
+from .recurrent import (gru_cell, lstm_cell)
 
 for _op in OPS.values():      # the built-in table: a user's op may not take these names
     _op.builtin = True

@@ -30,7 +30,7 @@ def _sign(x):
     """torch's sign: sign(nan) is 0 (NumPy's is nan), and a bool stays a bool."""
     if x.dtype.kind == "b":
         return x.copy()
-    out = np.sign(x)
+    out = np.asarray(np.sign(x))                     # (a 0-d input gives a NumPy scalar)
     if x.dtype.kind == "f":
         np.copyto(out, 0, where=np.isnan(out))     # (np.where would cost 3x more)
     return out
@@ -46,11 +46,6 @@ def _clamp_backward(g, out, x, min, max):
 @np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
 def _pow_backward(g, out, x, c):
     return g * 0 if c == 0 else g * (c * x ** (c - 1))
-
-
-def _erf(x):
-    """NumPy has no erf: the C library's (math.erf), element by element."""
-    return np.asarray(np.frompyfunc(math.erf, 1, 1)(x)).astype(x.dtype)
 
 
 @np.errstate(divide="ignore", invalid="ignore")
@@ -81,7 +76,7 @@ def _zero(g, out, x, **attrs):
 add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g", saves="")
 sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves="")
 mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs")
-div = Op("div", lambda x, y: float_of(x) / float_of(y), lambda g, out, x, y: (g / y, -g * (x / y / y)),
+div = Op("div", quiet(lambda x, y: float_of(x) / float_of(y)), quiet(lambda g, out, x, y: (g / y, -g * (x / y / y))),
          "g / y, -g * x / y**2", saves="inputs")
 maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a tie: half each)", saves="inputs")
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
@@ -101,12 +96,23 @@ fmod = Op("fmod", quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
 pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
-pow_tensor = Op("pow_tensor", quiet(np.power), _pow_tensor_backward,  # y is a tensor
+@quiet
+def _power(x, y):
+    """x ** y; for integers, a negative power is 1 for 1, +-1 for -1 and 0 otherwise, as torch (NumPy refuses)."""
+    if x.dtype.kind in "iu" and y.dtype.kind in "iu" and (y < 0).any():
+        neg = y < 0
+        out = np.power(x, np.where(neg, 0, y))
+        odd = np.where(np.abs(y) % 2 == 1, -1, 1).astype(out.dtype)
+        return np.where(neg, np.where(x == 1, 1, np.where(x == -1, odd, 0)), out).astype(out.dtype)
+    return np.power(x, y)
+
+
+pow_tensor = Op("pow_tensor", _power, _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
 exp = Op("exp", lambda x: np.exp(float_of(x)), lambda g, out, x: g * out, "g * out", saves="out")
 exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
 expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)", saves="out")
-log = Op("log", lambda x: np.log(float_of(x)), lambda g, out, x: g / x, "g / x", saves="inputs")
+log = Op("log", quiet(lambda x: np.log(float_of(x))), lambda g, out, x: g / x, "g / x", saves="inputs")
 log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)", saves="inputs")
 log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)", saves="inputs")
 log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)", saves="inputs")
@@ -127,8 +133,6 @@ asinh = Op("asinh", _math(np.arcsinh), lambda g, out, x: g * (x * x + 1) ** -0.5
 acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5, "g / sqrt(x**2 - 1)",
             saves="inputs")
 atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
-erf = Op("erf", _math(_erf), lambda g, out, x: g * (2 / math.sqrt(math.pi)) * exp(-x * x),
-         "g * 2/sqrt(pi) * exp(-x**2)", saves="inputs")
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -float_of(x))), lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")

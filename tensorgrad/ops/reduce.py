@@ -49,7 +49,22 @@ def _cumprod_backward(g, out, x, axis):
 
 
 # reductions and scans: the adjoint of summing is replicating (expand)
-sum = Op("sum", lambda x, axis, keepdims: np.sum(x, axis=axis, keepdims=keepdims),
+@np.errstate(over="ignore")                          # a half sum past 65504 is inf, as torch
+def _sum(x, axis, keepdims):
+    """torch accumulates a half-precision sum in float32, then rounds it to half."""
+    if x.dtype == np.float16:
+        return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
+    return np.sum(x, axis=axis, keepdims=keepdims)
+
+
+@np.errstate(over="ignore")
+def _cumsum(x, axis):
+    if x.dtype == np.float16:
+        return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
+    return np.cumsum(x, axis=axis)
+
+
+sum = Op("sum", _sum,
          lambda g, out, x, axis, keepdims: expand(g.reshape(kept(x.shape, axis)), shape=x.shape),
          "replicate (expand) g", saves="")
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward,
@@ -58,7 +73,7 @@ amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepd
           "g to the min (ties share)")
 max = Op("max", np.max, _max_backward, "g to the max (ties share)")    # of all elements; along a dim,
 min = Op("min", np.min, _max_backward, "g to the min (ties share)")    # functional.max gathers
-cumsum = Op("cumsum", lambda x, axis: np.cumsum(x, axis=axis),
+cumsum = Op("cumsum", _cumsum,
             lambda g, out, x, axis: _flip(cumsum(_flip(g, axis), axis=axis), axis), "reversed cumsum of g",
             saves="")
 cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backward,
@@ -70,6 +85,8 @@ cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backw
 @np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
 def _var_forward(x, axis, keepdims, correction):
     """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
+    if x.dtype == np.float16:                          # accumulated in float32, as torch
+        return _var_forward(x.astype(np.float32), axis, keepdims, correction).astype(np.float16)
     n = count(x.shape, axis)
     diff = x - x.sum(axis, keepdims=True) / n
     return (diff * diff).sum(axis, keepdims=keepdims) / (n - correction if n > correction else 0)
@@ -82,7 +99,7 @@ def _var_backward(g, out, x, axis, keepdims, correction):
     n = count(x.shape, axis)
     diff, g = x - x.sum(axis, keepdims=True) / n, g.reshape(kept(x.shape, axis))
     if n <= correction and (axis is None or not x.ndim):
-        return g * where(diff == 0, math.nan, math.inf)
+        return g * where((diff == 0) | (diff != diff), math.nan, math.inf)   # NaN where x is not finite
     return g * diff * (2 / (n - correction) if n != correction else math.inf)
 
 

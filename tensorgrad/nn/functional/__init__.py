@@ -26,12 +26,13 @@ from ...functions.random import Generator
 from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
                          logsigmoid, mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign,
                          tanhshrink, threshold)
-from .linear import (cosine_similarity, embedding, linear, one_hot, pairwise_distance, pixel_shuffle,
-                     pixel_unshuffle)
+from .linear import (bilinear, cosine_similarity, embedding, embedding_bag, linear, one_hot, pairwise_distance,
+                     pixel_shuffle, pixel_unshuffle)
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss, cross_entropy,
                    gaussian_nll_loss, hinge_embedding_loss, huber_loss, kl_div, l1_loss, margin_ranking_loss,
                    mse_loss, nll_loss, smooth_l1_loss, soft_margin_loss, triplet_margin_loss)
 from .conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, fold,
                    max_pool1d, max_pool2d, unfold)
-from .norm import (batch_norm, layer_norm, normalize)
+from .norm import (batch_norm, group_norm, layer_norm, normalize, rms_norm)
 from .dropout import (dropout)
+from .attention import (scaled_dot_product_attention)

@@ -31,12 +31,13 @@ def celu(x, alpha: float = 1.0, inplace: bool = False):
 
 
 def gelu(x, approximate: str = "none"):
-    """x * Phi(x) with Phi the normal CDF through erf, or its tanh approximation (approximate='tanh')."""
-    if approximate == "none":
-        return x * 0.5 * (1 + ops.erf(x * 0.7071067811865476))
-    if approximate == "tanh":
-        return 0.5 * x * (1 + ops.tanh(0.7978845608028654 * (x + 0.044715 * (x * x * x))))
-    raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    """x * Phi(x) with Phi the normal CDF through erf, or its tanh approximation (approximate='tanh'):
+    one fused node (ops/activation.py)."""
+    if approximate not in ("none", "tanh"):
+        raise ValueError(f"gelu: approximate must be 'none' or 'tanh', got {approximate!r}")
+    if x.dtype.kind != "f":
+        raise TypeError(f"gelu: expected a floating-point input, got {x.dtype} (as torch, which has no integer GELU)")
+    return ops.gelu(x, approximate=approximate)
 
 
 def silu(x, inplace: bool = False):

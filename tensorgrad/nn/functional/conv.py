@@ -3,6 +3,8 @@ view, no copy); its adjoint, col2im, adds each patch of the gradient back where 
 (a scatter-add: overlapping patches add up), the same gather/scatter-add pair as C[X]."""
 import builtins
 
+import math
+
 import numpy as np
 
 from ... import ops
@@ -66,6 +68,9 @@ def _conv(input, weight, bias, stride, padding, dilation, groups, nd: int, name:
         x = pad(x, tuple(p for pair in reversed(pairs) for p in pair))
     n, c = x.shape[:2]
     out_channels = weight.shape[0]
+    if out_channels < groups:
+        raise RuntimeError(f"{name}: given groups={groups}, expected weight to be at least {groups} at dimension 0, "
+                           f"but got weight of size {list(weight.shape)} instead")
     if c != weight.shape[1] * groups or out_channels % groups:
         raise ValueError(f"{name}: input with {c} channels and weight {weight.shape} do not fit groups={groups}")
     cols = ops.im2col(x, kernel=tuple(kernel), stride=stride, dilation=dilation)    # (N, C, *out, *kernel)
@@ -118,7 +123,7 @@ def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_i
     x, added = _batched(input, nd, name)
     windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode,
                                                              nd, name, -np.inf)
-    flat = ops.reshape(windows, shape=windows.shape[:2 + nd] + (-1,))       # (N, C, *out, prod(kernel))
+    flat = ops.reshape(windows, shape=windows.shape[:2 + nd] + (math.prod(kernel),))   # (N, C, *out, prod(kernel))
     values, best = reduce.max(flat, axis=flat.ndim - 1)        # the gradient goes to the first maximum, as torch
     if added:
         values = squeeze(values, 0)

@@ -36,13 +36,25 @@ def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6,
     return _reduce(losses, reduction)
 
 
+def _same_shape_out(op, input, *others):
+    """torch writes these losses into a tensor of input's shape: the others may broadcast to it, not past it."""
+    shapes = [tuple(o.shape) for o in others if o is not None and hasattr(o, "shape")]
+    full = np.broadcast_shapes(tuple(input.shape), *shapes)
+    if full != tuple(input.shape):
+        raise RuntimeError(f"{op}: output with shape {list(input.shape)} doesn't match the broadcast shape {list(full)}")
+
+
 def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
     """max(0, -target * (input1 - input2) + margin)."""
+    if not input1.ndim == input2.ndim == target.ndim:
+        raise RuntimeError(f"margin_ranking_loss: all input tensors should have the same dimension but got sizes: "
+                           f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: {tuple(target.shape)}")
     return _reduce(relu(-target * (input1 - input2) + margin), reduction)
 
 
 def soft_margin_loss(input, target, reduction: str = "mean"):
     """log(1 + exp(-target * input))."""
+    _same_shape_out("soft_margin_loss", input, target)
     return _reduce(softplus(-target * input, threshold=math.inf), reduction)
 
 
@@ -53,6 +65,9 @@ def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "m
 
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
     """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    if target.ndim > 1 or not input1.ndim == input2.ndim == target.ndim + 1:
+        raise RuntimeError(f"cosine_embedding_loss: {target.ndim}D target tensor expects {target.ndim + 1}D input "
+                           f"tensors, but found inputs with sizes {list(input1.shape)} and {list(input2.shape)}")
     c = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
     return _reduce(where(data_of(target) == 1, 1 - c, relu(c - margin)), reduction)
 
@@ -170,6 +185,10 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     x = data_of(input)
     if ((x < 0) | (x > 1)).any():
         raise ValueError("binary_cross_entropy: all elements of input should be between 0 and 1")
+    if tuple(target.shape) != tuple(input.shape):
+        raise ValueError(f"binary_cross_entropy: using a target size ({tuple(target.shape)}) that is different to the "
+                         f"input size ({tuple(input.shape)}) is not supported; make them the same size")
+    _same_shape_out("binary_cross_entropy", input, weight)
     losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
     return _reduce(losses if weight is None else losses * weight, reduction)
 
@@ -187,6 +206,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     if target.shape != input.shape:
         raise ValueError(f"binary_cross_entropy_with_logits: target size {target.shape} must be the input "
                          f"size {input.shape}")
+    _same_shape_out("binary_cross_entropy_with_logits", input, weight, pos_weight)
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
     losses = (1 - target) * input - log_weight * logsigmoid(input)
     return _reduce(losses if weight is None else losses * weight, reduction)

@@ -1,4 +1,5 @@
-"""Normalisation: batch norm and layer norm (fused ops with hand-derived rules), normalize."""
+"""Normalisation: batch norm and layer norm (fused ops with hand-derived rules), group norm and RMS norm
+(composites: layer norm's node over each group; x * rsqrt(mean(x**2) + eps)), normalize."""
 import math
 
 import numpy as np
@@ -45,6 +46,14 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
     running_var = _per_channel(running_var, c, "running_var")
     weight = np.ones(c, input.dtype) if weight is None else _per_channel(weight, c, "weight")
     bias = np.zeros(c, input.dtype) if bias is None else _per_channel(bias, c, "bias")
+    if training and input.dtype == np.float16:      # statistics in float32, as torch's half kernels
+        wide = [None if v is None else v.astype(np.float32) for v in (running_mean, running_var)]
+        out = batch_norm(input.astype(np.float32), *wide, weight.astype(np.float32), bias.astype(np.float32),
+                         training, momentum, eps, correction)
+        for v, w in zip((running_mean, running_var), wide):
+            if v is not None:
+                data_of(v)[...] = data_of(w)
+        return out.astype(np.float16)
     if training:
         n = input.shape[0]
         if n <= 1 or n - correction <= 0:
@@ -69,3 +78,41 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
     weight = np.ones(shape, input.dtype) if weight is None else weight
     bias = np.zeros(shape, input.dtype) if bias is None else bias
     return ops.layer_norm(input, weight, bias, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
+
+
+def _channelwise(v, x):
+    """A (C,) weight or bias shaped to broadcast against (N, C, *)."""
+    return v.reshape((-1,) + (1,) * (x.ndim - 2))
+
+
+def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5):
+    """torch.nn.functional.group_norm (Wu & He 2018): normalise each sample's channels in num_groups
+    groups (mean and biased variance over a group's channels and positions), then * weight + bias per
+    channel."""
+    if input.ndim < 2:
+        raise ValueError(f"group_norm: expected an input of shape (N, C, *), got {tuple(input.shape)}")
+    N, C = input.shape[0], input.shape[1]
+    if C % num_groups:
+        raise RuntimeError(f"Expected number of channels in input to be divisible by num_groups, but got input of "
+                           f"shape {list(input.shape)} and num_groups={num_groups}")
+    groups = input.reshape(N, num_groups, C // num_groups * math.prod(input.shape[2:]))   # (N, G, C/G * prod(*))
+    out = layer_norm(groups, (groups.shape[-1],), eps=eps).reshape(input.shape)
+    if weight is not None:
+        out = out * _channelwise(weight, input)
+    if bias is not None:
+        out = out + _channelwise(bias, input)
+    return out
+
+
+def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
+    """torch.nn.functional.rms_norm (Zhang & Sennrich 2019): x / sqrt(mean(x**2) + eps) over the last
+    len(normalized_shape) dims, * weight; eps defaults to the dtype's machine epsilon."""
+    shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
+    k = len(shape)
+    if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
+        raise RuntimeError(f"Given normalized_shape={list(shape)}, expected input with shape "
+                           f"[*, {', '.join(map(str, shape))}], but got input of size{list(input.shape)}")
+    eps = float(np.finfo(input.dtype).eps) if eps is None else eps
+    dims = tuple(range(input.ndim - k, input.ndim))
+    out = input * ((input * input).mean(dim=dims, keepdim=True) + eps).rsqrt()
+    return out if weight is None else out * weight
