@@ -151,9 +151,18 @@ def _held(x, n):
     return t
 
 
+_FREED: dict = {}    # dtype -> the 0-d zero that every freed value of that dtype is a view of
+
+
 def _stub(shape, dtype) -> np.ndarray:
-    """A read-only array of zeros of this shape and dtype that takes no memory (all strides 0)."""
-    return np.broadcast_to(np.zeros((), dtype), shape)
+    """A freed value: a read-only array of zeros of this shape and dtype that takes no memory."""
+    return np.broadcast_to(_FREED.setdefault(dtype, np.zeros((), dtype)), shape)
+
+
+def is_freed(t) -> bool:
+    """Whether t stands for a value that backward freed: its shape and dtype are real, its zeros are not
+    (a drawing after backward should say so rather than show them)."""
+    return t._data.base is _FREED.get(t._data.dtype, False)
 
 
 # ----------------------------------------------------------------------------

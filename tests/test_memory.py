@@ -8,6 +8,7 @@ import pytest
 
 import tensorgrad as tg
 import tensorgrad.nn.functional as F
+from tensorgrad.engine import is_freed
 
 
 def mlp_steps(n_steps, losses, retain_graph=False):
@@ -59,6 +60,7 @@ def test_freed_graph_refuses_a_second_backward_and_still_draws():
     mm = exp._prev[0]
     assert (exp._op, mm._op, mm._prev[0]._op) == ("exp", "matmul", "tanh")
     assert mm.shape == (10, 10) and mm._prev[0].shape == (10, 20) and mm._prev[0].dtype == x.dtype
+    assert is_freed(mm) and is_freed(mm._prev[0]) and not is_freed(x) and not is_freed(loss)
     assert mm._prev[1].shape == (20, 10)
 
 
@@ -75,4 +77,5 @@ def test_a_tensor_still_held_is_seen_itself_after_the_free():
     h = x * 2
     loss = h.exp().sum()
     loss.backward()
-    assert loss._prev[0]._prev[0] is h
+    assert loss._prev[0]._prev[0] is h and not is_freed(h)
+    assert not is_freed(x.expand(3, 20, 20))         # a broadcast view is not a freed value
