@@ -247,12 +247,7 @@ class TensorMethods:
     def view(self, *shape, **kw):
         if len(shape) == 1 and not isinstance(shape[0], (int, tuple, list)) or "dtype" in kw:
             raise TypeError("view(dtype) is not supported by tensorgrad; use .to(dtype)")
-        out = self.reshape(*shape, **kw)
-        if out._data.size and not np.shares_memory(out._data, self._data):    # reshape had to copy: no view
-            raise RuntimeError(f"view size is not compatible with input tensor's size and stride (shape "
-                               f"{self.shape}, strides {self._data.strides}): at least one dimension spans across "
-                               "two contiguous subspaces. Use .reshape(...) instead")
-        return out
+        return self.reshape(*shape, **kw)      # NumPy's layouts are not torch's: a view where one is possible, else a copy
     def view_as(self, other): return self.reshape(other.shape)
     def select(self, dim, index): return self[(slice(None),) * wrap_dim(dim, self.ndim, "select") + (index,)]
     neg = negative = __neg__

@@ -71,6 +71,15 @@ TORCH_FAULTS = {
     "pixel_unshuffle-empty": "torch's pixel_unshuffle runs pixel_shuffle's channel check on an empty batch",
 }
 
+# Where tensorgrad is more permissive than torch on purpose: view() of a layout torch cannot view
+# copies instead of refusing, because NumPy lays out results (of einsum, matmul, broadcasting)
+# differently from torch, so a refusal would stop programs that run on torch.
+PERMISSIVE = {"reshape-view-strided": "view() copies where torch's layout would refuse"}
+# Rows whose torch side is a composite of torch ops standing in for a fused kernel: on integers
+# the composite computes, while torch's own kernel (nn.LSTMCell, nn.GRUCell) refuses, as ours does.
+PERMISSIVE.update({f"{op}-int": "torch's own cell refuses integers; the row's composite does not"
+                   for op in ("lstm_cell", "gru_cell")})
+
 def _broadcast(arrays, which):
     """Two inputs of one shape become a broadcasting pair: input `which` keeps one row of dim 0."""
     if len(arrays) != 2 or arrays[0].shape != arrays[1].shape or arrays[0].ndim == 0 or arrays[0].shape[0] < 2:
@@ -125,6 +134,8 @@ def _run(m, sample, arrays, views, grad):
 def test_edge_inputs_as_torch(sample, variant):
     if f"{sample.id}-{variant}" in TORCH_FAULTS:
         pytest.skip(TORCH_FAULTS[f"{sample.id}-{variant}"])
+    if f"{sample.id}-{variant}" in PERMISSIVE:
+        pytest.skip(PERMISSIVE[f"{sample.id}-{variant}"])
     made = _inputs(sample, variant, np.random.default_rng(0))
     if made is None:
         pytest.skip("the variant does not apply to these inputs")

@@ -41,8 +41,15 @@ def _lstm_gates(xp, h, c, w, b):
     return i, f, g, o, c2, tc
 
 
+def _floats(op, *xs):
+    """torch's recurrent kernels take floating inputs of one dtype only."""
+    if any(x.dtype.kind != "f" or x.dtype != xs[0].dtype for x in xs):
+        raise TypeError(f"{op}: expected floating inputs of one dtype, got {', '.join(str(x.dtype) for x in xs)}")
+
+
 def _lstm_forward(xp, h, c, w, b):
     """[h', c'] side by side (N, 2H): c' = f c + i g, h' = o tanh(c')."""
+    _floats("lstm_cell", xp, h, c, w, b)
     i, f, g, o, c2, tc = _lstm_gates(xp, h, c, w, b)
     return np.concatenate([o * tc, c2], axis=-1), (i, f, g, o, tc)
 
@@ -77,6 +84,7 @@ def _gru_gates(xp, h, w, b):
 
 def _gru_forward(xp, h, w, b):
     """h' = (h - n) z + n, n = tanh(x_n + r (h W_hn^T + b_hn)) (torch's order of operations)."""
+    _floats("gru_cell", xp, h, w, b)
     r, z, n, hn = _gru_gates(xp, h, w, b)
     return (h - n) * z + n, (r, z, n, hn)
 

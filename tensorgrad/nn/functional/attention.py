@@ -16,6 +16,9 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     or float (added), broadcastable to (..., L, S); is_causal: a lower-triangular (L, S) mask; scale
     defaults to 1 / sqrt(E); dropout_p drops attention weights (generator=, tensorgrad's addition, seeds
     it). A query whose every key is masked gets weights 0 (output 0), as torch."""
+    if not query.dtype == key.dtype == value.dtype or query.dtype.kind != "f":
+        raise TypeError(f"scaled_dot_product_attention: expected query, key and value of one floating dtype, got "
+                        f"{query.dtype}, {key.dtype} and {value.dtype}")
     for name, t in (("query", query), ("key", key), ("value", value)):
         if t.ndim < 2:
             raise ValueError(f"scaled_dot_product_attention: {name} must have at least 2 dims (..., L, E), "
