@@ -41,11 +41,11 @@ def main(reps: int = 30, calls: int = 50):
         Ct, Xt, gt = torch.tensor(table, requires_grad=True), torch.tensor(X), torch.tensor(g)
         C, Xg, gg = tg.tensor(table, requires_grad=True), tg.tensor(X), tg.tensor(g)
 
-        def step_torch():
+        def step_torch(Ct=Ct, Xt=Xt, gt=gt):
             Ct.grad = None
             torch.nn.functional.embedding(Xt, Ct).backward(gt)
 
-        def step_tg():
+        def step_tg(C=C, Xg=Xg, gg=gg):
             C.grad = None
             C[Xg].backward(gg)
         runs = {"torch": (step_torch, None), "add.at": (step_tg, add_at), "now": (step_tg, scatter_add)}

@@ -22,7 +22,6 @@ import numpy as np
 from . import dtypes
 from .modes import _mode, set_grad_enabled
 
-
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 
 # ----------------------------------------------------------------------------
