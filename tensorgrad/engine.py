@@ -14,12 +14,15 @@ views; tensor_api.py binds torch's methods onto Tensor. This file needs none of 
 from __future__ import annotations
 
 import traceback
+import weakref
+from operator import attrgetter
 
 import numpy as np
 
 from . import dtypes
 from .modes import _mode, set_grad_enabled
 
+_DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 
 # ----------------------------------------------------------------------------
 # the Node: one recorded op (torch's grad_fn)
@@ -29,18 +32,57 @@ class Node:
     (`arrays`), what the forward saved for it (`saved`), and where each input's gradient goes
     next (`nexts`: the input's own Node, the leaf tensor itself, or None)."""
 
-    __slots__ = ("fn", "attrs", "inputs", "nexts", "arrays", "saved", "out", "out_vc", "born", "scope",
-                 "stack", "retained", "hooks", "__weakref__")
+    __slots__ = ("fn", "attrs", "_inputs", "nexts", "arrays", "saved", "out", "out_vc", "out_meta", "ghost", "born",
+                 "scope", "stack", "retained", "hooks", "__weakref__")
 
     def __init__(self, fn, attrs, inputs, saved=None):
-        self.fn, self.attrs, self.inputs, self.saved = fn, attrs, inputs, saved
-        self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
-        self.arrays = tuple([x._data for x in inputs])
-        self.born, self.scope, self.retained, self.hooks = _mode.writes, _mode.scope, None, None
+        self.fn, self.attrs, self._inputs, self.saved = fn, attrs, inputs, saved
+        if len(inputs) == 2:                    # the common cases, without a comprehension
+            x, y = inputs
+            self.nexts = (x._node or (x if x._requires_grad else None), y._node or (y if y._requires_grad else None))
+        elif len(inputs) == 1:
+            self.nexts = (inputs[0]._node or (inputs[0] if inputs[0]._requires_grad else None),)
+        else:
+            self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
+        self.arrays = tuple(map(_DATA, inputs))
+        self.born, self.scope, self.retained, self.hooks, self.ghost = _mode.writes, _mode.scope, None, None, None
         self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
 
     def name(self) -> str:
         return self.fn.name
+
+    @property
+    def inputs(self) -> tuple:
+        """The input tensors, in order. After a backward freed the node, an input nothing else
+        holds any more is a stand-in of its shape and dtype (its values are gone, as in torch)."""
+        if self.out is None:
+            self._inputs = tuple([_held(x, n) for x, n in zip(self._inputs, self.nexts)])
+        return self._inputs
+
+    def free(self):
+        """What torch frees after a backward without retain_graph: the arrays the rule read, the
+        result and the saved values; inputs other than leaves and small tensors are held weakly from
+        now on. The op, its attrs and the shapes stay for drawing, and a rule that reads nothing (add,
+        reshape, getitem: saves="") can run again. A freed node that saved values refuses a second backward."""
+        out, self.arrays, self.saved = self.out, None, None
+        if out is None:                             # freed before (a rule that reads nothing ran again)
+            return
+        self.out_meta, self.out = (out.shape, out.dtype), None
+        for x in self._inputs:
+            if x._data.size > KEEP_VALUES:
+                self._inputs = tuple([x if x._data.size <= KEEP_VALUES or x._node is None and x._requires_grad
+                                      else (weakref.ref(x), x._data.shape, x._data.dtype) for x in self._inputs])
+                break
+        if self.fn.saves:
+            self.attrs = None
+
+    def result(self) -> "Tensor":
+        """A tensor standing for this node's result once the real one is gone (one per node)."""
+        t = self.ghost and self.ghost()             # held weakly: the tape keeps no cycles
+        if t is None:
+            t = Tensor._handle(self.out if self.out is not None else _stub(*self.out_meta), self)
+            self.ghost = weakref.ref(t)
+        return t
 
     next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
 
@@ -71,24 +113,55 @@ class Node:
         tensors (then the rule's own ops are recorded) when g is a Tensor."""
         if self.attrs is None or _mode.writes != self.born:
             self._check()
-        fn, kw = self.fn, self.attrs
+        fn, kw, out = self.fn, self.attrs, self.out
+        if out is None:                         # freed: a rule that reads nothing runs on stand-ins
+            self.arrays = tuple([x._data for x in self.inputs])
+            out = self.result()._data
         if fn.returns_saved:
             kw = dict(kw, saved=self.saved)
         try:
-            if isinstance(g, Tensor):           # create_graph: the rule sees tensors that carry history
+            if type(g) is not Tensor:
+                grads = fn.backward(g, out, *self.arrays, **kw)
+            else:                               # create_graph: the rule sees tensors that carry history
                 xs = [Tensor._handle(a, n) for a, n in zip(self.arrays, self.nexts)]
-                grads = fn.backward(g, Tensor._handle(self.out, self), *xs, **kw)
-            else:
-                grads = fn.backward(g, self.out, *self.arrays, **kw)
+                grads = fn.backward(g, Tensor._handle(out, self), *xs, **kw)
         except Exception as e:
             hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
                     if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
             raise _with_message(e, f"backward of '{fn.name}': {e}{hint}") from e
-        grads = grads if type(grads) is tuple else (grads,)
-        if len(grads) != len(self.inputs):
+        if type(grads) is not tuple:
+            grads = (grads,)
+        if len(grads) != len(self.nexts):
             raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
-                               f"for {len(self.inputs)} inputs")
+                               f"for {len(self.nexts)} inputs")
         return grads
+
+
+# Inputs of up to KEEP_VALUES elements stay held after a backward (torch frees them too): they cost
+# little, and a drawing after backward shows their values (micrograd's draw_dot of a scalar expression)
+KEEP_VALUES = 64
+
+
+def _held(x, n):
+    """An input that free() held weakly: the tensor while it lives, else a stand-in of its shape and dtype."""
+    t = x[0]() if type(x) is tuple else x
+    if t is None:
+        t = n.result() if type(n) is Node else Tensor._wrap(_stub(x[1], x[2]))
+    return t
+
+
+_FREED: dict = {}    # dtype -> the 0-d zero that every freed value of that dtype is a view of
+
+
+def _stub(shape, dtype) -> np.ndarray:
+    """A freed value: a read-only array of zeros of this shape and dtype that takes no memory."""
+    return np.broadcast_to(_FREED.setdefault(dtype, np.zeros((), dtype)), shape)
+
+
+def is_freed(t) -> bool:
+    """Whether t stands for a value that backward freed: its shape and dtype are real, its zeros are not
+    (a drawing after backward should say so rather than show them)."""
+    return t._data.base is _FREED.get(t._data.dtype, False)
 
 
 # ----------------------------------------------------------------------------
@@ -256,9 +329,13 @@ def _with_message(e: Exception, msg: str) -> Exception:
 
 def apply(fn, args, attrs) -> Tensor:
     """Run op `fn` on tensors, and record it on the tape if any input requires grad."""
-    xs = args if all([isinstance(a, Tensor) for a in args]) else tuple([_lift(a, args) for a in args])
+    xs = args
+    for a in args:
+        if not isinstance(a, Tensor):
+            xs = tuple([_lift(a, args) for a in args])
+            break
     try:
-        data = fn.forward(*[x._data for x in xs], **attrs)
+        data = fn.forward(*map(_DATA, xs), **attrs)
     except (ValueError, IndexError, TypeError) as e:
         shapes = " and ".join(str(x.shape) for x in xs)
         raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
@@ -447,10 +524,6 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
             if wanted is not None:
                 if v in wanted:
                     wanted[v] = g
-                    if not is_node:
-                        if observer is not None:
-                            observer.leaf(v, g)
-                        continue
             elif not is_node or v.retained is not None:
                 t = v if not is_node else v.retained()
                 if t is not None:
@@ -462,13 +535,13 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if observer is not None:
                     observer.leaf(v, g)
                 continue
-            i = -1
-            for n, x, gx in zip(v.nexts, v.arrays, v.run(g)):
+            i, grads_in = -1, v.run(g)        # (after a free, run restores what fit reads below)
+            for n, x, gx in zip(v.nexts, v.arrays, grads_in):
                 i += 1
                 if gx is None or n is None:
                     continue
                 raw = getattr(gx, "shape", None)
-                if type(gx) is not np.ndarray or raw != x.shape or gx.dtype != x.dtype:
+                if type(gx) is not np.ndarray or raw != x.shape or (gx.dtype is not x.dtype and gx.dtype != x.dtype):
                     gx = fit(gx, x.shape, x.dtype, v, i)
                 if slow:
                     if _mode.anomaly:
@@ -484,8 +557,8 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                     owned.add(n)
             if observer is not None:
                 observer.node(v, g)
-            if not retain_graph and v.fn.saves:
-                v.attrs = None
+            if not retain_graph:
+                v.free()
     return wanted
 
 
@@ -494,8 +567,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
     """d(outputs)/d(inputs) as a tuple of Tensors, without touching any .grad.
     With create_graph=True the results are on the tape, so they can be differentiated again."""
     outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    single = isinstance(inputs, Tensor)
-    inputs = [inputs] if single else list(inputs)
+    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
     for i, t in enumerate(inputs):
         if not isinstance(t, Tensor) or not t._requires_grad:
             raise RuntimeError(f"grad: input {i} does not require grad (one of the differentiated Tensors "

@@ -85,15 +85,17 @@ def test_backward_frees_the_graph_and_a_second_backward_raises():
 def test_graph_is_released_when_the_output_goes():
     gc.disable()                    # refcounting alone must free it: the tape has no cycles
     try:
-        x = leaf(1.0, 2.0)
+        x = tg.tensor(np.linspace(-1, 1, 100), requires_grad=True)   # more than a drawing keeps (KEEP_VALUES)
         h = x.exp()
-        ref = weakref.ref(h)
+        ref, node = weakref.ref(h), weakref.ref(h._node)
         loss = (h * 3).sum()
         del h
         loss.backward()
-        assert ref() is not None    # drawing after backward still sees the structure
-        del loss
-        assert ref() is None
+        assert ref() is None        # backward freed what nothing else holds, as torch does
+        seen = loss._prev[0]._prev[0]
+        assert (seen._op, seen.shape, seen.dtype) == ("exp", (100,), x.dtype)   # drawing still sees the structure
+        del loss, seen
+        assert node() is None
     finally:
         gc.enable()
 

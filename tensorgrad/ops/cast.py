@@ -1,7 +1,7 @@
 """cast: a dtype change, and torch's promotion of mixed operands through it."""
 import numpy as np
 
-from ..dtypes import cast_value, float_result_type, result_type
+from ..dtypes import DEFAULT, cast_value, float_result_type, result_type
 from ..engine import Tensor
 from .op import Op
 
@@ -16,18 +16,42 @@ def cast_to(a, dtype):
     return cast_value(a, dtype)
 
 
+_NUMBERS = (float, int)
+_PAIRS: dict = {}    # (what x is, what y is, the default float) -> their result type: a program meets a few pairs
+
+
+def _what(a):
+    """What promotion reads of an operand: a tensor's dtype and whether it is 0-d, or a number's type."""
+    t = type(a)
+    if t is Tensor:
+        a = a._data
+    elif t is bool or t is int or t is float:
+        return t
+    elif t is not np.ndarray:
+        return None
+    return a.dtype, a.ndim == 0
+
+
 def promote(*operands) -> tuple:
     """The operands as tensors or arrays of one dtype (the result type): the arithmetic
     operators, where, clamp and cat call this; a Python number becomes a 0-d constant."""
     if len(operands) == 2:                            # the common cases, at little cost
         x, y = operands
         if type(x) is Tensor:
-            if type(y) is Tensor and x._data.dtype == y._data.dtype:
+            dx = x._data.dtype
+            if type(y) is Tensor and (dx is y._data.dtype or dx == y._data.dtype):
                 return operands
-            if type(y) is float and x._data.dtype.kind == "f":    # a weak scalar, as a ready constant
-                return x, Tensor._wrap(np.array(y, x._data.dtype))
-        elif type(x) is float and type(y) is Tensor and y._data.dtype.kind == "f":
+            if type(y) in _NUMBERS and dx.kind == "f":     # a weak scalar, as a ready constant
+                return x, Tensor._wrap(np.array(y, dx))
+        elif type(x) in _NUMBERS and type(y) is Tensor and y._data.dtype.kind == "f":
             return Tensor._wrap(np.array(x, y._data.dtype)), y
+        key = (_what(x), _what(y), DEFAULT.float)
+        dtype = _PAIRS.get(key)
+        if dtype is None:
+            dtype = result_type(x, y)
+            if None not in key:
+                _PAIRS[key] = dtype
+        return cast_to(x, dtype), cast_to(y, dtype)
     dtype = result_type(*operands)
     return tuple(cast_to(a, dtype) for a in operands)
 

@@ -76,11 +76,50 @@ def put(out, key, v, accumulate=False):
     if accumulate and _basic(key):
         out[key] += v                                   # slices and ints repeat nothing: a plain add
     elif accumulate:
-        # out[key] += v would keep one of repeated indices. np.add.at adds one index at a time in
-        # out's dtype, in index order: the sums torch and the lecture's loop make, bit for bit
-        np.add.at(out, key, v)
+        scatter_add(out, key, v)
     else:
         out[key] = v
+
+
+# Scatter-adds of fewer than SCATTER_MIN values keep np.add.at: there it costs what the others do,
+# and it adds one index at a time in the table's dtype, the sums of the lecture's loop bit for bit.
+# For more, a one-hot product is fastest on tables of up to SMALL_TABLE rows (makemore's 27 letters).
+SCATTER_MIN, SMALL_TABLE = 2048, 64
+
+
+def scatter_add(out, key, v):
+    """out[key] += v in place, where repeated indices all add up (out[key] += v keeps one of them).
+    Many rows of a small table (an embedding's backward: (B, T) letters into 27 rows) are summed
+    as a one-hot matrix times v; other large scatters into a float table by np.bincount over the
+    flat positions the key picks (in float64). Each adds in a fixed order, so a run repeats bit
+    for bit, and matches torch to float rounding."""
+    if out.dtype.kind != "f" or np.size(v) < SCATTER_MIN or out.size == 0:
+        np.add.at(out, key, v)
+        return
+    rows = key[0] if type(key) is tuple and len(key) == 1 else key
+    if (type(rows) is np.ndarray and rows.dtype.kind in "iu" and out.shape[0] <= SMALL_TABLE
+            and out.dtype.itemsize >= 4 and _onehot_add(out, rows, v)):
+        return
+    where = np.arange(out.size).reshape(out.shape)[key]           # the flat position of each indexed element
+    sums = np.bincount(where.reshape(-1), np.broadcast_to(v, where.shape).reshape(-1), out.size)
+    out += sums.reshape(out.shape).astype(out.dtype, copy=False)
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _onehot_add(out, rows, v) -> bool:
+    """out[rows] += v as (one-hot of rows) @ v, or False (nothing done) for the general path to do it:
+    for negative or out-of-range rows, and when v holds an inf or NaN, which the zeros of the
+    one-hot matrix would spread to every row (0 * inf is NaN)."""
+    n, i = out.shape[0], rows.reshape(-1)
+    if i.min() < 0 or i.max() >= n:
+        return False
+    shape = rows.shape + out.shape[1:]
+    vs = (v if v.shape == shape else np.broadcast_to(v, shape)).reshape(i.size, -1)
+    sums = (i == np.arange(n)[:, None]).astype(out.dtype) @ vs.astype(out.dtype, copy=False)   # (n, row size)
+    if not np.isfinite(sums).all():
+        return False
+    out += sums.reshape(out.shape)
+    return True
 
 
 def _basic(key) -> bool:
@@ -106,4 +145,3 @@ index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
                    take(g, key)), "g, gather g[key]", saves="")
-
