@@ -186,10 +186,11 @@ def main(argv=None) -> int:
     out.mkdir(parents=True, exist_ok=True)
     cmd = "python -m benchmarks.zoo " + " ".join(argv if argv is not None else sys.argv[1:])
     meta = dict(command=cmd.strip(), steps=args.steps, eval_at=eval_at, data=Path(data).name, seconds=seconds,
-                date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=platform.processor() or
-                platform.machine(), numpy=np.__version__, torch=torch.__version__)
+                date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=_cpu(),
+                numpy=np.__version__, torch=torch.__version__)
     (out / "zoo.json").write_text(json.dumps(dict(meta=meta, results=results), indent=1))
-    md = (f"# The model zoo: tensorgrad vs torch eager\n\nRun {meta['date']} with `{meta['command']}` "
+    md = (f"# The model zoo: tensorgrad vs torch eager\n\nRun {meta['date']} on {meta['machine']} ({os.cpu_count()} "
+          f"cores, NumPy {meta['numpy']}, torch {meta['torch']}) with `{meta['command']}` "
           f"({seconds / 60:.0f} min): {args.steps:,} steps per type, batch 32, data {meta['data']}, one thread each, "
           f"interleaved in chunks of {args.chunk} steps; the same initial weights and batches on both sides. "
           f"Step time: median over chunks (forward, backward, optimizer step). Test loss: the whole test split, "
@@ -200,6 +201,15 @@ def main(argv=None) -> int:
     if args.readme:
         update_readme(md)
     return 0
+
+
+def _cpu() -> str:
+    """The CPU model (speed ratios against torch differ between CPUs: every table names its own)."""
+    try:
+        with open("/proc/cpuinfo") as f:
+            return next(line.split(":", 1)[1].strip() for line in f if line.startswith("model name"))
+    except (OSError, StopIteration):
+        return platform.processor() or platform.machine()
 
 
 README = ROOT / "README.md"

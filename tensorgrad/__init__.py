@@ -15,7 +15,8 @@ from . import tensor_api  # binds torch's methods onto Tensor: first, so that ev
 from . import functions, ops
 from .device import device, get_default_device, set_default_device
 from .dtypes import get_default_dtype, result_type, set_default_dtype
-from .engine import Tensor, grad
+from .engine import Tensor
+from .gradients import grad
 from .modes import detect_anomaly, enable_grad, is_grad_enabled, name_scope, no_grad, set_grad_enabled
 from .recorder import record_walk
 from .ops import (OPS, Op, op, abs, acos, acosh, asin, asinh, atan, atanh, ceil, cos, cosh, eq, erf, erfc, erfinv,

@@ -24,7 +24,7 @@ see nothing; create_graph=True through a replay raises.
 """
 import numpy as np
 
-from .engine import Tensor, apply, fit
+from .engine import Tensor, apply, fit, toposort
 from .modes import _mode
 
 __all__ = ["compile"]
@@ -168,20 +168,7 @@ class Recording:
         for s, t in enumerate(at_record):
             if t is not None and t._requires_grad:
                 outside[id(t._node if t._node is not None else t)] = s
-        order, seen, stack = [], set(), [(out._node, False)]
-        while stack:                       # the engine's _toposort, stopped at the recording's edge
-            v, expanded = stack.pop()
-            if expanded:
-                order.append(v)
-                continue
-            if id(v) in seen:
-                continue
-            seen.add(id(v))
-            stack.append((v, True))
-            if id(v) in node_slot:
-                for m in v.nexts:
-                    if m is not None and id(m) not in seen:
-                        stack.append((m, False))
+        order = toposort([out._node], within={r._node for _, r in steps if r._node is not None})
         schedule = []
         for v in reversed(order):
             if id(v) not in node_slot:

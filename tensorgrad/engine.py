@@ -269,25 +269,6 @@ class Tensor:
     ndim = property(lambda self: self._data.ndim)
     dtype = property(lambda self: self._data.dtype)
 
-    def item(self):
-        if self._data.size != 1:
-            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
-                               f"(item() needs one element, shape is {self.shape})")
-        return self._data.item()
-
-    def numpy(self) -> np.ndarray:
-        """The array itself: it shares memory with the tensor."""
-        return self._data
-
-    def detach(self) -> "Tensor":
-        """The same storage and version counter, cut from the graph."""
-        return Tensor._wrap(self._data, self._vc)
-
-    def __array__(self, dtype=None, copy=None):
-        """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
-        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
-        return a.copy() if copy and a is self._data else a
-
     __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
@@ -396,9 +377,10 @@ def vertex(t: Tensor):
     return t._node if t._node is not None else t
 
 
-def toposort(roots) -> list:
+def toposort(roots, within=None) -> list:
     """Every vertex after all the vertices it sends gradients to (inputs first), without recursion.
-    The one traversal of a graph: backward, tg.compile and viz all walk this order."""
+    The one traversal of a graph: backward, tg.compile and viz all walk this order. `within`: a set
+    of Nodes beyond which the walk does not go (tg.compile's recording)."""
     order, seen = [], set()
     stack = [(r, False) for r in roots]
     while stack:
@@ -410,7 +392,7 @@ def toposort(roots) -> list:
             continue
         seen.add(v)
         stack.append((v, True))
-        if type(v) is Node:
+        if type(v) is Node and (within is None or v in within):
             for n in v.nexts:
                 if n is not None and n not in seen:
                     stack.append((n, False))
@@ -560,29 +542,6 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
             if not retain_graph:
                 v.free()
     return wanted
-
-
-def grad(outputs, inputs, grad_outputs=None, retain_graph: bool | None = None,
-         create_graph: bool = False, allow_unused: bool = False) -> tuple:
-    """d(outputs)/d(inputs) as a tuple of Tensors, without touching any .grad.
-    With create_graph=True the results are on the tape, so they can be differentiated again."""
-    outputs = [outputs] if isinstance(outputs, Tensor) else list(outputs)
-    inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-    for i, t in enumerate(inputs):
-        if not isinstance(t, Tensor) or not t._requires_grad:
-            raise RuntimeError(f"grad: input {i} does not require grad (one of the differentiated Tensors "
-                               "does not require grad)")
-    if grad_outputs is None or isinstance(grad_outputs, (Tensor, np.ndarray)):
-        grad_outputs = [grad_outputs] * len(outputs)
-    got = backprop(outputs, list(grad_outputs), retain_graph, create_graph, inputs)
-    result = []
-    for i, t in enumerate(inputs):
-        g = got[vertex(t)]
-        if g is None and not allow_unused:
-            raise RuntimeError(f"grad: input {i} (shape {t.shape}) was not used to compute the outputs; "
-                               "pass allow_unused=True to get None for it")
-        result.append(g if g is None or isinstance(g, Tensor) else Tensor._wrap(np.array(g)))
-    return tuple(result)
 
 
 def data_of(x):

@@ -319,7 +319,26 @@ class TensorMethods:
     def index_add(self, dim, index, source, alpha=1):
         return fn.index_add(self, dim, index, source if alpha == 1 else source * alpha)
 
-    # --- leaves, gradients, printing and hooks
+    # --- the value as Python and NumPy see it; leaves, gradients, printing and hooks
+    def item(self):
+        if self._data.size != 1:
+            raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
+                               f"(item() needs one element, shape is {self.shape})")
+        return self._data.item()
+
+    def numpy(self) -> np.ndarray:
+        """The array itself: it shares memory with the tensor."""
+        return self._data
+
+    def detach(self) -> "Tensor":
+        """The same storage and version counter, cut from the graph."""
+        return Tensor._wrap(self._data, self._vc)
+
+    def __array__(self, dtype=None, copy=None):
+        """np.asarray(t) is the array itself; np.array(t) (copy=True) a copy, as NumPy asks."""
+        a = self._data if dtype is None else self._data.astype(dtype, copy=False)
+        return a.copy() if copy and a is self._data else a
+
     def requires_grad_(self, flag: bool = True) -> "Tensor":
         self.requires_grad = flag
         return self

@@ -3,7 +3,8 @@ import collections
 
 import numpy as np
 
-from .engine import Tensor, grad
+from .engine import Tensor
+from .gradients import grad
 from .functions.creation import tensor
 from .modes import set_grad_enabled
 

@@ -17,7 +17,7 @@ LAYERS = [
     ["tensorgrad.dtypes", "tensorgrad.dims", "tensorgrad.modes", "tensorgrad.device",
      "tensorgrad.missing"],                                 # import nothing of ours
     ["tensorgrad.engine"],                                  # Tensor, Node, apply, the walk
-    ["tensorgrad.recorder", "tensorgrad.ops"],              # record_walk; THE op table
+    ["tensorgrad.recorder", "tensorgrad.gradients", "tensorgrad.ops"],              # record_walk; THE op table
     ["tensorgrad.functions"],                               # torch.* composites, no rules
     ["tensorgrad.inplace"],                                 # in-place writes and views
     ["tensorgrad.nn.functional"],                           # torch.nn.functional
@@ -105,9 +105,9 @@ def _code_lines(path) -> int:
 
 
 def test_the_engine_core_stays_within_its_budget():
-    """README: the engine within 430 lines of code (no blanks, comments, docstrings), the op table's
+    """README: the engine within 400 lines of code (no blanks, comments, docstrings), the op table's
     files within 250 each."""
-    assert _code_lines(PKG / "engine.py") <= 430
+    assert _code_lines(PKG / "engine.py") <= 400
     for path in (PKG / "ops").glob("*.py"):
         assert _code_lines(path) <= 250, f"{path.name} has {_code_lines(path)} lines of code"
 

@@ -1,6 +1,7 @@
 """torch.autograd for tensorgrad: grad and backward, Function (new ops as classes), the functional
 higher-order API (jacobian, hessian, vjp, jvp, hvp, vhp), gradcheck, and anomaly detection."""
-from ..engine import Tensor, _accumulate, backprop as _backprop, grad as _grad, vertex as _vertex
+from ..engine import Tensor, _accumulate, backprop as _backprop, vertex as _vertex
+from ..gradients import grad as _grad
 from ..modes import _mode, _Switch, enable_grad, no_grad, set_grad_enabled
 from . import function, functional
 from .function import Function, FunctionCtx, once_differentiable

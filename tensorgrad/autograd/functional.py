@@ -5,7 +5,8 @@ trick (the vjp is linear in its vector u, so differentiating it by u gives J v);
 vhp and hvp differentiate a gradient taken with create_graph=True."""
 import numpy as np
 
-from ..engine import Tensor, grad
+from ..engine import Tensor
+from ..gradients import grad
 from ..modes import enable_grad
 
 

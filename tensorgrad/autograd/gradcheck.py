@@ -3,7 +3,8 @@ import warnings
 
 import numpy as np
 
-from ..engine import Tensor, grad
+from ..engine import Tensor
+from ..gradients import grad
 from ..modes import no_grad
 
 
