@@ -595,3 +595,16 @@ def test_draw_and_walk_after_backward_of_a_module_model(tmp_path):
     if shutil.which("dot"):
         page = viz.walk(loss, None, params=model, depth=1)
         assert "retain_graph=True" in page.html and page.steps == []
+
+
+def test_a_value_freed_by_backward_is_drawn_as_freed_not_as_zeros():
+    """After a plain backward the engine frees intermediates (as torch); a drawing says so instead of
+    showing the stand-in's zeros as statistics."""
+    x = tg.randn(16, 8, requires_grad=True)
+    h = (x * 2).tanh()                                  # 128 elements: freed, not kept for drawing
+    loss = h.sum()
+    del h
+    loss.backward()
+    src = viz.draw(loss, backward=False).source
+    assert "data freed by backward" in src
+    assert "mean 0 std 0" not in src

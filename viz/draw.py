@@ -20,6 +20,7 @@ import graphviz
 import numpy as np
 
 from tensorgrad import OPS, Tensor
+from tensorgrad.engine import is_freed
 
 from .graph import Graph, Unit, module_of, record, vertex
 
@@ -294,10 +295,10 @@ def _tensor_lines(t: Tensor, ctx: _Context, grad_only=False) -> tuple:
     grad = None if t.grad is None else np.asarray(t.grad)
     if ctx.stats:
         if not grad_only:
-            lines.append(_summary("data", t.numpy()))
+            lines.append("data freed by backward" if is_freed(t) else _summary("data", t.numpy()))
         if grad is not None:
             lines.append(_summary("grad", grad))
-    mark, note = health_of(t.numpy(), grad, ctx.grad_ratio)
+    mark, note = health_of(None if is_freed(t) else t.numpy(), grad, ctx.grad_ratio)
     if note:
         lines.append(note)
     return lines, mark
