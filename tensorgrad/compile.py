@@ -18,13 +18,15 @@ outside the function (parameters and buffers: their current values are read at e
 so optimizer updates are seen), and results of tensorgrad ops. What it bakes in as
 constants: Python numbers and anything computed outside tensorgrad ops inside the function
 (NumPy arithmetic on the arguments, random numbers drawn, `.item()` values, control flow on
-data). Such functions must not be compiled; in-place writes inside the function raise. In a
+data). Such functions run uncompiled, with a warning. Writes into the storage of tensors from
+outside (a BatchNorm's running statistics and step count) are replayed at their place. In a
 replay the function's intermediate tensors do not exist, so retain_grad() and hooks on them
 see nothing; create_graph=True through a replay raises.
 """
 import numpy as np
 
 from .engine import Tensor, apply, fit, toposort
+from .inplace import _bump
 from .modes import _mode
 
 __all__ = ["compile"]
@@ -70,6 +72,20 @@ class _Step:
         return kw
 
 
+def _replay_write(effect, slots) -> None:
+    kind, target, arg = effect
+    if kind == "copy":
+        np.copyto(target._data, slots[arg], casting="same_kind")
+    elif kind == "ufunc":
+        arg[0](target._data, arg[1], out=target._data)
+    _bump(target)
+
+
+def _is_effect(entry) -> bool:
+    """A write into an outside tensor's storage (inplace.py lists them in the trace beside the ops)."""
+    return isinstance(entry[0], str)
+
+
 class Recording:
     """The ops of one call of a function, as a forward program and a backward schedule over slots."""
 
@@ -84,15 +100,43 @@ class Recording:
             _mode.trace = saved_trace
             if saved_trace is not None:       # recorded inside another recording: that one ran these ops too
                 saved_trace.extend(trace)
-        if _mode.writes != writes:
-            raise _Unreplayable("it writes into a tensor in place (a running statistic?), which a recording "
-                                "cannot replay", out)
+        if _mode.writes - writes != sum(1 for entry in trace if _is_effect(entry)):
+            raise _Unreplayable("it writes into a tensor in place in a way a recording cannot replay (an indexed "
+                                "write, or random numbers)", out)
         if not isinstance(out, Tensor):
             raise TypeError(f"tg.compile: the function must return one Tensor, got {type(out).__name__}")
         self.result = out
         self._build(args, trace, out)
 
     def _build(self, args, trace, out):
+        ops_trace, writes = [], []
+        for entry in trace:
+            if _is_effect(entry):
+                writes.append((len(ops_trace), entry))      # its place: after that many ops
+            else:
+                ops_trace.append(entry)
+        by_array = self._build_ops(args, ops_trace, out)
+        self._build_effects(writes, {id(entry[3]) for entry in ops_trace}, by_array)
+
+    def _build_effects(self, writes, produced, by_array):
+        """Writes into outside tensors (a BatchNorm's running statistics and its step count): each runs
+        again at its place among the ops. A write into a tensor made inside, or in a graph, or of a value
+        computed outside tensorgrad ops, cannot be replayed."""
+        self.effects = {}
+        for place, (_, kind, target, arg) in writes:
+            if id(target) in produced or target._requires_grad:
+                raise _Unreplayable("it writes into a tensor in place that it made itself or that is in a graph, which "
+                                    "a recording cannot replay", self.result)
+            if kind == "copy":
+                if id(arg) not in by_array:
+                    raise _Unreplayable("it writes a value computed outside tensorgrad ops into a tensor",
+                                        self.result)
+                arg = by_array[id(arg)]
+            elif kind == "ufunc":
+                arg = (arg[0], arg[1].copy() if isinstance(arg[1], np.ndarray) else arg[1])
+            self.effects.setdefault(place, []).append((kind, target, arg))
+
+    def _build_ops(self, args, trace, out):
         # the inputs of the recording (the node's inputs): the tensor and array arguments, then the
         # tensors from outside that require grad (parameters); the other outside tensors (buffers,
         # constants) are read at every call too, but are no inputs of the node
@@ -144,6 +188,7 @@ class Recording:
         if self.out is None or self.out < len(self.inputs) + len(self.constants):
             raise TypeError("tg.compile: the function must return a tensor made by an op inside it")
         self._schedule(steps, out, by_tensor, at_record)
+        return by_array
 
     @staticmethod
     def _slotted(v, by_array):
@@ -189,11 +234,15 @@ class Recording:
         slots = [*inputs, *[c._data for c in self.constants]]
         slots += [None] * (self.n - len(slots))
         extras = {}
-        for s in self.steps:
+        for place, s in enumerate(self.steps):
+            for effect in self.effects.get(place, ()):
+                _replay_write(effect, slots)
             r = s.fn.forward(*[slots[i] for i in s.ins], **s.kwargs(slots))
             if s.fn.returns_saved:
                 r, extras[s.out] = r
             slots[s.out] = r if type(r) is np.ndarray else np.asarray(r)
+        for effect in self.effects.get(len(self.steps), ()):
+            _replay_write(effect, slots)
         return slots[self.out], (slots, extras, _mode.writes)
 
     def backward(self, g, out, *inputs, saved):
@@ -324,6 +373,11 @@ def _same_program(r1: Recording, r2: Recording) -> bool:
     """Two recordings of one function that would replay alike: the same ops on the same slots with the
     same attributes, the same outside tensors, and constants made inside it with the same values."""
     if len(r1.steps) != len(r2.steps) or len(r1.constants) != len(r2.constants) or r1.out != r2.out:
+        return False
+    if r1.effects.keys() != r2.effects.keys() or any(
+            len(r1.effects[p]) != len(r2.effects[p]) or
+            any(a[0] != b[0] or a[1] is not b[1] or not _same(a[2], b[2]) for a, b in zip(r1.effects[p], r2.effects[p]))
+            for p in r1.effects):
         return False
     if [(k, id(x)) for k, x in r1.inputs] != [(k, id(x)) for k, x in r2.inputs]:
         return False

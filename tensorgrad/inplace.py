@@ -36,7 +36,9 @@ def inplace(self, name: str, fn, *args, ufunc=None):
                     y.shape == self._data.shape or  # the optimizer's case: no broadcasting to check
                     y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape):
                 ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
-                return bump(self)
+                if _mode.trace is not None:                   # tg.compile replays the write
+                    _mode.trace.append(("effect", "ufunc", self, (ufunc, y)))
+                return _bump(self)
         return write(self, fn(self, *args)._data, name)
     check_leaf(self, name)
     out = fn(_old(self), *args)
@@ -76,10 +78,20 @@ def write(self, values: np.ndarray, name: str) -> Tensor:
     except ValueError:
         shape = np.broadcast_shapes(values.shape, self.shape) if values.ndim <= self.ndim else values.shape
         raise RuntimeError(f"{name}: output with shape {self.shape} doesn't match the broadcast shape {shape}") from None
-    return bump(self)
+    if _mode.trace is not None:                            # tg.compile replays the write (or refuses to)
+        _mode.trace.append(("effect", "copy", self, values))
+    return _bump(self)
 
 
 def bump(self) -> Tensor:
+    """The version bump of a write the caller made into the storage itself (a running statistic
+    updated by an op's forward); tg.compile replays it."""
+    if _mode.trace is not None:
+        _mode.trace.append(("effect", "bump", self, None))
+    return _bump(self)
+
+
+def _bump(self) -> Tensor:
     _mode.writes += 1
     self._vc[0] += 1
     self._vc[1] = _mode.writes
@@ -215,7 +227,7 @@ def setitem(self, key, value):
         if not self._data.flags.writeable:
             write(self, self._data, "setitem")                   # the clear error for expanded views
         ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)
-        bump(self)
+        _bump(self)                                 # (not replayable: tg.compile runs such a function dynamically)
         return
     if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
         n = v.ndim - ops.take(self._data, key).ndim

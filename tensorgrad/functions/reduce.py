@@ -96,16 +96,24 @@ def _axis(x, dim, op: str) -> tuple:
 
 # A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
 @np.errstate(divide="ignore", invalid="ignore")
+def _shift(x, axis):
+    """The max along axis, a constant to subtract (it cancels in the math): an op on the detached
+    tensor, so that tg.compile records and replays it, or on the array itself."""
+    if isinstance(x, Tensor) and x._data.size:
+        return ops.amax(x.detach(), axis=axis, keepdims=True)
+    return ops.rowmax(data_of(x), axis)
+
+
 def softmax(x, dim: int = -1):
     axis = _axis(x, dim, "softmax")
-    e = ops.exp(x - ops.rowmax(data_of(x), axis))
+    e = ops.exp(x - _shift(x, axis))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @np.errstate(divide="ignore", invalid="ignore")
 def log_softmax(x, dim: int = -1):
     axis = _axis(x, dim, "log_softmax")
-    z = x - ops.rowmax(data_of(x), axis)
+    z = x - _shift(x, axis)
     if data_of(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
         return z
     return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
