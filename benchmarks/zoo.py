@@ -37,6 +37,7 @@ if str(ROOT) not in sys.path:
 
 from models.data import local_names_txt  # noqa: E402
 from models.config import TYPES, Config, build_model, lr_at, make_optimizer  # noqa: E402
+import tensorgrad as tg  # noqa: E402
 from models.train import evaluate, load_data, loss_of  # noqa: E402
 
 RESULTS = Path(__file__).resolve().parent / "results"
@@ -69,25 +70,31 @@ def run_type(type_: str, data_source: str, steps: int, eval_at: list, chunk: int
     config = Config(type=type_, data=data_source, steps=steps, vocab_size=len(data.vocab), block_size=block)
     torch.manual_seed(config.seed)
     theirs = torch_zoo.build(config)
-    ours = build_model(config)
+    ours, replayed = build_model(config), build_model(config)
     load_torch_into(ours, theirs)
+    load_torch_into(replayed, theirs)
     opt, topt = make_optimizer(config, ours.parameters()), torch_zoo.make_optimizer(config, theirs.parameters())
+    ropt = make_optimizer(config, replayed.parameters())
+    replay_loss = tg.compile(lambda X, Y: loss_of(replayed, X, Y))     # as the training program steps
     Xtr, Ytr = data.splits["train"]
     Xte, Yte = data.splits["test"]
     eval_bs = 100 if config.recipe == "makemore" else 50000
     batches = np.random.default_rng(config.seed).integers(0, len(Xtr), (steps, config.batch_size))
     Xtr_t, Ytr_t = torch.from_numpy(Xtr), torch.from_numpy(Ytr)
 
-    def tg_steps(a, b):
+    def tg_steps(a, b, model=ours, opt=opt, step_loss=lambda X, Y: loss_of(ours, X, Y)):
         for i in range(a, b):
             ix = batches[i]
-            loss = loss_of(ours, Xtr[ix], Ytr[ix])
+            loss = step_loss(Xtr[ix], Ytr[ix])
             opt.zero_grad()
             loss.backward()
             for group in opt.param_groups:
                 group["lr"] = lr_at(config, i)
             opt.step()
         return loss.item()
+
+    def replay_steps(a, b):
+        return tg_steps(a, b, replayed, ropt, replay_loss)
 
     def torch_steps(a, b):
         for i in range(a, b):
@@ -100,12 +107,12 @@ def run_type(type_: str, data_source: str, steps: int, eval_at: list, chunk: int
             topt.step()
         return loss.item()
 
-    times = {"tensorgrad": [], "torch": []}
+    times = {"tensorgrad": [], "replay": [], "torch": []}
     evals = []
     bounds = sorted(set(list(range(chunk, steps, chunk)) + [steps] + [s for s in eval_at if s <= steps]))
     start = 0
     for end in bounds:
-        for name, fn in (("tensorgrad", tg_steps), ("torch", torch_steps)):
+        for name, fn in (("tensorgrad", tg_steps), ("replay", replay_steps), ("torch", torch_steps)):
             t0 = time.perf_counter()
             fn(start, end)
             times[name].append((time.perf_counter() - t0) / (end - start))
@@ -117,20 +124,22 @@ def run_type(type_: str, data_source: str, steps: int, eval_at: list, chunk: int
             log(f"  {type_:12s} step {end:6d}: test loss tensorgrad {a:.4f}  torch {b:.4f}  (diff {a - b:+.4f})")
     ms = {k: 1000 * float(np.median(v)) for k, v in times.items()}
     n_params = sum(p.numel() for p in ours.parameters())
-    log(f"  {type_:12s} {n_params} parameters; step time tensorgrad {ms['tensorgrad']:.2f} ms, torch "
-        f"{ms['torch']:.2f} ms")
+    log(f"  {type_:12s} {n_params} parameters; step time tensorgrad {ms['tensorgrad']:.2f} ms, replayed "
+        f"{ms['replay']:.2f} ms, torch {ms['torch']:.2f} ms")
     return dict(type=type_, params=n_params, ms=ms, evals=evals, recipe=config.recipe,
                 optimizer=config.optimizer, lr=config.lr, batch_size=config.batch_size)
 
 
 def table(results: list, eval_at: list) -> str:
-    head = "| type | params | tensorgrad ms/step | torch ms/step | tg / torch |"
+    head = "| type | params | tensorgrad ms/step | replayed | torch ms/step | tg / torch | replayed / torch |"
     for s in eval_at:
         head += f" test loss @{s:,} tg | torch | diff |"
-    lines = [head, "|" + "---|" * (5 + 3 * len(eval_at))]
+    lines = [head, "|" + "---|" * (7 + 3 * len(eval_at))]
     for r in results:
-        row = (f"| {r['type']} | {r['params']:,} | {r['ms']['tensorgrad']:.2f} | {r['ms']['torch']:.2f} | "
-               f"{r['ms']['tensorgrad'] / r['ms']['torch']:.2f} |")
+        ms = r["ms"]
+        replay = ms.get("replay", float("nan"))
+        row = (f"| {r['type']} | {r['params']:,} | {ms['tensorgrad']:.2f} | {replay:.2f} | {ms['torch']:.2f} | "
+               f"{ms['tensorgrad'] / ms['torch']:.2f} | {replay / ms['torch']:.2f} |")
         at = {e["step"]: e for e in r["evals"]}
         for s in eval_at:
             e = at.get(s)
@@ -192,7 +201,8 @@ def main(argv=None) -> int:
     md = (f"# The model zoo: tensorgrad vs torch eager\n\nRun {meta['date']} on {meta['machine']} ({os.cpu_count()} "
           f"cores, NumPy {meta['numpy']}, torch {meta['torch']}) with `{meta['command']}` "
           f"({seconds / 60:.0f} min): {args.steps:,} steps per type, batch 32, data {meta['data']}, one thread each, "
-          f"interleaved in chunks of {args.chunk} steps; the same initial weights and batches on both sides. "
+          f"interleaved in chunks of {args.chunk} steps; the same initial weights and batches on both sides "
+          f"(replayed: the step through tg.compile, as the training program runs it). "
           f"Step time: median over chunks (forward, backward, optimizer step). Test loss: the whole test split, "
           f"eval mode.\n\n" + table(results, eval_at) + "\n")
     (out / "zoo.md").write_text(md)

@@ -94,8 +94,6 @@ def _axis(x, dim, op: str) -> tuple:
     return dims if x.ndim else ()
 
 
-# A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
-@np.errstate(divide="ignore", invalid="ignore")
 def _shift(x, axis):
     """The max along axis, a constant to subtract (it cancels in the math): an op on the detached
     tensor, so that tg.compile records and replays it, or on the array itself."""
@@ -104,6 +102,8 @@ def _shift(x, axis):
     return ops.rowmax(data_of(x), axis)
 
 
+# A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
+@np.errstate(divide="ignore", invalid="ignore")
 def softmax(x, dim: int = -1):
     axis = _axis(x, dim, "softmax")
     e = ops.exp(x - _shift(x, axis))
