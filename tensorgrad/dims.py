@@ -21,6 +21,15 @@ def wrap_dim(d: int, ndim: int, op: str) -> int:
     return int(d) % n
 
 
+def dim_list(ndim: int, dims, op: str) -> tuple:
+    """Each dim checked and made non-negative, sorted; a dim named twice is an error, as in torch."""
+    out = [wrap_dim(d, ndim, op) for d in dims]
+    if len(set(out)) != len(out):
+        raise RuntimeError(f"{op}: dim {next(d for d in out if out.count(d) > 1)} appears multiple times in the "
+                           f"list of dims {tuple(dims)}")
+    return tuple(sorted(out))
+
+
 def reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
     """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made
     non-negative (a 0-d tensor takes dim 0 or -1, as torch). Errors name the calling method."""

@@ -211,9 +211,6 @@ class TensorMethods:
 
     def mean(self, dim=None, keepdim=False, *, axis=None, keepdims=None, dtype=None):
         x = self if dtype is None else self.astype(dtype)
-        if x.dtype.kind != "f":
-            raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
-                               f"point or complex dtype. Got: {x.dtype}")
         return fn.mean(x, **reduction(self, dim, keepdim, axis, keepdims))
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None, axis=None, keepdims=None):

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..dims import count, wrap_dim
+from ..dims import count, dim_list, wrap_dim
 from ..dtypes import get_default_dtype
 from ..engine import Tensor, data_of
 from .index import _key_along, gather
@@ -90,7 +90,7 @@ def _pick(x, axis: int, keepdims: bool, arg):
 def _axis(x, dim, op: str) -> tuple:
     """dim (an int; for logsumexp also a tuple) as an axis tuple: () for a 0-d tensor, whose one
     dim is all of it."""
-    dims = _dim_list(x, dim if isinstance(dim, (tuple, list)) else (dim,), op)
+    dims = dim_list(x.ndim, dim if isinstance(dim, (tuple, list)) else (dim,), op)
     return dims if x.ndim else ()
 
 
@@ -130,18 +130,8 @@ def _dims(x, dim, op: str):
     """dim (an int, a tuple, or None for all) -> a tuple of non-negative dims, or None."""
     if dim is None or (isinstance(dim, (tuple, list)) and len(dim) == 0):
         return None
-    dims = _dim_list(x, dim if isinstance(dim, (tuple, list)) else (dim,), op)
+    dims = dim_list(x.ndim, dim if isinstance(dim, (tuple, list)) else (dim,), op)
     return dims if x.ndim else None
-
-
-def _dim_list(x, dims, op: str) -> tuple:
-    """Each dim checked (a 0-d tensor takes 0 and -1, as torch) and made non-negative, sorted; a dim
-    named twice is an error, as in torch."""
-    out = [wrap_dim(d, x.ndim, op) for d in dims]
-    if len(set(out)) != len(out):
-        raise RuntimeError(f"{op}: dim {out[0] if out.count(out[0]) > 1 else out[-1]} appears multiple times "
-                           f"in the list of dims {tuple(dims)}")
-    return tuple(sorted(out))
 
 
 def _scan(op, x, dim, dtype, name):

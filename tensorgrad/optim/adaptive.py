@@ -9,13 +9,7 @@ import numpy as np
 
 from ..functions import tensor, zeros_like
 from ..inplace import bump
-from .optimizer import Optimizer, _check, _count_step, _lerp_
-
-
-def _check_betas(betas) -> None:
-    for i, beta in enumerate(betas):
-        if not 0.0 <= beta < 1.0:
-            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+from .optimizer import Optimizer, _check, _check_betas, _count_step, _lerp_
 
 
 def _decay(param, grad, group, decoupled: bool = False):

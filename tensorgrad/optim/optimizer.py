@@ -28,6 +28,12 @@ def _check(name: str, value, low: float = 0.0) -> None:
         raise ValueError(f"Invalid {name}: {value}")
 
 
+def _check_betas(betas) -> None:
+    for i, beta in enumerate(betas):
+        if not 0.0 <= beta < 1.0:
+            raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+
+
 def zero_grads(params, set_to_none: bool = True) -> None:
     """Forget each tensor's gradient (None, torch's default), or zero it in place."""
     for p in params:
@@ -216,9 +222,7 @@ class Adam(Optimizer):
                  amsgrad: bool = False, *, maximize: bool = False, decoupled_weight_decay: bool = False):
         _check("learning rate", lr)
         _check("epsilon value", eps)
-        for i, beta in enumerate(betas):
-            if not 0.0 <= beta < 1.0:
-                raise ValueError(f"Invalid beta parameter at index {i}: {beta}")
+        _check_betas(betas)
         _check("weight_decay value", weight_decay)
         super().__init__(params, dict(lr=lr, betas=tuple(betas), eps=eps, weight_decay=weight_decay,
                                       amsgrad=amsgrad, maximize=maximize,
