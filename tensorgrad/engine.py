@@ -13,6 +13,8 @@ views; tensor_api.py binds torch's methods onto Tensor. This file needs none of 
 """
 from __future__ import annotations
 
+import itertools
+from heapq import heappop, heappush
 import traceback
 import weakref
 from operator import attrgetter
@@ -23,6 +25,8 @@ from . import dtypes
 from .modes import _mode, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
+_SEQ = itertools.count()         # numbers the Nodes in the order they are made
+_ORDER = attrgetter("seq")
 
 # ----------------------------------------------------------------------------
 # the Node: one recorded op (torch's grad_fn)
@@ -33,20 +37,17 @@ class Node:
     next (`nexts`: the input's own Node, the leaf tensor itself, or None)."""
 
     __slots__ = ("fn", "attrs", "_inputs", "nexts", "arrays", "saved", "out", "out_vc", "out_meta", "ghost", "born",
-                 "scope", "stack", "retained", "hooks", "__weakref__")
+                 "seq", "scope", "stack", "retained", "hooks", "__weakref__")
 
-    def __init__(self, fn, attrs, inputs, saved=None):
+    def __init__(self, fn, attrs, inputs, saved=None, arrays=None, nexts=None):
         self.fn, self.attrs, self._inputs, self.saved = fn, attrs, inputs, saved
-        if len(inputs) == 2:                    # the common cases, without a comprehension
-            x, y = inputs
-            self.nexts = (x._node or (x if x._requires_grad else None), y._node or (y if y._requires_grad else None))
-        elif len(inputs) == 1:
-            self.nexts = (inputs[0]._node or (inputs[0] if inputs[0]._requires_grad else None),)
-        else:
-            self.nexts = tuple([x._node or (x if x._requires_grad else None) for x in inputs])
-        self.arrays = tuple(map(_DATA, inputs))
-        self.born, self.scope, self.retained, self.hooks, self.ghost = _mode.writes, _mode.scope, None, None, None
-        self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
+        self.nexts = nexts or tuple([x._node or (x if x._requires_grad else None) for x in inputs])
+        self.arrays = arrays or tuple(map(_DATA, inputs))
+        self.seq = next(_SEQ)                   # creation order: a node's inputs are always older
+        self.born, self.scope = _mode.writes, _mode.scope
+        self.retained = self.hooks = self.ghost = self.stack = None
+        if _mode.anomaly:
+            self.stack = "".join(traceback.format_stack(limit=9)[:-3])
 
     def name(self) -> str:
         return self.fn.name
@@ -270,6 +271,7 @@ class Tensor:
     dtype = property(lambda self: self._data.dtype)
 
     __hash__ = object.__hash__   # tensors are keyed by identity; == is elementwise
+    seq = -1                     # a leaf comes before every node in the walk's order (toposort)
 
     def backward(self, gradient=None, retain_graph: bool | None = None, create_graph: bool = False,
                  inputs=None) -> None:
@@ -277,12 +279,10 @@ class Tensor:
         With create_graph=True the gradients are themselves on the tape."""
         if inputs is not None:
             inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
-            got = backprop([self], [gradient], retain_graph, create_graph, inputs)
-            for t in inputs:
-                if got[vertex(t)] is not None:
-                    _accumulate(t, got[vertex(t)])
-            return
-        backprop([self], [gradient], retain_graph, create_graph, inputs=None)
+        got = backprop([self], [gradient], retain_graph, create_graph, inputs)
+        for t in inputs or ():
+            if got[vertex(t)] is not None:
+                _accumulate(t, got[vertex(t)])
 
 
 # ----------------------------------------------------------------------------
@@ -315,11 +315,12 @@ def apply(fn, args, attrs) -> Tensor:
         if not isinstance(a, Tensor):
             xs = tuple([_lift(a, args) for a in args])
             break
+    n = len(xs)
+    arrays = (xs[0]._data, xs[1]._data) if n == 2 else (xs[0]._data,) if n == 1 else tuple(map(_DATA, xs))
     try:
-        data = fn.forward(*map(_DATA, xs), **attrs)
+        data = fn.forward(*arrays, **attrs) if attrs else fn.forward(*arrays)
     except (ValueError, IndexError, TypeError) as e:
-        shapes = " and ".join(str(x.shape) for x in xs)
-        raise _with_message(e, f"{fn.name}: {e} (input shapes {shapes})") from e
+        raise _with_message(e, f"{fn.name}: {e} (input shapes {' and '.join(str(x.shape) for x in xs)})") from e
     saved = None
     if fn.returns_saved:
         data, saved = data
@@ -327,25 +328,27 @@ def apply(fn, args, attrs) -> Tensor:
         data = _checked(fn, data)
     out = Tensor._wrap(data)
     if fn.view:                                   # a view shares storage and version counter
-        x = xs[0]._data
+        x = arrays[0]
         if data.base is not None and (data.base is x or data.base is x.base):
             out._vc, out._base = xs[0]._vc, xs[0]
             out._view_key = (fn, attrs, out._vc[1])       # how to make it again, and from which version
     if fn.backward is not None and _mode.grad:
+        nexts, record = [], False
         for x in xs:
             if x._base is not None and x._vc[1] > x._view_key[2]:
-                refresh(x)
-        for x in xs:
+                refresh(x)                        # (its storage was written through another view)
             if x._requires_grad:
-                if data.dtype.kind != "f":
-                    if fn.builtin:
-                        break                          # argmax, int casts: results carry no gradient
+                record = True
+            nexts.append(x._node or (x if x._requires_grad else None))
+        if record:
+            if data.dtype.kind != "f":
+                if not fn.builtin:
                     raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require "
                                     "grad; a differentiable op must return floats")
-                node = out._node = Node(fn, attrs, xs, saved)
+            else:                                 # (argmax, int casts: results carry no gradient)
+                node = out._node = Node(fn, attrs, xs, saved, arrays, tuple(nexts))
                 node.out, node.out_vc = data, out._vc
                 out._requires_grad = True
-                break
     if _mode.trace is not None:
         _mode.trace.append((fn, xs, attrs, out))
     return out
@@ -377,26 +380,29 @@ def vertex(t: Tensor):
     return t._node if t._node is not None else t
 
 
-def toposort(roots, within=None) -> list:
-    """Every vertex after all the vertices it sends gradients to (inputs first), without recursion.
-    The one traversal of a graph: backward, tg.compile and viz all walk this order. `within`: a set
-    of Nodes beyond which the walk does not go (tg.compile's recording)."""
-    order, seen = [], set()
-    stack = [(r, False) for r in roots]
-    while stack:
-        v, expanded = stack.pop()
-        if expanded:
-            order.append(v)
-            continue
-        if v in seen:                   # tensors hash by identity (== is elementwise)
-            continue
-        seen.add(v)
-        stack.append((v, True))
-        if type(v) is Node and (within is None or v in within):
+def newest_first(roots, within=None):
+    """The vertices the roots reach, each after all the vertices it gets gradients from: the nodes newest
+    first, then the leaves. An op's inputs exist before it does, so a node is made after every node it
+    sends a gradient to: the newest node reached is always complete, and a heap on the creation number
+    finds it without a separate sorting pass. `within`: a set of Nodes beyond which the walk does not
+    go (tg.compile's recording)."""
+    reached, leaves, ready = dict.fromkeys(roots), [], []
+    for v in reached:
+        heappush(ready, (-v.seq, v)) if type(v) is Node else leaves.append(v)
+    while ready:
+        v = heappop(ready)[1]
+        yield v
+        if within is None or v in within:
             for n in v.nexts:
-                if n is not None and n not in seen:
-                    stack.append((n, False))
-    return order
+                if n is not None and n not in reached:    # tensors hash by identity (== is elementwise)
+                    reached[n] = None
+                    heappush(ready, (-n.seq, n)) if type(n) is Node else leaves.append(n)
+    yield from reversed(leaves)
+
+
+def toposort(roots, within=None) -> list:
+    """Inputs first: the reverse of the walk's order. Backward walks newest_first; viz and tg.compile read this."""
+    return list(newest_first(roots, within))[::-1]
 
 
 _FIT_AXES = {}   # (gradient shape, input shape) -> the axes fit sums over: a training run meets a few pairs
@@ -472,8 +478,8 @@ def _run_hooks(hooks, g):
 
 
 def backprop(roots, gradients, retain_graph, create_graph, inputs):
-    """Backpropagate from roots. With inputs=None accumulate into .grad; otherwise
-    return the gradients of `inputs` (tg.grad) and leave .grad alone."""
+    """Backpropagate from roots, newest node first. With inputs=None accumulate into .grad;
+    otherwise return the gradients of `inputs` (tg.grad) and leave .grad alone."""
     if retain_graph is None:
         retain_graph = create_graph
     for r in roots:
@@ -495,7 +501,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
         observer.start(roots)
     slow = observer is not None or _mode.anomaly
     with set_grad_enabled(create_graph):
-        for v in reversed(toposort([vertex(r) for r in roots])):
+        for v in newest_first([vertex(r) for r in roots]):
             g = grads.pop(v, None)
             if g is None:
                 continue
@@ -509,10 +515,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
             elif not is_node or v.retained is not None:
                 t = v if not is_node else v.retained()
                 if t is not None:
-                    if not isinstance(g, Tensor) and (g.base is not None or not g.flags.writeable or id(g) in handed):
-                        g = np.array(g)
-                    handed.add(id(g))
-                    _accumulate(t, g)
+                    _accumulate(t, _own(g, handed))
             if not is_node:
                 if observer is not None:
                     observer.leaf(v, g)
@@ -542,6 +545,14 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
             if not retain_graph:
                 v.free()
     return wanted
+
+
+def _own(g, handed: set):
+    """g as an array .grad may keep: a copy if it is a view, read-only, or already handed out."""
+    if not isinstance(g, Tensor) and (g.base is not None or not g.flags.writeable or id(g) in handed):
+        g = np.array(g)
+    handed.add(id(g))
+    return g
 
 
 def data_of(x):

@@ -18,7 +18,7 @@ from .device import CPU, device
 from .device import check as device_check
 from .dims import reduction, shape_arg, wrap_dim
 from .dtypes import DEFAULT, as_dtype
-from .engine import Tensor
+from .engine import Tensor, apply
 from .modes import RemovableHandle
 from .functions.random import bernoulli, multinomial
 from .functions.shape import _sliding_windows
@@ -33,6 +33,9 @@ _REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge_
                    "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
 
 
+_NO_ATTRS: dict = {}    # the attributes of an op that has none (apply never changes them)
+
+
 def _same(x, y) -> bool:
     """A float tensor and a Python float or a tensor of its dtype: the promotion's fast path."""
     return x._data.dtype.kind == "f" and (type(y) is float or type(y) is Tensor and x._data.dtype == y._data.dtype)
@@ -43,7 +46,7 @@ class TensorMethods:
     reductions (torch's dim/keepdim or NumPy's axis/keepdims), shapes, dtypes and indexing."""
 
     is_cuda = False
-    T = property(lambda self: self.permute(*reversed(range(self.ndim))))
+    T = property(lambda self: ops.permute(self, axes=tuple(range(self.ndim - 1, -1, -1))))
     mT = property(lambda self: self.transpose(-1, -2))
 
     def __array_ufunc__(self, ufunc, method, *inputs, **kwargs):
@@ -155,15 +158,16 @@ class TensorMethods:
 
 
     # --- arithmetic (Python numbers on either side; torch's promotion) ------------
-    def __add__(self, other): return ops.add(*promote(self, other))
-    def __radd__(self, other): return ops.add(*promote(other, self))
-    def __sub__(self, other): return ops.sub(*promote(self, other))
-    def __rsub__(self, other): return ops.sub(*promote(other, self))
-    def __mul__(self, other): return ops.mul(*promote(self, other))
-    def __rmul__(self, other): return ops.mul(*promote(other, self))
-    def __truediv__(self, other): return ops.div(*promote(self, other)) if _same(self, other) else \
-        ops.div(*promote_float(self, other))
-    def __rtruediv__(self, other): return ops.div(*promote_float(other, self))
+    # (the four operators call the engine's apply straight away: they are most of a program's ops)
+    def __add__(self, other): return apply(ops.add, promote(self, other), _NO_ATTRS)
+    def __radd__(self, other): return apply(ops.add, promote(other, self), _NO_ATTRS)
+    def __sub__(self, other): return apply(ops.sub, promote(self, other), _NO_ATTRS)
+    def __rsub__(self, other): return apply(ops.sub, promote(other, self), _NO_ATTRS)
+    def __mul__(self, other): return apply(ops.mul, promote(self, other), _NO_ATTRS)
+    def __rmul__(self, other): return apply(ops.mul, promote(other, self), _NO_ATTRS)
+    def __truediv__(self, other): return apply(ops.div, promote(self, other) if _same(self, other) else \
+        promote_float(self, other), _NO_ATTRS)
+    def __rtruediv__(self, other): return apply(ops.div, promote_float(other, self), _NO_ATTRS)
     def __floordiv__(self, other): return fn.floor_divide(self, other)
     def __rfloordiv__(self, other): return fn.floor_divide(other, self)
     def __mod__(self, other): return fn.remainder(self, other)
@@ -493,6 +497,17 @@ INPLACE = {
 for _name, _member in vars(TensorMethods).items():
     if _name not in _CLASS_MACHINERY:
         setattr(Tensor, _name, _member)
+
+
+def _method(op):
+    """A row of the op table as a Tensor method: x.exp() is apply(exp, (x,), {}), one call (an Op stored on
+    the class works too, through Op.__get__, at two more calls per use)."""
+    def method(self, *args, **attrs):
+        return apply(op, (self, *args), attrs)
+    method.__name__ = method.__qualname__ = op.name
+    return method
+
+
 for _name, _member in {**METHODS, **INPLACE}.items():
-    setattr(Tensor, _name, _member)
+    setattr(Tensor, _name, _method(_member) if isinstance(_member, ops.Op) else _member)
 Tensor.__hash__ = object.__hash__    # tensors are keyed by identity; == is elementwise

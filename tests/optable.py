@@ -203,6 +203,9 @@ SAMPLES = [
     S("matmul", lambda m, x, y: x @ y, [R(3, 4), R(4)], note="mat-vec"),
     S("matmul", lambda m, x, y: x @ y, [R(4), R(4)], note="dot"),
     S("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), [R(5, 3), R(4, 3), R(4)]),
+    S("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), [R(2, 5, 3), R(4, 3), R(4)], note="3-d"),
+    S("linear", lambda m, x, w: m.nn.functional.linear(x, w), [R(2, 5, 3), R(4, 3)], note="no-bias"),
+    S("linear", lambda m, x, w, b: m.nn.functional.linear(x, w, b), [R(3), R(4, 3), R(4)], note="1-d"),
 
     # --- indexing: gathers forward, scatter-adds backward (repeated indices add up) ------------
     S("getitem", lambda m, x: x[1], [R(3, 4)], note="int"),

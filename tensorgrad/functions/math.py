@@ -77,12 +77,7 @@ def clamp(x, min=None, max=None):
     return ops.clamp(x, min=min, max=max)
 
 
-def tanh(x):
-    return ops.tanh(x)
-
-
-def sigmoid(x):
-    return ops.sigmoid(x)
+tanh, sigmoid = ops.tanh, ops.sigmoid
 
 
 def _binary(op, x, y):

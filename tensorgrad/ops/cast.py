@@ -23,10 +23,10 @@ _PAIRS: dict = {}    # (what x is, what y is, the default float) -> their result
 def _what(a):
     """What promotion reads of an operand: a tensor's dtype and whether it is 0-d, or a number's type."""
     t = type(a)
-    if t is Tensor:
-        a = a._data
-    elif t is bool or t is int or t is float:
+    if t is bool or t is int or t is float:
         return t
+    if isinstance(a, Tensor):                         # (nn.Parameter too)
+        a = a._data
     elif t is not np.ndarray:
         return None
     return a.dtype, a.ndim == 0
@@ -37,13 +37,14 @@ def promote(*operands) -> tuple:
     operators, where, clamp and cat call this; a Python number becomes a 0-d constant."""
     if len(operands) == 2:                            # the common cases, at little cost
         x, y = operands
-        if type(x) is Tensor:
+        if isinstance(x, Tensor):
             dx = x._data.dtype
-            if type(y) is Tensor and (dx is y._data.dtype or dx == y._data.dtype):
-                return operands
-            if type(y) in _NUMBERS and dx.kind == "f":     # a weak scalar, as a ready constant
+            if isinstance(y, Tensor):
+                if dx is y._data.dtype or dx == y._data.dtype:
+                    return operands
+            elif type(y) in _NUMBERS and dx.kind == "f":     # a weak scalar, as a ready constant
                 return x, Tensor._wrap(np.array(y, dx))
-        elif type(x) in _NUMBERS and type(y) is Tensor and y._data.dtype.kind == "f":
+        elif type(x) in _NUMBERS and isinstance(y, Tensor) and y._data.dtype.kind == "f":
             return Tensor._wrap(np.array(x, y._data.dtype)), y
         key = (_what(x), _what(y), DEFAULT.float)
         dtype = _PAIRS.get(key)

@@ -1,4 +1,6 @@
 """Linear algebra. A contraction's adjoint is a contraction."""
+import math
+
 import numpy as np
 
 from .op import Op
@@ -30,9 +32,43 @@ def _einsum_backward(g, out, *xs, eq):
 
 
 
+def _rows(a):
+    """a as a matrix of its last dim's vectors: (..., n) -> (rows, n)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def _by_rows(x, w):
+    """x @ w for x of any rank and a matrix w, as one matrix product (NumPy's stacked matmul loops over x's
+    leading dims, 1.3-1.5x slower)."""
+    return x @ w if x.ndim <= 2 else (_rows(x) @ w).reshape(x.shape[:-1] + w.shape[1:])
+
+
+def _matmul(x, y):
+    return _by_rows(x, y) if y.ndim == 2 else np.matmul(x, y)
+
+
+def _matmul_backward(g, out, x, y):
+    if y.ndim == 2 and x.ndim > 2:      # (..., k) @ (k, n): y's gradient is one product over all the leading dims
+        return _by_rows(g, y.T), _rows(x).T @ _rows(g)
+    return g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g
+
+
+def _linear(x, w, b=None):
+    out = _by_rows(x, w.T)
+    if b is not None:
+        out += b                        # (a fresh array: added in place)
+    return out
+
+
+def _linear_backward(g, out, x, w, b=None):
+    """x's gradient is g @ w; w's is one product over every leading dim of x; b's is g (summed by the engine)."""
+    gx, gw = _by_rows(g, w), _rows(g).T @ _rows(x)
+    return (gx, gw) if b is None else (gx, gw, g)
+
+
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
-matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g),
-            "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
+matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
+linear = Op("linear", _linear, _linear_backward, "g @ w, g.T @ x, g (torch's F.linear: x @ w.T + b)", saves="inputs")
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
             "einsum of g with the other inputs", saves="inputs")
 

@@ -14,10 +14,11 @@ def _cat_backward(g, out, *xs, axis):
 # shapes: the adjoint of expanding is summing, done by the engine
 expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g",
              saves="", view=True)
-reshape = Op("reshape", lambda x, shape: np.reshape(x, shape), lambda g, out, x, shape: g.reshape(x.shape),
+reshape = Op("reshape", lambda x, shape: x.reshape(shape), lambda g, out, x, shape: g.reshape(x.shape),
              "reshape g back", saves="", view=True)
-permute = Op("permute", lambda x, axes: np.transpose(x, axes),
-             lambda g, out, x, axes: permute(g, axes=tuple(np.argsort(axes))), "inverse permute of g",
+permute = Op("permute", lambda x, axes: x.transpose(axes),
+             lambda g, out, x, axes: permute(g, axes=tuple(sorted(range(len(axes)), key=axes.__getitem__))),
+             "inverse permute of g",
              saves="", view=True)
 cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, "split g", saves="")
 

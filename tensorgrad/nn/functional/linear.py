@@ -26,7 +26,14 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 
 def linear(x, weight, bias=None):
-    """x @ weight.T + bias, torch's layout (weight is (out_features, in_features))."""
+    """x @ weight.T + bias, torch's layout (weight is (out_features, in_features)): one op (ops.linear)
+    for float operands of one dtype, as nn.Linear calls it."""
+    if (isinstance(x, Tensor) and isinstance(weight, Tensor) and 1 <= x.ndim and weight.ndim == 2
+            and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype and x.dtype.kind == "f"):
+        if bias is None:
+            return ops.linear(x, weight)
+        if isinstance(bias, Tensor) and bias.shape == weight.shape[:1] and bias.dtype == x.dtype:
+            return ops.linear(x, weight, bias)
     out = x @ weight.T
     return out if bias is None else out + bias
 
