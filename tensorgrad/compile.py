@@ -366,7 +366,7 @@ class compile:
         self.recordings = {}
         self.__wrapped__ = fn
         self.__doc__ = getattr(fn, "__doc__", None)
-        self._modules, self._warned = None, set()
+        self._modules, self._warned = None, False
 
     def __call__(self, *args):
         if self._modules is None:
@@ -402,10 +402,11 @@ class compile:
         return apply(op, op.rec.arrays(args), {})
 
     def _give_up(self, key, why, out):
-        """Run fn dynamically from now on for these shapes, saying why once (never a silently different result)."""
+        """Run fn dynamically from now on for these shapes (never a silently different result), saying
+        why the first time (a training loop that meets a new batch shape or eval mode is told once)."""
         self.recordings[key] = _DYNAMIC
-        if why not in self._warned:
-            self._warned.add(why)
+        if not self._warned:
+            self._warned = True
             import warnings
             warnings.warn(f"tg.compile: {getattr(self.fn, '__name__', 'the function')} runs uncompiled: {why}",
                           stacklevel=3)
