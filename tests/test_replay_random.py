@@ -223,3 +223,35 @@ def test_a_leaf_made_inside_is_not_replayed():
     with pytest.warns(UserWarning, match="leaf tensor that requires grad"):
         f(x)
     f(x).backward()                                       # dynamic from then on
+
+
+@pytest.mark.parametrize("layer", ["mha", "mha-weights", "gru"])
+def test_layers_with_dropout_replay_bit_for_bit(layer):
+    """nn.MultiheadAttention's dropout (through SDPA, or F.dropout on the returned weights) and the GRU's
+    dropout between layers, each with a generator of its own."""
+    runs = []
+    for compiled in (False, True):
+        tg.manual_seed(0)
+        g = tg.Generator().manual_seed(9)
+        if layer == "gru":
+            net = nn.GRU(4, 6, num_layers=2, dropout=0.4, batch_first=True, generator=g).double()
+            fn = lambda x: net(x)[0].square().mean()                                    # noqa: E731
+        else:
+            net = nn.MultiheadAttention(4, 2, dropout=0.4, batch_first=True, generator=g).double()
+            weights = layer == "mha-weights"
+            fn = lambda x: net(x, x, x, need_weights=weights)[0].square().mean()        # noqa: E731
+        step = tg.compile(fn) if compiled else fn
+        rng = np.random.default_rng(2)
+        seen = []
+        for _ in range(5):
+            x = tg.tensor(rng.standard_normal((3, 5, 4)))
+            loss = step(x)
+            net.zero_grad()
+            loss.backward()
+            seen += [loss.item()] + [p.grad.numpy().copy() for p in net.parameters()]
+        runs.append((seen, g.get_state()))
+        if compiled:
+            assert all(type(r).__name__ == "_ReplayOp" and r.checked for r in step.recordings.values())
+    assert runs[0][1] == runs[1][1]
+    for a, b in zip(runs[0][0], runs[1][0]):
+        assert np.array_equal(a, b)
