@@ -308,7 +308,7 @@ def _key(args) -> tuple:
             key.append(("t", a.shape, a.dtype, a._requires_grad))
         elif isinstance(a, np.ndarray):
             key.append(("a", a.shape, a.dtype))
-        elif isinstance(a, Module):                 # this module, in this mode (see compile._training)
+        elif isinstance(a, Module):                 # this module, in this mode (see compile.__call__)
             key.append(("m", id(a), tuple([m.training for m in a.modules()])))
         else:
             try:
@@ -326,7 +326,7 @@ def _roots(fn, args) -> tuple:
     found, seen, funcs = [], set(), []
 
     def visit(v, deep=True):
-        if v is None or id(v) in seen:
+        if v is None or isinstance(v, (Tensor, np.ndarray)) or id(v) in seen:
             return
         seen.add(id(v))
         if isinstance(v, Module):
