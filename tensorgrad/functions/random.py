@@ -4,8 +4,8 @@ whose forward reads the generator when it runs, so tg.compile replays fresh draw
 import numpy as np
 
 from .. import ops
-from ..dims import shape_arg
 from ..device import check as check_device
+from ..dims import shape_arg
 from ..dtypes import DEFAULT, as_dtype
 from ..engine import Tensor, apply
 
