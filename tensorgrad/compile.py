@@ -268,6 +268,10 @@ class Recording:
                 if c._vc[1] > born:
                     raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
                                        f"an inplace operation: a tensor of shape {c.shape} that {self.name} read")
+        # the engine's walk (engine.backprop's loop) on a fixed schedule: a step's gradient is complete
+        # when its turn comes, fit() meets each input's shape, sums go in the walk's order. It is its own
+        # loop because the engine's visits vertices kept in a dict and checks hooks, retained and wanted
+        # tensors and freeing at each; on these numbered slots that costs ~1.5 us a step more (measured)
         grads = [None] * self.n
         grads[self.out] = g
         for s in self.backward_steps:
