@@ -271,7 +271,7 @@ class Recording:
         # the engine's walk (engine.backprop's loop) on a fixed schedule: a step's gradient is complete
         # when its turn comes, fit() meets each input's shape, sums go in the walk's order. It is its own
         # loop because the engine's visits vertices kept in a dict and checks hooks, retained and wanted
-        # tensors and freeing at each; on these numbered slots that costs ~1.5 us a step more (measured)
+        # tensors and freeing at each: on these numbered slots ~1 us a step more (2.3 against 3.2 us measured)
         grads = [None] * self.n
         grads[self.out] = g
         for s in self.backward_steps:
