@@ -28,6 +28,7 @@ records again and compares, and a function whose program changed runs uncompiled
 with one warning saying why. In a replay the function's intermediate tensors do not exist, so
 retain_grad() and hooks on them see nothing; create_graph=True through a replay raises.
 """
+import functools
 import types
 
 import numpy as np
@@ -325,8 +326,8 @@ def _key(args) -> tuple:
 
 def _roots(fn, args) -> tuple:
     """The nn.Modules fn can reach: fn itself, its self, its closure (and the closures of functions
-    in it), the Modules among the globals its code names, and its arguments; one level into lists,
-    tuples, dicts and the attributes of plain objects (a trainer's self.model)."""
+    in it), the Modules among the globals its code names, a partial's arguments, and its arguments;
+    one level into lists, tuples, dicts and the attributes of plain objects (a trainer's self.model)."""
     found, seen, funcs = [], set(), []
 
     def visit(v, deep=True):
@@ -337,6 +338,9 @@ def _roots(fn, args) -> tuple:
             found.append(v)
         elif hasattr(v, "__code__"):                      # a function or a bound method
             funcs.append(v)
+        elif isinstance(v, functools.partial):
+            for x in (v.func, *v.args, *v.keywords.values()):
+                visit(x)
         elif deep and isinstance(v, (list, tuple, dict)):
             for x in (v.values() if isinstance(v, dict) else v):
                 visit(x, False)

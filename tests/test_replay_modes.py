@@ -2,6 +2,7 @@
 loss serves training, model.eval() + no_grad evaluation (makemore's evaluate) and training again,
 each replayed bit for bit against the dynamic path; and a function that cannot be replayed says why
 once, naming the op that stopped it."""
+import functools
 import warnings
 
 import numpy as np
@@ -109,6 +110,12 @@ def test_modules_reached_through_a_method_or_an_argument_key_the_recording():
         step(x)
     trainer.model.eval()
     assert step(x).item() == trainer.model(x).sum().item()                 # no dropout in eval
+    partial = tg.compile(functools.partial(lambda m, x: m(x).sum(), trainer.model))
+    trainer.model.train()
+    for _ in range(3):
+        partial(x)
+    trainer.model.eval()
+    assert partial(x).item() == trainer.model(x).sum().item()
     by_arg = tg.compile(lambda m, x: m(x).sum())
     m = nn.Sequential(nn.Linear(3, 3), nn.Dropout(0.5))
     for _ in range(3):
