@@ -338,8 +338,9 @@ def train_steps(run: Run, data: Data, saver, hooks: TrainingHooks, quiet: bool =
     config, model, optimizer = run.config, run.model, run.optimizer
     Xtr, Ytr = data.splits["train"]
     eval_every = eval_interval(config)
-    # tg.compile replays the step's recorded ops (the same results, bit for bit, and faster); a model
-    # it cannot replay (a running statistic written in place, NumPy on the batch) runs uncompiled
+    # tg.compile replays the step's recorded ops (the same results, bit for bit, and faster): every
+    # type, running statistics and dropout's draws included; a model it cannot replay (NumPy on the
+    # batch) runs uncompiled, with one warning saying why
     step_loss = lambda X, Y: loss_of(model, X, Y)      # noqa: E731
     if compile:
         step_loss = tg.compile(step_loss)

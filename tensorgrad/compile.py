@@ -15,19 +15,28 @@ records again.
 
 What a recording sees: tensors from the arguments (or their arrays), tensors that exist
 outside the function (parameters and buffers: their current values are read at every call,
-so optimizer updates are seen), and results of tensorgrad ops. What it bakes in as
-constants: Python numbers and anything computed outside tensorgrad ops inside the function
-(NumPy arithmetic on the arguments, random numbers drawn, `.item()` values, control flow on
-data). Such functions run uncompiled, with a warning. Writes into the storage of tensors from
-outside (a BatchNorm's running statistics and step count) are replayed at their place. In a
-replay the function's intermediate tensors do not exist, so retain_grad() and hooks on them
-see nothing; create_graph=True through a replay raises.
+so optimizer updates are seen), and results of tensorgrad ops. Random draws (tg.rand, randn,
+dropout's masks, ...) are ops too (ops/random.py): a replay draws afresh from the generator, so a
+seeded replayed run equals the dynamic one, generator state included. Writes into the storage of
+tensors from outside (a BatchNorm's running statistics and step count) are replayed at their place.
+Python state that changes which ops run is part of the key: grad mode, and `training` of every
+nn.Module the function can reach (its closure, its self, the globals it names, its arguments), so
+model.eval() records its own program. What a recording would bake in as constants: Python
+numbers and anything computed outside tensorgrad ops inside the function (NumPy arithmetic on the
+arguments, NumPy's own random numbers, `.item()` values, control flow on data); the second call
+records again and compares, and a function whose program changed runs uncompiled from then on,
+with one warning saying why. In a replay the function's intermediate tensors do not exist, so
+retain_grad() and hooks on them see nothing; create_graph=True through a replay raises.
 """
+import functools
+import types
+
 import numpy as np
 
 from .engine import Tensor, apply, fit, toposort
 from .inplace import _bump
 from .modes import _mode
+from .nn.modules import Module
 
 __all__ = ["compile"]
 
@@ -102,7 +111,7 @@ class Recording:
                 saved_trace.extend(trace)
         if _mode.writes - writes != sum(1 for entry in trace if _is_effect(entry)):
             raise _Unreplayable("it writes into a tensor in place in a way a recording cannot replay (an indexed "
-                                "write, or random numbers)", out)
+                                "write, x[i] = v, outside the graph)", out)
         if not isinstance(out, Tensor):
             raise TypeError(f"tg.compile: the function must return one Tensor, got {type(out).__name__}")
         self.result = out
@@ -129,8 +138,8 @@ class Recording:
                                     "a recording cannot replay", self.result)
             if kind == "copy":
                 if id(arg) not in by_array:
-                    raise _Unreplayable("it writes a value computed outside tensorgrad ops into a tensor",
-                                        self.result)
+                    raise _Unreplayable(f"it writes a value computed outside tensorgrad ops (NumPy, or a random "
+                                        f"fill such as x.normal_()) into a tensor of shape {target.shape}", self.result)
                 arg = by_array[id(arg)]
             elif kind == "ufunc":
                 arg = (arg[0], arg[1].copy() if isinstance(arg[1], np.ndarray) else arg[1])
@@ -179,11 +188,16 @@ class Recording:
                     dyn.append((name, v))
                 else:
                     static[name] = v
+            if result._requires_grad and result._node is None:
+                raise _Unreplayable(f"it makes a leaf tensor that requires grad ({fn.name}(..., requires_grad=True)) "
+                                    "inside: a new parameter each call", self.result)
             by_tensor[id(result)] = by_array[id(result._data)] = n
             steps.append((_Step(fn, ins, static, tuple(dyn), n), result))
             n += 1
         self.n = n
         self.steps = [s for s, _ in steps]
+        self.where = [f"op {k} ({s.fn.name}{' in ' + r._node.scope if r._node is not None and r._node.scope else ''})"
+                      for k, (s, r) in enumerate(steps)]          # for the warning when a replay is refused
         self.out = by_tensor.get(id(out))
         if self.out is None or self.out < len(self.inputs) + len(self.constants):
             raise TypeError("tg.compile: the function must return a tensor made by an op inside it")
@@ -255,6 +269,10 @@ class Recording:
                 if c._vc[1] > born:
                     raise RuntimeError(f"one of the variables needed for gradient computation has been modified by "
                                        f"an inplace operation: a tensor of shape {c.shape} that {self.name} read")
+        # the engine's walk (engine.backprop's loop) on a fixed schedule: a step's gradient is complete
+        # when its turn comes, fit() meets each input's shape, sums go in the walk's order. It is its own
+        # loop because the engine's visits vertices kept in a dict and checks hooks, retained and wanted
+        # tensors and freeing at each: on these numbered slots ~1 us a step more (2.3 against 3.2 us measured)
         grads = [None] * self.n
         grads[self.out] = g
         for s in self.backward_steps:
@@ -295,6 +313,8 @@ def _key(args) -> tuple:
             key.append(("t", a.shape, a.dtype, a._requires_grad))
         elif isinstance(a, np.ndarray):
             key.append(("a", a.shape, a.dtype))
+        elif isinstance(a, Module):                 # this module, in this mode (see compile.__call__)
+            key.append(("m", id(a), tuple([m.training for m in a.modules()])))
         else:
             try:
                 hash(a)
@@ -302,6 +322,48 @@ def _key(args) -> tuple:
             except TypeError:                       # a list, a dict: this very object
                 key.append(("id", id(a)))
     return tuple(key)
+
+
+def _roots(fn, args) -> tuple:
+    """The nn.Modules fn can reach: fn itself, its self, its closure (and the closures of functions
+    in it), the Modules among the globals its code names, a partial's arguments, and its arguments;
+    one level into lists, tuples, dicts and the attributes of plain objects (a trainer's self.model)."""
+    found, seen, funcs = [], set(), []
+
+    def visit(v, deep=True):
+        if v is None or isinstance(v, (Tensor, np.ndarray)) or id(v) in seen:
+            return
+        seen.add(id(v))
+        if isinstance(v, Module):
+            found.append(v)
+        elif hasattr(v, "__code__"):                      # a function or a bound method
+            funcs.append(v)
+        elif isinstance(v, functools.partial):
+            for x in (v.func, *v.args, *v.keywords.values()):
+                visit(x)
+        elif deep and isinstance(v, (list, tuple, dict)):
+            for x in (v.values() if isinstance(v, dict) else v):
+                visit(x, False)
+        elif deep and hasattr(v, "__dict__") and not isinstance(v, (type, types.ModuleType)):
+            for x in vars(v).values():
+                visit(x, False)
+
+    visit(fn)
+    for a in args:
+        visit(a)
+    while funcs:
+        f = funcs.pop()
+        visit(getattr(f, "__self__", None))
+        for cell in f.__closure__ or ():
+            try:
+                visit(cell.cell_contents)
+            except ValueError:                            # an empty cell
+                pass
+        for name in f.__code__.co_names:
+            v = f.__globals__.get(name)
+            if isinstance(v, Module):
+                visit(v)
+    return tuple(found)
 
 
 class compile:
@@ -312,9 +374,14 @@ class compile:
         self.recordings = {}
         self.__wrapped__ = fn
         self.__doc__ = getattr(fn, "__doc__", None)
+        self._modules, self._warned = None, False
 
     def __call__(self, *args):
-        key = _key(args)
+        if self._modules is None:
+            # module.training decides which ops run (dropout, BatchNorm) and the ops do not show it: it
+            # keys the recordings, for every module fn reaches (found once, at the first call)
+            self._modules = tuple({id(m): m for r in _roots(self.fn, args) for m in r.modules()}.values())
+        key = (_key(args), tuple([m.training for m in self._modules]))
         op = self.recordings.get(key)
         if op is _DYNAMIC:
             return self.fn(*args)
@@ -329,26 +396,28 @@ class compile:
         if not op.checked:
             # the second call records again (its own dynamic run is this call's result) and compares:
             # a function that computes outside tensorgrad ops (NumPy on its arguments, tensors made
-            # from data, random draws) gives another program, and would replay stale constants
+            # from data, NumPy's random numbers) gives another program, and would replay stale constants
             try:
                 rec = Recording(self.fn, args)
             except _Unreplayable as e:
                 return self._give_up(key, str(e), e.out)
             out, rec.result = rec.result, None
-            if not _same_program(op.rec, rec):
-                return self._give_up(key, "its second call recorded another program than its first (it computes "
-                                     "with something outside tensorgrad ops: NumPy on its arguments, a tensor "
-                                     "made from them, random numbers)", out)
+            why = _difference(op.rec, rec)
+            if why is not None:
+                return self._give_up(key, f"its second call recorded another program than its first: {why}", out)
             op.checked = True
             return out
         return apply(op, op.rec.arrays(args), {})
 
     def _give_up(self, key, why, out):
-        """Run fn dynamically from now on for these shapes, saying why (never a silently different result)."""
-        import warnings
+        """Run fn dynamically from now on for these shapes (never a silently different result), saying
+        why the first time (a training loop that meets a new batch shape or eval mode is told once)."""
         self.recordings[key] = _DYNAMIC
-        warnings.warn(f"tg.compile: {getattr(self.fn, '__name__', 'the function')} runs uncompiled: {why}",
-                      stacklevel=3)
+        if not self._warned:
+            self._warned = True
+            import warnings
+            warnings.warn(f"tg.compile: {getattr(self.fn, '__name__', 'the function')} runs uncompiled: {why}",
+                          stacklevel=3)
         return out
 
 
@@ -369,24 +438,36 @@ def _same(a, b) -> bool:
         return a is b
 
 
-def _same_program(r1: Recording, r2: Recording) -> bool:
-    """Two recordings of one function that would replay alike: the same ops on the same slots with the
-    same attributes, the same outside tensors, and constants made inside it with the same values."""
-    if len(r1.steps) != len(r2.steps) or len(r1.constants) != len(r2.constants) or r1.out != r2.out:
-        return False
+_OUTSIDE = ("(it computes with something outside tensorgrad ops: NumPy on its arguments, a tensor made from "
+            "them, .item(), NumPy's random numbers, or Python state that changed)")
+
+
+def _difference(r1: Recording, r2: Recording) -> str | None:
+    """What differs between two recordings of one function (None: they would replay alike): the ops,
+    the slots they read, their attributes, the outside tensors, and the values of constants made inside."""
+    if len(r1.steps) != len(r2.steps) or r1.out != r2.out:
+        return f"{len(r1.steps)} ops, then {len(r2.steps)} {_OUTSIDE}"
+    for where, s, t in zip(r1.where, r1.steps, r2.steps):
+        if s.fn is not t.fn or s.ins != t.ins or s.out != t.out:
+            return f"{where} became {t.fn.name} on other inputs {_OUTSIDE}"
+        if not _same(s.attrs, t.attrs) or [n for n, _ in s.dyn] != [n for n, _ in t.dyn] or \
+                not _same([v for _, v in s.dyn], [v for _, v in t.dyn]):
+            changed = sorted(k for k in {*s.attrs, *t.attrs} if not _same(s.attrs.get(k), t.attrs.get(k)))
+            return f"{where} got other attributes ({', '.join(changed) or 'arrays'}) {_OUTSIDE}"
+    if [(k, id(x)) for k, x in r1.inputs] != [(k, id(x)) for k, x in r2.inputs]:
+        return f"it read other tensors that require grad {_OUTSIDE}"
+    if len(r1.constants) != len(r2.constants):
+        return f"it read {len(r1.constants)} constant tensors, then {len(r2.constants)} {_OUTSIDE}"
+    for j, (a, b) in enumerate(zip(r1.constants, r2.constants), len(r1.inputs)):
+        if a is not b and not _same(a._data, b._data):
+            where = next((w for w, s in zip(r1.where, r1.steps) if j in s.ins), "an op")
+            return f"{where} read a constant tensor of shape {a.shape} that had other values {_OUTSIDE}"
     if r1.effects.keys() != r2.effects.keys() or any(
             len(r1.effects[p]) != len(r2.effects[p]) or
             any(a[0] != b[0] or a[1] is not b[1] or not _same(a[2], b[2]) for a, b in zip(r1.effects[p], r2.effects[p]))
             for p in r1.effects):
-        return False
-    if [(k, id(x)) for k, x in r1.inputs] != [(k, id(x)) for k, x in r2.inputs]:
-        return False
-    for a, b in zip(r1.constants, r2.constants):
-        if a is not b and not _same(a._data, b._data):
-            return False
-    return all(s.fn is t.fn and s.ins == t.ins and s.out == t.out and _same(s.attrs, t.attrs) and
-               [n for n, _ in s.dyn] == [n for n, _ in t.dyn] and _same([v for _, v in s.dyn], [v for _, v in t.dyn])
-               for s, t in zip(r1.steps, r2.steps))
+        return f"it wrote into other tensors, or other values {_OUTSIDE}"
+    return None
 
 
 _DYNAMIC = object()          # a key whose function cannot be replayed: it just runs

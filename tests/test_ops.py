@@ -118,7 +118,8 @@ def test_second_derivatives(sid):
 
 # random factories are checked for their distributions and seeding in test_random.py, not here
 RANDOM = {"rand", "randn", "randint", "rand_like", "randn_like", "randint_like", "randperm", "normal", "bernoulli",
-          "multinomial", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state", "default_rng"}
+          "multinomial", "dropout_mask", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
+          "default_rng"}
 
 
 def test_every_op_has_a_sample():

@@ -1,11 +1,13 @@
 """Seeded random numbers: torch.Generator, the global generator that tg.manual_seed seeds, and the
-random factories (rand, randn, randint, normal, multinomial, ...)."""
+random factories (rand, randn, randint, normal, multinomial, ...). Each draw is an op (ops/random.py)
+whose forward reads the generator when it runs, so tg.compile replays fresh draws."""
 import numpy as np
 
-from ..dims import shape_arg
+from .. import ops
 from ..device import check as check_device
-from ..engine import Tensor
-from .creation import _make, _number
+from ..dims import shape_arg
+from ..dtypes import DEFAULT, as_dtype
+from ..engine import Tensor, apply
 
 
 class Generator:
@@ -70,16 +72,27 @@ def default_rng(generator: Generator | None):
     return (generator or _default).rng
 
 
+def _draw(op, inputs, dtype, requires_grad=False, name=None, **attrs) -> Tensor:
+    """A draw as an op (ops/random.py): tg.compile replays it as a fresh draw from the generator."""
+    t = apply(op, inputs, dict(attrs, dtype=dtype) if dtype is not None else attrs)
+    if requires_grad:
+        t.requires_grad = True
+    t.name = name
+    return t
+
+
 def randn(*size, generator: Generator | None = None, dtype=None, requires_grad=False, device=None, name=None) -> Tensor:
     """Standard normal samples."""
     check_device(device, "randn")
-    return _make(default_rng(generator).standard_normal(shape_arg(size)), dtype, requires_grad, name)
+    return _draw(ops.randn, (), as_dtype(dtype or DEFAULT.float), requires_grad, name, shape=shape_arg(size),
+                 generator=generator or _default)
 
 
 def rand(*size, generator: Generator | None = None, dtype=None, requires_grad=False, device=None, name=None) -> Tensor:
     """Uniform samples in [0, 1)."""
     check_device(device, "rand")
-    return _make(default_rng(generator).random(shape_arg(size)), dtype, requires_grad, name)
+    return _draw(ops.rand, (), as_dtype(dtype or DEFAULT.float), requires_grad, name, shape=shape_arg(size),
+                 generator=generator or _default)
 
 
 def randint(low: int, high: int | None = None, size=(), generator: Generator | None = None,
@@ -90,7 +103,8 @@ def randint(low: int, high: int | None = None, size=(), generator: Generator | N
         low, high = 0, low
     if isinstance(high, (tuple, list)):          # randint(high, size) written positionally
         low, high, size = 0, low, high
-    return _make(default_rng(generator).integers(low, high, size=tuple(size)), dtype, requires_grad)
+    return _draw(ops.randint, (), as_dtype(dtype or DEFAULT.float), requires_grad, low=low, high=high,
+                 shape=tuple(size), generator=generator or _default)
 
 
 def rand_like(input, generator: Generator | None = None, dtype=None, requires_grad=False, device=None) -> Tensor:
@@ -117,59 +131,32 @@ def randint_like(input, low: int = 0, high: int | None = None, generator: Genera
 def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
     check_device(device, "randperm")
-    return _make(default_rng(generator).permutation(n), dtype, requires_grad)
+    return _draw(ops.randperm, (), as_dtype(dtype or DEFAULT.float), requires_grad, n=n, generator=generator or _default)
+
+
+def _operand(x) -> Tensor:
+    """A draw's tensor input: a Tensor as it is (tg.compile sees where it came from), else an array."""
+    return x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
 
 
 def normal(mean=0.0, std=1.0, size=None, generator: Generator | None = None, dtype=None, device=None) -> Tensor:
     """Samples of N(mean, std**2): mean and std numbers (then size= is needed) or tensors that
     broadcast, as torch.normal."""
     check_device(device, "normal")
-    m, s = np.asarray(_number(mean) if not isinstance(mean, Tensor) else mean.numpy()), \
-        np.asarray(_number(std) if not isinstance(std, Tensor) else std.numpy())
-    if (s < 0).any():
-        raise ValueError("normal: std must be non-negative")
+    m, s = _operand(mean), _operand(std)
     shape = tuple(size) if size is not None else np.broadcast_shapes(m.shape, s.shape)
     ref = next((t.dtype for t in (mean, std) if isinstance(t, Tensor) and t.dtype.kind == "f"), None)
-    return _make(m + s * default_rng(generator).standard_normal(shape), dtype or ref, False)
+    return _draw(ops.normal, (m, s), as_dtype(dtype or ref or DEFAULT.float), shape=shape,
+                 generator=generator or _default)
 
 
 def bernoulli(input, p: float | None = None, generator: Generator | None = None) -> Tensor:
     """1 with probability input (or p), else 0, in input's dtype."""
-    probs = np.broadcast_to(p, input.shape) if p is not None else input.numpy()
-    if ((probs < 0) | (probs > 1)).any():
-        raise ValueError("bernoulli: probabilities must be in [0, 1]")
-    return _make(default_rng(generator).random(input.shape) < probs, input.dtype, False)
+    return _draw(ops.bernoulli, (input,), None, p=p, generator=generator or _default)
 
 
 def multinomial(input, num_samples: int, replacement: bool = False, generator: Generator | None = None) -> Tensor:
     """num_samples category indices per row, drawn with probability proportional to the row's
-    (non-negative, not necessarily normalised) weights, as torch.multinomial. Without replacement
-    each row's draws are distinct: successive draws among the categories not yet drawn, made in one
-    go as the num_samples smallest of exponential clocks E_i / w_i (an exact equivalent)."""
-    w = np.asarray(input.numpy() if isinstance(input, Tensor) else input, dtype=np.float64)
-    if w.ndim not in (1, 2):
-        raise ValueError(f"multinomial: prob_dist must be 1 or 2 dim, got {w.ndim} dims")
-    rows = w.reshape(-1, w.shape[-1])
-    if not np.isfinite(rows).all() or (rows < 0).any():
-        raise ValueError("multinomial: probability tensor contains either inf, nan or element < 0")
-    if (rows.sum(axis=1) <= 0).any():
-        raise ValueError("multinomial: invalid multinomial distribution (sum of probabilities <= 0)")
-    if num_samples <= 0:
-        raise ValueError(f"multinomial: cannot sample {num_samples} <= 0 samples")
-    rng = default_rng(generator)
-    if replacement:
-        cdf = np.cumsum(rows, axis=1)
-        u = rng.random((len(rows), num_samples)) * cdf[:, -1:]
-        out = np.stack([np.searchsorted(c, r, side="right") for c, r in zip(cdf, u)])
-        out = np.minimum(out, rows.shape[1] - 1)        # u * total can round up to total
-    else:
-        if num_samples > rows.shape[1]:
-            raise ValueError(f"multinomial: cannot sample n_sample > prob_dist.size(-1) samples without "
-                             f"replacement ({num_samples} > {rows.shape[1]})")
-        if ((rows > 0).sum(axis=1) < num_samples).any():
-            raise ValueError("multinomial: invalid multinomial distribution (with replacement=False, "
-                             "not enough non-negative category to sample)")
-        with np.errstate(divide="ignore"):
-            clocks = rng.standard_exponential(rows.shape) / rows     # weight 0: never (inf)
-        out = np.argsort(clocks, axis=1, kind="stable")[:, :num_samples]
-    return _make(out.reshape(w.shape[:-1] + (num_samples,)), np.int64, False)
+    (non-negative, not necessarily normalised) weights, as torch.multinomial (ops/random.py)."""
+    return _draw(ops.multinomial, (_operand(input),), None, num_samples=num_samples, replacement=replacement,
+                 generator=generator or _default)

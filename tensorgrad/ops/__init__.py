@@ -21,6 +21,7 @@ from .special import (erf, erfc, erfinv)
 from .activation import (gelu)
 from .attention import (scaled_dot_product_attention)
 from .recurrent import (gru_cell, lstm_cell)
+from .random import (bernoulli, dropout_mask, multinomial, normal, rand, randint, randn, randperm)
 
 for _op in OPS.values():      # the built-in table: a user's op may not take these names
     _op.builtin = True

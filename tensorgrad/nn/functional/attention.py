@@ -4,9 +4,9 @@ import math
 import numpy as np
 
 from ... import ops
-from ...engine import Tensor
+from ...engine import Tensor, apply
 from ...functions.creation import tensor
-from ...functions.random import rand
+from ...functions.random import default_generator
 
 
 def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: float = 0.0, is_causal: bool = False,
@@ -45,8 +45,8 @@ def scaled_dot_product_attention(query, key, value, attn_mask=None, dropout_p: f
     if dropout_p > 0:
         shape = np.broadcast_shapes(tuple(query.shape[:-1]) + (key.shape[-2],),
                                     tuple(key.shape[:-2]) + (query.shape[-2], key.shape[-2]))
-        u = rand(*shape, generator=generator, dtype=np.float64).numpy()
-        keep = (u < 1 - dropout_p).astype(query.dtype) * query.dtype.type(0 if dropout_p == 1 else 1 / (1 - dropout_p))
+        keep = apply(ops.dropout_mask, (), dict(shape=shape, p=dropout_p, dtype=query.dtype,      # a draw that
+                                                generator=generator or default_generator))._data  # tg.compile replays
     if attn_mask is None:
         return ops.scaled_dot_product_attention(query, key, value, scale=scale, causal=bool(is_causal), keep=keep)
     if not isinstance(attn_mask, Tensor):
