@@ -22,7 +22,7 @@ from operator import attrgetter
 import numpy as np
 
 from . import dtypes
-from .modes import _mode, set_grad_enabled
+from .modes import _mode, releasing, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 _SEQ = itertools.count()         # numbers the Nodes in the order they are made
@@ -500,7 +500,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
     if observer is not None:
         observer.start(roots)
     slow = observer is not None or _mode.anomaly
-    with set_grad_enabled(create_graph):
+    with set_grad_enabled(create_graph), releasing(not retain_graph):
         for v in newest_first([vertex(r) for r in roots]):
             g = grads.pop(v, None)
             if g is None:

@@ -12,6 +12,8 @@ class _Mode:
     writes = 0                            # how many in-place writes there have been (a clock for versions)
     observer = None                       # record_walk(): told each step of the walk
     trace = None                          # tg.compile's recording: the list apply appends its ops to
+    releasing = False                     # a backward without retain_graph is running: a rule may let go of
+                                          # its saved values as it goes (tg.compile's replay does)
 
 
 _mode = _Mode()
@@ -54,6 +56,11 @@ class set_grad_enabled(_Switch):
 
 def is_grad_enabled() -> bool:
     return _mode.grad
+
+
+def releasing(flag: bool) -> _Switch:
+    """Set while backward runs: whether the values it walks through are freed after it (not retain_graph)."""
+    return _Switch("releasing", flag)
 
 
 def detect_anomaly() -> _Switch:

@@ -206,3 +206,19 @@ def test_running_statistics_written_in_place_are_replayed():
     assert runs[1]["1.num_batches_tracked"] == 6
     for k in runs[0]:
         np.testing.assert_array_equal(runs[0][k], runs[1][k], err_msg=k)
+
+
+def test_replay_backward_twice_with_retain_graph_and_freed_without():
+    """A replayed step lets go of its values during a backward without retain_graph (as the engine frees
+    nodes); with retain_graph=True it keeps them, so a second backward gives the same gradients again."""
+    lin = tg.nn.Linear(4, 3)
+    step = tg.compile(lambda x: (lin(x).tanh() ** 2).sum())
+    x = tg.randn(5, 4)
+    step(x)                                            # records
+    loss = step(x)                                     # replays
+    loss.backward(retain_graph=True)
+    first = lin.weight.grad.numpy().copy()
+    loss.backward()
+    np.testing.assert_array_equal(lin.weight.grad.numpy(), 2 * first)
+    with pytest.raises(RuntimeError, match="second time"):
+        loss.backward()

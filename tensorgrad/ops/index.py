@@ -65,7 +65,10 @@ def _index_part(k):
 
 
 def take(x, key):
-    """x[key], for NumPy keys and for torch's two-step ones (conventions.TwoStep: ints first)."""
+    """x[key], for NumPy keys and for torch's two-step ones (conventions.TwoStep: ints first). One integer
+    array picking rows (an embedding lookup) is x.take: the same values, 2-3x faster than x[key]."""
+    if type(key) is np.ndarray and key.dtype.kind in "iu" and type(x) is np.ndarray and x.ndim:
+        return x.take(key, axis=0)
     return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
 
 
@@ -138,9 +141,17 @@ def _index_put(x, v, key, accumulate):
 
 
 # indexing: a gather's adjoint is a scatter-add, and a scatter-add's is a gather
-getitem = Op("getitem", take,
-             lambda g, out, x, key: index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True),
-             "scatter-add g", saves="", view=True)
+def _getitem_backward(g, out, x, key):
+    """g scatter-added into zeros of x's shape (on arrays straight into the fresh zeros; under create_graph
+    through the index_put op, so that it is recorded)."""
+    if type(g) is not np.ndarray:
+        return index_put(np.zeros(x.shape, g.dtype), g, key=key, accumulate=True)
+    gx = np.zeros(x.shape, g.dtype)
+    put(gx, key, g, True)
+    return gx
+
+
+getitem = Op("getitem", take, _getitem_backward, "scatter-add g", saves="", view=True)
 index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
