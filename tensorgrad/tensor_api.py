@@ -19,6 +19,7 @@ from .device import check as device_check
 from .dims import reduction, shape_arg, wrap_dim
 from .dtypes import DEFAULT, as_dtype
 from .engine import Tensor, apply
+from .missing import TORCH_TENSOR_NAMES, Missing
 from .modes import RemovableHandle
 from .functions.random import bernoulli, multinomial
 from .functions.shape import _sliding_windows
@@ -99,12 +100,6 @@ class TensorMethods:
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
-
-    def __getattr__(self, name: str):
-        # only called when ordinary lookup fails: a torch method tensorgrad does not have
-        if name.startswith("__") and name.endswith("__"):
-            raise AttributeError(f"'Tensor' object has no attribute '{name}'")
-        raise AttributeError(f"tensorgrad does not implement torch.Tensor.{name}")
 
     def size(self, dim: int | None = None):
         return self.shape if dim is None else self.shape[dim]
@@ -511,3 +506,6 @@ def _method(op):
 for _name, _member in {**METHODS, **INPLACE}.items():
     setattr(Tensor, _name, _method(_member) if isinstance(_member, ops.Op) else _member)
 Tensor.__hash__ = object.__hash__    # tensors are keyed by identity; == is elementwise
+for _name in TORCH_TENSOR_NAMES:        # a torch member tensorgrad lacks says so when it is read
+    if not hasattr(Tensor, _name):
+        setattr(Tensor, _name, Missing(f"torch.Tensor.{_name}"))

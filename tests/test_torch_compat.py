@@ -282,8 +282,8 @@ def test_the_runner_runs_a_script_unmodified_and_stops_with_one_line(tmp_path):
     for body, line, what in [("import torch\n\ntorch.distributed.init_process_group('gloo')\n", 3,
                               "torch.distributed"),
                              ("import torch\nimport torch.jit\n", 2, "torch.jit"),
-                             ("import torch\nx = torch.ones(2)\nx.pin_memory_please()\n", 3,
-                              "torch.Tensor.pin_memory_please"),
+                             ("import torch\nx = torch.ones(2)\nx.as_strided((1,), (1,))\n", 3,
+                              "torch.Tensor.as_strided"),
                              ("from torch.nn import functional as F\nF.not_a_function(1)\n", 2,
                               "torch.nn.functional.not_a_function")]:
         bad = tmp_path / "bad.py"
@@ -321,13 +321,23 @@ def test_summary_writer_is_tensorboardx_or_one_line_naming_the_extra(tmp_path):
     (tg.nn, "Transformer2", "torch.nn.Transformer2"), (tg.nn.functional, "not_a_loss", "torch.nn.functional.not_a_loss"),
     (tg.optim, "LBFGS2", "torch.optim.LBFGS2"), (tg.utils.data, "DistributedSampler", "torch.utils.data.DistributedSampler"),
     (tg.autograd, "forward_ad", "torch.autograd.forward_ad"), (tg.cuda, "nccl", "torch.cuda.nccl"),
-    (tg.ones(2), "pin_memory_please", "torch.Tensor.pin_memory_please"),
+    (tg.ones(2), "as_strided", "torch.Tensor.as_strided"), (tg.Tensor, "addbmm", "torch.Tensor.addbmm"),
 ])
 def test_a_missing_name_says_which_torch_name(where, name, torch_name):
     with pytest.raises(AttributeError) as e:
         getattr(where, name)
     assert str(e.value) == f"tensorgrad does not implement {torch_name}"
     assert not hasattr(where, name) and getattr(where, name, 5) == 5
+
+
+def test_a_name_torch_tensors_lack_is_a_plain_attribute_error():
+    """Tensor names its missing torch members one by one (missing.TORCH_TENSOR_NAMES) rather than through a
+    __getattr__, which would slow every attribute read of every tensor: a name torch does not have either
+    is Python's own error."""
+    with pytest.raises(AttributeError, match="'Tensor' object has no attribute 'pin_memory_please'"):
+        tg.ones(2).pin_memory_please
+    import torch
+    assert {n for n in dir(torch.Tensor) if not n.startswith("_")} <= set(dir(tg.Tensor))
 
 
 # --- device= everywhere ---------------------------------------------------------------------------

@@ -15,7 +15,7 @@ from ..functions import tensor
 from ..optim.optimizer import zero_grads
 from ..engine import Tensor
 from ..inplace import bump
-from ..modes import _mode, name_scope
+from ..modes import _mode
 from . import hooks
 
 # name scope -> the module whose forward last ran in it (weakly held); viz labels a folded scope with it
@@ -207,11 +207,16 @@ class Module:
 
     # --- walking the tree --------------------------------------------------
     def __call__(self, *args, **kwargs):
-        with name_scope(self._name or type(self).__name__):
-            SCOPES[_mode.scope] = self      # so that a drawing can name a scope's module: `Block h.0`
+        prev = _mode.scope                  # (name_scope's work, inline: a module call is on every step's path)
+        _mode.scope = f"{prev}.{self._name or type(self).__name__}" if prev else self._name or type(self).__name__
+        try:
+            if SCOPES.get(_mode.scope) is not self:
+                SCOPES[_mode.scope] = self  # so that a drawing can name a scope's module: `Block h.0`
             if self._forward_pre_hooks or self._forward_hooks or self._backward_hooks or self._backward_pre_hooks:
                 return hooks.call(self, args, kwargs)
             return self.forward(*args, **kwargs)
+        finally:
+            _mode.scope = prev
 
     # --- hooks (nn/hooks.py) -------------------------------------------------
     def register_forward_pre_hook(self, hook, *, prepend: bool = False, with_kwargs: bool = False):
