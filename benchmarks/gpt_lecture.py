@@ -19,7 +19,7 @@ feed-forward (nn.GELU()) in place of ReLU. One thread each, interleaved in chunk
 (process_time), median over chunks.
 
     python -m benchmarks.gpt_lecture                       # 300 steps, dropout 0.2, the lecture's ReLU
-    python -m benchmarks.gpt_lecture --dropout 0 --variants relu gelu --readme
+    python -m benchmarks.gpt_lecture --dropout 0.2 0 --variants relu gelu --readme
 
 Writes <out>/gpt_lecture.md and gpt_lecture.json (default benchmarks/results). Reports only.
 """
@@ -251,11 +251,11 @@ def run_variant(act: str, dropout: float, data, vocab: int, steps: int, chunk: i
     gave_up = [str(w.message) for w in caught if "tg.compile" in str(w.message)]
     replay = "ran uncompiled: " + gave_up[0].split("runs uncompiled: ", 1)[-1] if gave_up else "replayed"
     times = {k: [] for k in fns}
-    names = list(fns)
-    for n, a in enumerate(range(warmup, warmup + steps, chunk)):
+    names, order = list(fns), np.random.default_rng(SEED)
+    for a in range(warmup, warmup + steps, chunk):
         b = min(a + chunk, warmup + steps)
-        order = names[n % len(names):] + names[:n % len(names)]     # rotate who goes first
-        for name in order:
+        for j in order.permutation(len(names)):                   # a fresh order every chunk
+            name = names[j]
             t0 = CLOCK()
             for X, Y in bs[a:b]:
                 loss = fns[name](X, Y)
@@ -311,7 +311,8 @@ def main(argv=None) -> int:
     p.add_argument("--steps", type=int, default=300, help="timed steps per contender")
     p.add_argument("--chunk", type=int, default=20, help="steps per interleaved chunk")
     p.add_argument("--warmup", type=int, default=3, help="untimed steps first (the replay records in them)")
-    p.add_argument("--dropout", type=float, default=0.2, help="the lecture's 0.2 by default")
+    p.add_argument("--dropout", type=float, nargs="+", default=[0.2],
+                   help="one run per value (default: the lecture's 0.2; 0 replays without dropout's draws)")
     p.add_argument("--variants", nargs="+", choices=list(VARIANTS), default=["relu"])
     p.add_argument("--out", default=str(RESULTS))
     p.add_argument("--readme", action="store_true", help="also put the table into README.md's GPT section")
@@ -322,16 +323,17 @@ def main(argv=None) -> int:
     torch.set_num_threads(1)
     data, vocab, source = load_text()
     cpu = _cpu()
+    runs = [(act, p) for act in args.variants for p in args.dropout]
     print(f"GPT lecture benchmark on {cpu}: {args.variants}, {args.steps} steps, dropout {args.dropout}, "
           f"data {source} ({vocab} characters)")
     t0 = time.time()
     results = []
-    with tqdm(total=args.steps * len(args.variants), disable=True if args.quiet else None, unit="step") as bar:
-        for act in args.variants:
-            r = run_variant(act, args.dropout, data, vocab, args.steps, args.chunk, args.warmup, bar)
+    with tqdm(total=args.steps * len(runs), disable=True if args.quiet else None, unit="step") as bar:
+        for act, dropout in runs:
+            r = run_variant(act, dropout, data, vocab, args.steps, args.chunk, args.warmup, bar)
             results.append(r)
             c = r["check"]
-            tqdm.write(f"  {act}: loss check torch {c['torch_loss']:.6f} tensorgrad {c['tensorgrad_loss']:.6f} "
+            tqdm.write(f"  {act}, dropout {dropout}: loss check torch {c['torch_loss']:.6f} tensorgrad {c['tensorgrad_loss']:.6f} "
                        f"(max grad diff {c['max_grad_diff']:.1e}); replay {r['replay']}")
     cmd = "python -m benchmarks.gpt_lecture " + " ".join(argv if argv is not None else sys.argv[1:])
     meta = dict(command=cmd.strip(), date=time.strftime("%Y-%m-%d %H:%M UTC", time.gmtime()), machine=cpu,
@@ -344,8 +346,8 @@ def main(argv=None) -> int:
             f"`{meta['command']}`: the lecture's GPT at n_embd {SCALE['n_embd']}, {SCALE['n_head']} heads, "
             f"{SCALE['n_layer']} layers, block {SCALE['block_size']}, batch {BATCH}, AdamW lr {LR}, data {source}; "
             f"the same weights and batches on both sides, one thread each, interleaved in chunks of {args.chunk} "
-            f"steps, CPU time, median over chunks of {args.steps} steps. Dropout {args.dropout} "
-            f"({'the lecture' + chr(39) + 's value' if args.dropout == 0.2 else 'the lecture uses 0.2'}). "
+            f"steps, CPU time, median over chunks of {args.steps} steps. Dropout: the lecture's 0.2, and 0 where a row "
+            "says so. "
             "Loss tg - torch: the first batch from the same weights with dropout off.\n\n" + table(results) + "\n")
     (out / "gpt_lecture.md").write_text("# The GPT lecture's model: tensorgrad vs torch eager\n\n" + body)
     print(body)
