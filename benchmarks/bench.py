@@ -307,6 +307,10 @@ GOALS = [  # (words, form, batches, contender, reference, limit): issue 13's goa
     ("replay within 1.5x of jax.jit, B=32, fused", "fused", (32,), "tensorgrad replay", "jax.jit", 1.5),
     ("replay, fused, B>=2048, within 1.1x of the NumPy floor", "fused", (2048, 16384), "tensorgrad replay",
      "numpy", 1.1),
+    ("dynamic, every form, B>=2048, within 1.05x of the NumPy floor (issue 20)", "both", (2048, 16384),
+     "tensorgrad", "numpy", 1.05),
+    ("replay, every form, B>=2048, within 1.05x of the NumPy floor (issue 20)", "both", (2048, 16384),
+     "tensorgrad replay", "numpy", 1.05),
 ]
 
 

