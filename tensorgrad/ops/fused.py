@@ -30,7 +30,7 @@ def _ce_forward(x, t, ignore_index, reduction):
         m = x.max(axis=1, keepdims=True)
         p = np.subtract(x, m)
         np.exp(p, out=p)
-        s = _sums(p, (1,))
+        s = p.sum(axis=1, keepdims=True)     # (np.sum: the rule is exercise 2's formula bit for bit, examples/)
         valid = t != ignore_index
         losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), np.where(valid, t, 0)]
         p /= s                                           # softmax(x)
