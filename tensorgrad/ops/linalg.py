@@ -47,12 +47,10 @@ def _matmul(x, y):
 
 
 def _matmul_backward(g, out, x, y):
-    """g @ y.T and x.T @ g. When one matrix y multiplied a stack x, its gradient is the contraction over
-    every row of the stack at once, rows(x).T @ rows(g) (rather than one product per matrix of the
-    stack for the engine to sum)."""
+    """g @ y.T and x.T @ g; for a stack times one matrix, x's gradient as one product of all rows too.
+    y's stays one product per matrix of the stack, which the engine sums (its un-broadcast, drawn by viz)."""
     if y.ndim == 2 and x.ndim > 2 and not isinstance(g, Tensor):
-        g_rows = _rows(g)
-        return (g_rows @ y.T).reshape(x.shape), _rows(x).T @ g_rows
+        return (_rows(g) @ y.T).reshape(x.shape), x.swapaxes(-1, -2) @ g
     return g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g
 
 
