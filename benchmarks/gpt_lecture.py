@@ -275,12 +275,12 @@ def table(results: list) -> str:
     for r in results:
         if r["replay"] != "replayed" and r["replay"] not in notes:
             notes.append(r["replay"])
-        said = "yes" if r["replay"] == "replayed" else "no" + "*" * (1 + notes.index(r["replay"]))
+        said = "yes" if r["replay"] == "replayed" else f"no ({1 + notes.index(r['replay'])})"
         ms, c = r["ms"], r["check"]
         lines.append(f"| {r['description']} | {r['dropout']} | {r['params']:,} | {ms['torch']:.2f} | "
                      f"{ms['tensorgrad']:.2f} | {ms['tensorgrad replay']:.2f} | {ms['tensorgrad'] / ms['torch']:.2f} | "
                      f"{ms['tensorgrad replay'] / ms['torch']:.2f} | {said} | {c['tensorgrad_loss'] - c['torch_loss']:+.1e} |")
-    lines += [""] + [f"{'*' * (k + 1)} tg.compile {why}" for k, why in enumerate(notes)] if notes else []
+    lines += [""] + [f"({k + 1}) tg.compile {why}" for k, why in enumerate(notes)] if notes else []
     return "\n".join(lines)
 
 
