@@ -1,5 +1,7 @@
 """Linear and bilinear layers, embeddings and embedding bags, one-hot, and distances, as torch.nn.functional's."""
 
+import math
+
 import numpy as np
 
 from ... import ops
@@ -26,8 +28,14 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
 
 
 def linear(x, weight, bias=None):
-    """x @ weight.T + bias, torch's layout (weight is (out_features, in_features))."""
-    out = x @ weight.T
+    """x @ weight.T + bias, torch's layout (weight is (out_features, in_features)). An input with batch
+    dims (B, T, in) is one product of all its rows, as torch's kernel does: its weight's gradient is then
+    one product too, rows(x).T @ rows(g), not one per matrix of the batch for the engine to sum."""
+    if x.ndim > 2 and weight.ndim == 2:
+        rows = x.reshape(math.prod(x.shape[:-1]), x.shape[-1])                       # (B*T, in)
+        out = (rows @ weight.T).reshape(*x.shape[:-1], weight.shape[0])             # (B, T, out)
+    else:
+        out = x @ weight.T
     return out if bias is None else out + bias
 
 
