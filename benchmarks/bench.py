@@ -8,7 +8,10 @@ NumPy, side by side, on one CPU thread.
     python -m benchmarks.bench --quick --batches 32 --forms fused --contenders tensorgrad,torch,numpy
 
 Measures, in one process and interleaved (within every repetition each contender takes one
-step, the first one rotating, so that a teammate's job or a frequency change hits all alike):
+step, in a fresh seeded random order, so that a teammate's job or a frequency change hits all
+alike, and no contender always runs after the same one: at large batch a step's time depends
+on the heap the previous step left, since glibc gives freed memory back to the OS and the next
+large arrays page-fault it in again):
   1. one training step of the makemore BatchNorm MLP (benchmarks/contenders.py) in two forms,
      the lecture's chunked forward and the fused one, at batch 32, 256, 2048 and 16384, after
      checking that every contender computes the same loss from the same weights;
@@ -114,9 +117,10 @@ def bench_steps(batches, names, forms, notes: dict, seed: int = 0) -> list:
             notes[f"{k[0]} ({k[1]})"] = f"left out at batch {batch}: loss {first[k]:.6f}, others {ref:.6f}"
             keys.remove(k)
         times = {k: [] for k in keys}
+        order = np.random.default_rng(batch)
         for r in range(warmup + reps):
-            shift = r % len(keys)
-            for k in keys[shift:] + keys[:shift]:
+            for j in order.permutation(len(keys)):
+                k = keys[j]
                 t0 = CLOCK()
                 steps[k](*data[k][1 + r], 0.1)
                 t1 = CLOCK()
@@ -303,6 +307,10 @@ GOALS = [  # (words, form, batches, contender, reference, limit): issue 13's goa
     ("replay within 1.5x of jax.jit, B=32, fused", "fused", (32,), "tensorgrad replay", "jax.jit", 1.5),
     ("replay, fused, B>=2048, within 1.1x of the NumPy floor", "fused", (2048, 16384), "tensorgrad replay",
      "numpy", 1.1),
+    ("dynamic, every form, B>=2048, within 1.05x of the NumPy floor (issue 20)", "both", (2048, 16384),
+     "tensorgrad", "numpy", 1.05),
+    ("replay, every form, B>=2048, within 1.05x of the NumPy floor (issue 20)", "both", (2048, 16384),
+     "tensorgrad replay", "numpy", 1.05),
 ]
 
 

