@@ -35,7 +35,8 @@ def inplace(self, name: str, fn, *args, ufunc=None):
             if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype and (
                     y.shape == self._data.shape or  # the optimizer's case: no broadcasting to check
                     y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape):
-                ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
+                with np.errstate(all="ignore"):           # x /= 0 is inf or NaN, as torch, not a warning
+                    ufunc(self._data, y, out=self._data)      # the optimizer's p -= lr * g: no copy
                 if _mode.trace is not None:                   # tg.compile replays the write
                     _mode.trace.append(("effect", "ufunc", self, (ufunc, y)))
                 return _bump(self)
@@ -108,10 +109,12 @@ def _rebase(self, name):
     old._node, old._requires_grad = base._node, base._requires_grad
     if kind == "getitem":
         out = ops.index_put(old, self, key=attrs["key"], accumulate=False)
-    elif kind == "reshape":
+    elif kind in ("reshape", "expand"):           # (an expand that is a view to write into adds leading 1s only)
         out = ops.reshape(self, shape=base.shape)
     elif kind == "permute":
         out = ops.permute(self, axes=tuple(np.argsort(attrs["axes"])))
+    elif kind == "diagonal":
+        out = ops.diagonal_put(old, self, **attrs)
     else:
         raise RuntimeError(f"{name}: an in-place op on a {kind} view of a tensor in a graph is not supported; "
                            ".clone() the view first")
@@ -151,15 +154,48 @@ def div_(self, other, rounding_mode=None):
 
 def clamp_(self, min=None, max=None): return inplace(self, "clamp_", lambda x: x.clamp(min, max))
 def zero_(self): return fill_(self, 0)
-def fill_(self, value): return copy_(self, value)
+
+
+def fill_(self, value):
+    """Every element <- value (a number or a 0-d tensor), cast to self's dtype; as torch, this works on
+    an expand()ed view too (each shared element gets the same value)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    if not self._data.flags.writeable and not records(self, value) and _mode.trace is None:
+        alias = _alias(self._data)
+        if alias is not None:
+            if _mode.grad and self._base is not None:
+                check_leaf(self, "fill_")
+            alias[...] = _cast(value._data if isinstance(value, Tensor) else value, self.dtype)
+            return _bump(self)
+    return copy_(self, value)
+
+
+def _alias(a: np.ndarray):
+    """A writeable array on the memory of a read-only broadcast view a (its stride-0 dims repeat
+    elements of the array it views), or None when that memory is not a writeable array's."""
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not (owner.flags.writeable and owner.flags.c_contiguous):
+        return None
+    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
+
+
+def _cast(values, dtype) -> np.ndarray:
+    """values in dtype as torch's copy_ casts them: any dtype to any (float to int truncates)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.asarray(values).astype(dtype, copy=False)
 
 
 def copy_(self, src):
-    """Write src (broadcast, cast to self's dtype) into self; recorded when src requires grad."""
+    """Write src (broadcast, cast to self's dtype, whatever the two dtypes) into self; recorded when src
+    requires grad."""
     if not records(self, src):
         if _mode.grad and self._base is not None:
             check_leaf(self, "copy_")
-        return write(self, src._data if isinstance(src, Tensor) else np.asarray(src), "copy_")
+        return write(self, _cast(src._data if isinstance(src, Tensor) else src, self.dtype), "copy_")
     return inplace(self, "copy_", lambda x, s: ops.where(np.array(True), ops.cast_to(s, x.dtype), x), src)
 
 

@@ -6,12 +6,24 @@ import numpy as np
 
 from .. import ops
 from ..dims import wrap_dim
+from .math import where
 from .reduce import norm
 from .shape import _along_dim, cat, diagonal, squeeze, unsqueeze
 
 
+def _one_dtype(op: str, *xs):
+    """torch's products take operands of one dtype (no promotion) and have no bool kernel."""
+    dtypes = [x.dtype for x in xs]
+    if builtins.any(d != dtypes[0] for d in dtypes):
+        raise RuntimeError(f"{op}: expected operands of one dtype, got {', '.join(map(str, dtypes))} (as torch, "
+                           "which does not promote them: cast one with .to())")
+    if dtypes[0] == np.bool_ and all(x._data.size for x in xs):       # (torch runs no kernel on empty ones)
+        raise NotImplementedError(f"{op}: not implemented for bool (as torch)")
+
+
 def matmul(x, y):
     """1-D, 2-D and batched, as torch.matmul: 1-D operands get a dim added, then removed."""
+    _one_dtype("matmul", x, y)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {x.shape} and {y.shape}")
     k1, k2 = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
@@ -98,6 +110,7 @@ def tensordot(a, b, dims=2):
     for i, j in zip(da, db):
         sb[j] = sa[i]
     out = [c for i, c in enumerate(sa) if i not in da] + [c for j, c in enumerate(sb) if j not in db]
+    _one_dtype("tensordot", a, b)
     return ops.einsum(a, b, eq="".join(sa) + "," + "".join(sb) + "->" + "".join(out))
 
 
@@ -105,6 +118,7 @@ def mm(input, mat2):
     """The product of two matrices."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise ValueError(f"mm: expected two matrices, got shapes {input.shape} and {mat2.shape}")
+    _one_dtype("mm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -112,6 +126,7 @@ def bmm(input, mat2):
     """Batched matrix products: (B, n, m) @ (B, m, p)."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise ValueError(f"bmm: expected (B, n, m) and (B, m, p), got shapes {input.shape} and {mat2.shape}")
+    _one_dtype("bmm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -119,6 +134,7 @@ def mv(input, vec):
     """A matrix times a vector."""
     if input.ndim != 2 or vec.ndim != 1:
         raise ValueError(f"mv: expected a matrix and a vector, got shapes {input.shape} and {vec.shape}")
+    _one_dtype("mv", input, vec)
     return matmul(input, vec)
 
 
@@ -126,13 +142,24 @@ def dot(input, other):
     """The dot product of two vectors."""
     if input.ndim != 1 or other.ndim != 1:
         raise ValueError(f"dot: expected two vectors, got shapes {input.shape} and {other.shape}")
+    _one_dtype("dot", input, other)
     return matmul(input, other)
 
 
 def addmm(input, mat1, mat2, beta: float = 1, alpha: float = 1):
-    """beta * input + alpha * (mat1 @ mat2)."""
+    """beta * input + alpha * (mat1 @ mat2); input is ignored when beta is 0 (its NaNs too), and on
+    integers beta and alpha are truncated to integers, as torch."""
+    _one_dtype("addmm", input, mat1, mat2)
+    if input.dtype.kind in "iu":
+        beta, alpha = int(beta), int(alpha)
     product = mm(mat1, mat2)
-    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+    if np.broadcast_shapes(input.shape, product.shape) != product.shape:
+        raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
+                           f"{tuple(product.shape)}")
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:                   # input's gradient is 0, and its NaNs do not reach the result
+        return where(np.zeros(input.shape, bool), input, 0) + product
+    return (input if beta == 1 else input * beta) + product
 
 
 def cross(input, other, dim: int | None = None):

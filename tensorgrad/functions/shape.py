@@ -161,7 +161,8 @@ def repeat(x, *sizes):
     shape = (1,) * (len(sizes) - x.ndim) + x.shape
     spread = ops.reshape(x, shape=tuple(v for n in shape for v in (1, n)))             # (1, n0, 1, n1, ...)
     wide = ops.expand(spread, shape=tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
-    return ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
+    out = ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
+    return out.clone() if out._base is not None or not out._data.flags.writeable else out   # a copy, as torch
 
 
 def tile(x, dims):
@@ -199,11 +200,15 @@ def triu(x, diagonal: int = 0):
 
 
 def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
-    """The diagonal of dims (dim1, dim2), as a new last dim: a gather."""
-    return _diagonal(x, offset, dim1, dim2)
+    """The diagonal of dims (dim1, dim2), as a new last dim: a view, as torch's (writing into it writes x)."""
+    d1, d2 = wrap_dim(dim1, x.ndim, "diagonal"), wrap_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError("diagonal: dim1 and dim2 cannot be the same")
+    return ops.diagonal(x, offset=int(offset), dim1=d1, dim2=d2)
 
 
 def _diagonal(x, offset, dim1, dim2):
+    """diag's copy of a diagonal: a gather."""
     d1, d2 = wrap_dim(dim1, x.ndim, "diagonal"), wrap_dim(dim2, x.ndim, "diagonal")
     if d1 == d2:
         raise ValueError("diagonal: dim1 and dim2 cannot be the same")

@@ -47,6 +47,8 @@ def msort(x):
 
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) along dim, as (values, indices)."""
+    if x.dtype == np.bool_:
+        raise RuntimeError("topk: does not support bool dtypes (as torch on CPU)")
     d = wrap_dim(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
@@ -125,6 +127,8 @@ def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | No
 def median(x, dim: int | None = None, keepdim: bool = False):
     """The lower median (NaN if there is one), as torch. Over all of x: the value, its gradient
     shared by the elements equal to it; along dim: (values, indices), the gradient to the index."""
+    if x.dtype == np.bool_:
+        raise NotImplementedError("median: not implemented for bool (as torch)")
     a = data_of(x)
     if dim is None:
         flat = np.sort(a.reshape(-1), kind="stable")

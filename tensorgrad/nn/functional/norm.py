@@ -66,6 +66,8 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """torch.nn.functional.layer_norm (Ba et al. 2016): normalise over the last
     len(normalized_shape) dims with their mean and biased variance, then * weight + bias."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"layer_norm: not implemented for {input.dtype} inputs (as torch)")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
@@ -107,6 +109,8 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
     """torch.nn.functional.rms_norm (Zhang & Sennrich 2019): x / sqrt(mean(x**2) + eps) over the last
     len(normalized_shape) dims, * weight; eps defaults to the dtype's machine epsilon."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"layer_norm: not implemented for {input.dtype} inputs (as torch)")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
