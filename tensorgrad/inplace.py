@@ -68,6 +68,12 @@ def _old(self) -> Tensor:
 
 
 def write(self, values: np.ndarray, name: str) -> Tensor:
+    if np.ndim(values) > self.ndim or np.shape(values) != self.shape and np.broadcast_shapes(
+            np.shape(values), self.shape) != self.shape:          # NumPy would drop leading 1s; torch refuses
+        raise RuntimeError(f"{name}: output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(np.shape(values), self.shape))}")
+    if self._data.size == 0 and np.can_cast(np.asarray(values).dtype, self.dtype, "same_kind"):
+        return _bump(self)                  # nothing to write (into an expand()ed empty view too, as torch)
     if not self._data.flags.writeable:
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location (it is an expand()ed view); .clone() it first")
@@ -118,7 +124,7 @@ def _rebase(self, name):
     else:
         raise RuntimeError(f"{name}: an in-place op on a {kind} view of a tensor in a graph is not supported; "
                            ".clone() the view first")
-    base._node, base._requires_grad = out._node, True
+    base._node, base._requires_grad = out._node, out._requires_grad
     if base._base is not None:
         base._view_key = base._view_key[:2] + (base._vc[1],)
         _rebase(base, name)
@@ -181,6 +187,11 @@ def _alias(a: np.ndarray):
         return None
     offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
     return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
+
+
+def _overlaps(a) -> bool:
+    """Does a view hold some element twice (a stride of 0 along a dim of more than one)?"""
+    return isinstance(a, np.ndarray) and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
 
 
 def _cast(values, dtype) -> np.ndarray:
@@ -257,16 +268,20 @@ def setitem(self, key, value):
     requires grad, or an x in a graph, is recorded as index_put, so gradients flow to the value."""
     key = ops.index_key(key)
     v = value.astype(self.dtype) if isinstance(value, Tensor) else np.asarray(as_array(value), self.dtype)
+    if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
+        n = v.ndim - np.ndim(ops.take(self._data, key))
+        while n > 0 and v.shape[0] == 1:
+            v, n = v.reshape(v.shape[1:]), n - 1
     if not records(self, v):
         if _mode.grad and self._base is not None:
             check_leaf(self, "setitem")         # a view made under no_grad of a leaf that requires grad
-        if not self._data.flags.writeable:
-            write(self, self._data, "setitem")                   # the clear error for expanded views
-        ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)
+        target = self._data
+        if not target.flags.writeable:              # an expand()ed view: as torch, a number may fill shared
+            alias = _alias(target) if _mode.trace is None else None       # elements, a tensor only others
+            if alias is None or isinstance(value, Tensor) and _overlaps(ops.take(alias, key)):
+                write(self, self._data, "setitem")               # the clear error
+            target = alias
+        ops.put(target, key, v._data if isinstance(v, Tensor) else v)
         _bump(self)                                 # (not replayable: tg.compile runs such a function dynamically)
         return
-    if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
-        n = v.ndim - ops.take(self._data, key).ndim
-        while n > 0 and v.shape[0] == 1:
-            v, n = v.reshape(v.shape[1:]), n - 1
     inplace(self, "setitem", lambda x, v: ops.index_put(x, v, key=key, accumulate=False), v)

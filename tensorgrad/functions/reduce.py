@@ -238,7 +238,7 @@ def cummin(x, dim: int):
 def _cumulative_extreme(x, dim, ufunc, name):
     d = wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     a = data_of(x)
     running = ufunc.accumulate(a, axis=d)
     here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here

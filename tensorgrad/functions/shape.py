@@ -115,14 +115,14 @@ def unbind(x, dim: int = 0) -> tuple:
 
 
 def flip(x, dims):
-    """x reversed along dims (a gather with negative strides)."""
+    """x reversed along dims (a gather with negative strides), a copy as torch's (not a view of x)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     key = [slice(None)] * x.ndim
     for d in dims:
         d = wrap_dim(d, x.ndim, "flip")
         if x.ndim:                                  # a 0-d tensor is its own flip
             key[d] = slice(None, None, -1)
-    return ops.getitem(x, key=tuple(key))
+    return ops.getitem(x, key=tuple(key)).clone()
 
 
 def fliplr(x):
@@ -162,7 +162,9 @@ def repeat(x, *sizes):
     spread = ops.reshape(x, shape=tuple(v for n in shape for v in (1, n)))             # (1, n0, 1, n1, ...)
     wide = ops.expand(spread, shape=tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
     out = ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
-    return out.clone() if out._base is not None or not out._data.flags.writeable else out   # a copy, as torch
+    if out._base is not None or not out._data.flags.c_contiguous:      # a fresh contiguous tensor, as torch's
+        out = ops.index_put(np.zeros(out.shape, out.dtype), out, key=(Ellipsis,), accumulate=False)
+    return out
 
 
 def tile(x, dims):
@@ -342,7 +344,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         return flip(input, (d0, d1))
     if k == 3:
         return flip(transpose(input, d0, d1), (d1,))
-    return input * 1
+    return input.clone()
 
 
 def atleast_3d(x):

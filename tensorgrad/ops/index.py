@@ -138,7 +138,7 @@ def _basic(key) -> bool:
 def _index_put(x, v, key, accumulate):
     if v.ndim and v.shape[0] == 1 and v.ndim > take(x, key).ndim:   # NumPy drops v's leading 1s; torch refuses
         raise ValueError(f"values of shape {v.shape} cannot be broadcast to the indexed shape {take(x, key).shape}")
-    out = x.copy()
+    out = np.array(x)                   # a copy (also of a NumPy scalar, which a 0-d rule may hand in)
     put(out, key, v, accumulate)
     return out
 

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from ... import ops
-from ...dtypes import get_default_dtype
+from ...dtypes import get_default_dtype, promote_types
 from ...engine import Tensor, data_of
 from ...functions.creation import full_like, ones_like, zeros_like
 from ...modes import no_grad
@@ -17,9 +17,34 @@ from .activation import logsigmoid, softplus
 from .linear import cosine_similarity, pairwise_distance
 
 
-def mse_loss(input, target, reduction: str = "mean"):
-    d = input - target
-    return _reduce(d * d, reduction, "mse_loss")
+def _difference(input, target, op: str, integers: bool = False):
+    """input - target as torch's F.mse_loss and friends compute it: broadcast first (so a 0-d target's
+    dtype counts in full: float32 input, float64 0-d target -> float64), floats only unless integers."""
+    dtype = promote_types(input.dtype, target.dtype) if isinstance(target, Tensor) else input.dtype
+    if not integers and dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {dtype} inputs (as torch)")
+    if isinstance(target, Tensor) and target.dtype != input.dtype:
+        input, target = input.astype(dtype), target.astype(dtype)
+    return input - target
+
+
+def _weighted(losses, weight, input, reduction: str, op: str, mean_by_weight: bool = True):
+    """torch's weight= of mse_loss, l1_loss, huber_loss: input's shape; 'mean' divides by its sum
+    (huber_loss: by the number of elements)."""
+    if weight is None:
+        return _reduce(losses, reduction, op)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: Weights and input must have the same size.")
+    losses = losses * weight
+    if reduction == "mean" and mean_by_weight:
+        return losses.sum() / weight.sum()
+    return _reduce(losses, reduction, op)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The mean (or sum, or none) of (input - target)^2."""
+    d = _difference(input, target, "mse_loss")
+    return _weighted(d * d, weight, input, _legacy_reduction(size_average, reduce, reduction), "mse_loss")
 
 
 def _reduce(losses, reduction, op: str = "loss"):
@@ -255,26 +280,28 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     return _reduce(losses if weight is None else losses * weight, reduction, "binary_cross_entropy_with_logits")
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
-    """The mean (or sum, or none) of |input - target|."""
-    return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction), "l1_loss")
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The mean (or sum, or none) of |input - target| (integers allowed, as torch)."""
+    d = _difference(input, target, "l1_loss", integers=True)
+    return _weighted(ops.abs(d), weight, input, _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (l1 for beta = 0)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    d = input - target
+    d = _difference(input, target, "smooth_l1_loss")
     a = ops.abs(d)
     if beta == 0:
         return _reduce(a, reduction, "smooth_l1_loss")
     return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (smooth_l1 times delta)."""
-    d = input - target
+    d = _difference(input, target, "huber_loss")
     a = ops.abs(d)
-    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction, "huber_loss")
+    losses = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return _weighted(losses, weight, input, reduction, "huber_loss", mean_by_weight=False)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):

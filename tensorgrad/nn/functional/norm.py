@@ -77,6 +77,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         if p is not None and tuple(p.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(p.shape)} and normalized_shape = {list(shape)}")
+    if input._data.size == 0:                   # nothing to normalise (and NumPy's mean of nothing warns)
+        out = input.clone()
+        out = out if weight is None else out * weight
+        return out if bias is None else out + bias
     weight = np.ones(shape, input.dtype) if weight is None else weight
     bias = np.zeros(shape, input.dtype) if bias is None else bias
     return ops.layer_norm(input, weight, bias, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
