@@ -17,7 +17,8 @@ def _one_dtype(op: str, *xs):
     if builtins.any(d != dtypes[0] for d in dtypes):
         raise RuntimeError(f"{op}: expected operands of one dtype, got {', '.join(map(str, dtypes))} (as torch, "
                            "which does not promote them: cast one with .to())")
-    if dtypes[0] == np.bool_ and all(x._data.size for x in xs):       # (torch runs no kernel on empty ones)
+    if dtypes[0] == np.bool_ and (min(x.ndim for x in xs) < 2 or all(x._data.size for x in xs)):  # (no kernel
+        # runs on empty matrices; dot of empty vectors still refuses)
         raise NotImplementedError(f"{op}: not implemented for bool (as torch)")
 
 
