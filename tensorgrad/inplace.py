@@ -13,7 +13,7 @@ import numpy as np
 
 from . import ops
 from .dtypes import as_array
-from .engine import Tensor, _mode
+from .engine import Tensor, _mode, refresh
 from .functions.math import div
 from .functions.random import default_rng
 
@@ -42,6 +42,8 @@ def inplace(self, name: str, fn, *args, ufunc=None):
                 return _bump(self)
         return write(self, fn(self, *args)._data, name)
     check_leaf(self, name)
+    if self._base is not None and self._vc[1] > self._view_key[2]:
+        refresh(self)                   # its base was written since the view was made: its history first
     out = fn(_old(self), *args)
     write(self, out._data, name)
     self._node, self._requires_grad = out._node, out._requires_grad
@@ -211,6 +213,14 @@ def copy_(self, src):
 
 
 def masked_fill_(self, mask, value):
+    """value where mask holds; as torch, also into an expand()ed view (a number is the same in every copy)."""
+    if not self._data.flags.writeable and not records(self, value) and _mode.trace is None:
+        alias = _alias(self._data)
+        if alias is not None and not isinstance(value, Tensor):
+            m = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+            if np.broadcast_shapes(m.shape, self.shape) == self.shape:
+                np.copyto(alias, _cast(value, self.dtype), where=np.broadcast_to(m, self.shape))
+                return _bump(self)
     return inplace(self, "masked_fill_", lambda x, v: x.masked_fill(mask, v), value)
 
 

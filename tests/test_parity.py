@@ -122,6 +122,18 @@ def _write_into_clamped(m):
     return y, x.grad
 
 
+def _write_into_a_view_after_its_base(m):
+    a = _f64(m, [1.0, 2.0, 3.0])
+    b = a * 1
+    v = b[0:2]
+    b.mul_(2)                                  # the base is written after the view was made ...
+    v.mul_(3)                                  # ... so the view's own write must start from that history
+    (b * m.tensor([1.0, 10.0, 100.0], dtype=m.float64)).sum().backward()
+    e = m.zeros(3)
+    e.expand(2, 3).masked_fill_(m.tensor([True, False, True]), 4.0)
+    return b, a.grad, e, m.zeros(0, 2).gather(1, m.tensor([], dtype=m.long)), m.zeros(2).scatter(0, m.tensor([1]), 0.5)
+
+
 def _mark_dirty(m):
     class Double_(m.autograd.Function):
         @staticmethod
@@ -144,7 +156,8 @@ def _mark_dirty(m):
 
 
 PROGRAMS = [_aliases, _inplace_activations, _floor_division, _softmax_args, _erf_layouts, _gelu_half,
-            _casts_and_fills, _losses, _addmm_beta0, _write_into_clamped, _mark_dirty]
+            _casts_and_fills, _losses, _addmm_beta0, _write_into_clamped, _write_into_a_view_after_its_base,
+            _mark_dirty]
 
 
 @pytest.mark.parametrize("program", PROGRAMS, ids=[p.__name__[1:] for p in PROGRAMS])

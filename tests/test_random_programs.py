@@ -25,10 +25,10 @@ import tensorgrad as tg
 
 torch.set_num_threads(1)
 
-N_PROGRAMS, STEPS = 400, 14
+N_PROGRAMS, STEPS = 400, 24
 TOL = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-6, atol=1e-6),
        "float16": dict(rtol=2e-3, atol=1e-3)}
-GRAD_TOL = {"float64": dict(rtol=1e-8, atol=1e-10), "float32": dict(rtol=1e-4, atol=1e-5),
+GRAD_TOL = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=1e-4, atol=1e-5),
             "float16": dict(rtol=1e-2, atol=1e-2)}
 SHAPES = [(), (3,), (4,), (2, 3), (3, 4), (1, 4), (3, 1), (2, 3, 4), (2, 1, 4), (0,), (2, 0)]
 
@@ -65,10 +65,10 @@ KNOWN = [
      r"(Subtraction, the `-` operator, with (a|two) bool|Negation, the `-` operator, on a bool|Boolean inputs not "
      r"supported)).*tensorgrad computes", "bool inputs torch has no kernel for: abs, sign, round, floor, ceil, "
      "trunc, frac, clamp, logaddexp, -, relu (ops/elementwise.py, functions/math.py)"),
-    (r".", r"torch refuses \(NotImplementedError: \"(frac|hypot|logaddexp)\w*\" not implemented for 'Long'",
+    (r".", r"torch refuses \(NotImplementedError: \"(frac|hypot|logaddexp)\w*\" not implemented for '(Long|Int)'",
      "integer inputs torch has no kernel for: frac, hypot, logaddexp (functions/math.py)"),
     (r"heaviside", r"different dtypes", "heaviside of two dtypes (functions/math.py)"),
-    (r"lerp", r"(expected dtype [\w ]+ for `end`|not implemented for '(Long|Int)')",
+    (r"lerp", r"(expected dtype [\w: ]+ for `end`|not implemented for '(Long|Int)')",
      "lerp of two dtypes, or of integers (functions/math.py)"),
     (r"m\.(add|sub)\(.*alpha", r".", "add/sub scale other by alpha before promoting (an int64 other times 0.5 "
      "is float32, against a float64 0-d input), and take alpha on bools and a float alpha on integers "
@@ -97,9 +97,12 @@ KNOWN = [
     (r"\] = ", r"requires_grad False, torch's True", "torch marks an integer tensor written with values that "
      "require grad as requiring grad (a quirk of torch's)"),
     (r"contiguous", r".", "contiguous() returns self, also for a view torch would copy (tensor_api.py)"),
-    (r"\] = ", r"tensorgrad raises .*more than one element of the written-to tensor", "writing a tensor that "
-     "requires grad into an expand()ed view (inplace.py's _rebase has no case for a broadcasting expand)"),
-    (r"median", r"torch's (bool|int64)", "the median of an empty integer or bool tensor: torch's is uninitialized "
+    (r".", r"tensorgrad raises .*more than one element of the written-to tensor", "writing into an expand()ed "
+     "view of a tensor in a graph, or one that requires grad into any (inplace.py's _rebase has no case for a "
+     "broadcasting expand)"),
+    (r"rsqrt", r"inf values mismatch", "rsqrt(-0.0) is -inf in torch (1 / sqrt), +inf as pow(x, -0.5) "
+     "(tensor_api.py / functions/math.py)"),
+    (r"median", r"torch's (bool|int\d+)", "the median of an empty integer or bool tensor: torch's is uninitialized "
      "memory"),
 ]
 
@@ -418,7 +421,7 @@ def _same(t, g, what: str, tol=TOL):
             _same(a, b, what, tol)
         return
     assert type(g) is type(t), f"{what}: a {type(g).__name__}, torch's {type(t).__name__}"
-    np.testing.assert_allclose(g, t, rtol=1e-6, equal_nan=True, err_msg=what)
+    np.testing.assert_allclose(g, t, rtol=1e-6, atol=1e-6, equal_nan=True, err_msg=what)   # .item() of float32
 
 
 def _resync(t, g):

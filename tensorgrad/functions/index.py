@@ -37,6 +37,9 @@ def _key_along(index: np.ndarray, dim: int) -> tuple:
 
 def gather(x, dim: int, index):
     """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
+    index = np.asarray(data_of(index))
+    if index.size == 0:                 # an empty result of index's shape (torch checks no shapes then)
+        return ops.getitem(ops.reshape(x, shape=(-1,)), key=(np.zeros(index.shape, np.int64),))
     return ops.getitem(x, key=_along(index, x, dim, "gather"))
 
 

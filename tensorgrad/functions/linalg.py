@@ -1,6 +1,7 @@
 """Products and contractions (matmul, mm, einsum, tensordot, ...) on the matmul and einsum ops."""
 import builtins
 import collections
+import math
 
 import numpy as np
 
@@ -12,19 +13,33 @@ from .shape import _along_dim, cat, diagonal, squeeze, unsqueeze
 
 
 def _one_dtype(op: str, *xs):
-    """torch's products take operands of one dtype (no promotion) and have no bool kernel."""
+    """torch's products take operands of one dtype (no promotion) and have no bool kernel (not checked
+    when an operand is empty, no kernel running, except for two vectors: dot)."""
     dtypes = [x.dtype for x in xs]
     if builtins.any(d != dtypes[0] for d in dtypes):
         raise RuntimeError(f"{op}: expected operands of one dtype, got {', '.join(map(str, dtypes))} (as torch, "
                            "which does not promote them: cast one with .to())")
-    if dtypes[0] == np.bool_ and (min(x.ndim for x in xs) < 2 or all(x._data.size for x in xs)):  # (no kernel
-        # runs on empty matrices; dot of empty vectors still refuses)
+    empty = builtins.any(x._data.size == 0 for x in xs)
+    if dtypes[0] == np.bool_ and (not empty or builtins.all(x.ndim == 1 for x in xs)):
         raise NotImplementedError(f"{op}: not implemented for bool (as torch)")
+
+
+def _bmm_of_nothing(x, y) -> bool:
+    """Does torch's matmul take its batched path (not folding into mm) to an empty result? It then
+    checks no dtypes. (It folds a >= 3-d x times a matrix, and a matrix times a >= 3-d y that needs no
+    gradient.)"""
+    if x.ndim < 2 or y.ndim < 2 or builtins.max(x.ndim, y.ndim) < 3 or x.ndim >= 3 and y.ndim == 2:
+        return False
+    if x.ndim == 2 and not y.requires_grad:
+        return False
+    shape = np.broadcast_shapes(x.shape[:-2], y.shape[:-2]) + (x.shape[-2], y.shape[-1])
+    return math.prod(shape) == 0
 
 
 def matmul(x, y):
     """1-D, 2-D and batched, as torch.matmul: 1-D operands get a dim added, then removed."""
-    _one_dtype("matmul", x, y)
+    if not _bmm_of_nothing(x, y):
+        _one_dtype("matmul", x, y)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {x.shape} and {y.shape}")
     k1, k2 = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
