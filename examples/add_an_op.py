@@ -162,11 +162,11 @@ def train(steps: int, seed: int = 0) -> list:
     rng = np.random.default_rng(seed)
     X = rng.uniform(-1.5, 1.5, (256, 2)).astype(np.float32)                     # (256, 2) points
     y = np.where((X ** 2).sum(1) < 1, 1.0, -1.0).astype(np.float32)             # (256,) labels +-1
-    W1 = tg.tensor(tg.randn(2, 32, generator=g).numpy() / np.sqrt(2), requires_grad=True, name="W1")   # (2, 32)
+    W1 = tg.tensor(tg.randn(2, 32, generator=g).numpy() / 2 ** 0.5, requires_grad=True, name="W1")   # (2, 32)
     b1 = tg.zeros(32, requires_grad=True, name="b1")
     ln_gain = tg.ones(32, requires_grad=True, name="ln_gain")
     ln_bias = tg.zeros(32, requires_grad=True, name="ln_bias")
-    W2 = tg.tensor(tg.randn(32, 1, generator=g).numpy() / np.sqrt(32), requires_grad=True, name="W2")  # (32, 1)
+    W2 = tg.tensor(tg.randn(32, 1, generator=g).numpy() / 32 ** 0.5, requires_grad=True, name="W2")  # (32, 1)
     b2 = tg.zeros(1, requires_grad=True, name="b2")
     params = [W1, b1, ln_gain, ln_bias, W2, b2]
 

@@ -13,7 +13,7 @@ import numpy as np
 
 from . import ops
 from .dtypes import as_array
-from .engine import Tensor, _mode
+from .engine import Tensor, _mode, refresh
 from .functions.math import div
 from .functions.random import default_rng
 
@@ -35,12 +35,15 @@ def inplace(self, name: str, fn, *args, ufunc=None):
             if isinstance(y, (int, float)) or isinstance(y, np.ndarray) and y.dtype == self._data.dtype and (
                     y.shape == self._data.shape or  # the optimizer's case: no broadcasting to check
                     y.ndim <= self.ndim and np.broadcast_shapes(y.shape, self.shape) == self.shape):
-                ufunc(self._data, y, out=self._data)          # the optimizer's p -= lr * g: no copy
+                with np.errstate(all="ignore"):           # x /= 0 is inf or NaN, as torch, not a warning
+                    ufunc(self._data, y, out=self._data)      # the optimizer's p -= lr * g: no copy
                 if _mode.trace is not None:                   # tg.compile replays the write
                     _mode.trace.append(("effect", "ufunc", self, (ufunc, y)))
                 return _bump(self)
         return write(self, fn(self, *args)._data, name)
     check_leaf(self, name)
+    if self._base is not None and self._vc[1] > self._view_key[2]:
+        refresh(self)                   # its base was written since the view was made: its history first
     out = fn(_old(self), *args)
     write(self, out._data, name)
     self._node, self._requires_grad = out._node, out._requires_grad
@@ -67,6 +70,12 @@ def _old(self) -> Tensor:
 
 
 def write(self, values: np.ndarray, name: str) -> Tensor:
+    if np.ndim(values) > self.ndim or np.shape(values) != self.shape and np.broadcast_shapes(
+            np.shape(values), self.shape) != self.shape:          # NumPy would drop leading 1s; torch refuses
+        raise RuntimeError(f"{name}: output with shape {list(self.shape)} doesn't match the broadcast shape "
+                           f"{list(np.broadcast_shapes(np.shape(values), self.shape))}")
+    if self._data.size == 0 and np.can_cast(np.asarray(values).dtype, self.dtype, "same_kind"):
+        return _bump(self)                  # nothing to write (into an expand()ed empty view too, as torch)
     if not self._data.flags.writeable:
         raise RuntimeError(f"{name}: unsupported operation: more than one element of the written-to tensor "
                            "refers to a single memory location (it is an expand()ed view); .clone() it first")
@@ -108,14 +117,16 @@ def _rebase(self, name):
     old._node, old._requires_grad = base._node, base._requires_grad
     if kind == "getitem":
         out = ops.index_put(old, self, key=attrs["key"], accumulate=False)
-    elif kind == "reshape":
+    elif kind in ("reshape", "expand"):           # (an expand that is a view to write into adds leading 1s only)
         out = ops.reshape(self, shape=base.shape)
     elif kind == "permute":
         out = ops.permute(self, axes=tuple(np.argsort(attrs["axes"])))
+    elif kind == "diagonal":
+        out = ops.diagonal_put(old, self, **attrs)
     else:
         raise RuntimeError(f"{name}: an in-place op on a {kind} view of a tensor in a graph is not supported; "
                            ".clone() the view first")
-    base._node, base._requires_grad = out._node, True
+    base._node, base._requires_grad = out._node, out._requires_grad
     if base._base is not None:
         base._view_key = base._view_key[:2] + (base._vc[1],)
         _rebase(base, name)
@@ -151,19 +162,65 @@ def div_(self, other, rounding_mode=None):
 
 def clamp_(self, min=None, max=None): return inplace(self, "clamp_", lambda x: x.clamp(min, max))
 def zero_(self): return fill_(self, 0)
-def fill_(self, value): return copy_(self, value)
+
+
+def fill_(self, value):
+    """Every element <- value (a number or a 0-d tensor), cast to self's dtype; as torch, this works on
+    an expand()ed view too (each shared element gets the same value)."""
+    if isinstance(value, Tensor) and value.ndim:
+        raise RuntimeError(f"fill_: only supports 0-dimension value tensor but got tensor with {value.ndim} dimensions.")
+    if not self._data.flags.writeable and not records(self, value) and _mode.trace is None:
+        alias = _alias(self._data)
+        if alias is not None:
+            if _mode.grad and self._base is not None:
+                check_leaf(self, "fill_")
+            alias[...] = _cast(value._data if isinstance(value, Tensor) else value, self.dtype)
+            return _bump(self)
+    return copy_(self, value)
+
+
+def _alias(a: np.ndarray):
+    """A writeable array on the memory of a read-only broadcast view a (its stride-0 dims repeat
+    elements of the array it views), or None when that memory is not a writeable array's."""
+    owner = a
+    while isinstance(owner.base, np.ndarray):
+        owner = owner.base
+    if not (owner.flags.writeable and owner.flags.c_contiguous):
+        return None
+    offset = a.__array_interface__["data"][0] - owner.__array_interface__["data"][0]
+    return np.ndarray(a.shape, a.dtype, buffer=owner, offset=offset, strides=a.strides)
+
+
+def _overlaps(a) -> bool:
+    """Does a view hold some element twice (a stride of 0 along a dim of more than one)?"""
+    return isinstance(a, np.ndarray) and any(st == 0 and n > 1 for st, n in zip(a.strides, a.shape))
+
+
+def _cast(values, dtype) -> np.ndarray:
+    """values in dtype as torch's copy_ casts them: any dtype to any (float to int truncates)."""
+    with np.errstate(invalid="ignore", over="ignore"):
+        return np.asarray(values).astype(dtype, copy=False)
 
 
 def copy_(self, src):
-    """Write src (broadcast, cast to self's dtype) into self; recorded when src requires grad."""
+    """Write src (broadcast, cast to self's dtype, whatever the two dtypes) into self; recorded when src
+    requires grad."""
     if not records(self, src):
         if _mode.grad and self._base is not None:
             check_leaf(self, "copy_")
-        return write(self, src._data if isinstance(src, Tensor) else np.asarray(src), "copy_")
+        return write(self, _cast(src._data if isinstance(src, Tensor) else src, self.dtype), "copy_")
     return inplace(self, "copy_", lambda x, s: ops.where(np.array(True), ops.cast_to(s, x.dtype), x), src)
 
 
 def masked_fill_(self, mask, value):
+    """value where mask holds; as torch, also into an expand()ed view (a number is the same in every copy)."""
+    if not self._data.flags.writeable and not records(self, value) and _mode.trace is None:
+        alias = _alias(self._data)
+        if alias is not None and not isinstance(value, Tensor):
+            m = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
+            if np.broadcast_shapes(m.shape, self.shape) == self.shape:
+                np.copyto(alias, _cast(value, self.dtype), where=np.broadcast_to(m, self.shape))
+                return _bump(self)
     return inplace(self, "masked_fill_", lambda x, v: x.masked_fill(mask, v), value)
 
 
@@ -221,16 +278,20 @@ def setitem(self, key, value):
     requires grad, or an x in a graph, is recorded as index_put, so gradients flow to the value."""
     key = ops.index_key(key)
     v = value.astype(self.dtype) if isinstance(value, Tensor) else np.asarray(as_array(value), self.dtype)
+    if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
+        n = v.ndim - np.ndim(ops.take(self._data, key))
+        while n > 0 and v.shape[0] == 1:
+            v, n = v.reshape(v.shape[1:]), n - 1
     if not records(self, v):
         if _mode.grad and self._base is not None:
             check_leaf(self, "setitem")         # a view made under no_grad of a leaf that requires grad
-        if not self._data.flags.writeable:
-            write(self, self._data, "setitem")                   # the clear error for expanded views
-        ops.put(self._data, key, v._data if isinstance(v, Tensor) else v)
+        target = self._data
+        if not target.flags.writeable:              # an expand()ed view: as torch, a number may fill shared
+            alias = _alias(target) if _mode.trace is None else None       # elements, a tensor only others
+            if alias is None or isinstance(value, Tensor) and _overlaps(ops.take(alias, key)):
+                write(self, self._data, "setitem")               # the clear error
+            target = alias
+        ops.put(target, key, v._data if isinstance(v, Tensor) else v)
         _bump(self)                                 # (not replayable: tg.compile runs such a function dynamically)
         return
-    if v.ndim and v.shape[0] == 1:                 # torch's x[key] = v drops v's extra leading 1s
-        n = v.ndim - ops.take(self._data, key).ndim
-        while n > 0 and v.shape[0] == 1:
-            v, n = v.reshape(v.shape[1:]), n - 1
     inplace(self, "setitem", lambda x, v: ops.index_put(x, v, key=key, accumulate=False), v)

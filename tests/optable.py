@@ -42,7 +42,9 @@ class Sample:
     smooth: bool = True           # no ties/kinks at the sample: finite differences and 2nd order apply
     note: str = ""
     extra: dict = field(default_factory=dict)   # tol=dict(rtol=...): a looser float64 tolerance, with why;
-                                                # second=False: torch has no second derivative of it
+                                                # second=False: torch has no second derivative of it;
+                                                # tie_dim=d: the result indexes input 0 along d, and torch
+                                                # documents no order among ties: compare what they pick
 
     @property
     def id(self):
@@ -403,6 +405,10 @@ SAMPLES = [
     S("hardtanh", lambda m, x: m.nn.functional.hardtanh(x, -0.5, 0.5), [V([-0.5, 0.5, 0.0])], smooth=False,
       note="at-bounds"),
     S("relu6", lambda m, x: m.nn.functional.relu6(x), [V([-2.0, 0.0, 0.5, 6.0, 7.0])], smooth=False),
+    S("relu_", lambda m, x: m.nn.functional.relu_(x * 2), [V([-2.0, -0.5, 0.5, 3.0])]),
+    S("hardtanh_", lambda m, x: m.nn.functional.hardtanh_(x * 1, -0.5, 2.0), [V([-2.0, -0.2, 0.5, 3.0])]),
+    S("leaky_relu", lambda m, x: m.nn.functional.leaky_relu(x * 1, 0.1, inplace=True), [V([-2.0, -0.5, 0.5, 3.0])],
+      note="inplace"),
     S("hardsigmoid", lambda m, x: m.nn.functional.hardsigmoid(x), [V([-4.0, -3.0, -1.0, 2.0, 3.0, 5.0])],
       smooth=False, extra=dict(tol=dict(rtol=1e-7))),     # torch's float64 backward multiplies by a float32 1/6
     S("hardswish", lambda m, x: m.nn.functional.hardswish(x), [V([-4.0, -3.0, -1.0, 2.0, 3.0, 5.0])],
@@ -457,7 +463,8 @@ SAMPLES = [
     S("argsort", lambda m, x: m.argsort(x, descending=True, stable=True), [V(TIES)], grad=False, note="descending"),
     S("msort", lambda m, x: m.msort(x), [R(4, 3)]),
     S("topk", lambda m, x: x.topk(2).values, [R(3, 5)]),
-    S("topk", lambda m, x: x.topk(2, dim=0, largest=False).indices, [R(4, 3)], grad=False, note="smallest"),
+    S("topk", lambda m, x: x.topk(2, dim=0, largest=False).indices, [R(4, 3)], grad=False, note="smallest",
+      extra=dict(tie_dim=0)),
     S("topk", lambda m, x: m.topk(x, 3, 0).values, [R(5)], note="1d"),
     S("median", lambda m, x: x.median(), [R(3, 5)]),
     S("median", lambda m, x: x.median(), [V([1.0, 2.0, 2.0, 3.0])], smooth=False, note="ties-even"),

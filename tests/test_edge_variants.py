@@ -37,31 +37,9 @@ def _strided(a):
     return None
 
 
-# Integer inputs where tensorgrad still differs from torch: it computes in floats where torch
-# keeps integers (hardtanh, avg_pool, addmm), or accepts integers torch refuses (kl_div, allclose
-# of mixed dtypes, the pooling means, gaussian_nll_loss, soft_margin_loss, hinge_embedding_loss,
-# cosine_embedding_loss), or breaks a tie between equal integers otherwise (topk). Open work,
-# listed so that each stays seen; strict, so a fix must take its id off this list.
-KNOWN = set("""
-hardtanh-at-bounds-int
-topk-smallest-int
-kl_div-log_target-int
-kl_div-zero-target-int
-max_pool2d-pad-ceil-int
-avg_pool2d-int
-avg_pool2d-ceil-exclude-pad-int
-avg_pool2d-ceil-include-pad-int
-avg_pool2d-divisor-int
-avg_pool1d-int
-adaptive_avg_pool2d-global-int
-allclose-int
-addmm-int
-gaussian_nll_loss-int
-gaussian_nll_loss-full-sum-int
-soft_margin_loss-int
-hinge_embedding_loss-int
-cosine_embedding_loss-int
-""".split())
+# Ids where tensorgrad still differs from torch, listed so that each stays seen; strict, so a fix
+# must take its id off this list.
+KNOWN = set()
 
 # Where torch itself fails on a generated input by a fault of its own (an error from inside its
 # kernel or its backward, not a refusal of the input), there is nothing to compare with.
@@ -152,6 +130,13 @@ def test_edge_inputs_as_torch(sample, variant):
     out, ours = _run(tg, sample, arrays, views, grad)
     want = ref.detach().numpy()
     assert out.shape == tuple(ref.shape), f"shape {out.shape} vs torch's {tuple(ref.shape)}"
+    if "tie_dim" in sample.extra:       # torch.topk's docs: "the indices of tied elements are not guaranteed
+        x = theirs[0] if views[0] is None else views[0](torch, theirs[0])           # to be stable"
+        d = sample.extra["tie_dim"]
+        x = x.detach().numpy()
+        np.testing.assert_array_equal(np.take_along_axis(x, out.numpy(), d), np.take_along_axis(x, want, d))
+        assert all(len(set(line)) == len(line) for line in np.moveaxis(out.numpy(), d, -1).reshape(-1, out.shape[d]))
+        return
     if want.dtype.kind in "biu":
         np.testing.assert_array_equal(out.numpy(), want)
         return

@@ -23,6 +23,7 @@ NumPy functions (docs/adding_an_op.md shows both).
 import numpy as np
 
 from ..engine import Node, Tensor
+from ..inplace import _rebase as rebase, check_leaf
 from ..modes import _mode, no_grad
 
 
@@ -34,6 +35,7 @@ class FunctionCtx:
         self.materialize_grads = True
         self._saved = None                # (tensor, version at save) for each saved value
         self._non_differentiable = set()
+        self._dirty = ()
 
     def save_for_backward(self, *tensors) -> None:
         """Keep tensors (or None) for backward; ctx.saved_tensors gives them back, checked unchanged."""
@@ -66,8 +68,9 @@ class FunctionCtx:
         self.materialize_grads = bool(value)
 
     def mark_dirty(self, *tensors) -> None:
-        raise RuntimeError("tensorgrad does not implement torch.autograd.function.FunctionCtx.mark_dirty: a "
-                           "Function's forward must not write into its inputs; return a new tensor")
+        """These inputs were written in place by forward (and must be returned): as torch, the output is
+        the input tensor itself, and its history becomes this Function's node."""
+        self._dirty = tensors
 
 
 class _Rule:
@@ -131,15 +134,43 @@ class Function:
         single = not isinstance(output, tuple)
         outs = (output,) if single else output
         inputs = [a for a in args if isinstance(a, Tensor)]
-        # fresh result tensors (an input returned as it is becomes a new tensor on its storage, as torch)
-        outs = tuple(Tensor._wrap(o._data, o._vc) if isinstance(o, Tensor) and any(o is a for a in inputs) else o
-                     for o in outs)
+        dirty = _check_dirty(cls.__name__, ctx._dirty, inputs, outs, records)
+        # fresh result tensors (an input returned as it is becomes a new tensor on its storage, as torch),
+        # but a dirty input is returned itself
+        outs = tuple(Tensor._wrap(o._data, o._vc) if isinstance(o, Tensor) and any(o is a for a in inputs)
+                     and not any(o is d for d in dirty) else o for o in outs)
+        if records and dirty:           # the node's inputs are the dirty ones as they were (their old history)
+            inputs = [_before(a) if any(a is d for d in dirty) else a for a in inputs]
         if records:
             diff = [k for k, o in enumerate(outs) if isinstance(o, Tensor) and o.dtype.kind == "f"
                     and id(output if single else output[k]) not in ctx._non_differentiable]
             if diff:
                 _record(cls, ctx, args, inputs, outs, diff)
+            for d in dirty:
+                if d._base is not None:         # a view written in place: its base's history is rewritten too
+                    d._view_key = d._view_key[:2] + (d._vc[1],)
+                    rebase(d, cls.__name__)
         return outs[0] if single else outs
+
+
+def _check_dirty(name, dirty, inputs, outs, records) -> tuple:
+    """torch's rules for ctx.mark_dirty: inputs only, each returned, none a leaf that requires grad."""
+    for t in dirty:
+        if not any(t is a for a in inputs):
+            raise RuntimeError(f"{name}: mark_dirty() takes input tensors only")
+        if not any(t is o for o in outs):
+            raise RuntimeError(f"{name}: Some elements marked as dirty during the forward method were not returned "
+                               "as output. The inputs that are modified inplace must all be outputs of the Function.")
+        if records:
+            check_leaf(t, name)
+    return tuple(dirty)
+
+
+def _before(t: Tensor) -> Tensor:
+    """A stand-in for t as it was before forward wrote into it: its history (its values are gone)."""
+    old = Tensor._wrap(t._data)
+    old._node, old._requires_grad = t._node, t._requires_grad
+    return old
 
 
 def once_differentiable(backward):

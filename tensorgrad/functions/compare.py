@@ -5,14 +5,24 @@ import numpy as np
 from ..engine import Tensor, data_of
 
 
+def _one_dtype(op: str, input, other):
+    """torch's isclose and allclose compare two tensors of one dtype only."""
+    a, b = data_of(input), data_of(other)
+    if isinstance(input, Tensor) and isinstance(other, Tensor) and a.dtype != b.dtype:
+        raise RuntimeError(f"{op}: {a.dtype} did not match {b.dtype} (both tensors must have one dtype, as torch)")
+    return a, b
+
+
 def isclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> Tensor:
     """|input - other| <= atol + rtol * |other|, elementwise, as torch.isclose."""
-    return Tensor._wrap(np.isclose(data_of(input), data_of(other), rtol=rtol, atol=atol, equal_nan=equal_nan))
+    a, b = _one_dtype("isclose", input, other)
+    return Tensor._wrap(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan))
 
 
 def allclose(input, other, rtol: float = 1e-05, atol: float = 1e-08, equal_nan: bool = False) -> bool:
     """True if isclose holds everywhere."""
-    return bool(isclose(input, other, rtol, atol, equal_nan).numpy().all())
+    a, b = _one_dtype("allclose", input, other)
+    return bool(np.isclose(a, b, rtol=rtol, atol=atol, equal_nan=equal_nan).all())
 
 
 def equal(input, other) -> bool:

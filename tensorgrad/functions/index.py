@@ -37,12 +37,17 @@ def _key_along(index: np.ndarray, dim: int) -> tuple:
 
 def gather(x, dim: int, index):
     """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
+    index = np.asarray(data_of(index))
+    if index.size == 0:                 # an empty result of index's shape (torch checks no shapes then)
+        return ops.getitem(ops.reshape(x, shape=(-1,)), key=(np.zeros(index.shape, np.int64),))
     return ops.getitem(x, key=_along(index, x, dim, "gather"))
 
 
 def scatter_add(x, dim: int, index, src):
     """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
     index = np.asarray(data_of(index))
+    if index.size == 0:                 # nothing to add (torch checks no shapes then)
+        return x.clone()
     if src.shape != index.shape:
         if src.ndim != index.ndim or any(i > n for i, n in zip(index.shape, src.shape)):
             raise ValueError(f"scatter_add: index {index.shape} is larger than src {src.shape}")
@@ -98,7 +103,11 @@ def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = N
     (With repeated indices torch leaves which write wins unspecified.)"""
     if reduce is not None:
         raise NotImplementedError("scatter: reduce= is not supported; use scatter_add for sums")
+    if isinstance(src, (bool, int, float, np.number)):     # x.scatter(dim, index, 0.5): torch's value overload
+        src, value = None, src
     idx = np.asarray(data_of(index))
+    if idx.size == 0:                   # nothing to write (torch checks no shapes then)
+        return input.clone()
     source = src if src is not None else np.full(idx.shape, value, dtype=input.dtype)
     if source.shape != idx.shape:
         source = ops.getitem(source, key=tuple(slice(n) for n in idx.shape))

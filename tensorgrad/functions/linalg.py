@@ -1,17 +1,45 @@
 """Products and contractions (matmul, mm, einsum, tensordot, ...) on the matmul and einsum ops."""
 import builtins
 import collections
+import math
 
 import numpy as np
 
 from .. import ops
 from ..dims import wrap_dim
+from .math import where
 from .reduce import norm
 from .shape import _along_dim, cat, diagonal, squeeze, unsqueeze
 
 
+def _one_dtype(op: str, *xs):
+    """torch's products take operands of one dtype (no promotion) and have no bool kernel (not checked
+    when an operand is empty, no kernel running, except for two vectors: dot)."""
+    dtypes = [x.dtype for x in xs]
+    if builtins.any(d != dtypes[0] for d in dtypes):
+        raise RuntimeError(f"{op}: expected operands of one dtype, got {', '.join(map(str, dtypes))} (as torch, "
+                           "which does not promote them: cast one with .to())")
+    empty = builtins.any(x._data.size == 0 for x in xs)
+    if dtypes[0] == np.bool_ and (not empty or builtins.all(x.ndim == 1 for x in xs)):
+        raise NotImplementedError(f"{op}: not implemented for bool (as torch)")
+
+
+def _bmm_of_nothing(x, y) -> bool:
+    """Does torch's matmul take its batched path (not folding into mm) to an empty result? It then
+    checks no dtypes. (It folds a >= 3-d x times a matrix, and a matrix times a >= 3-d y that needs no
+    gradient.)"""
+    if x.ndim < 2 or y.ndim < 2 or builtins.max(x.ndim, y.ndim) < 3 or x.ndim >= 3 and y.ndim == 2:
+        return False
+    if x.ndim == 2 and not y.requires_grad:
+        return False
+    shape = np.broadcast_shapes(x.shape[:-2], y.shape[:-2]) + (x.shape[-2], y.shape[-1])
+    return math.prod(shape) == 0
+
+
 def matmul(x, y):
     """1-D, 2-D and batched, as torch.matmul: 1-D operands get a dim added, then removed."""
+    if not _bmm_of_nothing(x, y):
+        _one_dtype("matmul", x, y)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {x.shape} and {y.shape}")
     k1, k2 = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]
@@ -98,6 +126,7 @@ def tensordot(a, b, dims=2):
     for i, j in zip(da, db):
         sb[j] = sa[i]
     out = [c for i, c in enumerate(sa) if i not in da] + [c for j, c in enumerate(sb) if j not in db]
+    _one_dtype("tensordot", a, b)
     return ops.einsum(a, b, eq="".join(sa) + "," + "".join(sb) + "->" + "".join(out))
 
 
@@ -105,6 +134,7 @@ def mm(input, mat2):
     """The product of two matrices."""
     if input.ndim != 2 or mat2.ndim != 2:
         raise ValueError(f"mm: expected two matrices, got shapes {input.shape} and {mat2.shape}")
+    _one_dtype("mm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -112,6 +142,7 @@ def bmm(input, mat2):
     """Batched matrix products: (B, n, m) @ (B, m, p)."""
     if input.ndim != 3 or mat2.ndim != 3 or input.shape[0] != mat2.shape[0]:
         raise ValueError(f"bmm: expected (B, n, m) and (B, m, p), got shapes {input.shape} and {mat2.shape}")
+    _one_dtype("bmm", input, mat2)
     return matmul(input, mat2)
 
 
@@ -119,6 +150,7 @@ def mv(input, vec):
     """A matrix times a vector."""
     if input.ndim != 2 or vec.ndim != 1:
         raise ValueError(f"mv: expected a matrix and a vector, got shapes {input.shape} and {vec.shape}")
+    _one_dtype("mv", input, vec)
     return matmul(input, vec)
 
 
@@ -126,13 +158,24 @@ def dot(input, other):
     """The dot product of two vectors."""
     if input.ndim != 1 or other.ndim != 1:
         raise ValueError(f"dot: expected two vectors, got shapes {input.shape} and {other.shape}")
+    _one_dtype("dot", input, other)
     return matmul(input, other)
 
 
 def addmm(input, mat1, mat2, beta: float = 1, alpha: float = 1):
-    """beta * input + alpha * (mat1 @ mat2)."""
+    """beta * input + alpha * (mat1 @ mat2); input is ignored when beta is 0 (its NaNs too), and on
+    integers beta and alpha are truncated to integers, as torch."""
+    _one_dtype("addmm", input, mat1, mat2)
+    if input.dtype.kind in "iu":
+        beta, alpha = int(beta), int(alpha)
     product = mm(mat1, mat2)
-    return (input if beta == 1 else input * beta) + (product if alpha == 1 else product * alpha)
+    if np.broadcast_shapes(input.shape, product.shape) != product.shape:
+        raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
+                           f"{tuple(product.shape)}")
+    product = product if alpha == 1 else product * alpha
+    if beta == 0:                   # input's gradient is 0, and its NaNs do not reach the result
+        return where(np.zeros(input.shape, bool), input, 0) + product
+    return (input if beta == 1 else input * beta) + product
 
 
 def cross(input, other, dim: int | None = None):

@@ -1,12 +1,13 @@
 """Reductions, softmax and scans of torch.*, composites on the ops of the table."""
 import collections
 import math
+import warnings
 
 import numpy as np
 
 from .. import ops
 from ..dims import count, dim_list, wrap_dim
-from ..dtypes import get_default_dtype
+from ..dtypes import as_dtype, get_default_dtype
 from ..engine import Tensor, data_of
 from .index import _key_along, gather
 from .math import pow, sqrt, where
@@ -80,7 +81,7 @@ def _pick(x, axis: int, keepdims: bool, arg):
     """(values, indices) along axis: indices = arg(x) (argmax or argmin), values gathered there."""
     if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
         return _pick(unsqueeze(x, 0), 0, False, arg)
-    indices = arg(x, axis=axis, keepdims=True)
+    indices = arg(x if x.dtype != np.bool_ else x.astype(np.uint8), axis=axis, keepdims=True)   # (arg refuses bools)
     values = ops.getitem(x, key=_key_along(data_of(indices), axis))      # a gather that needs no checks
     if not keepdims:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
@@ -102,16 +103,39 @@ def _shift(x, axis):
     return ops.rowmax(data_of(x), axis)
 
 
+def _softmax_input(x, dim, dtype, op: str):
+    """torch's softmax arguments: dtype= casts x first; without it x must be floating (torch has no
+    integer kernel); dim=None is F.softmax's legacy implicit choice, with torch's warning."""
+    if dtype is not None:
+        x = x.astype(as_dtype(dtype))
+    elif x.dtype.kind != "f" and x._data.size:         # (torch runs no kernel on an empty tensor)
+        raise NotImplementedError(f"{op}: not implemented for {x.dtype} (as torch: pass dtype= to compute in a "
+                                  "floating dtype)")
+    if dim is None:
+        warnings.warn(f"Implicit dimension choice for {op} has been deprecated. Change the call to include dim=X "
+                      "as an argument.", stacklevel=3)
+        dim = 0 if x.ndim in (0, 1, 3) else 1
+    return x, dim
+
+
 # A +inf or a row of -inf gives inf - inf = NaN in the shift: torch's answer, so no warning.
 @np.errstate(divide="ignore", invalid="ignore")
-def softmax(x, dim: int = -1):
+def softmax(x, dim: int | None = None, dtype=None):
+    """exp(x) / sum(exp(x)) along dim (F.softmax's implicit dim when None, with torch's warning)."""
+    x, dim = _softmax_input(x, dim, dtype, "softmax")
+    if x.dtype.kind != "f":
+        return x.clone()                                # empty
     axis = _axis(x, dim, "softmax")
     e = ops.exp(x - _shift(x, axis))
     return e / e.sum(axis=axis, keepdims=True)
 
 
 @np.errstate(divide="ignore", invalid="ignore")
-def log_softmax(x, dim: int = -1):
+def log_softmax(x, dim: int | None = None, dtype=None):
+    """x - logsumexp(x) along dim."""
+    x, dim = _softmax_input(x, dim, dtype, "log_softmax")
+    if x.dtype.kind != "f":
+        return x.clone()                                # empty
     axis = _axis(x, dim, "log_softmax")
     z = x - _shift(x, axis)
     if data_of(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
@@ -214,7 +238,7 @@ def cummin(x, dim: int):
 def _cumulative_extreme(x, dim, ufunc, name):
     d = wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     a = data_of(x)
     running = ufunc.accumulate(a, axis=d)
     here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here

@@ -115,14 +115,14 @@ def unbind(x, dim: int = 0) -> tuple:
 
 
 def flip(x, dims):
-    """x reversed along dims (a gather with negative strides)."""
+    """x reversed along dims (a gather with negative strides), a copy as torch's (not a view of x)."""
     dims = (dims,) if isinstance(dims, int) else tuple(dims)
     key = [slice(None)] * x.ndim
     for d in dims:
         d = wrap_dim(d, x.ndim, "flip")
         if x.ndim:                                  # a 0-d tensor is its own flip
             key[d] = slice(None, None, -1)
-    return ops.getitem(x, key=tuple(key))
+    return ops.getitem(x, key=tuple(key)).clone()
 
 
 def fliplr(x):
@@ -161,7 +161,10 @@ def repeat(x, *sizes):
     shape = (1,) * (len(sizes) - x.ndim) + x.shape
     spread = ops.reshape(x, shape=tuple(v for n in shape for v in (1, n)))             # (1, n0, 1, n1, ...)
     wide = ops.expand(spread, shape=tuple(v for r, n in zip(sizes, shape) for v in (r, n)))
-    return ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
+    out = ops.reshape(wide, shape=tuple(r * n for r, n in zip(sizes, shape)))
+    if out._base is not None or not out._data.flags.c_contiguous:      # a fresh contiguous tensor, as torch's
+        out = ops.index_put(np.zeros(out.shape, out.dtype), out, key=(Ellipsis,), accumulate=False)
+    return out
 
 
 def tile(x, dims):
@@ -199,11 +202,15 @@ def triu(x, diagonal: int = 0):
 
 
 def diagonal(x, offset: int = 0, dim1: int = 0, dim2: int = 1):
-    """The diagonal of dims (dim1, dim2), as a new last dim: a gather."""
-    return _diagonal(x, offset, dim1, dim2)
+    """The diagonal of dims (dim1, dim2), as a new last dim: a view, as torch's (writing into it writes x)."""
+    d1, d2 = wrap_dim(dim1, x.ndim, "diagonal"), wrap_dim(dim2, x.ndim, "diagonal")
+    if d1 == d2:
+        raise ValueError("diagonal: dim1 and dim2 cannot be the same")
+    return ops.diagonal(x, offset=int(offset), dim1=d1, dim2=d2)
 
 
 def _diagonal(x, offset, dim1, dim2):
+    """diag's copy of a diagonal: a gather."""
     d1, d2 = wrap_dim(dim1, x.ndim, "diagonal"), wrap_dim(dim2, x.ndim, "diagonal")
     if d1 == d2:
         raise ValueError("diagonal: dim1 and dim2 cannot be the same")
@@ -337,7 +344,7 @@ def rot90(input, k: int = 1, dims=(0, 1)):
         return flip(input, (d0, d1))
     if k == 3:
         return flip(transpose(input, d0, d1), (d1,))
-    return input * 1
+    return input.clone()
 
 
 def atleast_3d(x):

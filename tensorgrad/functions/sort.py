@@ -25,7 +25,7 @@ def sort(x, dim: int = -1, descending: bool = False, stable: bool = False):
     as torch. The values are a gather of x, so the gradient is a scatter-add to the indices."""
     d = wrap_dim(dim, x.ndim, "sort")
     if x.ndim == 0:
-        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     a = data_of(x)
     if descending:    # a stable ascending sort of the reversed x, reversed: ties stay in order, NaN first
         n = a.shape[d]
@@ -47,12 +47,14 @@ def msort(x):
 
 def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
     """The k largest (or smallest) along dim, as (values, indices)."""
+    if x.dtype == np.bool_:
+        raise RuntimeError("topk: does not support bool dtypes (as torch on CPU)")
     d = wrap_dim(dim, x.ndim, "topk")
     n = x.shape[d] if x.ndim else 1
     if not 0 <= k <= n:
         raise IndexError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
     values, indices = sort(x, d, descending=largest, stable=True)
-    key = (slice(None),) * d + (slice(0, k),)
+    key = (slice(None),) * d + (slice(0, k),) if x.ndim else ()       # a 0-d x is its own top 1
     return SortResult(values[key], indices[key])
 
 
@@ -125,6 +127,8 @@ def searchsorted(sorted_sequence, values, *, right: bool = False, side: str | No
 def median(x, dim: int | None = None, keepdim: bool = False):
     """The lower median (NaN if there is one), as torch. Over all of x: the value, its gradient
     shared by the elements equal to it; along dim: (values, indices), the gradient to the index."""
+    if x.dtype == np.bool_ and x._data.size:
+        raise NotImplementedError("median: not implemented for bool (as torch)")
     a = data_of(x)
     if dim is None:
         flat = np.sort(a.reshape(-1), kind="stable")
@@ -135,7 +139,7 @@ def median(x, dim: int | None = None, keepdim: bool = False):
         return ops.amax(ops.getitem(x, key=tied), axis=None, keepdims=False)
     d = wrap_dim(dim, x.ndim, "median")
     if x.ndim == 0:
-        return SortResult(x * 1, Tensor._wrap(np.zeros((), np.int64)))
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     order = np.argsort(a, axis=d, kind="stable")
     nans = np.isnan(a).sum(axis=d, keepdims=True)
     pos = np.where(nans > 0, a.shape[d] - nans, (a.shape[d] - 1) // 2)     # the first NaN, or the middle

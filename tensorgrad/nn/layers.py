@@ -260,8 +260,8 @@ class Flatten(Module):
 
 class _Activation(Module):
     """`_fn` names the F function; `_options` are its keyword options with torch's defaults,
-    taken positionally or by name and kept as attributes. (inplace= is accepted for torch's
-    signatures; the result is always a new tensor.)"""
+    taken positionally or by name and kept as attributes (inplace=True writes the result into the
+    input, as torch)."""
 
     _fn, _options = "", {}
 
@@ -277,7 +277,7 @@ class _Activation(Module):
             setattr(self, k, v)
 
     def forward(self, x):
-        return getattr(F, self._fn)(x, **{k: getattr(self, k) for k in self._options if k != "inplace"})
+        return getattr(F, self._fn)(x, **{k: getattr(self, k) for k in self._options})
 
     def extra_repr(self):
         shown = [(k, getattr(self, k)) for k in self._options if k != "inplace" or self.inplace]

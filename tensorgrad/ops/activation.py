@@ -18,7 +18,11 @@ _C = 0.044715
 
 
 def _gelu_forward(x, approximate):
-    """out = x * Phi(x); keeps Phi(x) (exact) or the tanh (approximate='tanh')."""
+    """out = x * Phi(x); keeps Phi(x) (exact) or the tanh (approximate='tanh'). float16 is computed in
+    float32, as torch (x**3 would overflow)."""
+    if x.dtype == np.float16:
+        out, saved = _gelu_forward(x.astype(np.float32), approximate)
+        return out.astype(np.float16), saved
     if x.ndim == 0:                        # (the in-place steps below need arrays, not NumPy scalars)
         out, saved = _gelu_forward(x.reshape(1), approximate)
         return out.reshape(()), saved.reshape(())
@@ -50,6 +54,8 @@ def _gelu_backward(g, out, x, approximate, saved=None):
         return g * (cdf + x * exp(x * x * -0.5) * _INV_SQRT_2PI)
     if x.ndim == 0:
         return _gelu_backward(np.reshape(g, 1), out, x.reshape(1), approximate, saved.reshape(1)).reshape(())
+    if x.dtype == np.float16:
+        return _gelu_backward(g.astype(np.float32), out, x.astype(np.float32), approximate, saved).astype(np.float16)
     one = x.dtype.type
     if approximate == "tanh":
         t = saved                          # torch's: (1 + t) / 2 + x / 2 * (1 - t**2) * k (1 + 3 c x**2)

@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from ..dtypes import float_of
-from .compare import floor_divide
+from .compare import floor_divide, integer_quotient
 from .op import Op, quiet
 
 
@@ -47,9 +47,10 @@ def _sigmoid(x):
 
 
 def _clamp_backward(g, out, x, min, max):
-    """The gradient passes where min <= x <= max: not at NaN (out != x there), as torch, nor
-    anywhere when min > max (torch then sets everything to max)."""
-    return where(out == x if min is None or max is None or min <= max else np.array(False), g, 0)
+    """The gradient passes where min <= x <= max: not at NaN, nor anywhere when min > max (torch then
+    sets everything to max). It reads x only, as torch's, so writing into the result is allowed."""
+    inside = (x >= min) if min is not None else (x <= max)
+    return where(inside & (x <= max) if min is not None and max is not None else inside, g, 0)
 
 
 
@@ -117,14 +118,14 @@ atan2 = Op("atan2", _math(np.arctan2),
 logaddexp = Op("logaddexp", _math(np.logaddexp),
                lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
                "g * softmax of (x, y)", saves="inputs")
-remainder = Op("remainder", quiet(np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
+remainder = Op("remainder", integer_quotient("remainder", np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
                 "g, -g * floor(x / y)", saves="inputs")
-fmod = Op("fmod", quiet(np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
+fmod = Op("fmod", integer_quotient("fmod", np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
            saves="inputs")
 
 # elementwise, unary
 neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
-pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
+pow = Op("pow", quiet(lambda x, c: x ** c), quiet(_pow_backward), "g * c * x**(c-1)", saves="inputs")  # c is a Python number
 @quiet
 def _power(x, y):
     """x ** y; for integers, a negative power is 1 for 1, +-1 for -1 and 0 otherwise, as torch (NumPy refuses)."""
@@ -166,7 +167,8 @@ sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
 relu = Op("relu", lambda x: np.maximum(x, 0), _relu_backward, "g where out > 0", saves="out")
-clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max")
+clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max",
+           saves="inputs")
 # piecewise constant: the gradient is 0 (not an error), as in torch
 sign = Op("sign", _sign, _zero, "0", saves="")
 floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")

@@ -6,6 +6,7 @@ import numpy as np
 
 from ..engine import Tensor
 from .op import Op
+from .shape import permute
 
 
 class TwoStep(NamedTuple):
@@ -66,10 +67,16 @@ def _index_part(k):
 
 def take(x, key):
     """x[key], for NumPy keys and for torch's two-step ones (conventions.TwoStep: ints first). One integer
-    array picking rows (an embedding lookup) is x.take: the same values, 2-3x faster than x[key]."""
+    array picking rows (an embedding lookup) is x.take: the same values, 2-3x faster than x[key]. An int for
+    every dim gives a 0-d view of x, as torch (x[0].fill_(1) writes x), where NumPy gives a scalar copy."""
     if type(key) is np.ndarray and key.dtype.kind in "iu" and type(x) is np.ndarray and x.ndim:
         return x.take(key, axis=0)
-    return x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
+    out = x[key.first][key.then] if isinstance(key, TwoStep) else x[key]
+    if type(out) is not np.ndarray and type(x) is np.ndarray and _basic(key):
+        key = key if isinstance(key, tuple) else (key,)
+        if Ellipsis not in key:
+            out = x[key + (Ellipsis,)]
+    return out
 
 
 def put(out, key, v, accumulate=False):
@@ -134,7 +141,7 @@ def _basic(key) -> bool:
 def _index_put(x, v, key, accumulate):
     if v.ndim and v.shape[0] == 1 and v.ndim > take(x, key).ndim:   # NumPy drops v's leading 1s; torch refuses
         raise ValueError(f"values of shape {v.shape} cannot be broadcast to the indexed shape {take(x, key).shape}")
-    out = x.copy()
+    out = np.array(x)                   # a copy (also of a NumPy scalar, which a 0-d rule may hand in)
     put(out, key, v, accumulate)
     return out
 
@@ -156,3 +163,26 @@ index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),
                    take(g, key)), "g, gather g[key]", saves="")
+
+
+# the diagonal: a view, as torch's (x.diagonal().fill_(1) writes into x); its adjoint puts g on the diagonal
+def _diagonal(x, offset, dim1, dim2):
+    d = np.diagonal(x, offset, dim1, dim2)         # NumPy's is a read-only view of x; torch's is writeable
+    if x.flags.writeable:
+        d.flags.writeable = True
+    return d
+
+
+def diagonal_put(x, v, offset: int, dim1: int, dim2: int):
+    """x with v (shaped as x's diagonal: the other dims, then the diagonal's) written on that diagonal."""
+    rest = tuple(d for d in range(x.ndim) if d not in (dim1, dim2))
+    axes = rest + (dim1, dim2)
+    n = v.shape[-1]
+    key = (Ellipsis, np.arange(n) + max(-offset, 0), np.arange(n) + max(offset, 0))
+    moved = index_put(permute(x, axes=axes), v, key=key, accumulate=False)
+    return permute(moved, axes=tuple(np.argsort(axes)))
+
+
+diagonal = Op("diagonal", _diagonal,
+              lambda g, out, x, offset, dim1, dim2: diagonal_put(np.zeros(x.shape, g.dtype), g, offset, dim1, dim2),
+              "g put on the diagonal of zeros", saves="", view=True)

@@ -12,8 +12,15 @@ def _cat_backward(g, out, *xs, axis):
 
 
 # shapes: the adjoint of expanding is summing, done by the engine
-expand = Op("expand", lambda x, shape: np.broadcast_to(x, shape), lambda g, out, x, shape: g, "sum (un-broadcast) g",
-             saves="", view=True)
+def _expand(x, shape):
+    """np.broadcast_to (a read-only view), or, where no dim grows (only leading 1s are added), a
+    writeable reshape of x: torch writes into such an expand() as into x."""
+    if tuple(shape[len(shape) - np.ndim(x):]) == np.shape(x) and all(s == 1 for s in shape[:len(shape) - np.ndim(x)]):
+        return np.reshape(x, shape)
+    return np.broadcast_to(x, shape)
+
+
+expand = Op("expand", _expand, lambda g, out, x, shape: g, "sum (un-broadcast) g", saves="", view=True)
 reshape = Op("reshape", lambda x, shape: x.reshape(shape), lambda g, out, x, shape: g.reshape(x.shape),
              "reshape g back", saves="", view=True)
 permute = Op("permute", lambda x, axes: x.transpose(axes),

@@ -130,9 +130,11 @@ def _erf64(x):
 
 def _erf32(x):
     """float32 erf: x * S(x**2) over the whole array (most of GELU's inputs), then 1 - erfc(|x|)
-    on [1, 4] where |x| >= 1 (beyond 4 the polynomial's 1.5e-8 rounds to 0: erf is +-1)."""
+    on [1, 4] where |x| >= 1 (beyond 4 the polynomial's 1.5e-8 rounds to 0: erf is +-1). Works on a
+    flat contiguous copy: the writes through ravel() below must land (not in a 0-d's or a strided copy)."""
+    shape, x = x.shape, np.ascontiguousarray(x).reshape(-1)
     y = x * x
-    big = np.flatnonzero(~(y.ravel() < 1))
+    big = np.flatnonzero(~(y < 1))
     y += y
     y -= 1
     with np.errstate(over="ignore", invalid="ignore"):
@@ -143,11 +145,11 @@ def _erf32(x):
             out += x.dtype.type(c)
     out *= x
     if big.size:
-        v = x.ravel()[big]
+        v = x[big]
         a = np.minimum(np.abs(v), np.float32(4))
         erfc = _clenshaw(_F32_ERFC_1_4_32, (2 * a - 5) / np.float32(3))
-        out.ravel()[big] = np.copysign(1 - erfc, v)          # NaN stays NaN
-    return out
+        out[big] = np.copysign(1 - erfc, v)          # NaN stays NaN
+    return out.reshape(shape)
 
 
 _F32_SMALL_POLY = np.polynomial.chebyshev.cheb2poly(_F32_SMALL)[::-1]   # monomials in 2 x**2 - 1, highest first

@@ -5,7 +5,7 @@ from ...functions.math import (atan2, clamp, clamp_max, clamp_min, copysign, deg
                                floor_divide, fmax, fmin, fmod, frac, heaviside, hypot, isneginf, isposinf, isreal,
                                lerp, logaddexp, logical_and, logical_not, logical_or, logical_xor, logit,
                                masked_fill, maximum, minimum, nan_to_num, negative, positive, pow, rad2deg,
-                               reciprocal, relu, remainder, round, rsqrt, sgn, sigmoid, signbit, sinc, sqrt,
+                               reciprocal, remainder, round, rsqrt, sgn, sigmoid, signbit, sinc, sqrt,
                                square, tanh, where, xlogy)
 from ...functions.shape import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod, cat, chunk,
                                 column_stack, diag, diag_embed, diagonal, dstack, expand, flatten, flip, fliplr,
@@ -23,9 +23,9 @@ from ...functions.linalg import (addmm, bmm, cdist, cross, diff, dot, einsum, in
                                  tensordot, trace)
 from ...functions.compare import (allclose, equal, isclose)
 from ...functions.random import Generator
-from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, leaky_relu,
-                         logsigmoid, mish, prelu, relu6, selu, silu, softmin, softplus, softshrink, softsign,
-                         tanhshrink, threshold)
+from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, hardtanh_,
+                         leaky_relu, logsigmoid, mish, prelu, relu, relu_, relu6, selu, silu, softmin, softplus,
+                         softshrink, softsign, tanhshrink, threshold)
 from .linear import (bilinear, cosine_similarity, embedding, embedding_bag, linear, one_hot, pairwise_distance,
                      pixel_shuffle, pixel_unshuffle)
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss, cross_entropy,

@@ -10,6 +10,7 @@ import numpy as np
 from ... import ops
 from ...engine import Tensor, data_of
 from ...functions import reduce
+from ...functions.math import div
 from ...functions.shape import pad, squeeze, unsqueeze
 
 
@@ -119,10 +120,18 @@ def _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode, nd, name
     return ops.im2col(x, kernel=kernel, stride=stride, dilation=dilation), pairs, kernel, stride, dilation
 
 
+def _no_kernel(x, name: str, kinds: str):
+    """torch has no kernel of this pooling for x's dtype kind (b: bool, i/u: integers)."""
+    if x.dtype.kind in kinds:
+        raise NotImplementedError(f"{name}: not implemented for {x.dtype} inputs (as torch)")
+
+
 def _max_pool(input, kernel_size, stride, padding, dilation, ceil_mode, return_indices, nd, name):
+    _no_kernel(input, name, "b")
     x, added = _batched(input, nd, name)
+    lowest = -np.inf if x.dtype.kind == "f" else np.iinfo(x.dtype).min      # padding never wins
     windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, dilation, ceil_mode,
-                                                             nd, name, -np.inf)
+                                                             nd, name, lowest)
     flat = ops.reshape(windows, shape=windows.shape[:2 + nd] + (math.prod(kernel),))   # (N, C, *out, prod(kernel))
     values, best = reduce.max(flat, axis=flat.ndim - 1)        # the gradient goes to the first maximum, as torch
     if added:
@@ -149,6 +158,7 @@ def max_pool2d(input, kernel_size, stride=None, padding=0, dilation=1, ceil_mode
 
 
 def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad, divisor_override, nd, name):
+    _no_kernel(input, name, "b")
     x, added = _batched(input, nd, name)
     windows, pairs, kernel, stride, dilation = _pool_windows(x, kernel_size, stride, padding, 1, ceil_mode, nd,
                                                              name, 0.0)
@@ -163,7 +173,7 @@ def _avg_pool(input, kernel_size, stride, padding, ceil_mode, count_include_pad,
         inside[tuple(slice(left - (q if count_include_pad else 0), left + n + (q if count_include_pad else 0))
                      for n, (left, _), q in zip(x.shape[2:], pairs, p))] = 1
         divisor = ops.im2col(inside[None, None], kernel=kernel, stride=stride, dilation=dilation).sum(axis=axes)[0, 0]
-    out = total / divisor
+    out = total / divisor if x.dtype.kind == "f" else div(total, divisor, rounding_mode="trunc")   # ints, as torch
     return squeeze(out, 0) if added else out
 
 
@@ -190,6 +200,7 @@ def _adaptive_matrix(size: int, out: int, dtype) -> np.ndarray:
 
 def adaptive_avg_pool1d(input, output_size):
     """Averages over output_size windows that tile the last dim."""
+    _no_kernel(input, "adaptive_avg_pool1d", "biu")
     x, added = _batched(input, 1, "adaptive_avg_pool1d")
     (o,) = _tuple(output_size, 1, "adaptive_avg_pool1d")
     out = ops.einsum(x, _adaptive_matrix(x.shape[2], o, x.dtype), eq="ncl,pl->ncp")
@@ -199,6 +210,7 @@ def adaptive_avg_pool1d(input, output_size):
 def adaptive_avg_pool2d(input, output_size):
     """Averages over output_size windows that tile the input (None keeps a size): an einsum with
     one averaging matrix per spatial dim."""
+    _no_kernel(input, "adaptive_avg_pool2d", "biu")
     x, added = _batched(input, 2, "adaptive_avg_pool2d")
     sizes = (output_size,) * 2 if isinstance(output_size, int) or output_size is None else tuple(output_size)
     oh, ow = (x.shape[2 + i] if s is None else int(s) for i, s in enumerate(sizes))

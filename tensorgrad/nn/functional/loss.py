@@ -5,7 +5,10 @@ import math
 import numpy as np
 
 from ... import ops
+from ...dtypes import get_default_dtype, promote_types
 from ...engine import Tensor, data_of
+from ...functions.creation import full_like, ones_like, zeros_like
+from ...modes import no_grad
 from ...functions.index import gather
 from ...functions.math import clamp, minimum, relu, where
 from ...functions.reduce import log_softmax
@@ -14,26 +17,72 @@ from .activation import logsigmoid, softplus
 from .linear import cosine_similarity, pairwise_distance
 
 
-def mse_loss(input, target, reduction: str = "mean"):
-    d = input - target
-    return _reduce(d * d, reduction)
+def _difference(input, target, op: str, integers: bool = False):
+    """input - target as torch's F.mse_loss and friends compute it: broadcast first (so a 0-d target's
+    dtype counts in full: float32 input, float64 0-d target -> float64), floats only unless integers."""
+    dtype = promote_types(input.dtype, target.dtype) if isinstance(target, Tensor) else input.dtype
+    if not integers and dtype.kind != "f":
+        raise NotImplementedError(f"{op}: not implemented for {dtype} inputs (as torch)")
+    if isinstance(target, Tensor) and target.dtype != input.dtype:
+        input, target = input.astype(dtype), target.astype(dtype)
+    return input - target
 
 
-def _reduce(losses, reduction):
+def _weighted(losses, weight, input, reduction: str, op: str, mean_by_weight: bool = True):
+    """torch's weight= of mse_loss, l1_loss, huber_loss: input's shape; 'mean' divides by its sum
+    (huber_loss: by the number of elements)."""
+    if weight is None:
+        return _reduce(losses, reduction, op)
+    if tuple(weight.shape) != tuple(input.shape):
+        raise ValueError(f"{op}: Weights and input must have the same size.")
+    losses = losses * weight
+    if reduction == "mean" and mean_by_weight:
+        return losses.sum() / weight.sum()
+    return _reduce(losses, reduction, op)
+
+
+def mse_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The mean (or sum, or none) of (input - target)^2."""
+    d = _difference(input, target, "mse_loss")
+    return _weighted(d * d, weight, input, _legacy_reduction(size_average, reduce, reduction), "mse_loss")
+
+
+def _reduce(losses, reduction, op: str = "loss"):
     if reduction == "none":
         return losses
     if reduction not in ("mean", "sum"):
-        raise ValueError(f"reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+        raise ValueError(f"{op}: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if reduction == "mean" and losses.dtype.kind != "f":
+        raise RuntimeError(f"{op}: the mean of {losses.dtype} losses has no dtype (as torch's mean(), which "
+                           "takes floating-point inputs only)")
     return losses.mean() if reduction == "mean" else losses.sum()
 
 
 def gaussian_nll_loss(input, target, var, full: bool = False, eps: float = 1e-6, reduction: str = "mean"):
-    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full)."""
-    v = clamp(var, min=eps) if isinstance(var, Tensor) else builtins.max(var, eps)
-    losses = 0.5 * (ops.log(v) + (input - target) ** 2 / v)
+    """0.5 (log(max(var, eps)) + (input - target)^2 / max(var, eps)) (+ 0.5 log(2 pi) if full). As
+    torch, var is clamped under no_grad (its gradient passes the clamp), a float var is a constant
+    one, and a var one dim short (or with one dim of size 1) is shared along that dim."""
+    if isinstance(var, float):
+        if var < 0:
+            raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+        var = var * ones_like(input)
+    elif bool((data_of(var) < 0).any()):
+        raise ValueError("gaussian_nll_loss: var has negative entry/entries")
+    if var.shape != input.shape:
+        if input.shape[:-1] == var.shape:
+            var = unsqueeze(var, -1)
+        elif not (input.ndim == var.ndim and builtins.sum(v for n, v in zip(input.shape, var.shape) if n != v) == 1):
+            raise ValueError(f"gaussian_nll_loss: var is of incorrect size {tuple(var.shape)} for input "
+                             f"{tuple(input.shape)}")
+    if reduction not in ("none", "mean", "sum"):
+        raise ValueError(f"gaussian_nll_loss: {reduction} is not valid")
+    var = var.clone()
+    with no_grad():
+        var.clamp_(min=eps)         # an integer var cannot hold eps: refused, as torch
+    losses = 0.5 * (ops.log(var) + (input - target) ** 2 / var)
     if full:
         losses = losses + 0.5 * math.log(2 * math.pi)
-    return _reduce(losses, reduction)
+    return _reduce(losses, reduction, "gaussian_nll_loss")
 
 
 def _same_shape_out(op, input, *others):
@@ -49,27 +98,42 @@ def margin_ranking_loss(input1, input2, target, margin: float = 0.0, reduction: 
     if not input1.ndim == input2.ndim == target.ndim:
         raise RuntimeError(f"margin_ranking_loss: all input tensors should have the same dimension but got sizes: "
                            f"input1: {tuple(input1.shape)}, input2: {tuple(input2.shape)}, target: {tuple(target.shape)}")
-    return _reduce(relu(-target * (input1 - input2) + margin), reduction)
+    return _reduce(relu(-target * (input1 - input2) + margin), reduction, "margin_ranking_loss")
 
 
 def soft_margin_loss(input, target, reduction: str = "mean"):
-    """log(1 + exp(-target * input))."""
+    """log(1 + exp(-target * input)), in input's dtype (torch writes it into a tensor like input)."""
     _same_shape_out("soft_margin_loss", input, target)
-    return _reduce(softplus(-target * input, threshold=math.inf), reduction)
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"soft_margin_loss: result type {get_default_dtype()} can't be cast to the desired "
+                           f"output type {input.dtype} (as torch)")
+    z = -input * target
+    z = z if z.dtype == input.dtype else z.to(input.dtype)
+    return _reduce(softplus(z, threshold=math.inf), reduction, "soft_margin_loss")
 
 
 def hinge_embedding_loss(input, target, margin: float = 1.0, reduction: str = "mean"):
-    """input where target is 1, max(0, margin - input) where it is -1."""
-    return _reduce(where(data_of(target) == 1, input, relu(margin - input)), reduction)
+    """max(0, margin - input) where target is not 1, plus input where it is not -1 (torch's formula,
+    with margin in input's dtype)."""
+    zero = zeros_like(input)
+    room = clamp(full_like(input, margin) - input, min=0)
+    t = data_of(target)
+    return _reduce(where(t != 1, room, zero) + where(t != -1, input, zero), reduction, "hinge_embedding_loss")
 
 
 def cosine_embedding_loss(input1, input2, target, margin: float = 0.0, reduction: str = "mean"):
-    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1."""
+    """1 - cos(x1, x2) where target is 1, max(0, cos(x1, x2) - margin) where it is -1, 0 elsewhere;
+    cos = x1.x2 / sqrt((|x1|^2 + 1e-12)(|x2|^2 + 1e-12)), as torch."""
     if target.ndim > 1 or not input1.ndim == input2.ndim == target.ndim + 1:
         raise RuntimeError(f"cosine_embedding_loss: {target.ndim}D target tensor expects {target.ndim + 1}D input "
                            f"tensors, but found inputs with sizes {list(input1.shape)} and {list(input2.shape)}")
-    c = cosine_similarity(input1, input2, dim=-1, eps=1e-8)
-    return _reduce(where(data_of(target) == 1, 1 - c, relu(c - margin)), reduction)
+    d = target.ndim
+    prod = (input1 * input2).sum(d)
+    denom = (((input1 * input1).sum(d) + 1e-12) * ((input2 * input2).sum(d) + 1e-12)) ** 0.5
+    c = prod / denom
+    t, zero = data_of(target), zeros_like(c)
+    losses = where(t == 1, 1 - c, zero) + where(t == -1, clamp(c - margin, min=0), zero)
+    return _reduce(losses, reduction, "cosine_embedding_loss")
 
 
 def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: float = 2.0, eps: float = 1e-6,
@@ -78,7 +142,7 @@ def triplet_margin_loss(anchor, positive, negative, margin: float = 1.0, p: floa
     d_pos, d_neg = pairwise_distance(anchor, positive, p, eps), pairwise_distance(anchor, negative, p, eps)
     if swap:
         d_neg = minimum(d_neg, pairwise_distance(positive, negative, p, eps))
-    return _reduce(relu(d_pos - d_neg + margin), reduction)
+    return _reduce(relu(d_pos - d_neg + margin), reduction, "triplet_margin_loss")
 
 
 def _legacy_reduction(size_average, reduce, reduction: str) -> str:
@@ -105,6 +169,8 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     """-input[n, target[n]] (times weight[target[n]]) over (N, C) or (N, C, d1, ...) log-probabilities;
     'mean' divides by the total weight of the targets that are not ignore_index, as torch."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"nll_loss: not implemented for {input.dtype} inputs (as torch)")
     t = np.asarray(data_of(target))
     if input.ndim == 1:                                       # one example: (C,) and a class
         out = nll_loss(unsqueeze(input, 0), t.reshape(1), weight, None, ignore_index, None, reduction)
@@ -123,7 +189,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     losses = -squeeze(gather(input, 1, np.expand_dims(safe, 1)), 1) * w
     if reduction == "mean":
         return losses.sum() / w.sum()
-    return _reduce(losses, reduction)
+    return _reduce(losses, reduction, "nll_loss")
 
 
 def cross_entropy(input, target, weight=None, size_average=None, ignore_index: int = -100, reduce=None,
@@ -135,6 +201,8 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"cross_entropy: not implemented for {input.dtype} logits (as torch)")
     if not 0.0 <= label_smoothing <= 1.0:
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     probabilities = np.asarray(data_of(target)).dtype.kind == "f"
@@ -154,7 +222,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         losses = -terms.sum(axis=1)
         if reduction == "mean":
             return losses.sum() / (math.prod(input.shape) // n_classes)
-        return _reduce(losses, reduction)
+        return _reduce(losses, reduction, "cross_entropy")
     t = np.asarray(data_of(target))
     if weight is None and label_smoothing == 0:                 # the fused op, on (rows, C)
         if input.ndim == 2:
@@ -190,7 +258,7 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
                          f"input size ({tuple(input.shape)}) is not supported; make them the same size")
     _same_shape_out("binary_cross_entropy", input, weight)
     losses = -(target * _clamped_log(input) + (1 - target) * _clamped_log(1 - input))
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    return _reduce(losses if weight is None else losses * weight, reduction, "binary_cross_entropy")
 
 
 def _clamped_log(x):
@@ -209,35 +277,39 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
     _same_shape_out("binary_cross_entropy_with_logits", input, weight, pos_weight)
     log_weight = 1 if pos_weight is None else (pos_weight - 1) * target + 1
     losses = (1 - target) * input - log_weight * logsigmoid(input)
-    return _reduce(losses if weight is None else losses * weight, reduction)
+    return _reduce(losses if weight is None else losses * weight, reduction, "binary_cross_entropy_with_logits")
 
 
-def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean"):
-    """The mean (or sum, or none) of |input - target|."""
-    return _reduce(ops.abs(input - target), _legacy_reduction(size_average, reduce, reduction))
+def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
+    """The mean (or sum, or none) of |input - target| (integers allowed, as torch)."""
+    d = _difference(input, target, "l1_loss", integers=True)
+    return _weighted(ops.abs(d), weight, input, _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
 
 def smooth_l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", beta: float = 1.0):
     """0.5 d^2 / beta where |d| < beta, |d| - 0.5 beta elsewhere (l1 for beta = 0)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
-    d = input - target
+    d = _difference(input, target, "smooth_l1_loss")
     a = ops.abs(d)
     if beta == 0:
-        return _reduce(a, reduction)
-    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction)
+        return _reduce(a, reduction, "smooth_l1_loss")
+    return _reduce(where(a < beta, 0.5 * d * d / beta, a - 0.5 * beta), reduction, "smooth_l1_loss")
 
 
-def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0):
+def huber_loss(input, target, reduction: str = "mean", delta: float = 1.0, weight=None):
     """0.5 d^2 where |d| < delta, delta (|d| - 0.5 delta) elsewhere (smooth_l1 times delta)."""
-    d = input - target
+    d = _difference(input, target, "huber_loss")
     a = ops.abs(d)
-    return _reduce(where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta)), reduction)
+    losses = where(a < delta, 0.5 * d * d, delta * (a - 0.5 * delta))
+    return _weighted(losses, weight, input, reduction, "huber_loss", mean_by_weight=False)
 
 
 def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean", log_target: bool = False):
     """target * (log target - input), input being log-probabilities (0 where target is 0);
     reduction='batchmean' divides the sum by the batch size (the KL divergence proper)."""
     reduction = _legacy_reduction(size_average, reduce, reduction)
+    if input.dtype.kind != "f" or target.dtype.kind != "f":
+        raise RuntimeError(f"kl_div: Integral inputs not supported (got {input.dtype} and {target.dtype})")
     if log_target:
         losses = ops.exp(target) * (target - input)
     else:
@@ -246,7 +318,7 @@ def kl_div(input, target, size_average=None, reduce=None, reduction: str = "mean
         losses = xlogx - target * input
     if reduction == "batchmean":
         return losses.sum() / (input.shape[0] if input.ndim else 1)
-    return _reduce(losses, reduction)
+    return _reduce(losses, reduction, "kl_div")
 
 
 def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str = "mean"):

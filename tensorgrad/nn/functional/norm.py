@@ -66,6 +66,8 @@ def batch_norm(input, running_mean=None, running_var=None, weight=None, bias=Non
 def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-5):
     """torch.nn.functional.layer_norm (Ba et al. 2016): normalise over the last
     len(normalized_shape) dims with their mean and biased variance, then * weight + bias."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"layer_norm: not implemented for {input.dtype} inputs (as torch)")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
@@ -75,6 +77,10 @@ def layer_norm(input, normalized_shape, weight=None, bias=None, eps: float = 1e-
         if p is not None and tuple(p.shape) != shape:
             raise RuntimeError(f"Expected {name} to be of same shape as normalized_shape, but got {name} of shape "
                                f"{list(p.shape)} and normalized_shape = {list(shape)}")
+    if input._data.size == 0:                   # nothing to normalise (and NumPy's mean of nothing warns)
+        out = input.clone()
+        out = out if weight is None else out * weight
+        return out if bias is None else out + bias
     weight = np.ones(shape, input.dtype) if weight is None else weight
     bias = np.zeros(shape, input.dtype) if bias is None else bias
     return ops.layer_norm(input, weight, bias, axes=tuple(range(input.ndim - k, input.ndim)), eps=eps)
@@ -107,6 +113,8 @@ def group_norm(input, num_groups: int, weight=None, bias=None, eps: float = 1e-5
 def rms_norm(input, normalized_shape, weight=None, eps: float | None = None):
     """torch.nn.functional.rms_norm (Zhang & Sennrich 2019): x / sqrt(mean(x**2) + eps) over the last
     len(normalized_shape) dims, * weight; eps defaults to the dtype's machine epsilon."""
+    if input.dtype.kind != "f":
+        raise NotImplementedError(f"layer_norm: not implemented for {input.dtype} inputs (as torch)")
     shape = (normalized_shape,) if isinstance(normalized_shape, (int, np.integer)) else tuple(normalized_shape)
     k = len(shape)
     if k == 0 or input.ndim < k or tuple(input.shape[input.ndim - k:]) != shape:
