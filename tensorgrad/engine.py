@@ -21,7 +21,7 @@ from operator import attrgetter
 
 import numpy as np
 
-from . import dtypes
+from . import dims, dtypes
 from .modes import _mode, releasing, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
@@ -424,7 +424,7 @@ def fit(gx, shape, dtype, node: Node, i: int):
                                    f"for input {i} of shape {shape}")
             axes = _FIT_AXES[gx.shape, shape] = tuple(range(lead)) + tuple(
                 lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
-        gx = gx.sum(axis=axes, keepdims=True).reshape(shape)
+        gx = dims.sum_kept(gx, axes).reshape(shape)
     if gx.dtype != dtype:
         gx = gx.astype(dtype)
     return gx
@@ -500,7 +500,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
     if observer is not None:
         observer.start(roots)
     slow = observer is not None or _mode.anomaly
-    with set_grad_enabled(create_graph), releasing(not retain_graph):
+    with set_grad_enabled(create_graph), releasing(not retain_graph), np.errstate(all="ignore"):   # inf - inf is NaN
         for v in newest_first([vertex(r) for r in roots]):
             g = grads.pop(v, None)
             if g is None:

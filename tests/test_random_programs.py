@@ -88,20 +88,14 @@ KNOWN = [
     (r"loss.backward", r"tensorgrad refuses: one of the variables needed .* modified by an inplace",
      "an op's saved inputs are version-checked even when its rule does not read them (where's x and y, mul's "
      "and div's other input when it needs no gradient): engine.py and Op.saves"),
-    (r"loss.backward", r"tensorgrad refuses: .*(invalid value|overflow|divide by zero) encountered",
-     "the backward pass is not under np.errstate (engine.backprop: inf + -inf when accumulating, and rules "
-     "such as mul's and atan2's): torch's IEEE infs and NaNs are no warnings"),
     (r".", r"\(after the writes\): requires_grad False, torch's True", "a view's requires_grad after its base "
      "was written with values that require grad is stale until the view is used (engine.py: the property "
      "could refresh a view whose base moved on, as apply does)"),
     (r"\] = ", r"requires_grad False, torch's True", "torch marks an integer tensor written with values that "
      "require grad as requiring grad (a quirk of torch's)"),
-    (r"contiguous", r".", "contiguous() returns self, also for a view torch would copy (tensor_api.py)"),
     (r".", r"tensorgrad raises .*more than one element of the written-to tensor", "writing into an expand()ed "
      "view of a tensor in a graph, or one that requires grad into any (inplace.py's _rebase has no case for a "
      "broadcasting expand)"),
-    (r"rsqrt", r"inf values mismatch", "rsqrt(-0.0) is -inf in torch (1 / sqrt), +inf as pow(x, -0.5) "
-     "(tensor_api.py / functions/math.py)"),
     (r"median", r"torch's (bool|int\d+)", "the median of an empty integer or bool tensor: torch's is uninitialized "
      "memory"),
 ]

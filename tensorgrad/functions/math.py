@@ -128,8 +128,8 @@ def round(x, decimals: int = 0):
 
 
 def rsqrt(x):
-    """1 / sqrt(x)."""
-    return pow(x, -0.5)
+    """1 / sqrt(x), as torch computes it (rsqrt(-0.0) is -inf, where pow(-0.0, -0.5) is inf)."""
+    return 1 / sqrt(x)
 
 
 def reciprocal(x):

@@ -10,7 +10,7 @@ import numpy as np
 from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
-from .reduce import matmul_sum
+from ..dims import matmul_sum
 
 
 def _sums(a, axis: tuple):
