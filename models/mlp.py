@@ -27,7 +27,7 @@ class MLP(nn.Module):
 
     def forward(self, idx):
         B, T = idx.shape
-        idx = idx if isinstance(idx, tg.Tensor) else tg.tensor(np.asarray(idx))
+        idx = idx if isinstance(idx, tg.Tensor) else tg.from_numpy(np.asarray(idx))   # an op: tg.compile sees it
         # the k-th embedding of position t is the character k steps back: idx rolled right k times,
         # with <BLANK> where that falls before the start (makemore.py rolls idx and sets column 0).
         # The rolled indices are built first (integers, no gradient), then looked up at once: the same

@@ -12,8 +12,9 @@ from models.train import loss_of
 from test_zoo import batches, small_config
 
 
+@pytest.mark.parametrize("wrap", [tg.tensor, np.asarray], ids=["tensors", "arrays"])   # arrays: as benchmarks.zoo
 @pytest.mark.parametrize("type_", TYPES)
-def test_every_type_replays_training_and_evaluation(type_):
+def test_every_type_replays_training_and_evaluation(type_, wrap):
     config = small_config(type_)
     runs = []
     for compiled in (False, True):
@@ -30,7 +31,7 @@ def test_every_type_replays_training_and_evaluation(type_):
                 evaluating = k in (4, 5, 6)
                 model.train(not evaluating)
                 with tg.set_grad_enabled(not evaluating):
-                    loss = step_loss(tg.tensor(X), tg.tensor(Y))
+                    loss = step_loss(wrap(X), wrap(Y))
                 seen.append(loss.item())
                 if not evaluating:
                     opt.zero_grad()
