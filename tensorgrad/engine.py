@@ -45,9 +45,8 @@ class Node:
         self.arrays = arrays or tuple(map(_DATA, inputs))
         self.seq = next(_SEQ)                   # creation order: a node's inputs are always older
         self.born, self.scope = _mode.writes, _mode.scope
-        self.retained = self.hooks = self.ghost = self.stack = None
-        if _mode.anomaly:
-            self.stack = "".join(traceback.format_stack(limit=9)[:-3])
+        self.retained = self.hooks = self.ghost = None
+        self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
 
     def name(self) -> str:
         return self.fn.name
@@ -359,7 +358,9 @@ def refresh(view: Tensor) -> None:
     made: its history becomes the view op applied to the base's current history, as torch
     regenerates a view's grad_fn. Its values are right already: they are the storage."""
     fn, attrs, _ = view._view_key
+    trace, _mode.trace = _mode.trace, None      # (history, not a value: no step of a tg.compile recording)
     fresh = fn(view._base, **attrs)
+    _mode.trace = trace
     view._node, view._requires_grad = fresh._node, fresh._requires_grad
     view._view_key = (fn, attrs, view._vc[1])
 
@@ -425,9 +426,7 @@ def fit(gx, shape, dtype, node: Node, i: int):
             axes = _FIT_AXES[gx.shape, shape] = tuple(range(lead)) + tuple(
                 lead + k for k, n in enumerate(shape) if n == 1 and gx.shape[lead + k] != 1)
         gx = dims.sum_kept(gx, axes).reshape(shape)
-    if gx.dtype != dtype:
-        gx = gx.astype(dtype)
-    return gx
+    return gx if gx.dtype == dtype else gx.astype(dtype)
 
 
 def _check_finite(gx, node, i):
