@@ -215,8 +215,8 @@ class Recording:
         return v
 
     def _schedule(self, steps, out, by_tensor, at_record):
-        """The backward: the recorded nodes in the order the engine's walk visits them (its
-        depth-first post-order, reversed), each sending gradients to slots."""
+        """The backward: the recorded nodes in the order the engine's walk visits them (newest first,
+        engine.newest_first), each sending gradients to slots."""
         self.backward_steps = ()
         if out._node is None:
             return

@@ -26,7 +26,6 @@ from .modes import _mode, releasing, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 _SEQ = itertools.count()         # numbers the Nodes in the order they are made
-_ORDER = attrgetter("seq")
 
 # ----------------------------------------------------------------------------
 # the Node: one recorded op (torch's grad_fn)

@@ -286,7 +286,7 @@ class TensorMethods:
     def expand(self, *sizes, **kw): return fn.expand(self, shape_arg(sizes or (kw.pop("size"),)))
     def broadcast_to(self, shape): return fn.expand(self, tuple(shape))
     def expand_as(self, other): return fn.expand(self, other.shape)
-    def contiguous(self): return self if self._data.flags.c_contiguous else self.clone()   # (a copy, as torch's)
+    def contiguous(self): return self if self._data.flags.c_contiguous else ops.cast(self, dtype=self.dtype, order="C")
     def is_contiguous(self): return bool(self._data.flags.c_contiguous)
 
     # --- dtypes ------------------------------------------------------------------

@@ -449,3 +449,36 @@ def test_integers_convert_straight_to_the_float_result(program):
     ours, theirs = program(tg), program(torch)
     assert isinstance(ours, tg.Tensor) and str(ours.dtype) == str(theirs.dtype).replace("torch.", "")
     np.testing.assert_allclose(ours.numpy(), theirs.numpy(), rtol=1e-6, equal_nan=True)
+
+
+def test_an_in_place_relu_after_batch_norm_or_layer_norm_backpropagates():
+    """batch_norm's and layer_norm's rules read their input, not their output: writing into the output
+    (ReLU(inplace=True), the ResNet block) is allowed, as in torch."""
+    for norm in (tg.nn.BatchNorm1d(4), tg.nn.LayerNorm(4)):
+        tg.manual_seed(0)
+        m = tg.nn.Sequential(tg.nn.Linear(3, 4), norm, tg.nn.ReLU(inplace=True))
+        m(tg.randn(5, 3)).sum().backward()
+        assert m[0].weight.grad is not None
+
+
+def test_contiguous_of_a_transposed_view_is_a_contiguous_copy():
+    x = tg.arange(24.0).reshape(2, 3, 4)
+    y = x.transpose(1, 2).contiguous()
+    assert y.is_contiguous() and y.shape == (2, 4, 3)
+    y[0, 0, 0] = 100.0
+    assert x[0, 0, 0].item() == 0.0                       # a copy: writing it leaves x alone
+    assert x.contiguous() is x
+
+
+def test_float16_sigmoid_is_computed_in_float32_as_torch():
+    import torch
+    v = np.array([-12.0, -10.0, 0.0, 12.0], np.float16)
+    x, xt = tg.tensor(v, requires_grad=True), torch.tensor(v, requires_grad=True)
+    x.sigmoid().sum().backward()
+    xt.sigmoid().sum().backward()
+    np.testing.assert_allclose(x.sigmoid().numpy(), xt.sigmoid().detach().numpy(), rtol=1e-3)
+    np.testing.assert_allclose(x.grad.numpy(), xt.grad.numpy(), rtol=1e-3)
+
+
+def test_randint_and_randperm_default_to_int64():
+    assert tg.randint(0, 5, (2,), dtype=None).dtype == np.int64 and tg.randperm(3, dtype=None).dtype == np.int64

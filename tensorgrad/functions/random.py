@@ -103,7 +103,7 @@ def randint(low: int, high: int | None = None, size=(), generator: Generator | N
         low, high = 0, low
     if isinstance(high, (tuple, list)):          # randint(high, size) written positionally
         low, high, size = 0, low, high
-    return _draw(ops.randint, (), as_dtype(dtype or DEFAULT.float), requires_grad, low=low, high=high,
+    return _draw(ops.randint, (), as_dtype(dtype or np.int64), requires_grad, low=low, high=high,
                  shape=tuple(size), generator=generator or _default)
 
 
@@ -131,7 +131,7 @@ def randint_like(input, low: int = 0, high: int | None = None, generator: Genera
 def randperm(n: int, generator: Generator | None = None, dtype=np.int64, requires_grad=False, device=None) -> Tensor:
     """A random permutation of 0..n-1."""
     check_device(device, "randperm")
-    return _draw(ops.randperm, (), as_dtype(dtype or DEFAULT.float), requires_grad, n=n, generator=generator or _default)
+    return _draw(ops.randperm, (), as_dtype(dtype or np.int64), requires_grad, n=n, generator=generator or _default)
 
 
 def _operand(x) -> Tensor:

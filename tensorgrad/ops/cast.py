@@ -5,8 +5,8 @@ from ..dtypes import DEFAULT, cast_value, float_result_type, result_type
 from ..engine import Tensor
 from .op import Op
 
-cast = Op("cast", lambda x, dtype: x.astype(dtype), lambda g, out, x, dtype: cast(g, dtype=x.dtype), "cast g back",
-          saves="")
+cast = Op("cast", lambda x, dtype, order="K": x.astype(dtype, order=order),   # order "C": contiguous()'s copy
+          lambda g, out, x, dtype, order="K": cast(g, dtype=x.dtype), "cast g back", saves="")
 
 
 def cast_to(a, dtype):

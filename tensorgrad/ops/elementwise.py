@@ -39,6 +39,8 @@ def _sign(x):
 @quiet                                  # exp(-x) overflows to inf for x < -88 (float32): 1 / inf is 0
 def _sigmoid(x):
     """1 / (1 + exp(-x)), as torch, in place on one fresh array (20x faster than exp(-logaddexp(0, -x)))."""
+    if x.dtype == np.float16:                       # in float32, as torch: exp(12) overflows half
+        return _sigmoid(x.astype(np.float32)).astype(np.float16)
     e = np.exp(-float_of(x))
     if type(e) is not np.ndarray:                   # (a 0-d input gives a NumPy scalar)
         return 1 / (1 + e)

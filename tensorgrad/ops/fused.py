@@ -124,7 +124,8 @@ def _bn_backward(g, out, x, gain, bias, eps, correction, running=None, saved=Non
     return dx, dgain, dbias
 
 
-batch_norm = Op("batch_norm", _bn_forward, _bn_backward, returns_saved=True, adjoint="fused batch norm backward")
+batch_norm = Op("batch_norm", _bn_forward, _bn_backward, returns_saved=True, adjoint="fused batch norm backward",
+                saves="inputs")     # (its rule reads x and what the forward saved, not out: ReLU(inplace=True) may follow)
 
 
 def _ln_forward(x, weight, bias, axes, eps):
@@ -161,4 +162,5 @@ def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
     return dx, g * xhat, g
 
 
-layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", returns_saved=True)
+layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", returns_saved=True,
+                saves="inputs")
