@@ -135,5 +135,7 @@ def foreign_array(data):
 
 def float_of(a):
     """Integers become the default float dtype in ops whose result is a float (exp, div), as in torch."""
+    if type(a) is np.ndarray and a.dtype.kind == "f":      # (the common case first: every float op's forward)
+        return a
     return a.astype(DEFAULT.float) if getattr(a, "dtype", None) is not None and a.dtype.kind in "biu" else a
 

@@ -3,7 +3,7 @@
 import numpy as np
 
 from ... import ops
-from ...engine import Tensor, data_of
+from ...engine import Tensor, apply, data_of
 from ...functions.creation import tensor, zeros
 from ...functions.index import _check_index, index_add
 from ...functions.linalg import einsum
@@ -25,15 +25,20 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     return Tensor._wrap(np.eye(n, dtype=np.int64)[idx])
 
 
+_NO_ATTRS: dict = {}
+
+
 def linear(x, weight, bias=None):
     """x @ weight.T + bias, torch's layout (weight is (out_features, in_features)): one op (ops.linear)
     for float operands of one dtype, as nn.Linear calls it."""
-    if (isinstance(x, Tensor) and isinstance(weight, Tensor) and 1 <= x.ndim and weight.ndim == 2
-            and x.shape[-1] == weight.shape[1] and x.dtype == weight.dtype and x.dtype.kind == "f"):
-        if bias is None:
-            return ops.linear(x, weight)
-        if isinstance(bias, Tensor) and bias.shape == weight.shape[:1] and bias.dtype == x.dtype:
-            return ops.linear(x, weight, bias)
+    if isinstance(x, Tensor) and isinstance(weight, Tensor):     # (checked on the arrays: a layer's every call)
+        xd, wd = x._data, weight._data
+        if (xd.ndim and wd.ndim == 2 and xd.shape[-1] == wd.shape[1] and xd.dtype == wd.dtype
+                and xd.dtype.kind == "f"):
+            if bias is None:
+                return apply(ops.linear, (x, weight), _NO_ATTRS)
+            if isinstance(bias, Tensor) and bias._data.shape == wd.shape[:1] and bias._data.dtype == xd.dtype:
+                return apply(ops.linear, (x, weight, bias), _NO_ATTRS)
     out = x @ weight.T
     return out if bias is None else out + bias
 
