@@ -100,8 +100,6 @@ def _rounded(f):
 def _no_bool(name, f):
     """A forward torch has no bool kernel for (abs, relu, floor, ...): a bool input is refused."""
     def forward(x, *args, **kw):
-        if x.dtype == np.bool_ and name == "relu":
-            raise RuntimeError("relu: Bool inputs not supported (as torch)")
         if x.dtype == np.bool_:
             raise NotImplementedError(f"{name}: \"{name}\" not implemented for 'Bool' (as torch)")
         return f(x, *args, **kw)
@@ -113,6 +111,12 @@ def _atan2_backward(g, out, y, x):
     r2 = x * x + y * y
     recip = 1 / where(r2 == 0, np.inf, r2)
     return g * x * recip, -g * y * recip
+
+
+def _relu(x):
+    if x.dtype == np.bool_:
+        raise RuntimeError("relu: Bool inputs not supported (as torch)")
+    return np.maximum(x, 0)
 
 
 def _neg(x):
@@ -194,7 +198,7 @@ atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
 abs = Op("abs", _no_bool("abs", np.abs), lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
-relu = Op("relu", _no_bool("relu", lambda x: np.maximum(x, 0)), _relu_backward, "g where out > 0", saves="out")
+relu = Op("relu", _relu, _relu_backward, "g where out > 0", saves="out")
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max",
            saves="inputs")
 # piecewise constant: the gradient is 0 (not an error), as in torch
