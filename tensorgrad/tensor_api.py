@@ -47,6 +47,8 @@ def _scaled(name: str, x, other, alpha):
     if isinstance(alpha, (float, np.floating)) and kind in "biu":
         raise RuntimeError(f"{name}: for integral input tensors ({x.dtype}), argument alpha must not be a floating "
                            f"point number (as torch), got {alpha}")
+    if kind == "f" and np.isfinite(alpha) and abs(alpha) > float(np.finfo(x.dtype).max):
+        raise RuntimeError(f"{name}: alpha {alpha} cannot be converted to {x.dtype} without overflow (as torch)")
     if kind == "b":
         return x | (y & bool(alpha))
     return x + y * alpha if name == "add" else x - y * alpha
@@ -210,7 +212,8 @@ class TensorMethods:
         return self + other if type(alpha) is int and alpha == 1 else _scaled("add", self, other, alpha)
 
     def sub(self, other, alpha=1):
-        if self.dtype == np.bool_ or isinstance(other, Tensor) and other.dtype == np.bool_:
+        if self.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or \
+                isinstance(other, Tensor) and other.dtype == np.bool_:
             raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
                                "use the `^` operator or logical_xor() instead")
         return self - other if type(alpha) is int and alpha == 1 else _scaled("sub", self, other, alpha)

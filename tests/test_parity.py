@@ -279,7 +279,8 @@ REFUSED = {   # torch refuses these; so does tensorgrad, with the op's name (bef
     "add": lambda m: _I(m).add(_I(m), alpha=0.5), "add/bool alpha": lambda m: _I(m).add(_I(m), alpha=True),
     "add/float": lambda m: m.ones(2).add(m.ones(2), alpha=True), "add/bool": lambda m: _B(m).add(_B(m), alpha=0.5),
     "sub": lambda m: _B(m).sub(_I(m), alpha=2), "sub/right": lambda m: m.sub(_I(m), _B(m)),
-    "sub/number": lambda m: _B(m).sub(1),
+    "sub/number": lambda m: _B(m).sub(1), "sub/python bool": lambda m: m.ones(2).sub(True),
+    "add/overflow": lambda m: m.ones(2).add(m.ones(2), alpha=1e40),
 }
 
 
