@@ -37,6 +37,23 @@ _REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge_
 _NO_ATTRS: dict = {}    # the attributes of an op that has none (apply never changes them)
 
 
+def _scaled(name: str, x, other, alpha):
+    """x.add(other, alpha=alpha) (or sub) as torch: promoted first, then other scaled by alpha; a float
+    alpha needs a float result, a bool alpha a bool one (where adding is or)."""
+    x, y = promote(x, other)
+    kind = x.dtype.kind
+    if isinstance(alpha, (bool, np.bool_)) and kind != "b":
+        raise RuntimeError(f"{name}: a Boolean alpha is only supported for Boolean results (as torch), got {x.dtype}")
+    if isinstance(alpha, (float, np.floating)) and kind in "biu":
+        raise RuntimeError(f"{name}: for integral input tensors ({x.dtype}), argument alpha must not be a floating "
+                           f"point number (as torch), got {alpha}")
+    if kind == "f" and np.isfinite(alpha) and abs(alpha) > float(np.finfo(x.dtype).max):
+        raise RuntimeError(f"{name}: alpha {alpha} cannot be converted to {x.dtype} without overflow (as torch)")
+    if kind == "b":
+        return x | (y & bool(alpha))
+    return x + y * alpha if name == "add" else x - y * alpha
+
+
 def _same(x, y) -> bool:
     """A float tensor and a Python float or a tensor of its dtype: the promotion's fast path."""
     return x._data.dtype.kind == "f" and (type(y) is float or type(y) is Tensor and x._data.dtype == y._data.dtype)
@@ -191,8 +208,16 @@ class TensorMethods:
     def __ne__(self, other): return ops.ne(*promote(self, other))
 
     # torch's method spellings
-    def add(self, other, alpha=1): return self + (other if alpha == 1 else other * alpha)
-    def sub(self, other, alpha=1): return self - (other if alpha == 1 else other * alpha)
+    def add(self, other, alpha=1):
+        return self + other if type(alpha) is int and alpha == 1 else _scaled("add", self, other, alpha)
+
+    def sub(self, other, alpha=1):
+        if self.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or \
+                isinstance(other, Tensor) and other.dtype == np.bool_:
+            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
+                               "use the `^` operator or logical_xor() instead")
+        return self - other if type(alpha) is int and alpha == 1 else _scaled("sub", self, other, alpha)
+
     def mul(self, other): return self * other
     def div(self, other, rounding_mode=None): return fn.div(self, other, rounding_mode=rounding_mode)
     def matmul(self, other): return fn.matmul(self, other)

@@ -61,30 +61,9 @@ BACKWARD_PERMISSIVE = {
 # parity report): (what the step does, the failure) -> where the fix belongs. A step that matches
 # one ends the program there (its values may differ from then on); any other difference fails.
 KNOWN = [
-    (r".", r"torch refuses \((NotImplementedError: \"\w+\" not implemented for 'Bool'|RuntimeError: "
-     r"(Subtraction, the `-` operator, with (a|two) bool|Negation, the `-` operator, on a bool|Boolean inputs not "
-     r"supported)).*tensorgrad computes", "bool inputs torch has no kernel for: abs, sign, round, floor, ceil, "
-     "trunc, frac, clamp, logaddexp, -, relu (ops/elementwise.py, functions/math.py)"),
-    (r".", r"torch refuses \(NotImplementedError: \"(frac|hypot|logaddexp)\w*\" not implemented for '(Long|Int)'",
-     "integer inputs torch has no kernel for: frac, hypot, logaddexp (functions/math.py)"),
-    (r"heaviside", r"different dtypes", "heaviside of two dtypes (functions/math.py)"),
-    (r"lerp", r"(expected dtype [\w: ]+ for `end`|not implemented for '(Long|Int)')",
-     "lerp of two dtypes, or of integers (functions/math.py)"),
-    (r"m\.(add|sub)\(.*alpha", r".", "add/sub scale other by alpha before promoting (an int64 other times 0.5 "
-     "is float32, against a float64 0-d input), and take alpha on bools and a float alpha on integers "
-     "(tensor_api.py's Tensor.add/sub)"),
-    (r"m\.square", r"dtype bool, torch's int64", "square(bool) is int64 (functions/math.py)"),
-    (r"(\*\*|pow\().*(True|False)", r"(torch's bool|not implemented for 'Bool')", "bool ** True stays bool "
-     "(functions/math.py's pow)"),
-    (r"nan_to_num", r"dtype int64, torch's bool", "nan_to_num(bool) stays bool (functions/math.py)"),
-    (r"m\.(xlogy\(.*, (True|False|-?[\d.]+)\)|(xlogy|float_power)\((True|False|-?[\d.]+),)", r".",
-     "a Python number as an argument of xlogy or float_power (functions/math.py)"),
-    (r"heaviside", r"requires_grad False", "heaviside's result requires grad in torch (whose backward then "
-     "refuses): functions/math.py"),
-    (r"xlogy", r"(dtype float\d+, torch's float\d+|Not equal to tolerance)", "xlogy promotes after log, not before "
-     "(functions/math.py)"),
-    (r"copysign", r"requires_grad False", "copysign's result requires grad when its sign input does "
-     "(functions/math.py)"),
+    (r".", r"torch refuses \(RuntimeError: Subtraction, the `-` operator, with a bool tensor.*tensorgrad computes",
+     "`-` between a bool tensor and a number or non-bool tensor (tensor_api.py's __sub__/__rsub__ fast path: "
+     "promote makes the bool int64 before ops.sub sees it; x.sub() and torch.sub refuse)"),
     (r"loss.backward", r"tensorgrad refuses: one of the variables needed .* modified by an inplace",
      "an op's saved inputs are version-checked even when its rule does not read them (where's x and y, mul's "
      "and div's other input when it needs no gradient): engine.py and Op.saves"),

@@ -41,11 +41,16 @@ def div(x, y, rounding_mode=None):
         return ops.div(*promote_float(x, y))
     if rounding_mode not in ("trunc", "floor"):
         raise ValueError(f"div: rounding_mode must be None, 'trunc' or 'floor', got {rounding_mode!r}")
-    return floor_divide(x, y) if rounding_mode == "floor" else _trunc_divide(*promote(x, y))
+    return floor_divide(x, y) if rounding_mode == "floor" else _binary(_trunc_divide, x, y, "div")
 
 
 def pow(x, y):
     """x ** y: a number exponent (x ** 2, x ** -0.5) or a tensor one (elementwise)."""
+    if isinstance(y, (bool, np.bool_)) and isinstance(x, Tensor) and x.dtype == np.bool_:
+        return x.clone() if y else ops.eq(x, x)          # bool ** True stays bool, as torch
+    if isinstance(x, (bool, np.bool_)) and isinstance(y, Tensor) and y.dtype == np.bool_ or \
+            isinstance(x, Tensor) and isinstance(y, Tensor) and x.dtype == y.dtype == np.bool_:
+        raise NotImplementedError("pow: \"pow\" not implemented for 'Bool' (as torch)")
     if isinstance(y, (int, float, np.number)) and isinstance(x, Tensor):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
@@ -68,6 +73,9 @@ def clamp(x, min=None, max=None):
     """The gradient passes where min <= x <= max (both ends included, not at NaN, as torch)."""
     if min is None and max is None:
         raise RuntimeError("clamp: at least one of 'min' or 'max' must not be None")
+    if x.dtype == np.bool_ and all(isinstance(b, (bool, np.bool_)) for b in (min, max) if b is not None):
+        raise NotImplementedError("clamp: \"clamp_scalar_cpu\" not implemented for 'Bool' (as torch: bool "
+                                  "bounds on a bool tensor)")
     if isinstance(min, Tensor) or isinstance(max, Tensor):      # tensor bounds get gradients too
         x = x if min is None else where(x < min, min, x)
         return x if max is None else where(x > max, max, x)
@@ -80,9 +88,14 @@ def clamp(x, min=None, max=None):
 tanh, sigmoid = ops.tanh, ops.sigmoid
 
 
-def _binary(op, x, y):
-    """A binary op on (tensor or number, tensor or number), with torch's int/float promotion."""
-    return op(*promote(x, y))
+def _binary(op, x, y, name=None):
+    """A binary op on (tensor or number, tensor or number), with torch's int/float promotion; torch has
+    no bool kernel for the quotients (//, %, fmod)."""
+    x, y = promote(x, y)
+    if np.asarray(data_of(x)).dtype == np.bool_:
+        name = name or op.name
+        raise NotImplementedError(f"{name}: \"{name}\" not implemented for 'Bool' (as torch)")
+    return op(x, y)
 
 
 def atan2(input, other):
@@ -90,8 +103,20 @@ def atan2(input, other):
     return ops.atan2(*promote_float(input, other))
 
 
+_TORCH_NAMES = {"bool": "Bool", "uint8": "Byte", "int8": "Char", "int16": "Short", "int32": "Int", "int64": "Long"}
+
+
+def _no_integers(name, *xs):
+    """torch has no kernel of name for integer or bool tensors (when all inputs are such)."""
+    dtypes = [np.asarray(data_of(x)).dtype for x in xs]
+    if all(d.kind in "biu" for d in dtypes):
+        raise NotImplementedError(f"{name}: \"{name}\" not implemented for '{_TORCH_NAMES.get(dtypes[0].name)}' "
+                                  "(as torch: integer and bool tensors have no kernel)")
+
+
 def logaddexp(input, other):
-    """log(exp(input) + exp(other)), without overflow."""
+    """log(exp(input) + exp(other)), without overflow (floats only, as torch)."""
+    _no_integers("logaddexp", input, other)
     return ops.logaddexp(*promote_float(input, other))
 
 
@@ -118,7 +143,8 @@ def _trunc_divide(x, y):
 
 
 def frac(x):
-    """The fractional part x - trunc(x) (with x's sign, as torch)."""
+    """The fractional part x - trunc(x) (with x's sign, as torch; floats only)."""
+    _no_integers("frac", x)
     return x - ops.trunc(x)
 
 
@@ -138,12 +164,21 @@ def reciprocal(x):
 
 
 def square(x):
-    """x * x (integers stay integers)."""
+    """x * x (integers stay integers; a bool gives int64, as torch)."""
+    if x.dtype == np.bool_:
+        x = x.astype(np.int64)
     return x * x
 
 
 def lerp(input, end, weight):
-    """input + weight * (end - input)."""
+    """input + weight * (end - input): floats only, end (and a weight tensor of 1 or more dims) of
+    input's dtype, as torch."""
+    _no_integers("lerp", input)
+    for name, t in (("end", end), ("weight", weight)):
+        if isinstance(t, Tensor) and t.dtype != input.dtype and (name == "end" or t.ndim):
+            raise RuntimeError(f"lerp: expected dtype {input.dtype} for `{name}` but got dtype {t.dtype}")
+    if isinstance(weight, Tensor) and weight.dtype != input.dtype:
+        weight = weight.astype(input.dtype)             # a 0-d weight of another dtype: input's
     return input + weight * (end - input)
 
 
@@ -151,35 +186,49 @@ def nan_to_num(x, nan: float = 0.0, posinf: float | None = None, neginf: float |
     """NaN -> nan, inf -> posinf, -inf -> neginf (the dtype's largest and smallest by default);
     the gradient passes where x was finite."""
     if x.dtype.kind != "f":
-        return x * 1
+        return x.clone()
     big = np.finfo(x.dtype)
     posinf, neginf = big.max if posinf is None else posinf, big.min if neginf is None else neginf
     return where(ops.isnan(x), nan, where(x == np.inf, posinf, where(x == -np.inf, neginf, x)))
 
 
 def float_power(x, y):
-    """x ** y in float64."""
+    """x ** y in float64 (either may be a Python number)."""
+    if not isinstance(x, Tensor):
+        return pow(float(x), y.astype(np.float64))
     return pow(x.astype(np.float64), y.astype(np.float64) if isinstance(y, Tensor) else y)
 
 
 def xlogy(x, y):
     """x * log(y), and 0 where x is 0 (unless y is NaN), as torch; d/dx is log(y), also at x = 0.
-    Each log sees only the y it is selected for, so no branch sends NaN back."""
+    Each log sees only the y it is selected for, so no branch sends NaN back. Both are promoted
+    first (to a float), either may be a Python number."""
+    x, y = (v if isinstance(v, Tensor) else Tensor._wrap(v) for v in promote_float(x, y))
     fine = (y > 0) | ops.isnan(y)                     # log(y) is a number (or a NaN that must show)
     other = where(fine, 1, y)                         # y <= 0: -inf or NaN, wanted only where x != 0
     return where(fine, x * ops.log(where(fine, y, 1)), where(x == 0, 0, x * ops.log(where(x == 0, 1, other))))
 
 
 def hypot(x, y):
-    """sqrt(x^2 + y^2)."""
+    """sqrt(x^2 + y^2) (floats only, as torch)."""
+    for name, t in (("input", x), ("other", y)):
+        if not isinstance(t, Tensor):
+            raise TypeError(f"hypot(): argument '{name}' must be Tensor, not {type(t).__name__}")
+    _no_integers("hypot", x, y)
     x, y = promote_float(x, y)
     return sqrt(x * x + y * y)
 
 
 def copysign(x, y):
-    """|x| with the sign of y (-0.0 counts as negative); a float, as torch."""
+    """|x| with the sign of y (-0.0 counts as negative); a float, as torch. Its gradient is
+    sign(x) * (the sign taken) for x and 0 for y, whose tensor is in the graph all the same."""
+    if not isinstance(x, Tensor):
+        raise TypeError(f"copysign(): input must be a Tensor, not {type(x).__name__}")
     x, y = promote_float(x, y)
-    return where(np.asarray(np.signbit(data_of(y))), -ops.abs(x), ops.abs(x))
+    sign = np.where(np.signbit(data_of(y)), -1, 1).astype(x.dtype)
+    if isinstance(y, Tensor) and y.requires_grad:
+        sign = ops.sign(y) * 0 + sign                   # the same +-1, with y's gradient 0 (as torch)
+    return ops.abs(x) * sign
 
 
 def deg2rad(x):
@@ -239,9 +288,14 @@ def fmin(input, other):
 
 
 def heaviside(input, values):
-    """0 where input < 0, values where it is 0, 1 where > 0 (not differentiable)."""
-    x = data_of(input)
-    return Tensor._wrap(np.where(x == 0, data_of(values), (x > 0)).astype(x.dtype))
+    """0 where input < 0, values where it is 0, 1 where > 0; two tensors of one dtype. Its result
+    requires grad when an input does and its backward refuses, as torch."""
+    if not isinstance(values, Tensor):
+        raise TypeError(f"heaviside(): argument 'values' must be Tensor, not {type(values).__name__}")
+    if input.dtype != values.dtype:
+        raise RuntimeError(f"heaviside is not yet implemented for tensors with different dtypes ({input.dtype} "
+                           f"and {values.dtype})")
+    return ops.heaviside(input, values)
 
 
 def signbit(input):
@@ -270,7 +324,9 @@ def sgn(input):
 
 
 def positive(input):
-    """input itself."""
+    """input itself (not a bool tensor, as torch)."""
+    if input.dtype == np.bool_:
+        raise RuntimeError("positive: the `+` operator, on a bool tensor is not supported (as torch)")
     return input
 
 

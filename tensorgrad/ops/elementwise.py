@@ -99,6 +99,39 @@ def _rounded(f):
     return lambda x, **kw: f(x, **kw) if x.dtype.kind == "f" else x.copy()
 
 
+def _no_bool(name, f):
+    """A forward torch has no bool kernel for (abs, relu, floor, ...): a bool input is refused."""
+    def forward(x, *args, **kw):
+        if x.dtype == np.bool_:
+            raise NotImplementedError(f"{name}: \"{name}\" not implemented for 'Bool' (as torch)")
+        return f(x, *args, **kw)
+    return forward
+
+
+def _atan2_backward(g, out, y, x):
+    """g * x / r**2 and -g * y / r**2, and 0 where r**2 is 0 (the origin, or underflow), as torch."""
+    r2 = x * x + y * y
+    recip = 1 / where(r2 == 0, np.inf, r2)
+    return g * x * recip, -g * y * recip
+
+
+def _relu(x):
+    if x.dtype == np.bool_:
+        raise RuntimeError("relu: Bool inputs not supported (as torch)")
+    return np.maximum(x, 0)
+
+
+def _neg(x):
+    if x.dtype == np.bool_:
+        raise RuntimeError("neg: negation, the `-` operator, on a bool tensor is not supported (as torch); "
+                           "to invert a mask, use the `~` operator or logical_not() instead")
+    return -x
+
+
+def _heaviside_backward(g, out, x, values):
+    raise RuntimeError("the derivative for heaviside is not implemented (as torch)")
+
+
 def _zero(g, out, x, **attrs):
     return np.zeros(np.shape(g), g.dtype)          # torch's zeros_like(grad): even where g is inf
 
@@ -114,10 +147,9 @@ maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
 where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
            saves="inputs")
-atan2 = Op("atan2", _math(np.arctan2),
-           lambda g, out, y, x: (g * x / (x * x + y * y), -g * y / (x * x + y * y)),
-           "g * x / r**2, -g * y / r**2", saves="inputs")
-logaddexp = Op("logaddexp", _math(np.logaddexp),
+atan2 = Op("atan2", _math(np.arctan2), _atan2_backward, "g * x / r**2, -g * y / r**2 (0 at the origin)",
+           saves="inputs")
+logaddexp = Op("logaddexp", _no_bool("logaddexp", _math(np.logaddexp)),
                lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
                "g * softmax of (x, y)", saves="inputs")
 remainder = Op("remainder", integer_quotient("remainder", np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
@@ -126,7 +158,7 @@ fmod = Op("fmod", integer_quotient("fmod", np.fmod), lambda g, out, x, y: (g, -g
            saves="inputs")
 
 # elementwise, unary
-neg = Op("neg", lambda x: -x, lambda g, out, x: -g, "-g", saves="")
+neg = Op("neg", _neg, lambda g, out, x: -g, "-g", saves="")
 pow = Op("pow", quiet(lambda x, c: x ** c), quiet(_pow_backward), "g * c * x**(c-1)", saves="inputs")  # c is a Python number
 @quiet
 def _power(x, y):
@@ -167,13 +199,15 @@ acosh = Op("acosh", _math(np.arccosh), lambda g, out, x: g * (x * x - 1) ** -0.5
 atanh = Op("atanh", _math(np.arctanh), lambda g, out, x: g / (1 - x * x), "g / (1 - x**2)", saves="inputs")
 sigmoid = Op("sigmoid", _sigmoid, lambda g, out, x: g * (1 - out) * out,
              "g * out * (1 - out)", saves="out")
-abs = Op("abs", np.abs, lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
-relu = Op("relu", lambda x: np.maximum(x, 0), _relu_backward, "g where out > 0", saves="out")
+abs = Op("abs", _no_bool("abs", np.abs), lambda g, out, x: g * sign(x), "g * sign(x)", saves="inputs")
+relu = Op("relu", _relu, _relu_backward, "g where out > 0", saves="out")
 clamp = Op("clamp", lambda x, min, max: np.clip(x, min, max), _clamp_backward, "g where min <= x <= max",
            saves="inputs")
 # piecewise constant: the gradient is 0 (not an error), as in torch
 sign = Op("sign", _sign, _zero, "0", saves="")
-floor = Op("floor", _rounded(np.floor), _zero, "0", saves="")
-ceil = Op("ceil", _rounded(np.ceil), _zero, "0", saves="")
-round = Op("round", _rounded(np.round), _zero, "0", saves="")     # half to even, as torch; attr decimals
-trunc = Op("trunc", _rounded(np.trunc), _zero, "0", saves="")
+floor = Op("floor", _no_bool("floor", _rounded(np.floor)), _zero, "0", saves="")
+ceil = Op("ceil", _no_bool("ceil", _rounded(np.ceil)), _zero, "0", saves="")
+round = Op("round", _no_bool("round", _rounded(np.round)), _zero, "0", saves="")     # half to even, as torch; attr decimals
+trunc = Op("trunc", _no_bool("trunc", _rounded(np.trunc)), _zero, "0", saves="")
+heaviside = Op("heaviside", lambda x, values: np.where(x == 0, values, x > 0).astype(x.dtype), _heaviside_backward,
+               "none: backward refuses, as torch", saves="")
