@@ -136,7 +136,14 @@ def _rebase(self, name):
 # the methods (bound onto Tensor in tensor_api.py)
 
 def iadd(self, other): return inplace(self, "add_", Tensor.__add__, other, ufunc=np.add)
-def isub(self, other): return inplace(self, "sub_", Tensor.__sub__, other, ufunc=np.subtract)
+def isub(self, other):
+    if any(a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_))
+           for a in (self, other)):
+        raise RuntimeError("sub_: subtraction, the `-` operator, with a bool tensor is not supported (as torch)")
+    return inplace(self, "sub_", Tensor.__sub__, other, ufunc=np.subtract)
+
+
+
 def imul(self, other): return inplace(self, "mul_", Tensor.__mul__, other, ufunc=np.multiply)
 def itruediv(self, other): return inplace(self, "div_", Tensor.__truediv__, other, ufunc=np.true_divide)
 def ipow(self, other): return inplace(self, "pow_", Tensor.__pow__, other)

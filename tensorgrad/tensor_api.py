@@ -54,6 +54,15 @@ def _scaled(name: str, x, other, alpha):
     return x + y * alpha if name == "add" else x - y * alpha
 
 
+def _minus(x, y) -> tuple:
+    """promote(x, y) for `-`, which torch refuses with a bool tensor or a bool number on either side."""
+    for a in (x, y):
+        if a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_)):
+            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
+                               "use the `^` operator or logical_xor() instead")
+    return promote(x, y)
+
+
 def _same(x, y) -> bool:
     """A float tensor and a Python float or a tensor of its dtype: the promotion's fast path."""
     return x._data.dtype.kind == "f" and (type(y) is float or type(y) is Tensor and x._data.dtype == y._data.dtype)
@@ -173,8 +182,8 @@ class TensorMethods:
     # (the four operators call the engine's apply straight away: they are most of a program's ops)
     def __add__(self, other): return apply(ops.add, promote(self, other), _NO_ATTRS)
     def __radd__(self, other): return apply(ops.add, promote(other, self), _NO_ATTRS)
-    def __sub__(self, other): return apply(ops.sub, promote(self, other), _NO_ATTRS)
-    def __rsub__(self, other): return apply(ops.sub, promote(other, self), _NO_ATTRS)
+    def __sub__(self, other): return apply(ops.sub, _minus(self, other), _NO_ATTRS)
+    def __rsub__(self, other): return apply(ops.sub, _minus(other, self), _NO_ATTRS)
     def __mul__(self, other): return apply(ops.mul, promote(self, other), _NO_ATTRS)
     def __rmul__(self, other): return apply(ops.mul, promote(other, self), _NO_ATTRS)
     def __truediv__(self, other): return apply(ops.div, promote(self, other) if _same(self, other) else \
@@ -212,10 +221,7 @@ class TensorMethods:
         return self + other if type(alpha) is int and alpha == 1 else _scaled("add", self, other, alpha)
 
     def sub(self, other, alpha=1):
-        if self.dtype == np.bool_ or isinstance(other, (bool, np.bool_)) or \
-                isinstance(other, Tensor) and other.dtype == np.bool_:
-            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
-                               "use the `^` operator or logical_xor() instead")
+        _minus(self, other)                                          # (refuses bools)
         return self - other if type(alpha) is int and alpha == 1 else _scaled("sub", self, other, alpha)
 
     def mul(self, other): return self * other

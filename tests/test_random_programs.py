@@ -61,9 +61,6 @@ BACKWARD_PERMISSIVE = {
 # parity report): (what the step does, the failure) -> where the fix belongs. A step that matches
 # one ends the program there (its values may differ from then on); any other difference fails.
 KNOWN = [
-    (r".", r"torch refuses \(RuntimeError: Subtraction, the `-` operator, with a bool tensor.*tensorgrad computes",
-     "`-` between a bool tensor and a number or non-bool tensor (tensor_api.py's __sub__/__rsub__ fast path: "
-     "promote makes the bool int64 before ops.sub sees it; x.sub() and torch.sub refuse)"),
     (r"loss.backward", r"tensorgrad refuses: one of the variables needed .* modified by an inplace",
      "an op's saved inputs are version-checked even when its rule does not read them (where's x and y, mul's "
      "and div's other input when it needs no gradient): engine.py and Op.saves"),

@@ -5,7 +5,8 @@ from ..dtypes import DEFAULT, cast_value, float_result_type, result_type
 from ..engine import Tensor
 from .op import Op
 
-cast = Op("cast", lambda x, dtype, order="K": x.astype(dtype, order=order),   # order "C": contiguous()'s copy
+cast = Op("cast", lambda x, dtype, order="K": x.astype(dtype, order="C" if 0 in x.strides else order),  # "C":
+          # contiguous()'s copy, and an expand()ed view's (NumPy's "K" would keep its zero strides' odd order)
           lambda g, out, x, dtype, order="K": cast(g, dtype=x.dtype), "cast g back", saves="")
 
 
