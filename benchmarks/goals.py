@@ -30,24 +30,22 @@ def _row(goal: str, value: float, limit: float, unit: str = "x", where: str = ""
     return goal, f"{value:.2f}{unit}", met, where
 
 
+def _model_rows(name: str, ms: dict, replay_key: str, where: str) -> list:
+    """A model's two goals: its dynamic step at most torch's, its replayed step at most 0.7x."""
+    return [_row(f"{name}: dynamic <= 1.0x torch", ms["tensorgrad"] / ms["torch"], 1.0, where=where),
+            _row(f"{name}: replayed <= 0.7x torch", ms[replay_key] / ms["torch"], 0.7, where=where)]
+
+
 def zoo_rows(zoo) -> list:
     where = f"zoo, {zoo['meta']['machine']}, {zoo['meta']['date']}"
-    rows = []
-    for r in zoo["results"]:
-        ms = r["ms"]
-        rows.append(_row(f"{r['type']}: dynamic <= 1.0x torch", ms["tensorgrad"] / ms["torch"], 1.0, where=where))
-        rows.append(_row(f"{r['type']}: replayed <= 0.7x torch", ms["replay"] / ms["torch"], 0.7, where=where))
-    return rows
+    return [row for r in zoo["results"] for row in _model_rows(r["type"], r["ms"], "replay", where)]
 
 
 def gpt_rows(gpt) -> list:
     where = f"gpt_lecture, {gpt['meta']['machine']}, {gpt['meta']['date']}"
-    rows = []
-    for r in gpt["results"]:
-        ms, name = r["ms"], f"GPT lecture ({r['variant']}, dropout {r['dropout']:g})"
-        rows.append(_row(f"{name}: dynamic <= 1.0x torch", ms["tensorgrad"] / ms["torch"], 1.0, where=where))
-        rows.append(_row(f"{name}: replayed <= 0.7x torch", ms["tensorgrad replay"] / ms["torch"], 0.7, where=where))
-    return rows
+    return [row for r in gpt["results"]
+            for row in _model_rows(f"GPT lecture ({r['variant']}, dropout {r['dropout']:g})", r["ms"],
+                                   "tensorgrad replay", where)]
 
 
 def bench_rows(bench) -> list:
