@@ -13,8 +13,9 @@ class NewGELU(nn.Module):
     """GELU as BERT and GPT-2 compute it: 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))."""
 
     def forward(self, x):
-        cube = x * x * x   # makemore.py writes torch.pow(x, 3.0); NumPy's float power is ~30x slower
-        return 0.5 * x * (1.0 + (math.sqrt(2.0 / math.pi) * (x + 0.044715 * cube)).tanh())
+        # makemore.py spells it out, 0.5 * x * (1 + tanh(sqrt(2 / pi) * (x + 0.044715 * x**3))); the same
+        # formula is one fused op here (torch's F.gelu(approximate="tanh")): 1 node instead of 9, forward and back
+        return F.gelu(x, approximate="tanh")
 
 
 class CausalSelfAttention(nn.Module):
