@@ -6,8 +6,12 @@ from .op import Op
 
 
 def _cat_backward(g, out, *xs, axis):
-    ends = np.cumsum([x.shape[axis] for x in xs])
-    return tuple(g[(slice(None),) * axis + (slice(e - x.shape[axis], e),)] for x, e in zip(xs, ends))
+    """g cut back into the inputs' pieces along axis (views of g)."""
+    lead, grads, end = (slice(None),) * axis, [], 0
+    for x in xs:
+        start, end = end, end + x.shape[axis]
+        grads.append(g[lead + (slice(start, end),)])
+    return tuple(grads)
 
 
 
