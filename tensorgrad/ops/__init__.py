@@ -16,7 +16,7 @@ from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, min, rowmax, s
 from .index import (TwoStep, diagonal, diagonal_put, getitem, index_key, index_put, put, take)
 from .linalg import (einsum, linear, matmul)
 from .conv import (col2im, im2col)
-from .fused import (batch_norm, cross_entropy, layer_norm)
+from .fused import (batch_norm, cross_entropy, layer_norm, softmax)
 from .special import (erf, erfc, erfinv)
 from .activation import (gelu)
 from .attention import (scaled_dot_product_attention)

@@ -10,6 +10,7 @@ import numpy as np
 from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
+from .reduce import _sum
 from ..dims import matmul_sum
 
 
@@ -164,3 +165,22 @@ def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
 
 layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", returns_saved=True,
                 saves="inputs")
+
+
+@np.errstate(invalid="ignore", over="ignore")
+def _softmax_forward(x, axis):
+    """exp(x - max) / sum along axis, as F.softmax's composite computed it (the max cancels in the math;
+    a row holding +inf, or only -inf, is NaN, as torch)."""
+    if x.size == 0:
+        return x.copy()
+    axes = axis if type(axis) is tuple else (axis,)
+    e = np.exp(x - x.max(axis=axes, keepdims=True))
+    return e / _sum(e, axes, True)
+
+
+def _softmax_backward(g, out, x, axis):
+    """The Jacobian of softmax, diag(s) - s s^T, applied to g: out * (g - sum(g * out))."""
+    return out * (g - (g * out).sum(axis=axis, keepdims=True))
+
+
+softmax = Op("softmax", _softmax_forward, _softmax_backward, "out * (g - sum(g * out))", saves="out")
