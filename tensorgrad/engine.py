@@ -358,8 +358,10 @@ def refresh(view: Tensor) -> None:
     regenerates a view's grad_fn. Its values are right already: they are the storage."""
     fn, attrs, _ = view._view_key
     trace, _mode.trace = _mode.trace, None      # (history, not a value: no step of a tg.compile recording)
-    fresh = fn(view._base, **attrs)
-    _mode.trace = trace
+    try:
+        fresh = fn(view._base, **attrs)
+    finally:
+        _mode.trace = trace
     view._node, view._requires_grad = fresh._node, fresh._requires_grad
     view._view_key = (fn, attrs, view._vc[1])
 

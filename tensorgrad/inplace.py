@@ -137,9 +137,7 @@ def _rebase(self, name):
 
 def iadd(self, other): return inplace(self, "add_", Tensor.__add__, other, ufunc=np.add)
 def isub(self, other):
-    if any(a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_))
-           for a in (self, other)):
-        raise RuntimeError("sub_: subtraction, the `-` operator, with a bool tensor is not supported (as torch)")
+    ops.minus("sub_", self, other)                     # (refuses bools, as torch)
     return inplace(self, "sub_", Tensor.__sub__, other, ufunc=np.subtract)
 
 

@@ -34,9 +34,6 @@ _REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge_
                    "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
 
 
-_NO_ATTRS: dict = {}    # the attributes of an op that has none (apply never changes them)
-
-
 def _scaled(name: str, x, other, alpha):
     """x.add(other, alpha=alpha) (or sub) as torch: promoted first, then other scaled by alpha; a float
     alpha needs a float result, a bool alpha a bool one (where adding is or)."""
@@ -52,15 +49,6 @@ def _scaled(name: str, x, other, alpha):
     if kind == "b":
         return x | (y & bool(alpha))
     return x + y * alpha if name == "add" else x - y * alpha
-
-
-def _minus(x, y) -> tuple:
-    """promote(x, y) for `-`, which torch refuses with a bool tensor or a bool number on either side."""
-    for a in (x, y):
-        if a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_)):
-            raise RuntimeError("sub: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
-                               "use the `^` operator or logical_xor() instead")
-    return promote(x, y)
 
 
 def _same(x, y) -> bool:
@@ -180,15 +168,15 @@ class TensorMethods:
 
     # --- arithmetic (Python numbers on either side; torch's promotion) ------------
     # (the four operators call the engine's apply straight away: they are most of a program's ops)
-    def __add__(self, other): return apply(ops.add, promote(self, other), _NO_ATTRS)
-    def __radd__(self, other): return apply(ops.add, promote(other, self), _NO_ATTRS)
-    def __sub__(self, other): return apply(ops.sub, _minus(self, other), _NO_ATTRS)
-    def __rsub__(self, other): return apply(ops.sub, _minus(other, self), _NO_ATTRS)
-    def __mul__(self, other): return apply(ops.mul, promote(self, other), _NO_ATTRS)
-    def __rmul__(self, other): return apply(ops.mul, promote(other, self), _NO_ATTRS)
+    def __add__(self, other): return apply(ops.add, promote(self, other), ops.NO_ATTRS)
+    def __radd__(self, other): return apply(ops.add, promote(other, self), ops.NO_ATTRS)
+    def __sub__(self, other): return apply(ops.sub, ops.minus("sub", self, other), ops.NO_ATTRS)
+    def __rsub__(self, other): return apply(ops.sub, ops.minus("sub", other, self), ops.NO_ATTRS)
+    def __mul__(self, other): return apply(ops.mul, promote(self, other), ops.NO_ATTRS)
+    def __rmul__(self, other): return apply(ops.mul, promote(other, self), ops.NO_ATTRS)
     def __truediv__(self, other): return apply(ops.div, promote(self, other) if _same(self, other) else \
-        promote_float(self, other), _NO_ATTRS)
-    def __rtruediv__(self, other): return apply(ops.div, promote_float(other, self), _NO_ATTRS)
+        promote_float(self, other), ops.NO_ATTRS)
+    def __rtruediv__(self, other): return apply(ops.div, promote_float(other, self), ops.NO_ATTRS)
     def __floordiv__(self, other): return fn.floor_divide(self, other)
     def __rfloordiv__(self, other): return fn.floor_divide(other, self)
     def __mod__(self, other): return fn.remainder(self, other)
@@ -221,7 +209,7 @@ class TensorMethods:
         return self + other if type(alpha) is int and alpha == 1 else _scaled("add", self, other, alpha)
 
     def sub(self, other, alpha=1):
-        _minus(self, other)                                          # (refuses bools)
+        ops.minus("sub", self, other)                                # (refuses bools)
         return self - other if type(alpha) is int and alpha == 1 else _scaled("sub", self, other, alpha)
 
     def mul(self, other): return self * other

@@ -37,7 +37,15 @@ def _outputs(out, what):
     return single, outs
 
 
-def _vectors(v, like, what):
+def _vectors(v, like, what, of: str = "the input to"):
+    """v as a tuple of tensors shaped like `like`; v=None means ones, allowed for one single-element tensor
+    (`of`: what `like` is, for torch's message: "the input to" or "returns" of the user's function)."""
+    if v is None:
+        if len(like) != 1 or like[0].numel() != 1:
+            what_is = ("the user-provided function returns a single Tensor" if of == "returns" else
+                       "the input to the user-provided function is a single Tensor")
+            raise RuntimeError(f"The vector v can only be None if {what_is} with a single element.")
+        return (Tensor._wrap(np.ones(like[0].shape, like[0].dtype)),)
     vs = (v,) if isinstance(v, Tensor) else tuple(v)
     if len(vs) != len(like):
         raise RuntimeError(f"The vector v given to {what} has {len(vs)} tensors; the {what} needs {len(like)}")
@@ -76,13 +84,7 @@ def vjp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     single_in, xs = _inputs(inputs, create_graph)
     with enable_grad():
         single_out, outs = _outputs(func(*xs), "vjp")
-        if v is None:
-            if len(outs) != 1 or outs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the user-provided function returns a single "
-                                   "Tensor with a single element.")
-            vs = (Tensor._wrap(np.ones(outs[0].shape, outs[0].dtype)),)
-        else:
-            vs = _vectors(v, outs, "vjp")
+        vs = _vectors(v, outs, "vjp", of="returns")
         g = _grads(outs, xs, vs, create_graph, strict, "vjp")
     return _pack(single_out, [o if create_graph else o.detach() for o in outs]), _pack(single_in, g)
 
@@ -92,13 +94,7 @@ def jvp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     single_in, xs = _inputs(inputs, create_graph)
     with enable_grad():
         single_out, outs = _outputs(func(*xs), "jvp")
-        if v is None:
-            if len(xs) != 1 or xs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                                   "single Tensor with a single element.")
-            vs = (Tensor._wrap(np.ones(xs[0].shape, xs[0].dtype)),)
-        else:
-            vs = _vectors(v, xs, "jvp")
+        vs = _vectors(v, xs, "jvp")
         us = tuple(Tensor._wrap(np.zeros(o.shape, o.dtype)).requires_grad_() for o in outs)
         g = _grads(outs, xs, us, True, strict, "jvp")          # u^T J, linear in u
         jv = _grads(g, us, vs, create_graph, strict, "jvp")   # d(u^T J v)/du = J v
@@ -165,13 +161,7 @@ def vhp(func, inputs, v=None, create_graph: bool = False, strict: bool = False):
     single_in, xs = _inputs(inputs, create_graph)
     with enable_grad():
         out = _scalar(func(*xs), "vhp")
-        if v is None:
-            if len(xs) != 1 or xs[0].numel() != 1:
-                raise RuntimeError("The vector v can only be None if the input to the user-provided function is a "
-                                   "single Tensor with a single element.")
-            vs = (Tensor._wrap(np.ones(xs[0].shape, xs[0].dtype)),)
-        else:
-            vs = _vectors(v, xs, "vhp")
+        vs = _vectors(v, xs, "vhp")
         g = _grads((out,), xs, (Tensor._wrap(np.ones(out.shape, out.dtype)),), True, strict, "vhp")
         h = _grads(g, xs, vs, create_graph, strict, "vhp")
     return (out if create_graph else out.detach()), _pack(single_in, h)

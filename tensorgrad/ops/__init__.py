@@ -3,14 +3,14 @@ family, forward and backward side by side. Everything else is a composite of the
 nn/functional/), with no rule of its own. Import order is the order of dependence: a family's
 rules may use the ops of the families above it."""
 # ruff: noqa: F401  (this file re-exports the table)
-from .op import OPS, Op, op, quiet
+from .op import NO_ATTRS, OPS, Op, op, quiet
 from .compare import (all, any, argmax, argmin, argsort, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
                       eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, lt, ne)
 from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, ceil, clamp, cos, cosh, div,
                           exp, exp2, expm1, floor, fmod, heaviside, log, log10, log1p, log2, logaddexp, maximum,
                           minimum, mul, neg, pow, pow_tensor, relu, remainder, round, sigmoid, sign, sin,
                           sinh, sub, tan, tanh, trunc, where)
-from .cast import (cast, cast_to, promote, promote_float)
+from .cast import (cast, cast_to, minus, promote, promote_float)
 from .shape import (cat, expand, permute, reshape)
 from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, min, rowmax, sum, var)
 from .index import (TwoStep, diagonal, diagonal_put, getitem, index_key, index_put, put, take)

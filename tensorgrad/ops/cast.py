@@ -58,6 +58,15 @@ def promote(*operands) -> tuple:
     return tuple(cast_to(a, dtype) for a in operands)
 
 
+def minus(op: str, x, y) -> tuple:
+    """promote(x, y) for a subtraction (op names it): torch refuses a bool tensor or a bool number on either side."""
+    for a in (x, y):
+        if a._data.dtype.kind == "b" if isinstance(a, Tensor) else isinstance(a, (bool, np.bool_)):
+            raise RuntimeError(f"{op}: subtraction, the `-` operator, with a bool tensor is not supported (as torch); "
+                               "use the `^` operator or logical_xor() instead")
+    return promote(x, y)
+
+
 def promote_float(*operands) -> tuple:
     """promote for ops whose result is a float (x / y, atan2, hypot): integer operands convert
     straight to the float type, so 300 / int8 tensor is 150.0, not a wrapped int8 divided."""

@@ -14,6 +14,7 @@ import numpy as np
 from ..engine import Tensor, apply
 
 OPS: dict = {}     # name -> Op: every op, built in or added by a user
+NO_ATTRS: dict = {}  # the attributes of an op called without any (apply never changes them)
 
 
 class Op:

@@ -25,9 +25,6 @@ def one_hot(tensor, num_classes: int = -1) -> Tensor:
     return Tensor._wrap(np.eye(n, dtype=np.int64)[idx])
 
 
-_NO_ATTRS: dict = {}
-
-
 def linear(x, weight, bias=None):
     """x @ weight.T + bias, torch's layout (weight is (out_features, in_features)): one op (ops.linear)
     for float operands of one dtype, as nn.Linear calls it."""
@@ -36,9 +33,9 @@ def linear(x, weight, bias=None):
         if (xd.ndim and wd.ndim == 2 and xd.shape[-1] == wd.shape[1] and xd.dtype == wd.dtype
                 and xd.dtype.kind == "f"):
             if bias is None:
-                return apply(ops.linear, (x, weight), _NO_ATTRS)
+                return apply(ops.linear, (x, weight), ops.NO_ATTRS)
             if isinstance(bias, Tensor) and bias._data.shape == wd.shape[:1] and bias._data.dtype == xd.dtype:
-                return apply(ops.linear, (x, weight, bias), _NO_ATTRS)
+                return apply(ops.linear, (x, weight, bias), ops.NO_ATTRS)
     out = x @ weight.T
     return out if bias is None else out + bias
 

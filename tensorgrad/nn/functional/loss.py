@@ -282,8 +282,7 @@ def binary_cross_entropy_with_logits(input, target, weight=None, size_average=No
 
 def l1_loss(input, target, size_average=None, reduce=None, reduction: str = "mean", weight=None):
     """The mean (or sum, or none) of |input - target| (integers allowed, bools refused, as torch)."""
-    if any(isinstance(a, Tensor) and a.dtype == np.bool_ for a in (input, target)):
-        raise RuntimeError("l1_loss: subtraction, the `-` operator, with a bool tensor is not supported (as torch)")
+    ops.minus("l1_loss", input, target)                # (refuses bools, as torch)
     d = _difference(input, target, "l1_loss", integers=True)
     return _weighted(ops.abs(d), weight, input, _legacy_reduction(size_average, reduce, reduction), "l1_loss")
 
