@@ -5,20 +5,21 @@ import numpy as np
 from ..engine import Tensor
 from .elementwise import exp, tanh
 from .op import Op
-from .special import erf, erf_values
+from .special import erf, erf_gelu32, erf_values
 
 _SQRT_HALF = 0.7071067811865476              # 1 / sqrt(2)
 _INV_SQRT_2PI = 0.3989422804014327           # 1 / sqrt(2 pi)
 
 # GELU, x * Phi(x) (Hendrycks & Gimpel 2016): one node, Phi kept from the forward for the backward.
-# approximate='tanh': Phi(x) ~ (1 + tanh(k (x + 0.044715 x**3))) / 2, k = sqrt(2 / pi), tanh kept.
+# approximate='tanh': Phi(x) ~ (1 + tanh(k (x + 0.044715 x**3))) / 2, k = sqrt(2 / pi), kept as the
+# sigmoid it equals, sigmoid(2 k (x + 0.044715 x**3)).
 
 _K = 0.7978845608028654                       # sqrt(2 / pi)
 _C = 0.044715
 
 
 def _gelu_forward(x, approximate):
-    """out = x * Phi(x); keeps Phi(x) (exact) or the tanh (approximate='tanh'). float16 is computed in
+    """out = x * Phi(x); keeps Phi(x) (exact, or its tanh approximation). float16 is computed in
     float32, as torch (x**3 would overflow)."""
     if x.dtype == np.float16:
         out, saved = _gelu_forward(x.astype(np.float32), approximate)
@@ -27,25 +28,30 @@ def _gelu_forward(x, approximate):
         out, saved = _gelu_forward(x.reshape(1), approximate)
         return out.reshape(()), saved.reshape(())
     one = x.dtype.type
-    if approximate == "tanh":             # torch's order of operations: k * (x + 0.044715 * x**3)
-        t = x * x
-        t *= x
-        t *= one(_C)
-        t += x
-        t *= one(_K)
-        np.tanh(t, out=t)
-        out = t + 1
-        out *= x * one(0.5)
-        return out, t
-    cdf = erf_values(x * one(_SQRT_HALF))
+    if approximate == "tanh":
+        # (1 + tanh(u)) / 2 = sigmoid(2u), u = k (x + 0.044715 x**3): out = x / (1 + exp(-2u)), with one exp
+        # where tanh costs two (NumPy's float32 tanh is 2x its exp); the same function, rounded elsewhere
+        with np.errstate(over="ignore", invalid="ignore"):      # |x| past 1e19: s is 0 or 1, as torch's tanh
+            s = x * x
+            s *= one(_C)
+            s += 1
+            s *= x
+            s *= one(-2 * _K)
+            np.exp(s, out=s)
+            s += 1
+            np.reciprocal(s, out=s)
+            return x * s, s
+    cdf = (erf_gelu32 if x.dtype == np.float32 else erf_values)(x * one(_SQRT_HALF))
     cdf += 1
     cdf *= one(0.5)
-    return x * cdf, cdf
+    with np.errstate(invalid="ignore"):    # -inf * 0 = NaN, as torch
+        return x * cdf, cdf
 
 
 def _gelu_backward(g, out, x, approximate, saved=None):
     """exact: d/dx x Phi(x) = Phi(x) + x phi(x), phi(x) = exp(-x**2 / 2) / sqrt(2 pi);
-    tanh: (1 + t) / 2 + x (1 - t**2) / 2 * k (1 + 3 * 0.044715 x**2)."""
+    tanh: (1 + t) / 2 + x (1 - t**2) / 2 * k (1 + 3 * 0.044715 x**2), t = tanh(u); from the kept
+    s = (1 + t) / 2, s + x s (1 - s) 2k (1 + 3 * 0.044715 x**2)."""
     if isinstance(g, Tensor):      # create_graph: from x with recorded ops, to differentiate again
         if approximate == "tanh":
             t = tanh(_K * (x + _C * x * x * x))
@@ -58,18 +64,19 @@ def _gelu_backward(g, out, x, approximate, saved=None):
         return _gelu_backward(g.astype(np.float32), out, x.astype(np.float32), approximate, saved).astype(np.float16)
     one = x.dtype.type
     if approximate == "tanh":
-        t = saved                          # torch's: (1 + t) / 2 + x / 2 * (1 - t**2) * k (1 + 3 c x**2)
-        dx = x * x
-        dx *= one(3 * _C)
-        dx += 1
-        dx *= one(_K)
-        dx *= 1 - t * t
-        dx *= x * one(0.5)
-        half = t + 1
-        half *= one(0.5)
-        dx += half
-        dx *= g
-        return dx
+        s = saved                          # sigmoid(2u): d/dx = s + x s (1 - s) 2k (1 + 3 c x**2)
+        with np.errstate(over="ignore", invalid="ignore"):
+            dx = x * x
+            dx *= one(3 * _C)
+            dx += 1
+            dx *= x
+            dx *= one(2 * _K)
+            ds = 1 - s
+            ds *= s
+            dx *= ds
+            dx += s
+            dx *= g
+            return dx
     dx = x * x
     dx *= one(-0.5)
     np.exp(dx, out=dx)

@@ -11,7 +11,7 @@ from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
 from .reduce import _sum
-from ..dims import matmul_sum
+from ..dims import matmul_sum, max_kept, row_sums
 
 
 def _sums(a, axis: tuple):
@@ -24,21 +24,32 @@ def _means(a, axis: tuple):
     return _sums(a, axis) / math.prod(a.shape[d] for d in axis)
 
 
+def _softmax_parts(x, axes):
+    """softmax over axes, with the max it shifted away and the row sums it divided by: the forward of
+    F.softmax and of the cross-entropy, which so agree bit for bit (no shift by a non-finite max: a
+    row holding +inf, or only -inf, is NaN, as torch)."""
+    m = max_kept(x, axes)
+    e = np.asarray(np.subtract(x, m))                    # (an array also for a 0-d x)
+    np.exp(e, out=e)
+    s = row_sums(e, axes)
+    if s is None:                                        # half precision: summed in float32, as torch
+        s = _sum(e, axes, True)
+    e /= s
+    return e, m, s
+
+
 def _ce_forward(x, t, ignore_index, reduction):
-    """The losses, and the softmax (kept for the backward). No shift by a non-finite max: a
-    row with a +inf (or all -inf) logit is NaN, as in torch."""
+    """The losses, log(sum exp(x - m)) + m - x[target], and the softmax (kept for the backward)."""
     with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        m = x.max(axis=1, keepdims=True)
-        p = np.subtract(x, m)
-        np.exp(p, out=p)
-        s = p.sum(axis=1, keepdims=True)     # (np.sum: the rule is exercise 2's formula bit for bit, examples/)
+        p, m, s = _softmax_parts(x, (1,))
         valid = t != ignore_index
-        losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), np.where(valid, t, 0)]
-        p /= s                                           # softmax(x)
-        if not valid.all():
+        everywhere = valid.all()
+        losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), t if everywhere else np.where(valid, t, 0)]
+        if not everywhere:
             losses = np.where(valid, losses, 0)
         if reduction != "none":
-            losses = losses.sum() / x.dtype.type(valid.sum()) if reduction == "mean" else losses.sum()
+            n = len(t) if everywhere else valid.sum()
+            losses = losses.sum() / x.dtype.type(n) if reduction == "mean" else losses.sum()
     return losses, p
 
 
@@ -169,18 +180,23 @@ layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer no
 
 @np.errstate(invalid="ignore", over="ignore")
 def _softmax_forward(x, axis):
-    """exp(x - max) / sum along axis, as F.softmax's composite computed it (the max cancels in the math;
-    a row holding +inf, or only -inf, is NaN, as torch)."""
+    """exp(x - max) / sum along axis (the max cancels in the math; a row holding +inf, or only -inf,
+    is NaN, as torch)."""
     if x.size == 0:
         return x.copy()
-    axes = axis if type(axis) is tuple else (axis,)
-    e = np.exp(x - x.max(axis=axes, keepdims=True))
-    return e / _sum(e, axes, True)
+    return _softmax_parts(x, axis if type(axis) is tuple else (axis,))[0]
 
 
 def _softmax_backward(g, out, x, axis):
     """The Jacobian of softmax, diag(s) - s s^T, applied to g: out * (g - sum(g * out))."""
-    return out * (g - (g * out).sum(axis=axis, keepdims=True))
+    if isinstance(g, Tensor):
+        return out * (g - (g * out).sum(axis=axis, keepdims=True))
+    axes = axis if type(axis) is tuple else (axis,)
+    gout = np.asarray(g * out)                           # (an array also for a 0-d x)
+    s = row_sums(gout, axes)
+    dx = np.subtract(g, gout.sum(axis=axes, keepdims=True) if s is None else s, out=gout)
+    dx *= out
+    return dx
 
 
 softmax = Op("softmax", _softmax_forward, _softmax_backward, "out * (g - sum(g * out))", saves="out")

@@ -156,6 +156,35 @@ _F32_SMALL_POLY = np.polynomial.chebyshev.cheb2poly(_F32_SMALL)[::-1]   # monomi
 _F32_ERFC_1_4_32 = tuple(np.float32(c) for c in _F32_ERFC_1_4)
 
 
+# GELU's float32 erf on [-4, 4]: x P(x**2) / Q(x**2), max relative error 6.6e-08 (in float64)
+_F32_GELU_P = (1.1283790940844138, 0.20707862856005024, 0.05151862796222586, 0.003988660701401308,
+               0.00014724719250012574, -1.942321087425314e-06, 1.9114730909208788e-08)
+_F32_GELU_Q = (1.0, 0.5168499075834437, 0.117951416135809, 0.014954094026018603, 0.0010206718862658727)
+
+
+def erf_gelu32(x: np.ndarray) -> np.ndarray:
+    """float32 erf as one rational function of x**2 on [-4, 4] (erf rounds to +-1 beyond): no pieces,
+    no gathers, 2x faster than erf_values and within 6 units in the last place (4e-7) where it is
+    1-2 units. GELU's (x * Phi(x): the difference is far below float32 GELU's rounding against
+    torch's); torch.erf itself keeps erf_values. scripts/fit_erf.py fits P and Q."""
+    one = np.float32
+    x = np.clip(x, one(-4), one(4))                    # NaN stays NaN
+    t = x * x
+    p = t * one(_F32_GELU_P[-1])
+    for c in _F32_GELU_P[-2::-1]:                      # Horner, in place
+        p += one(c)
+        if c is not _F32_GELU_P[0]:
+            p *= t
+    q = t * one(_F32_GELU_Q[-1])
+    for c in _F32_GELU_Q[-2:0:-1]:
+        q += one(c)
+        q *= t
+    q += one(1)
+    p *= x
+    p /= q
+    return np.clip(p, one(-1), one(1), out=p)       # (its rounding can pass 1 by an ulp near the ends)
+
+
 def erf_values(x: np.ndarray) -> np.ndarray:
     """The error function, elementwise, in x's float dtype (float64 for integers)."""
     x = np.asarray(x)
