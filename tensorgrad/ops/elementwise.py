@@ -4,6 +4,7 @@ import math
 
 import numpy as np
 
+from ..dims import has_nan
 from ..dtypes import float_of
 from .compare import floor_divide, integer_quotient
 from .op import Op, quiet
@@ -77,7 +78,7 @@ def _relu_backward(g, out, x):
     that product made a NaN (inf * 0, or a NaN in g) or out has one, np.where's answer instead."""
     if type(g) is np.ndarray and g.shape == out.shape:
         dx = g * (out > 0)
-        if not np.isnan(dx.sum() + out.sum()):
+        if not has_nan(dx) and not has_nan(out):
             return dx
     return where(out <= 0, 0, g)
 
