@@ -1,6 +1,7 @@
 """torch's small process-wide names: Size, is_tensor, is_floating_point, threads, inference_mode,
-float32 matmul precision."""
+float32 matmul precision; and how the process's allocator keeps freed memory (keep_freed_memory)."""
 import contextlib
+import ctypes
 import functools
 import os
 
@@ -105,3 +106,29 @@ class inference_mode(contextlib.ContextDecorator):
 
 def is_inference_mode_enabled() -> bool:
     return bool(getattr(_mode, "inference", False))
+
+
+def keep_freed_memory() -> bool:
+    """Let glibc's malloc keep freed memory for the next step instead of handing it back to the system.
+
+    Every NumPy temporary is a fresh allocation, and an op on a (16, 32, 256) float32 tensor makes
+    512 KB ones. glibc returns memory freed at the top of its heap to the system once more than about
+    twice its largest recent block is free there; the next step's allocations then fault every 4 KB
+    page back in. The GPT lecture's model with GELU met 800 such faults a step, 10% of its time
+    (benchmarks/gpt_lecture.py; the zoo's types none). So tensorgrad sets, at import, arrays below
+    32 MB to come from the heap and up to 64 MB of free heap to be kept (mallopt's M_MMAP_THRESHOLD,
+    whose own limit in glibc is 32 MB, and M_TRIM_THRESHOLD). A process's peak memory stays what it
+    was; memory it frees stays with it, up to those 64 MB. TENSORGRAD_KEEP_FREED_MEMORY=0 in the
+    environment leaves glibc's defaults. Returns whether the setting was made (False on other C
+    libraries: macOS, Windows, musl)."""
+    try:
+        mallopt = ctypes.CDLL(None).mallopt
+    except (OSError, AttributeError):
+        return False
+    mallopt.argtypes, mallopt.restype = (ctypes.c_int, ctypes.c_int), ctypes.c_int
+    M_TRIM_THRESHOLD, M_MMAP_THRESHOLD = -1, -3
+    return bool(mallopt(M_MMAP_THRESHOLD, 32 << 20)) and bool(mallopt(M_TRIM_THRESHOLD, 64 << 20))
+
+
+if os.environ.get("TENSORGRAD_KEEP_FREED_MEMORY", "1") != "0":
+    keep_freed_memory()

@@ -1,6 +1,10 @@
 """What a graph keeps after backward(): torch frees the saved values, so a training loop that
 keeps `losses.append(loss)` (not loss.item()) holds a few KB per step, not the whole step's arrays."""
 import gc
+import os
+import platform
+import subprocess
+import sys
 import tracemalloc
 
 import numpy as np
@@ -79,3 +83,30 @@ def test_a_tensor_still_held_is_seen_itself_after_the_free():
     loss.backward()
     assert loss._prev[0]._prev[0] is h and not is_freed(h)
     assert not is_freed(x.expand(3, 20, 20))         # a broadcast view is not a freed value
+
+
+FAULTS = """
+import resource, sys
+import numpy as np
+import tensorgrad
+x = np.ones((16, 32, 256), np.float32)             # 512 KB temporaries, as a GPT step makes
+for _ in range(3):
+    a = x * 2; b = a + 1; c = b * a; d = c - x; del a, b, c, d
+before = resource.getrusage(resource.RUSAGE_SELF).ru_minflt
+for _ in range(50):
+    a = x * 2; b = a + 1; c = b * a; d = c - x; del a, b, c, d
+print(resource.getrusage(resource.RUSAGE_SELF).ru_minflt - before)
+"""
+
+
+@pytest.mark.skipif(not sys.platform.startswith("linux") or not platform.libc_ver()[0] == "glibc",
+                    reason="glibc's malloc only")
+def test_freed_memory_is_kept_for_the_next_step_not_faulted_back_in():
+    """runtime.keep_freed_memory (set at import): a step's temporaries reuse the last step's pages;
+    with glibc's defaults (TENSORGRAD_KEEP_FREED_MEMORY=0) each step faults 500 pages back in."""
+    def faults(**env):
+        out = subprocess.run([sys.executable, "-c", FAULTS], capture_output=True, text=True, check=True,
+                             env={**os.environ, **env})
+        return int(out.stdout)
+    assert faults() < 200
+    assert faults(TENSORGRAD_KEEP_FREED_MEMORY="0") > 5000
