@@ -6,7 +6,7 @@ record of that op. A Node keeps micrograd's three things: the inputs (`_prev` on
 tensor), the op (`_op`), and the rule that turns the gradient of the result into one
 gradient per input (`_backward`). Value and history are apart so that an in-place op can
 give a tensor a new history while the ops that used its old value keep theirs.
-`backward()` sorts the nodes once and walks them from the output to the leaves.
+`backward()` walks the nodes from the output to the leaves, newest first.
 
 The op table (ops/) holds the rules; inplace.py the torch machinery of in-place writes and
 views; tensor_api.py binds torch's methods onto Tensor. This file needs none of them.
@@ -217,10 +217,7 @@ class Tensor:
 
     @data.setter
     def data(self, value):
-        if isinstance(value, Tensor):
-            self._data, self._vc = value._data, value._vc
-        else:
-            self._data = _as_array(value)
+        self._data, self._vc = (value._data, value._vc) if isinstance(value, Tensor) else (_as_array(value), self._vc)
 
     @property
     def grad(self):
@@ -229,12 +226,11 @@ class Tensor:
 
     @grad.setter
     def grad(self, value):
-        if value is not None:
-            if not isinstance(value, Tensor):
-                raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
-            if value.shape != self.shape or value.dtype != self.dtype:
-                raise RuntimeError(f"assigned grad has shape {value.shape} and dtype {value.dtype}, but the "
-                                   f"tensor has shape {self.shape} and dtype {self.dtype}")
+        if value is not None and not isinstance(value, Tensor):
+            raise TypeError(f"assigned grad expected to be a Tensor or None but got {type(value).__name__}")
+        if value is not None and (value.shape != self.shape or value.dtype != self.dtype):
+            raise RuntimeError(f"assigned grad has shape {value.shape} and dtype {value.dtype}, but the "
+                               f"tensor has shape {self.shape} and dtype {self.dtype}")
         self._grad = value
 
     @property
@@ -275,8 +271,7 @@ class Tensor:
                  inputs=None) -> None:
         """Accumulate d(self)/d(leaf) into every leaf's .grad (and retained intermediates').
         With create_graph=True the gradients are themselves on the tape."""
-        if inputs is not None:
-            inputs = [inputs] if isinstance(inputs, Tensor) else list(inputs)
+        inputs = [inputs] if isinstance(inputs, Tensor) else None if inputs is None else list(inputs)
         got = backprop([self], [gradient], retain_graph, create_graph, inputs)
         for t in inputs or ():
             if got[vertex(t)] is not None:
@@ -338,15 +333,13 @@ def apply(fn, args, attrs) -> Tensor:
             if x._requires_grad:
                 record = True
             nexts.append(x._node or (x if x._requires_grad else None))
-        if record:
-            if data.dtype.kind != "f":
-                if not fn.builtin:
-                    raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require "
-                                    "grad; a differentiable op must return floats")
-            else:                                 # (argmax, int casts: results carry no gradient)
-                node = out._node = Node(fn, attrs, xs, saved, arrays, tuple(nexts))
-                node.out, node.out_vc = data, out._vc
-                out._requires_grad = True
+        if record and data.dtype.kind != "f" and not fn.builtin:
+            raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require grad; "
+                            "a differentiable op must return floats")
+        if record and data.dtype.kind == "f":     # (argmax, int casts: results carry no gradient)
+            node = out._node = Node(fn, attrs, xs, saved, arrays, tuple(nexts))
+            node.out, node.out_vc = data, out._vc
+            out._requires_grad = True
     if _mode.trace is not None:
         _mode.trace.append((fn, xs, attrs, out))
     return out
@@ -520,6 +513,11 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if observer is not None:
                     observer.leaf(v, g)
                 continue
+            if v.fn.into is not None and v.nexts[0] in owned and not slow and not create_graph:
+                v.fn.into(grads[v.nexts[0]], g, **v.attrs)     # a slice's gradient into its base's sum so far
+                if not retain_graph:
+                    v.free()
+                continue
             i, grads_in = -1, v.run(g)        # (after a free, run restores what fit reads below)
             for n, x, gx in zip(v.nexts, v.arrays, grads_in):
                 i += 1
@@ -535,6 +533,8 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                         observer.send(v, i, raw, gx, n in grads)
                 if n not in grads:
                     grads[n] = gx
+                    if v.fn.into is not None:           # (its rule's gradient: a fresh array, the base's shape)
+                        owned.add(n)
                 elif n in owned and not create_graph:   # an array the engine made itself: add in place
                     grads[n] += gx
                 else:

@@ -158,7 +158,8 @@ def _getitem_backward(g, out, x, key):
     return gx
 
 
-getitem = Op("getitem", take, _getitem_backward, "scatter-add g", saves="", view=True)
+getitem = Op("getitem", take, _getitem_backward, "scatter-add g", saves="", view=True,
+             into=lambda gx, g, key: put(gx, key, g, True))
 index_put = Op("index_put", _index_put,
                lambda g, out, x, v, key, accumulate: (
                    g if accumulate else index_put(g, np.zeros((), g.dtype), key=key, accumulate=False),

@@ -28,16 +28,20 @@ class Op:
     forward computed anyway, such as batch norm's 1/std).
     view=True: the result may share the input's storage (reshape, permute, basic slicing).
     builtin: one of tensorgrad's own ops (set for the whole table once it is built); a user's
-    op may not take a built-in name, and an integer result of a built-in op carries no gradient."""
+    op may not take a built-in name, and an integer result of a built-in op carries no gradient.
+    into(buffer, g, **attrs): adds the rule's gradient for input 0 into buffer, an array of that
+    input's shape, in place (getitem's: g into the slice); the engine uses it when the input already
+    has a gradient of its own making, instead of the rule's fresh zeros and a full-size add."""
 
     def __init__(self, name: str, forward, backward=None, adjoint: str = "", saves: str = "all",
-                 returns_saved: bool = False, view: bool = False):
+                 returns_saved: bool = False, view: bool = False, into=None):
         if name in OPS and OPS[name].builtin:
             raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
         if saves not in ("", "inputs", "out", "all"):
             raise ValueError(f"op '{name}': saves must be '', 'inputs', 'out' or 'all', got {saves!r}")
         self.name, self.forward, self.backward, self.adjoint = name, forward, backward, adjoint
         self.saves, self.returns_saved, self.view = saves if backward is not None else "", returns_saved, view
+        self.into = into
         self.builtin = False
         OPS[name] = self
 
