@@ -87,21 +87,25 @@ def ones(n: int, dtype) -> np.ndarray:
 def matmul_sum(x, axis, keepdims):
     """x.sum(axis, keepdims) as ones @ x (leading dims) or x @ ones (trailing dims); None when
     neither applies (another dtype, a non-contiguous array, all dims or dims in the middle)."""
-    if (type(x) is not np.ndarray or type(axis) is not tuple or x.dtype not in _BLAS_DTYPES or x.ndim < 2
-            or not x.flags.c_contiguous or x.size == 0):
+    if (type(x) is not np.ndarray or type(axis) is not tuple or x.ndim < 2 or not x.flags.c_contiguous
+            or x.size == 0 or x.dtype not in _BLAS_DTYPES):
         return None
-    dims, k = sorted(axis), len(axis)                # (max and min are ops in this module)
-    if k == 0 or k >= x.ndim or dims[0] < 0 or len(set(dims)) != k:
+    shape, k = x.shape, len(axis)
+    if not 0 < k < len(shape):
         return None
-    if dims[-1] == k - 1:                            # the leading k dims
-        s = ones(math.prod(x.shape[:k]), x.dtype) @ x.reshape(-1, math.prod(x.shape[k:]))
-        shape = x.shape[k:]
-    elif dims[0] == x.ndim - k:                      # the trailing k dims
-        s = x.reshape(-1, math.prod(x.shape[-k:])) @ ones(math.prod(x.shape[-k:]), x.dtype)
-        shape = x.shape[:-k]
+    if axis != tuple(range(k)) and sorted(axis) == list(range(k)) and len(set(axis)) == k:
+        axis = tuple(range(k))                       # (the leading dims, named in another order)
+    if axis == tuple(range(k)):                      # the leading k dims
+        lead = shape[0] if k == 1 else math.prod(shape[:k])
+        s = ones(lead, x.dtype) @ x.reshape(lead, -1)
+        out = shape[k:]
+    elif sorted(axis) == list(range(len(shape) - k, len(shape))) and len(set(axis)) == k:   # the trailing k
+        tail = shape[-1] if k == 1 else math.prod(shape[-k:])
+        s = x.reshape(-1, tail) @ ones(tail, x.dtype)
+        out = shape[:-k]
     else:
         return None
-    return s.reshape(kept(x.shape, axis) if keepdims else shape)
+    return s.reshape(kept(shape, axis) if keepdims else out)
 
 
 # A softmax's or a cross-entropy's row sums of at least this many values are products with ones too;
