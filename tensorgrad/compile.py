@@ -244,17 +244,29 @@ class Recording:
         return [(args[k] if isinstance(args[k], Tensor) else Tensor._wrap(args[k])) if x is None else x
                 for k, x in self.inputs]
 
+    def _programs(self):
+        """The loops' flat programs, built at the first replay: per step the fields its loop reads, so
+        that a step costs a tuple unpacking rather than attribute reads (a GRU replays ~500 steps). The op
+        itself, not its forward: profile_step --ops wraps an op's functions after the replay began."""
+        self._fwd = [(s.fn, s.ins, s.attrs, s, s.out, s.fn.returns_saved, self.effects.get(place, ()))
+                     for place, s in enumerate(self.steps)]
+        self._bwd = [(s.out, s.fn, s.ins, s.attrs, s, s.fn.returns_saved,
+                      s.fn.into if s.grad_ins and s.grad_ins[0][0] == 0 else None, s.grad_ins)
+                     for s in self.backward_steps]
+
     def forward(self, *inputs):
+        if not hasattr(self, "_fwd"):
+            self._programs()
         slots = [*inputs, *[c._data for c in self.constants]]
         slots += [None] * (self.n - len(slots))
         extras = {}
-        for place, s in enumerate(self.steps):
-            for effect in self.effects.get(place, ()):
+        for fn, ins, attrs, s, out, returns_saved, effects in self._fwd:
+            for effect in effects:
                 _replay_write(effect, slots)
-            r = s.fn.forward(*[slots[i] for i in s.ins], **s.kwargs(slots))
-            if s.fn.returns_saved:
-                r, extras[s.out] = r
-            slots[s.out] = r if type(r) is np.ndarray else np.asarray(r)
+            r = fn.forward(*[slots[i] for i in ins], **(s.kwargs(slots) if s.dyn else attrs))
+            if returns_saved:
+                r, extras[out] = r
+            slots[out] = r if type(r) is np.ndarray else np.asarray(r)
         for effect in self.effects.get(len(self.steps), ()):
             _replay_write(effect, slots)
         return slots[self.out], (slots, extras, _mode.writes)
@@ -277,25 +289,25 @@ class Recording:
         grads[self.out] = g
         owned = set()                       # slots whose gradient is an array made here: added to in place
         release = _mode.releasing           # no retain_graph: a step's result is let go once its rule has run
-        for s in self.backward_steps:
-            gout = grads[s.out]
+        for out, fn, ins, attrs, s, returns_saved, into, grad_ins in self._bwd:
+            gout = grads[out]
             if gout is None:
                 continue
-            grads[s.out] = None
-            kw = s.kwargs(slots)
-            if s.fn.into is not None and s.grad_ins and s.grad_ins[0][1] in owned:
-                s.fn.into(grads[s.grad_ins[0][1]], gout, **kw)       # a slice's gradient into its base's, as
-                if release:                                            # the engine's walk does
-                    slots[s.out] = None
+            grads[out] = None
+            kw = s.kwargs(slots) if s.dyn else attrs
+            if into is not None and grad_ins[0][1] in owned:
+                into(grads[grad_ins[0][1]], gout, **kw)      # a slice's gradient into its base's, as the
+                if release:                                    # engine's walk does
+                    slots[out] = None
                 continue
-            if s.fn.returns_saved:
-                kw = dict(kw, saved=extras[s.out])
-            rgrads = s.fn.backward(gout, slots[s.out], *[slots[i] for i in s.ins], **kw)
+            if returns_saved:
+                kw = dict(kw, saved=extras[out])
+            rgrads = fn.backward(gout, slots[out], *[slots[i] for i in ins], **kw)
             if release:                     # (nothing older reads it: as the engine frees a node's values)
-                slots[s.out] = None
+                slots[out] = None
             if type(rgrads) is not tuple:
                 rgrads = (rgrads,)
-            for i, d, shape, dtype in s.grad_ins:
+            for i, d, shape, dtype in grad_ins:
                 gx = rgrads[i]
                 if gx is None:
                     continue
@@ -303,7 +315,7 @@ class Recording:
                     gx = fit(gx, shape, dtype, s, i)
                 if grads[d] is None:
                     grads[d] = gx
-                    if s.fn.into is not None:
+                    if into is not None:
                         owned.add(d)
                 elif d in owned:
                     grads[d] += gx
