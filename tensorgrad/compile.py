@@ -248,9 +248,9 @@ class Recording:
         """The loops' flat programs, built at the first replay: per step the fields its loop reads, so
         that a step costs a tuple unpacking rather than attribute reads (a GRU replays ~500 steps). The op
         itself, not its forward: profile_step --ops wraps an op's functions after the replay began."""
-        self._fwd = [(s.fn, s.ins, s.attrs, s, s.out, s.fn.returns_saved, self.effects.get(place, ()))
+        self._fwd = [(s.fn, s.ins, s, s.out, s.fn.returns_saved, self.effects.get(place, ()))
                      for place, s in enumerate(self.steps)]
-        self._bwd = [(s.out, s.fn, s.ins, s.attrs, s, s.fn.returns_saved,
+        self._bwd = [(s.out, s.fn, s.ins, s, s.fn.returns_saved,
                       s.fn.into if s.grad_ins and s.grad_ins[0][0] == 0 else None, s.grad_ins)
                      for s in self.backward_steps]
 
@@ -260,10 +260,10 @@ class Recording:
         slots = [*inputs, *[c._data for c in self.constants]]
         slots += [None] * (self.n - len(slots))
         extras = {}
-        for fn, ins, attrs, s, out, returns_saved, effects in self._fwd:
+        for fn, ins, s, out, returns_saved, effects in self._fwd:
             for effect in effects:
                 _replay_write(effect, slots)
-            r = fn.forward(*[slots[i] for i in ins], **(s.kwargs(slots) if s.dyn else attrs))
+            r = fn.forward(*[slots[i] for i in ins], **s.kwargs(slots))
             if returns_saved:
                 r, extras[out] = r
             slots[out] = r if type(r) is np.ndarray else np.asarray(r)
@@ -289,12 +289,12 @@ class Recording:
         grads[self.out] = g
         owned = set()                       # slots whose gradient is an array made here: added to in place
         release = _mode.releasing           # no retain_graph: a step's result is let go once its rule has run
-        for out, fn, ins, attrs, s, returns_saved, into, grad_ins in self._bwd:
+        for out, fn, ins, s, returns_saved, into, grad_ins in self._bwd:
             gout = grads[out]
             if gout is None:
                 continue
             grads[out] = None
-            kw = s.kwargs(slots) if s.dyn else attrs
+            kw = s.kwargs(slots)
             if into is not None and grad_ins[0][1] in owned:
                 into(grads[grad_ins[0][1]], gout, **kw)      # a slice's gradient into its base's, as the
                 if release:                                    # engine's walk does
@@ -315,7 +315,7 @@ class Recording:
                     gx = fit(gx, shape, dtype, s, i)
                 if grads[d] is None:
                     grads[d] = gx
-                    if into is not None:
+                    if i == 0 and into is not None:
                         owned.add(d)
                 elif d in owned:
                     grads[d] += gx

@@ -93,13 +93,14 @@ def matmul_sum(x, axis, keepdims):
     shape, k = x.shape, len(axis)
     if not 0 < k < len(shape):
         return None
-    if axis != tuple(range(k)) and sorted(axis) == list(range(k)) and len(set(axis)) == k:
-        axis = tuple(range(k))                       # (the leading dims, named in another order)
-    if axis == tuple(range(k)):                      # the leading k dims
+    if k > 1 and len(set(axis)) != k:                # (a dim named twice: NumPy's error)
+        return None
+    dims = axis if k == 1 else sorted(axis)
+    if dims[0] == 0 and dims[-1] == k - 1:           # the leading k dims
         lead = shape[0] if k == 1 else math.prod(shape[:k])
         s = ones(lead, x.dtype) @ x.reshape(lead, -1)
         out = shape[k:]
-    elif sorted(axis) == list(range(len(shape) - k, len(shape))) and len(set(axis)) == k:   # the trailing k
+    elif dims[0] == len(shape) - k and dims[-1] == len(shape) - 1:   # the trailing k dims
         tail = shape[-1] if k == 1 else math.prod(shape[-k:])
         s = x.reshape(-1, tail) @ ones(tail, x.dtype)
         out = shape[:-k]

@@ -533,7 +533,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                         observer.send(v, i, raw, gx, n in grads)
                 if n not in grads:
                     grads[n] = gx
-                    if v.fn.into is not None:           # (its rule's gradient: a fresh array, the base's shape)
+                    if i == 0 and v.fn.into is not None:    # (its rule's: a fresh array, the base's shape)
                         owned.add(n)
                 elif n in owned and not create_graph:   # an array the engine made itself: add in place
                     grads[n] += gx

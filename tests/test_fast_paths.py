@@ -94,3 +94,21 @@ def _sliced_grad_dynamic(a):
     x = tg.tensor(a, requires_grad=True)
     _replayed(x).backward()
     return x.grad.numpy()
+
+
+def test_an_op_with_into_marks_only_input_0_and_must_read_nothing():
+    """Op(into=): the engine adds in place only into input 0's gradient (the rule's fresh array); an
+    op whose rule reads saved values cannot take the shortcut (it skips the node's checks)."""
+    with pytest.raises(ValueError, match="into= is for an op whose rule reads nothing"):
+        tg.Op("add_into_saving", lambda x, y: x + y, lambda g, out, x, y: (g.copy(), g), into=lambda b, g: None)
+    op = tg.Op("add_into", lambda x, y: x + y, lambda g, out, x, y: (g.copy(), g), saves="",
+               into=lambda buf, g: np.add(buf, g, out=buf))
+    x, y = tg.tensor(np.ones(3), requires_grad=True), tg.tensor(np.ones(3), requires_grad=True)
+    a, b = x * 1, y * 1
+    c = b * 3                                  # an older use of b: its gradient is added to b's later
+    z = op(a, b)
+    z.retain_grad()
+    ((z * tg.tensor([1.0, 2.0, 3.0])).sum() + c.sum()).backward()
+    np.testing.assert_array_equal(z.grad.numpy(), [1, 2, 3])      # not written through b's gradient
+    np.testing.assert_array_equal(y.grad.numpy(), [4, 5, 6])
+    np.testing.assert_array_equal(x.grad.numpy(), [1, 2, 3])

@@ -194,7 +194,9 @@ def _softmax_backward(g, out, x, axis):
     axes = axis if type(axis) is tuple else (axis,)
     gout = np.asarray(g * out)                           # (an array also for a 0-d x)
     s = row_sums(gout, axes)
-    dx = np.subtract(g, gout.sum(axis=axes, keepdims=True) if s is None else s, out=gout)
+    if s is None:                                        # half precision: summed in float32, as torch
+        s = _sum(gout, axes, True)
+    dx = np.subtract(g, s, out=gout)
     dx *= out
     return dx
 

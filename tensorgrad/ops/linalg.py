@@ -69,12 +69,15 @@ def _linear_backward(g, out, x, w, b=None):
         return gx, gw
     lead = tuple(range(g.ndim - 1))
     gb = matmul_sum(g, lead, False) if lead else g
-    return gx, gw, g.sum(axis=lead) if gb is None else gb
+    if gb is None:                      # (half precision: summed in float32, as torch)
+        gb = g.sum(axis=lead, dtype=np.float32).astype(g.dtype) if g.dtype == np.float16 else g.sum(axis=lead)
+    return gx, gw, gb
 
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
 matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
-linear = Op("linear", _linear, _linear_backward, "g @ w, g.T @ x, g (torch's F.linear: x @ w.T + b)", saves="inputs")
+linear = Op("linear", _linear, _linear_backward, "g @ w, g.T @ x, g summed over rows (torch's F.linear: x @ w.T + b)",
+            saves="inputs")
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
             "einsum of g with the other inputs", saves="inputs")
 

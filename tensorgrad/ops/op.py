@@ -31,7 +31,9 @@ class Op:
     op may not take a built-in name, and an integer result of a built-in op carries no gradient.
     into(buffer, g, **attrs): adds the rule's gradient for input 0 into buffer, an array of that
     input's shape, in place (getitem's: g into the slice); the engine uses it when the input already
-    has a gradient of its own making, instead of the rule's fresh zeros and a full-size add."""
+    has a gradient of its own making, instead of the rule's fresh zeros and a full-size add. For an op
+    whose rule reads nothing (saves="": it has no values to check) and returns a fresh array for input
+    0, which the engine then adds into in place."""
 
     def __init__(self, name: str, forward, backward=None, adjoint: str = "", saves: str = "all",
                  returns_saved: bool = False, view: bool = False, into=None):
@@ -41,6 +43,8 @@ class Op:
             raise ValueError(f"op '{name}': saves must be '', 'inputs', 'out' or 'all', got {saves!r}")
         self.name, self.forward, self.backward, self.adjoint = name, forward, backward, adjoint
         self.saves, self.returns_saved, self.view = saves if backward is not None else "", returns_saved, view
+        if into is not None and self.saves:
+            raise ValueError(f"op '{name}': into= is for an op whose rule reads nothing (saves=''), as getitem's")
         self.into = into
         self.builtin = False
         OPS[name] = self

@@ -174,10 +174,10 @@ def erf_gelu32(x: np.ndarray) -> np.ndarray:
     x = np.clip(x, one(-4), one(4))                    # NaN stays NaN
     t = x * x
     p = t * one(_F32_GELU_P[-1])
-    for c in _F32_GELU_P[-2::-1]:                      # Horner, in place
+    for c in _F32_GELU_P[-2:0:-1]:                     # Horner, in place
         p += one(c)
-        if c is not _F32_GELU_P[0]:
-            p *= t
+        p *= t
+    p += one(_F32_GELU_P[0])
     q = t * one(_F32_GELU_Q[-1])
     for c in _F32_GELU_Q[-2:0:-1]:
         q += one(c)
