@@ -20,9 +20,16 @@ def _is_int(k) -> bool:
     return isinstance(k, (int, np.integer)) and not isinstance(k, (bool, np.bool_))
 
 
+_BASIC_TYPES = frozenset([int, slice, type(None), type(Ellipsis)])      # (not bool: a mask)
+
+
 def index_key(key):
     """torch's indexing as a NumPy key: tensors become arrays, uint8 and bool tensors masks,
     and ints mixed with advanced indices are read first (a TwoStep)."""
+    if type(key) in _BASIC_TYPES:
+        return key
+    if type(key) is tuple and all([type(k) in _BASIC_TYPES for k in key]):   # x[:, t, :]: NumPy's key as it is
+        return key
     if isinstance(key, tuple):
         key = tuple(_index_part(k) for k in key)
     else:
