@@ -26,11 +26,10 @@ It reports; it never asserts a speed.
 import os
 import sys
 
-_THREAD_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-                "NUMEXPR_NUM_THREADS")
+from benchmarks import one_thread
+
 _NUMPY_WAS_IMPORTED = "numpy" in sys.modules   # then the variables below come too late for it
-for _var in _THREAD_VARS:
-    os.environ[_var] = "1"
+one_thread()
 os.environ["XLA_FLAGS"] = (os.environ.get("XLA_FLAGS", "") +
                            " --xla_cpu_multi_thread_eigen=false intra_op_parallelism_threads=1").strip()
 

@@ -13,12 +13,11 @@ times the hand-written NumPy floor; a zoo type is the training program's model, 
 batch size (its makemore or lecture recipe); gpt is gpt_lecture.py's model and AdamW at its
 CPU scale (dropout 0.2 unless --dropout). One thread, CPU time.
 """
-import os
 import sys
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"   # before NumPy is imported
+from benchmarks import one_thread
+
+one_thread()   # before NumPy is imported
 
 import argparse  # noqa: E402
 import cProfile  # noqa: E402

@@ -15,9 +15,9 @@ and .json.
 import os
 import sys
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"   # before NumPy and torch are imported: one thread each
+from benchmarks import one_thread
+
+one_thread()   # before NumPy and torch are imported: one thread each
 
 import argparse  # noqa: E402
 import datetime  # noqa: E402

@@ -19,9 +19,9 @@ a speed.
 """
 import os
 
-for _var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS", "VECLIB_MAXIMUM_THREADS",
-             "NUMEXPR_NUM_THREADS"):
-    os.environ[_var] = "1"
+from benchmarks import one_thread
+
+one_thread()
 
 import argparse  # noqa: E402
 import json  # noqa: E402

@@ -126,6 +126,7 @@ class Recording:
                 ops_trace.append(entry)
         by_array = self._build_ops(args, ops_trace, out)
         self._build_effects(writes, {id(entry[3]) for entry in ops_trace}, by_array)
+        self._programs()
 
     def _build_effects(self, writes, produced, by_array):
         """Writes into outside tensors (a BatchNorm's running statistics and its step count): each runs
@@ -245,7 +246,7 @@ class Recording:
                 for k, x in self.inputs]
 
     def _programs(self):
-        """The loops' flat programs, built at the first replay: per step the fields its loop reads, so
+        """The replay loops' flat programs: per step the fields its loop reads, so
         that a step costs a tuple unpacking rather than attribute reads (a GRU replays ~500 steps). The op
         itself, not its forward: profile_step --ops wraps an op's functions after the replay began."""
         self._fwd = [(s.fn, s.ins, s, s.out, s.fn.returns_saved, self.effects.get(place, ()))
@@ -255,8 +256,6 @@ class Recording:
                      for s in self.backward_steps]
 
     def forward(self, *inputs):
-        if not hasattr(self, "_fwd"):
-            self._programs()
         slots = [*inputs, *[c._data for c in self.constants]]
         slots += [None] * (self.n - len(slots))
         extras = {}

@@ -109,18 +109,6 @@ def matmul_sum(x, axis, keepdims):
     return s.reshape(kept(shape, axis) if keepdims else out)
 
 
-# A softmax's or a cross-entropy's row sums of at least this many values are products with ones too;
-# smaller ones (the lecture's batches of 32 rows) keep np.sum, so that the fused cross-entropy's rule is
-# Backprop Ninja's exercise-2 formula bit for bit
-ROWS_BLAS_MIN = 1 << 12
-
-
-def row_sums(x, axes: tuple):
-    """x.sum(axis=axes, keepdims=True) over a softmax's dims; None for the caller's own sum (half precision)."""
-    s = matmul_sum(x, axes, True) if x.size >= ROWS_BLAS_MIN else None
-    return s if s is not None or x.dtype not in _BLAS_DTYPES else x.sum(axis=axes, keepdims=True)
-
-
 def max_kept(x, axes: tuple):
     """x.max(axis=axes, keepdims=True). Over one short last dim (attention's rows of keys, 27 letters'
     logits) NumPy's max pays per row; the max down the columns of a transposed copy runs along
@@ -138,13 +126,15 @@ def has_nan(x) -> bool:
     return x.size > 0 and x.dtype.kind in "fc" and bool(np.isnan(x.max()))
 
 
-# the engine's un-broadcast (engine.fit) sums gradients of at least this many values as a product with
-# ones too; smaller ones with np.sum, which keeps the lecture's hand-derived gradients (Backprop Ninja's
-# dlogits.sum(0) and the like) equal to the engine's bit for bit
-FIT_BLAS_MIN = 1 << 14
+# Sums of at least these many values are products with ones (matmul_sum); smaller ones keep np.sum, whose
+# order is the lecture's: the engine's un-broadcast (engine.fit), so that Backprop Ninja's hand-derived
+# gradients (dlogits.sum(0) and the like) equal the engine's bit for bit, and a softmax's or a
+# cross-entropy's row sums, so that the fused cross-entropy's rule is exercise 2's formula bit for bit
+FIT_BLAS_MIN, ROWS_BLAS_MIN = 1 << 14, 1 << 12
 
 
-def sum_kept(g, axes: tuple):
-    """g.sum(axis=axes, keepdims=True): the engine's un-broadcast of a gradient (a Tensor under create_graph)."""
-    s = matmul_sum(g, axes, True) if type(g) is np.ndarray and g.size >= FIT_BLAS_MIN else None
+def sum_kept(g, axes: tuple, least: int = FIT_BLAS_MIN):
+    """g.sum(axis=axes, keepdims=True), as a product with ones from `least` values: the engine's un-broadcast
+    of a gradient (a Tensor under create_graph), a softmax's row sums (least=ROWS_BLAS_MIN)."""
+    s = matmul_sum(g, axes, True) if type(g) is np.ndarray and g.size >= least else None
     return g.sum(axis=axes, keepdims=True) if s is None else s

@@ -11,7 +11,7 @@ from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
 from .reduce import _sum
-from ..dims import matmul_sum, max_kept, row_sums
+from ..dims import ROWS_BLAS_MIN, matmul_sum, max_kept, sum_kept
 
 
 def _sums(a, axis: tuple):
@@ -24,6 +24,11 @@ def _means(a, axis: tuple):
     return _sums(a, axis) / math.prod(a.shape[d] for d in axis)
 
 
+def _row_sums(e, axes):
+    """A softmax's row sums (dims.ROWS_BLAS_MIN); half precision summed in float32, as torch."""
+    return _sum(e, axes, True) if e.dtype == np.float16 else sum_kept(e, axes, ROWS_BLAS_MIN)
+
+
 def _softmax_parts(x, axes):
     """softmax over axes, with the max it shifted away and the row sums it divided by: the forward of
     F.softmax and of the cross-entropy, which so agree bit for bit (no shift by a non-finite max: a
@@ -31,9 +36,7 @@ def _softmax_parts(x, axes):
     m = max_kept(x, axes)
     e = np.asarray(np.subtract(x, m))                    # (an array also for a 0-d x)
     np.exp(e, out=e)
-    s = row_sums(e, axes)
-    if s is None:                                        # half precision: summed in float32, as torch
-        s = _sum(e, axes, True)
+    s = _row_sums(e, axes)
     e /= s
     return e, m, s
 
@@ -193,10 +196,7 @@ def _softmax_backward(g, out, x, axis):
         return out * (g - (g * out).sum(axis=axis, keepdims=True))
     axes = axis if type(axis) is tuple else (axis,)
     gout = np.asarray(g * out)                           # (an array also for a 0-d x)
-    s = row_sums(gout, axes)
-    if s is None:                                        # half precision: summed in float32, as torch
-        s = _sum(gout, axes, True)
-    dx = np.subtract(g, s, out=gout)
+    dx = np.subtract(g, _row_sums(gout, axes), out=gout)
     dx *= out
     return dx
 

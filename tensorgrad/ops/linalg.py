@@ -3,7 +3,7 @@ import math
 
 import numpy as np
 
-from ..dims import matmul_sum
+from . import reduce
 from .op import Op
 
 
@@ -63,15 +63,12 @@ def _linear(x, w, b=None):
 
 def _linear_backward(g, out, x, w, b=None):
     """x's gradient is g @ w; w's is one product over every leading dim of x; b's is g summed over them,
-    here as a product with ones (a 1.6x faster sum than the engine's np.sum for makemore's (32, n))."""
+    here by the sum op (on arrays a product with ones: 1.6x faster than the engine's np.sum at (32, n))."""
     gx, gw = _by_rows(g, w), _rows(g).T @ _rows(x)
     if b is None:
         return gx, gw
     lead = tuple(range(g.ndim - 1))
-    gb = matmul_sum(g, lead, False) if lead else g
-    if gb is None:                      # (half precision: summed in float32, as torch)
-        gb = g.sum(axis=lead, dtype=np.float32).astype(g.dtype) if g.dtype == np.float16 else g.sum(axis=lead)
-    return gx, gw, gb
+    return gx, gw, reduce.sum(g, axis=lead, keepdims=False) if lead else g
 
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
