@@ -112,3 +112,18 @@ def test_an_op_with_into_marks_only_input_0_and_must_read_nothing():
     np.testing.assert_array_equal(z.grad.numpy(), [1, 2, 3])      # not written through b's gradient
     np.testing.assert_array_equal(y.grad.numpy(), [4, 5, 6])
     np.testing.assert_array_equal(x.grad.numpy(), [1, 2, 3])
+
+
+@pytest.mark.parametrize("shape", [(5, 3), (5, 2, 3)])
+def test_linear_bias_gradient_summed_in_its_rule_also_under_create_graph(shape):
+    """ops.linear sums b's gradient in its rule (the sum op): second derivatives through it as torch's."""
+    rng = np.random.default_rng(0)
+    X, W, B = rng.standard_normal(shape), rng.standard_normal((4, 3)), rng.standard_normal(4)
+    got = []
+    for m in (tg, torch):
+        x, w, b = (m.tensor(a, requires_grad=True) for a in (X, W, B))
+        gx, gw, gb = m.autograd.grad((m.nn.functional.linear(x, w, b) ** 2).sum(), (x, w, b), create_graph=True)
+        (gb.sum() * gw.sum() + (gx ** 2).sum()).backward()
+        got.append([t.grad.numpy() for t in (x, w, b)])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
