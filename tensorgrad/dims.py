@@ -70,7 +70,7 @@ def count(shape, axis) -> int:
 # ones: BLAS's gemv, 2-7x faster than np.sum over those dims at every size the models meet (the
 # batch axis of a gradient, a softmax's row sums). Sums over all elements keep np.sum's pairwise
 # order (more accurate for long float32 sums).
-_BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
+BLAS_DTYPES = (np.dtype(np.float32), np.dtype(np.float64))
 _ONES = {}                                           # (length, dtype) -> a read-only vector of ones
 
 
@@ -88,7 +88,7 @@ def matmul_sum(x, axis, keepdims):
     """x.sum(axis, keepdims) as ones @ x (leading dims) or x @ ones (trailing dims); None when
     neither applies (another dtype, a non-contiguous array, all dims or dims in the middle)."""
     if (type(x) is not np.ndarray or type(axis) is not tuple or x.ndim < 2 or not x.flags.c_contiguous
-            or x.size == 0 or x.dtype not in _BLAS_DTYPES):
+            or x.size == 0 or x.dtype not in BLAS_DTYPES):
         return None
     shape, k = x.shape, len(axis)
     if not 0 < k < len(shape):

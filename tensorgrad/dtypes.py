@@ -92,6 +92,31 @@ def cast_value(a, dtype) -> np.ndarray:
         return np.array(a).astype(dtype)
 
 
+def checked_scalar(value, dtype, op: str):
+    """A number as a scalar of dtype, converted as torch converts a fill value (masked_fill): a float
+    truncates into an integer dtype; a value outside dtype's range is refused (a negative one wraps
+    into an unsigned dtype, -1 into uint8 is 255, as in torch)."""
+    dtype = np.dtype(dtype)
+    v = value.item() if isinstance(value, (np.generic, np.ndarray)) else value
+    if dtype.kind == "b":
+        return np.bool_(bool(v))
+    if dtype.kind == "f":
+        with np.errstate(over="ignore"):
+            try:
+                out = dtype.type(v)
+            except OverflowError:             # (an int past float64's range: Python's error, as torch)
+                raise OverflowError(f"{op}: an integer of {len(str(abs(v)))} digits is too large to convert to float") from None
+        if np.isinf(out) and abs(v) != np.inf:
+            raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
+        return out
+    if isinstance(v, float) and not np.isfinite(v):
+        raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
+    v, info = int(v), np.iinfo(dtype)
+    if not (-info.max if dtype.kind == "u" else info.min) <= v <= info.max:
+        raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
+    return dtype.type(v % (info.max + 1) if v < 0 and dtype.kind == "u" else v)
+
+
 def as_array(data, dtype=None) -> np.ndarray:
     """torch.tensor's dtype rules for data that is not a Tensor (the engine unwraps those):
     arrays keep their dtype, Python floats get the default one, ints int64, bools bool."""

@@ -12,7 +12,7 @@ from __future__ import annotations
 import numpy as np
 
 from . import ops
-from .dtypes import as_array
+from .dtypes import as_array, checked_scalar
 from .engine import Tensor, _mode, refresh
 from .functions.math import div
 from .functions.random import default_rng
@@ -224,7 +224,7 @@ def masked_fill_(self, mask, value):
         if alias is not None and not isinstance(value, Tensor):
             m = np.asarray(mask._data if isinstance(mask, Tensor) else mask)
             if np.broadcast_shapes(m.shape, self.shape) == self.shape:
-                np.copyto(alias, _cast(value, self.dtype), where=np.broadcast_to(m, self.shape))
+                np.copyto(alias, checked_scalar(value, self.dtype, "masked_fill_"), where=np.broadcast_to(m, self.shape))
                 return _bump(self)
     return inplace(self, "masked_fill_", lambda x, v: x.masked_fill(mask, v), value)
 

@@ -482,3 +482,38 @@ def test_float16_sigmoid_is_computed_in_float32_as_torch():
 
 def test_randint_and_randperm_default_to_int64():
     assert tg.randint(0, 5, (2,), dtype=None).dtype == np.int64 and tg.randperm(3, dtype=None).dtype == np.int64
+
+
+@pytest.mark.parametrize("dtype, value", [
+    ("int8", 300), ("int8", -129), ("int8", -128), ("uint8", -1), ("uint8", -256), ("int64", 1.7), ("int64", -1.7),
+    ("bool", 2), ("bool", 0.5), ("int32", float("inf")), ("float32", 1e39), ("float32", float("nan")),
+    ("float32", float("-inf")), ("float16", 1e6), ("float16", 65504.0), ("float64", 10 ** 310), ("int64", 2 ** 63), ("float32", True)], ids=str)
+@pytest.mark.parametrize("inplace", [False, True])
+def test_masked_fill_converts_its_value_as_torch(dtype, value, inplace):
+    """The fill value becomes the tensor's dtype as torch converts it: truncated into integers, wrapped
+    into uint8 from below, and refused where it overflows (also in place, and into an expanded view)."""
+    def program(m):
+        x = m.zeros(3, dtype=getattr(m, dtype))
+        mask = m.tensor([True, False, True])
+        return x.masked_fill_(mask, value) if inplace else x.masked_fill(mask, value)
+    try:
+        want = program(torch)
+    except (RuntimeError, OverflowError) as e:
+        with pytest.raises(type(e), match="without overflow|too large"):
+            program(tg)
+        return
+    got = program(tg)
+    assert str(got.dtype) == str(want.dtype).replace("torch.", "")
+    np.testing.assert_array_equal(got.numpy(), want.numpy())
+
+
+def test_masked_fill_sends_no_gradient_through_the_filled_places():
+    x0 = np.random.default_rng(0).standard_normal((2, 3, 4))
+    mask = np.tril(np.ones((4, 4), bool))[1:]
+    for m in (tg, torch):
+        x = m.tensor(x0, requires_grad=True)
+        y = x.masked_fill(m.tensor(mask) == 0, float("-inf")).softmax(-1)
+        (y * m.tensor(np.arange(24.0).reshape(2, 3, 4))).sum().backward()
+        if m is tg:
+            got = x.grad.numpy()
+    np.testing.assert_allclose(got, x.grad.numpy(), rtol=1e-12, atol=1e-12)

@@ -4,7 +4,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..dtypes import get_default_dtype
+from ..dtypes import checked_scalar, get_default_dtype
 from ..engine import Tensor, data_of
 from ..ops import promote, promote_float
 
@@ -31,8 +31,9 @@ def masked_fill(x, mask, value):
         raise TypeError(f"masked_fill: expected a bool mask, got {np.asarray(m).dtype}")
     if isinstance(value, Tensor) and value.ndim:
         raise RuntimeError(f"masked_fill only supports a 0-dimensional value tensor, got shape {value.shape}")
-    v = value.astype(x.dtype) if isinstance(value, Tensor) else np.asarray(value).astype(x.dtype)
-    return ops.where(mask, v, x)
+    if isinstance(value, Tensor):      # a 0-d tensor: where's rule gives it its gradient too
+        return ops.where(mask, value.astype(x.dtype), x)
+    return ops.masked_fill(x, mask, value=checked_scalar(value, x.dtype, "masked_fill"))
 
 
 def div(x, y, rounding_mode=None):

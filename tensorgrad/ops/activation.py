@@ -32,11 +32,10 @@ def _gelu_forward(x, approximate):
         # (1 + tanh(u)) / 2 = sigmoid(2u), u = k (x + 0.044715 x**3): out = x / (1 + exp(-2u)), with one exp
         # where tanh costs two (NumPy's float32 tanh is 2x its exp); the same function, rounded elsewhere
         with np.errstate(over="ignore", invalid="ignore"):      # |x| past 1e19: s is 0 or 1, as torch's tanh
-            s = x * x
-            s *= one(_C)
-            s += 1
+            s = x * x                          # -2u = x (-2k c x**2 - 2k)
+            s *= one(-2 * _K * _C)
+            s += one(-2 * _K)
             s *= x
-            s *= one(-2 * _K)
             np.exp(s, out=s)
             s += 1
             np.reciprocal(s, out=s)
@@ -66,11 +65,10 @@ def _gelu_backward(g, out, x, approximate, saved=None):
     if approximate == "tanh":
         s = saved                          # sigmoid(2u): d/dx = s + x s (1 - s) 2k (1 + 3 c x**2)
         with np.errstate(over="ignore", invalid="ignore"):
-            dx = x * x
-            dx *= one(3 * _C)
-            dx += 1
+            dx = x * x                         # 2k (1 + 3c x**2) = 6kc x**2 + 2k
+            dx *= one(6 * _K * _C)
+            dx += one(2 * _K)
             dx *= x
-            dx *= one(2 * _K)
             ds = 1 - s
             ds *= s
             dx *= ds

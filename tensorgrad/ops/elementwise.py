@@ -148,6 +148,9 @@ maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
 where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
            saves="inputs")
+masked_fill = Op("masked_fill", lambda x, mask, value: np.where(mask, value, x),   # value: a scalar of x's dtype
+                 lambda g, out, x, mask, value: (where(mask, 0, g), None), "g where the mask is off, 0 where filled",
+                 saves="inputs")     # (its own op, not where's: where's rule would also make the number's gradient)
 atan2 = Op("atan2", _math(np.arctan2), _atan2_backward, "g * x / r**2, -g * y / r**2 (0 at the origin)",
            saves="inputs")
 logaddexp = Op("logaddexp", _no_bool("logaddexp", _math(np.logaddexp)),

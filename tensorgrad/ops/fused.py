@@ -11,7 +11,7 @@ from ..engine import Tensor, data_of
 from .elementwise import exp
 from .op import Op
 from .reduce import _sum
-from ..dims import ROWS_BLAS_MIN, matmul_sum, max_kept, sum_kept
+from ..dims import BLAS_DTYPES, ROWS_BLAS_MIN, matmul_sum, max_kept, ones, sum_kept
 
 
 def _sums(a, axis: tuple):
@@ -165,16 +165,38 @@ def _ln_stats(x, axes, eps):
 def _ln_backward(g, out, x, weight, bias, axes, eps, saved=None):
     """Batch norm's rule turned sideways (the mean over a sample's features, not over the batch),
     with biased variance: dxhat = g * weight,
-    dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = g * xhat, dbias = g
-    (the engine sums those two down to weight's shape)."""
-    mean, rstd = _ln_stats(x, axes, eps) if isinstance(g, Tensor) else saved
-    xhat = (x - mean) * rstd
-    dxhat = g * weight
-    proj = _means(dxhat * xhat, axes)
-    dx = dxhat - _means(dxhat, axes)                          # a fresh array (or tensor): written in place
-    dx -= xhat * proj
-    dx *= rstd
-    return dx, g * xhat, g
+    dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)); dweight = sum of g * xhat, dbias = sum
+    of g, over the samples. On float arrays each sum and mean is a matrix-vector product (the means of
+    dxhat and dxhat * xhat are g @ weight and (g * xhat) @ weight): 2x faster than the composite, whose
+    full-size gradients of weight and bias the engine would sum down."""
+    if isinstance(g, Tensor) or g.dtype not in BLAS_DTYPES or not g.dtype == x.dtype == weight.dtype:
+        mean, rstd = _ln_stats(x, axes, eps) if isinstance(g, Tensor) else saved
+        xhat = (x - mean) * rstd
+        dxhat = g * weight
+        proj = _means(dxhat * xhat, axes)
+        dx = dxhat - _means(dxhat, axes)                      # a fresh array (or tensor): written in place
+        dx -= xhat * proj
+        dx *= rstd
+        return dx, g * xhat, g
+    mean, rstd = saved
+    n = weight.size
+    rows = x.size // n
+    g2, w = g.reshape(rows, n), weight.reshape(n)
+    rstd2 = rstd.reshape(rows, 1)
+    xhat = x.reshape(rows, n) - mean.reshape(rows, 1)
+    xhat *= rstd2
+    gx = g2 * xhat
+    one = ones(rows, g.dtype)
+    dweight, dbias = one @ gx, one @ g2
+    proj, m = gx @ w, g2 @ w                                  # n * mean(dxhat * xhat), n * mean(dxhat)
+    proj /= n
+    m /= n
+    dx = np.multiply(g2, w, out=gx)                          # dxhat, in gx's memory (summed already)
+    dx -= m[:, None]
+    xhat *= proj[:, None]
+    dx -= xhat
+    dx *= rstd2
+    return dx.reshape(x.shape), dweight.reshape(weight.shape), dbias.reshape(weight.shape)
 
 
 layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer norm backward", returns_saved=True,

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from . import reduce
+from ..dims import BLAS_DTYPES, ones
 from .op import Op
 
 
@@ -67,8 +68,12 @@ def _linear_backward(g, out, x, w, b=None):
     gx, gw = _by_rows(g, w), _rows(g).T @ _rows(x)
     if b is None:
         return gx, gw
-    lead = tuple(range(g.ndim - 1))
-    return gx, gw, reduce.sum(g, axis=lead, keepdims=False) if lead else g
+    if g.ndim == 1:
+        return gx, gw, g
+    if type(g) is np.ndarray and g.dtype in BLAS_DTYPES:       # (the sum op's own product, without its checks)
+        rows = _rows(g)
+        return gx, gw, ones(len(rows), g.dtype) @ rows
+    return gx, gw, reduce.sum(g, axis=tuple(range(g.ndim - 1)), keepdims=False)
 
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
