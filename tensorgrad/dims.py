@@ -33,6 +33,8 @@ def dim_list(ndim: int, dims, op: str) -> tuple:
 def reduction(x, dim, keepdim, axis, keepdims, single=False) -> dict:
     """torch's (dim, keepdim) or NumPy's (axis, keepdims) -> dict(axis=, keepdims=), dims made
     non-negative (a 0-d tensor takes dim 0 or -1, as torch). Errors name the calling method."""
+    if axis is None and keepdims is None and type(dim) is int and -x.ndim <= dim < x.ndim:   # (the common call)
+        return dict(axis=dim % x.ndim if single else (dim % x.ndim,), keepdims=bool(keepdim))
     d = dim if axis is None else axis
     k = bool(keepdim if keepdims is None else keepdims)
     if d is None or (isinstance(d, (tuple, list)) and len(d) == 0):    # dim=() reduces everything, as torch

@@ -96,7 +96,7 @@ def arange(start, end=None, step=1, dtype=None, requires_grad=False, device=None
         raise ValueError(f"arange: upper bound and step sign are inconsistent (start {start}, end {end}, step {step})")
     is_float = any(isinstance(v, float) for v in (start, end, step))
     n = max(int(np.ceil((end - start) / step)), 0) if is_float else max(-((start - end) // step), 0)
-    data = start + np.arange(n) * (np.float64(step) if is_float else step)
+    data = start + np.arange(n) * np.float64(step) if is_float else np.arange(start, end, step, dtype=np.int64)
     if dtype is None:
         dtype = DEFAULT.float if is_float else np.int64
     return _make(data, dtype, requires_grad)

@@ -30,9 +30,10 @@ def _along(index, x, dim: int, op: str) -> tuple:
 
 
 def _key_along(index: np.ndarray, dim: int) -> tuple:
-    key = list(np.indices(index.shape, sparse=True))
-    key[dim] = index
-    return tuple(key)
+    """The key that picks index[i, j] along dim: np.indices(sparse=True) for the other dims, built directly."""
+    ones = (1,) * index.ndim
+    return tuple(index if d == dim else np.arange(n).reshape(ones[:d] + (n,) + ones[d + 1:])
+                 for d, n in enumerate(index.shape))
 
 
 def gather(x, dim: int, index):

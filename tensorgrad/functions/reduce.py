@@ -32,7 +32,7 @@ def mean(x, axis=None, keepdims=False):
     n = count(x.shape, axis)
     if n == 0:                          # the mean of nothing is NaN, as torch (and 0 / 0 would warn)
         return ops.sum(x, axis=axis, keepdims=keepdims) * math.nan
-    return ops.sum(x, axis=axis, keepdims=keepdims) / n
+    return ops.mean(x, axis=axis, keepdims=keepdims)
 
 
 def _floating(x, op: str) -> None:

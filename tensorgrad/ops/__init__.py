@@ -12,7 +12,7 @@ from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh
                           sinh, sub, tan, tanh, trunc, where)
 from .cast import (cast, cast_to, minus, promote, promote_float)
 from .shape import (cat, expand, permute, reshape)
-from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, min, rowmax, sum, var)
+from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, mean, min, rowmax, sum, var)
 from .index import (TwoStep, diagonal, diagonal_put, getitem, index_key, index_put, put, take)
 from .linalg import (einsum, linear, matmul)
 from .conv import (col2im, im2col)

@@ -38,12 +38,12 @@ def _arg(name: str, f):
     def forward(x, axis, keepdims):
         if x.dtype == np.bool_:
             raise RuntimeError(f"{name}(): does not support bool input (as torch)")
-        return f(x, axis=axis if x.ndim else None, keepdims=keepdims)
+        return f(x, axis=axis if x.ndim else None, keepdims=keepdims)   # (the method: NumPy's function wraps it)
     return forward
 
 
-argmax = Op("argmax", _arg("argmax", np.argmax))
-argmin = Op("argmin", _arg("argmin", np.argmin))
+argmax = Op("argmax", _arg("argmax", np.ndarray.argmax))
+argmin = Op("argmin", _arg("argmin", np.ndarray.argmin))
 all = Op("all", lambda x, axis, keepdims: np.all(x, axis=axis, keepdims=keepdims))
 any = Op("any", lambda x, axis, keepdims: np.any(x, axis=axis, keepdims=keepdims))
 argsort = Op("argsort", lambda x, axis: np.argsort(x, axis=axis, kind="stable"))

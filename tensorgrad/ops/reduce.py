@@ -4,7 +4,7 @@ import math
 
 import numpy as np
 
-from ..dims import count, kept, matmul_sum
+from ..dims import FIT_BLAS_MIN, count, kept, matmul_sum
 from ..dtypes import float_of
 from .elementwise import exp, where
 from .op import Op
@@ -49,13 +49,20 @@ def _cumprod_backward(g, out, x, axis):
 
 
 # reductions and scans: the adjoint of summing is replicating (expand)
-@np.errstate(over="ignore")                          # a half sum past 65504 is inf, as torch
+@np.errstate(over="ignore")                          # a sum past the dtype's largest value is inf, as torch
 def _sum(x, axis, keepdims):
-    """torch accumulates a half-precision sum in float32, then rounds it to half."""
+    """torch accumulates a half-precision sum in float32, then rounds it to half. A sum of many values
+    over leading or trailing dims is a product with ones (dims.matmul_sum); fewer, NumPy's own (in the
+    order of the engine's un-broadcast, engine.fit: a hand-written gradient's .sum(0) equals .grad)."""
     if x.dtype == np.float16:
         return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
-    s = matmul_sum(x, axis, keepdims)
-    return np.sum(x, axis=axis, keepdims=keepdims) if s is None else s
+    s = matmul_sum(x, axis, keepdims) if x.size >= FIT_BLAS_MIN else None
+    return x.sum(axis=axis, keepdims=keepdims) if s is None else s
+
+
+def _mean(x, axis, keepdims):
+    """The sum divided by the count, in x's dtype (float32 or float64; functions.mean casts half)."""
+    return _sum(x, axis, keepdims) / x.dtype.type(count(x.shape, axis))
 
 
 @np.errstate(over="ignore")
@@ -68,6 +75,10 @@ def _cumsum(x, axis):
 sum = Op("sum", _sum,
          lambda g, out, x, axis, keepdims: expand(g.reshape(kept(x.shape, axis)), shape=x.shape),
          "replicate (expand) g", saves="")
+mean = Op("mean", _mean,
+          lambda g, out, x, axis, keepdims: expand((g / count(x.shape, axis)).reshape(kept(x.shape, axis)),
+                                                   shape=x.shape),
+          "replicate (expand) g / n", saves="")
 amax = Op("amax", lambda x, axis, keepdims: np.amax(x, axis=axis, keepdims=keepdims), _amax_backward,
           "g to the max (ties share)")
 amin = Op("amin", lambda x, axis, keepdims: np.amin(x, axis=axis, keepdims=keepdims), _amax_backward,
