@@ -127,3 +127,33 @@ def test_linear_bias_gradient_summed_in_its_rule_also_under_create_graph(shape):
         got.append([t.grad.numpy() for t in (x, w, b)])
     for a, b in zip(*got):
         np.testing.assert_allclose(a, b, rtol=1e-10, atol=1e-10)
+
+
+@pytest.mark.parametrize("dtype", [np.float32, np.float64])
+@pytest.mark.parametrize("rows", ["near", "far", "masked", "nan", "inf"])
+def test_short_rows_shifted_by_one_max_match_torch(dtype, rows):
+    """Many short rows (attention's) shift by the max of all: rows far below it, rows of only -inf, NaN and +inf
+    fall back to each row's own max; values, gradients and the cross-entropy as torch's."""
+    rng = np.random.default_rng(0)
+    x0 = rng.standard_normal((8, 4, 16, 16)) * 3
+    if rows == "far":
+        x0[0] += 200.0                                      # every other row is far below the max of all
+    elif rows == "masked":
+        x0 = np.where(np.tril(np.ones((16, 16), bool)), x0, -np.inf)
+        x0[1, 2, 3] = -np.inf                               # a row of only -inf: NaN, as torch
+    elif rows == "nan":
+        x0[2, 1, 5, 7] = np.nan
+    elif rows == "inf":
+        x0[3, 0, 2, 9] = np.inf
+    x0 = x0.astype(dtype)
+    g0 = rng.standard_normal(x0.shape).astype(dtype)
+    out = []
+    for m in (tg, torch):
+        x = m.tensor(x0, requires_grad=True)
+        y = x.softmax(-1)
+        y.backward(m.tensor(g0))
+        ce = m.nn.functional.cross_entropy(m.tensor(x0.reshape(-1, 16)), m.tensor(np.arange(x0.size // 16) % 16))
+        out.append([np.asarray(t.detach().numpy()) for t in (y, x.grad, ce)])
+    tol = 1e-5 if dtype == np.float32 else 1e-12
+    for a, b in zip(*out):
+        np.testing.assert_allclose(a, b, rtol=tol, atol=tol)

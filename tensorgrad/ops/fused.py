@@ -29,10 +29,24 @@ def _row_sums(e, axes):
     return _sum(e, axes, True) if e.dtype == np.float16 else sum_kept(e, axes, ROWS_BLAS_MIN)
 
 
+# Many short rows (attention's, 16-32 keys each) shift by the max of all of x: one reduction instead of a
+# max per row, and a scalar to subtract. Rows far below it would underflow, so where any row's sum
+# is under SUM_FLOOR (a row more than ~45 below the max in float32) the rows' own maxes are used after all.
+SUM_FLOOR = {np.dtype(np.float32): 1e-20, np.dtype(np.float64): 1e-200}
+
+
 def _softmax_parts(x, axes):
     """softmax over axes, with the max it shifted away and the row sums it divided by: the forward of
     F.softmax and of the cross-entropy, which so agree bit for bit (no shift by a non-finite max: a
     row holding +inf, or only -inf, is NaN, as torch)."""
+    if (x.size >= ROWS_BLAS_MIN and axes == (x.ndim - 1,) and x.shape[-1] <= 32 and x.dtype in SUM_FLOOR
+            and type(x) is np.ndarray):
+        e = np.subtract(x, x.max())
+        np.exp(e, out=e)
+        s = _row_sums(e, axes)
+        if s.min() >= SUM_FLOOR[x.dtype]:                     # (False for a NaN)
+            e /= s
+            return e, np.full(s.shape, x.max(), x.dtype), s
     m = max_kept(x, axes)
     e = np.asarray(np.subtract(x, m))                    # (an array also for a 0-d x)
     np.exp(e, out=e)
