@@ -157,3 +157,27 @@ def test_short_rows_shifted_by_one_max_match_torch(dtype, rows):
     tol = 1e-5 if dtype == np.float32 else 1e-12
     for a, b in zip(*out):
         np.testing.assert_allclose(a, b, rtol=tol, atol=tol)
+
+
+@pytest.mark.parametrize("key", ["arange-first", "arange-second", "max-gather", "repeats"])
+def test_a_scatter_that_picks_each_place_once_adds_as_torch(key):
+    """The gradient of x[arange(n), y] (and of max along a dim) is a plain add where no place is picked
+    twice; a key that repeats places still sums every repeat."""
+    rng = np.random.default_rng(1)
+    n = 3000                                              # past SCATTER_MIN: not np.add.at
+    x0, y = rng.standard_normal((n, 27)), rng.integers(0, 27, n)
+    g0 = rng.standard_normal(n)
+    grads = []
+    for m in (tg, torch):
+        x = m.tensor(x0, requires_grad=True)
+        if key == "arange-first":
+            out = x[m.arange(n), m.tensor(y)]
+        elif key == "arange-second":
+            out = x.T[m.tensor(y), m.arange(n)]
+        elif key == "max-gather":
+            out = x.max(1).values
+        else:
+            out = x[m.tensor(y % 5), m.tensor(y % 7)]
+        out.backward(m.tensor(g0))
+        grads.append(x.grad.numpy())
+    np.testing.assert_allclose(grads[0], grads[1], rtol=1e-12, atol=1e-12)

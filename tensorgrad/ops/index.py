@@ -113,6 +113,9 @@ def scatter_add(out, key, v):
     if out.dtype.kind != "f" or np.size(v) < SCATTER_MIN or out.size == 0:
         np.add.at(out, key, v)
         return
+    if _picks_once(key):
+        out[key] += v                                   # no position twice: a plain add
+        return
     rows = key[0] if type(key) is tuple and len(key) == 1 else key
     if (type(rows) is np.ndarray and rows.dtype.kind in "iu" and out.shape[0] <= SMALL_TABLE
             and out.dtype.itemsize >= 4 and _onehot_add(out, rows, v)):
@@ -137,6 +140,15 @@ def _onehot_add(out, rows, v) -> bool:
         return False
     out += sums.reshape(out.shape)
     return True
+
+
+def _picks_once(key) -> bool:
+    """Whether a key of integer arrays picks no position twice: one of them numbers the picks in turn
+    (x[arange(n), y], or max along a dim's gather), so the others cannot repeat a position."""
+    if type(key) is not tuple or len(key) < 2 or not all([type(k) is np.ndarray and k.dtype.kind in "iu" for k in key]):
+        return False
+    n = np.broadcast(*key).size
+    return any([k.size == n and np.array_equal(k.reshape(-1), np.arange(n)) for k in key])
 
 
 def _basic(key) -> bool:
