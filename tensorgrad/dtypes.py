@@ -1,5 +1,6 @@
 """torch's dtype rules on NumPy: the default float dtype, promotion by category, and how
 Python numbers and lists become arrays. Imports nothing of tensorgrad: every layer above uses it."""
+import math
 import warnings
 
 import numpy as np
@@ -92,24 +93,27 @@ def cast_value(a, dtype) -> np.ndarray:
         return np.array(a).astype(dtype)
 
 
+_FLOAT_MAX = {}                                    # float dtype -> its largest finite value, as a Python float
+
+
 def checked_scalar(value, dtype, op: str):
     """A number as a scalar of dtype, converted as torch converts a fill value (masked_fill): a float
-    truncates into an integer dtype; a value outside dtype's range is refused (a negative one wraps
+    truncates into an integer dtype; a finite value past dtype's range is refused (a negative one wraps
     into an unsigned dtype, -1 into uint8 is 255, as in torch)."""
     dtype = np.dtype(dtype)
     v = value.item() if isinstance(value, (np.generic, np.ndarray)) else value
     if dtype.kind == "b":
         return np.bool_(bool(v))
     if dtype.kind == "f":
-        with np.errstate(over="ignore"):
-            try:
-                out = dtype.type(v)
-            except OverflowError:             # (an int past float64's range: Python's error, as torch)
-                raise OverflowError(f"{op}: an integer of {len(str(abs(v)))} digits is too large to convert to float") from None
-        if np.isinf(out) and abs(v) != np.inf:
+        try:
+            f = float(v)
+        except OverflowError:                 # (an int past float64's range: Python's error, as torch)
+            raise OverflowError(f"{op}: an integer of {len(str(abs(v)))} digits is too large to convert to float") from None
+        top = _FLOAT_MAX.get(dtype) or _FLOAT_MAX.setdefault(dtype, float(np.finfo(dtype).max))
+        if top < abs(f) < math.inf:
             raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
-        return out
-    if isinstance(v, float) and not np.isfinite(v):
+        return dtype.type(f)
+    if isinstance(v, float) and not math.isfinite(v):
         raise RuntimeError(f"{op}: value {v} cannot be converted to type {dtype} without overflow")
     v, info = int(v), np.iinfo(dtype)
     if not (-info.max if dtype.kind == "u" else info.min) <= v <= info.max:

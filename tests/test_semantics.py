@@ -487,7 +487,7 @@ def test_randint_and_randperm_default_to_int64():
 @pytest.mark.parametrize("dtype, value", [
     ("int8", 300), ("int8", -129), ("int8", -128), ("uint8", -1), ("uint8", -256), ("int64", 1.7), ("int64", -1.7),
     ("bool", 2), ("bool", 0.5), ("int32", float("inf")), ("float32", 1e39), ("float32", float("nan")),
-    ("float32", float("-inf")), ("float16", 1e6), ("float16", 65504.0), ("float64", 10 ** 310), ("int64", 2 ** 63), ("float32", True)], ids=str)
+    ("float32", float("-inf")), ("float16", 1e6), ("float16", 65504.0), ("float16", 65510.0), ("float64", 10 ** 310), ("int64", 2 ** 63), ("float32", True)], ids=str)
 @pytest.mark.parametrize("inplace", [False, True])
 def test_masked_fill_converts_its_value_as_torch(dtype, value, inplace):
     """The fill value becomes the tensor's dtype as torch converts it: truncated into integers, wrapped
