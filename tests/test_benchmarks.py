@@ -54,3 +54,16 @@ def test_gpt_lecture_quick_losses_agree(tmp_path):
         assert set(r["ms"]) == {"torch", "tensorgrad", "tensorgrad replay"}
         assert r["replay"] == "replayed"                         # no dropout: nothing stops the replay
     assert "| the lecture's GPT (FFN with ReLU) | 0.0 |" in (tmp_path / "gpt_lecture.md").read_text()
+
+
+def test_ab_compares_against_an_older_commit():
+    """benchmarks.ab unpacks the package at a commit as `tgbase` and times its kernels against this
+    checkout's: against HEAD itself every row runs and reports a positive ratio (HEAD's kernels exist)."""
+    if subprocess.run(["git", "-C", str(ROOT), "rev-parse", "HEAD"], capture_output=True).returncode:
+        pytest.skip("not a git checkout")
+    proc = subprocess.run([sys.executable, "-m", "benchmarks.ab", "--base", "HEAD", "--rounds", "1"], cwd=ROOT,
+                          capture_output=True, text=True, timeout=300)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    rows = [line for line in proc.stdout.splitlines() if line.startswith("| ") and "kernel" not in line]
+    assert len(rows) == 12, proc.stdout
+    assert all(float(r.rstrip(" |").rsplit("|", 1)[1]) > 0 for r in rows), rows
