@@ -517,3 +517,50 @@ def test_masked_fill_sends_no_gradient_through_the_filled_places():
         if m is tg:
             got = x.grad.numpy()
     np.testing.assert_allclose(got, x.grad.numpy(), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["getitem", "gather", "index_select", "embedding", "cross_entropy", "nll_loss",
+                                "mask", "setitem", "scatter_add", "index_add", "take_along_dim"])
+def test_an_index_written_after_use_does_not_move_the_gradient(op):
+    """torch refuses the backward once an index (or target) tensor an op kept is written in place; tensorgrad
+    keeps its own copy, so the gradient is the one of the forward that ran, never of the edited index."""
+    x0 = np.array([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]])
+
+    def program(m, edit: bool):
+        x = m.tensor(x0, requires_grad=True)
+        F = m.nn.functional
+        idx = m.tensor([[0, 0, 1], [2, 2, 2]])
+        row = m.tensor([0, 0, 2])
+        if op == "getitem":
+            y, key = x[:, row], row
+        elif op == "gather":
+            y, key = x.gather(1, idx), idx
+        elif op == "index_select":
+            y, key = x.index_select(1, row), row
+        elif op == "embedding":
+            y, key = F.embedding(m.tensor([1, 1, 0]), x), None
+        elif op in ("cross_entropy", "nll_loss"):
+            key = m.tensor([0, 2])
+            y = F.cross_entropy(x, key) if op == "cross_entropy" else F.nll_loss(x, key)
+        elif op == "mask":
+            key = m.tensor([[True, False, True], [False, True, True]])
+            y = x[key]
+        elif op == "setitem":
+            y = x * 1
+            y[0, row] = m.tensor([5.0, 6.0, 7.0], dtype=x.dtype)
+            key = row
+        elif op == "scatter_add":
+            y, key = m.zeros(2, 3, dtype=x.dtype).scatter_add(1, idx, x), idx
+        elif op == "index_add":
+            y, key = m.zeros(2, 3, dtype=x.dtype).index_add(1, row, x), row
+        else:
+            y, key = m.take_along_dim(x, idx, 1), idx
+        if key is None:
+            key = m.tensor([1, 1, 0])
+        if edit:
+            with m.no_grad():
+                key.view(-1)[0] = False if key.dtype == m.bool else 1
+        (y * m.arange(1, y.numel() + 1).reshape(y.shape).to(y.dtype)).sum().backward()
+        return x.grad.numpy()
+
+    np.testing.assert_allclose(program(tg, edit=True), program(torch, edit=False), rtol=1e-12, atol=1e-12)

@@ -5,6 +5,7 @@ import numpy as np
 from .. import ops
 from ..dims import wrap_dim
 from ..engine import Tensor, data_of
+from ..ops import index_array
 from .shape import _along_dim
 
 
@@ -18,7 +19,7 @@ def _check_index(index, size: int, op: str):
 def _along(index, x, dim: int, op: str) -> tuple:
     """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere, once the
     index is checked as torch checks it."""
-    index = np.asarray(data_of(index))
+    index = index_array(index)
     if index.ndim != x.ndim or index.dtype.kind not in "iu":
         raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
                          f"got {index.dtype} {index.shape} for input {x.shape}")
@@ -38,7 +39,7 @@ def _key_along(index: np.ndarray, dim: int) -> tuple:
 
 def gather(x, dim: int, index):
     """out[i][j] = x[index[i][j]][j] (dim 0), as torch.gather; backward scatter-adds."""
-    index = np.asarray(data_of(index))
+    index = index_array(index)
     if index.size == 0:                 # an empty result of index's shape (torch checks no shapes then)
         return ops.getitem(ops.reshape(x, shape=(-1,)), key=(np.zeros(index.shape, np.int64),))
     return ops.getitem(x, key=_along(index, x, dim, "gather"))
@@ -46,7 +47,7 @@ def gather(x, dim: int, index):
 
 def scatter_add(x, dim: int, index, src):
     """out = x, then out[index[i][j]][j] += src[i][j] (dim 0), repeated indices adding up."""
-    index = np.asarray(data_of(index))
+    index = index_array(index)
     if index.size == 0:                 # nothing to add (torch checks no shapes then)
         return x.clone()
     if src.shape != index.shape:
@@ -58,7 +59,7 @@ def scatter_add(x, dim: int, index, src):
 
 def index_add(x, dim: int, index, source):
     """out = x, then out[..., index[i], ...] += source[..., i, ...] along dim, as torch.index_add."""
-    d, index = wrap_dim(dim, x.ndim, "index_add"), np.asarray(data_of(index))
+    d, index = wrap_dim(dim, x.ndim, "index_add"), index_array(index)
     want = x.shape[:d] + index.shape + x.shape[d + 1:]
     if index.ndim != 1 or source.shape != want:
         raise ValueError(f"index_add: expected a 1-D index and a source of shape {want}, "
@@ -69,7 +70,7 @@ def index_add(x, dim: int, index, source):
 
 def index_select(input, dim: int, index):
     """The slices of dim at the (1-D) index: a gather, its gradient a scatter-add."""
-    idx = np.asarray(data_of(index))
+    idx = index_array(index)
     if idx.ndim > 1 or idx.dtype.kind not in "iu":
         raise IndexError(f"index_select: expected a 1-D integer index, got {idx.dtype} {idx.shape}")
     d = wrap_dim(dim, input.ndim, "index_select")
@@ -79,7 +80,7 @@ def index_select(input, dim: int, index):
 
 def masked_select(input, mask):
     """The elements where the (broadcast) bool mask holds, as a 1-D tensor."""
-    m = np.asarray(data_of(mask))
+    m = index_array(mask)
     if m.dtype != np.bool_:
         raise TypeError(f"masked_select: expected a bool mask, got {m.dtype}")
     shape = np.broadcast_shapes(input.shape, m.shape)
@@ -89,7 +90,7 @@ def masked_select(input, mask):
 
 def take_along_dim(input, indices, dim: int | None = None):
     """input gathered at indices along dim (the two broadcast against each other), or at flat indices."""
-    idx = np.asarray(data_of(indices))
+    idx = index_array(indices)
     if dim is None:
         return ops.getitem(ops.reshape(input, shape=(-1,)), key=idx.reshape(-1))
     d = wrap_dim(dim, input.ndim, "take_along_dim")
@@ -106,7 +107,7 @@ def scatter(input, dim: int, index, src=None, value=None, reduce: str | None = N
         raise NotImplementedError("scatter: reduce= is not supported; use scatter_add for sums")
     if isinstance(src, (bool, int, float, np.number)):     # x.scatter(dim, index, 0.5): torch's value overload
         src, value = None, src
-    idx = np.asarray(data_of(index))
+    idx = index_array(index)
     if idx.size == 0:                   # nothing to write (torch checks no shapes then)
         return input.clone()
     source = src if src is not None else np.full(idx.shape, value, dtype=input.dtype)
@@ -136,11 +137,11 @@ def index_fill(input, dim: int, index, value):
     """input with the slices of dim at index set to value."""
     d = wrap_dim(dim, input.ndim, "index_fill")
     return ops.index_put(input, np.asarray(data_of(value), input.dtype),
-                         key=(slice(None),) * d + (np.asarray(data_of(index)).reshape(-1),), accumulate=False)
+                         key=(slice(None),) * d + (index_array(index).reshape(-1),), accumulate=False)
 
 
 def index_copy(input, dim: int, index, source):
     """input with the slices of dim at index replaced by source's."""
     d = wrap_dim(dim, input.ndim, "index_copy")
-    return ops.index_put(input, source, key=(slice(None),) * d + (np.asarray(data_of(index)).reshape(-1),),
+    return ops.index_put(input, source, key=(slice(None),) * d + (index_array(index).reshape(-1),),
                          accumulate=False)

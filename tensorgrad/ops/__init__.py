@@ -13,7 +13,7 @@ from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh
 from .cast import (cast, cast_to, minus, promote, promote_float)
 from .shape import (cat, expand, permute, reshape)
 from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, mean, min, rowmax, sum, var)
-from .index import (TwoStep, diagonal, diagonal_put, getitem, index_key, index_put, put, take)
+from .index import (TwoStep, diagonal, diagonal_put, getitem, index_array, index_key, index_put, put, take)
 from .linalg import (einsum, linear, matmul)
 from .conv import (col2im, im2col)
 from .fused import (batch_norm, cross_entropy, layer_norm, softmax)

@@ -53,9 +53,16 @@ def index_key(key):
     return TwoStep(tuple(first), tuple(then))
 
 
+def index_array(a) -> np.ndarray:
+    """An index, mask or target argument as an array of its own: the op keeps it for its backward, where
+    a later in-place write to the tensor it came from must not move the gradient (torch refuses the
+    backward then; the copy gives the gradient of the forward that ran)."""
+    return np.array(a._data if isinstance(a, Tensor) else a)
+
+
 def _index_part(k):
     if isinstance(k, Tensor):
-        k = k._data
+        k = index_array(k)
     elif isinstance(k, list) and any(isinstance(i, (Tensor, list)) for i in k):
         k = np.array([_index_part(i) for i in k])
     elif isinstance(k, (list, range)):

@@ -4,6 +4,7 @@ import numpy as np
 
 from ... import ops
 from ...engine import Tensor, apply, data_of
+from ...ops import index_array
 from ...functions.creation import tensor, zeros
 from ...functions.index import _check_index, index_add
 from ...functions.linalg import einsum
@@ -102,7 +103,7 @@ def bilinear(input1, input2, weight, bias=None):
 def _bags(input, offsets, include_last_offset: bool, name: str):
     """(flat indices, the bag of each, number of bags) from a 2-D input (one bag per row) or a 1-D
     input cut at offsets."""
-    idx = np.asarray(data_of(input))
+    idx = index_array(input)
     if idx.dtype.kind not in "iu":
         raise TypeError(f"{name}: input must hold indices (integers), got {idx.dtype}")
     if idx.ndim == 2:
@@ -114,7 +115,7 @@ def _bags(input, offsets, include_last_offset: bool, name: str):
         raise ValueError(f"{name}: input has to be 1D or 2D Tensor, but got Tensor of dimension {idx.ndim}")
     if offsets is None:
         raise ValueError(f"{name}: offsets has to be a 1D Tensor but got None")
-    off = np.asarray(data_of(offsets)).astype(np.int64)
+    off = index_array(offsets).astype(np.int64)
     if off.ndim != 1:
         raise ValueError(f"{name}: offsets has to be a 1D Tensor")
     if off.size and off[0] != 0:

@@ -7,6 +7,7 @@ import numpy as np
 from ... import ops
 from ...dtypes import get_default_dtype, promote_types
 from ...engine import Tensor, data_of
+from ...ops import index_array
 from ...functions.creation import full_like, ones_like, zeros_like
 from ...modes import no_grad
 from ...functions.index import gather
@@ -171,7 +172,7 @@ def nll_loss(input, target, weight=None, size_average=None, ignore_index: int = 
     reduction = _legacy_reduction(size_average, reduce, reduction)
     if input.dtype.kind != "f":
         raise NotImplementedError(f"nll_loss: not implemented for {input.dtype} inputs (as torch)")
-    t = np.asarray(data_of(target))
+    t = index_array(target)
     if input.ndim == 1:                                       # one example: (C,) and a class
         out = nll_loss(unsqueeze(input, 0), t.reshape(1), weight, None, ignore_index, None, reduction)
         return out.reshape(()) if reduction == "none" else out
@@ -207,7 +208,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         raise ValueError(f"cross_entropy: label_smoothing must be in [0, 1], got {label_smoothing}")
     probabilities = np.asarray(data_of(target)).dtype.kind == "f"
     if input.ndim == 1:                                       # one example
-        t = unsqueeze(target, 0) if probabilities else np.asarray(data_of(target)).reshape(1)
+        t = unsqueeze(target, 0) if probabilities else index_array(target).reshape(1)
         out = cross_entropy(unsqueeze(input, 0), t, weight, None, ignore_index, None, reduction, label_smoothing)
         return out.reshape(()) if reduction == "none" else out
     n_classes = input.shape[1]
@@ -223,7 +224,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index: i
         if reduction == "mean":
             return losses.sum() / (math.prod(input.shape) // n_classes)
         return _reduce(losses, reduction, "cross_entropy")
-    t = np.asarray(data_of(target))
+    t = index_array(target)
     if weight is None and label_smoothing == 0:                 # the fused op, on (rows, C)
         if input.ndim == 2:
             return _cross_entropy_rows(input, t, ignore_index, reduction)
@@ -326,7 +327,7 @@ def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str 
     """Mean of -log softmax(input)[target] over the rows whose target is not ignore_index."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    t = np.asarray(data_of(target))
+    t = index_array(target)
     if input.ndim == 1 and t.ndim == 0:     # one row of logits, one class
         out = _cross_entropy_rows(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
