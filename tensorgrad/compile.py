@@ -35,7 +35,7 @@ import numpy as np
 
 from .engine import Tensor, apply, fit, toposort
 from .inplace import _bump
-from .modes import _mode
+from .modes import NUMPY_ERRORS, QUIET_NUMPY, _mode
 from .nn.modules import Module
 
 __all__ = ["compile"]
@@ -258,14 +258,17 @@ class Recording:
     def forward(self, *inputs):
         slots = [*inputs, *[c._data for c in self.constants]]
         slots += [None] * (self.n - len(slots))
-        extras = {}
-        for fn, ins, s, out, returns_saved, effects in self._fwd:
-            for effect in effects:
-                _replay_write(effect, slots)
-            r = fn.forward(*[slots[i] for i in ins], **s.kwargs(slots))
-            if returns_saved:
-                r, extras[out] = r
-            slots[out] = r if type(r) is np.ndarray else np.asarray(r)
+        extras, quiet = {}, NUMPY_ERRORS.set(QUIET_NUMPY)       # (as apply: an op's inf or NaN is no warning)
+        try:
+            for fn, ins, s, out, returns_saved, effects in self._fwd:
+                for effect in effects:
+                    _replay_write(effect, slots)
+                r = fn.forward(*[slots[i] for i in ins], **s.kwargs(slots))
+                if returns_saved:
+                    r, extras[out] = r
+                slots[out] = r if type(r) is np.ndarray else np.asarray(r)
+        finally:
+            NUMPY_ERRORS.reset(quiet)
         for effect in self.effects.get(len(self.steps), ()):
             _replay_write(effect, slots)
         return slots[self.out], (slots, extras, _mode.writes)
@@ -327,7 +330,7 @@ class Recording:
 class _ReplayOp:
     """What the engine needs of an op (apply and Node read these fields) for one recording."""
 
-    saves, returns_saved, view, builtin, into = "all", True, False, False, None
+    saves, returns_saved, view, builtin, into, reads = "all", True, False, False, None, None
 
     def __init__(self, rec: Recording):
         self.name, self.forward, self.backward, self.rec = rec.name, rec.forward, rec.backward, rec

@@ -22,7 +22,7 @@ from operator import attrgetter
 import numpy as np
 
 from . import dims, dtypes
-from .modes import _mode, releasing, set_grad_enabled
+from .modes import NUMPY_ERRORS, QUIET_NUMPY, _mode, releasing, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 _SEQ = itertools.count()         # numbers the Nodes in the order they are made
@@ -47,8 +47,7 @@ class Node:
         self.retained = self.hooks = self.ghost = None
         self.stack = "".join(traceback.format_stack(limit=9)[:-3]) if _mode.anomaly else None
 
-    def name(self) -> str:
-        return self.fn.name
+    def name(self) -> str: return self.fn.name
 
     @property
     def inputs(self) -> tuple:
@@ -85,8 +84,7 @@ class Node:
 
     next_functions = property(lambda self: tuple((n, 0) for n in self.nexts))
 
-    def __repr__(self):
-        return f"<{self.fn.name}Backward>"
+    def __repr__(self): return f"<{self.fn.name}Backward>"
 
     def _check(self):
         """Raise as torch does if backward needs values that are gone or were overwritten."""
@@ -96,7 +94,10 @@ class Node:
                 "were freed by an earlier backward(); pass retain_graph=True to that first call")
         if _mode.writes == self.born or not self.fn.saves:
             return
-        watched = [(f"input {i}", x._vc, x.shape) for i, x in enumerate(self.inputs)] if self.fn.saves != "out" else []
+        reads = self.fn.reads                       # the inputs each input's gradient reads (None: all of them)
+        read = {j for i, n in enumerate(self.nexts) if n is not None for j in reads[i]} if reads else None
+        watched = [(f"input {i}", x._vc, x.shape) for i, x in enumerate(self.inputs) if read is None or i in read
+                   ] if self.fn.saves != "out" else []
         if self.fn.saves in ("out", "all"):
             watched.append(("the output", self.out_vc, self.out.shape))
         for what, vc, shape in watched:
@@ -144,9 +145,7 @@ KEEP_VALUES = 64
 def _held(x, n):
     """An input that free() held weakly: the tensor while it lives, else a stand-in of its shape and dtype."""
     t = x[0]() if type(x) is tuple else x
-    if t is None:
-        t = n.result() if type(n) is Node else Tensor._wrap(_stub(x[1], x[2]))
-    return t
+    return t if t is not None else n.result() if type(n) is Node else Tensor._wrap(_stub(x[1], x[2]))
 
 
 _FREED: dict = {}    # dtype -> the 0-d zero that every freed value of that dtype is a view of
@@ -255,9 +254,7 @@ class Tensor:
     grad_fn = property(lambda self: self._node, doc="the Node of the op that made this tensor (None for leaves)")
     is_leaf = property(lambda self: self._node is None)
 
-    def _backward(self, g):
-        """The gradients this tensor's op sends to its inputs, given g (micrograd's step, as arrays)."""
-        return self._node.run(g)
+    def _backward(self, g): return self._node.run(g)    # micrograd's step: the gradients of the inputs, given g
 
     # --- the value ---------------------------------------------------------------
     shape = property(lambda self: self._data.shape)
@@ -310,10 +307,13 @@ def apply(fn, args, attrs) -> Tensor:
             break
     n = len(xs)
     arrays = (xs[0]._data, xs[1]._data) if n == 2 else (xs[0]._data,) if n == 1 else tuple(map(_DATA, xs))
+    quiet = NUMPY_ERRORS.set(QUIET_NUMPY)         # (torch's arithmetic warns of no inf or NaN)
     try:
         data = fn.forward(*arrays, **attrs) if attrs else fn.forward(*arrays)
     except (ValueError, IndexError, TypeError) as e:
         raise _with_message(e, f"{fn.name}: {e} (input shapes {' and '.join(str(x.shape) for x in xs)})") from e
+    finally:
+        NUMPY_ERRORS.reset(quiet)
     saved = None
     if fn.returns_saved:
         data, saved = data
@@ -371,8 +371,7 @@ def _checked(fn, data) -> np.ndarray:
 # ----------------------------------------------------------------------------
 # the walk. Its vertices are Nodes and the leaf tensors that require grad.
 
-def vertex(t: Tensor):
-    return t._node if t._node is not None else t
+def vertex(t: Tensor): return t._node if t._node is not None else t
 
 
 def newest_first(roots, within=None):
@@ -555,6 +554,4 @@ def _own(g, handed: set):
     return g
 
 
-def data_of(x):
-    """The array of a Tensor; anything else as it is (rules and composites take both)."""
-    return x._data if isinstance(x, Tensor) else x
+def data_of(x): return x._data if isinstance(x, Tensor) else x    # (rules and composites take both)

@@ -154,7 +154,9 @@ def imatmul(self, other): return inplace(self, "matmul_", Tensor.__matmul__, oth
 
 
 def add_(self, other, alpha=1): return iadd(self, other if alpha == 1 else other * alpha)
-def sub_(self, other, alpha=1): return isub(self, other if alpha == 1 else other * alpha)
+def sub_(self, other, alpha=1):
+    ops.minus("sub_", self, other)                     # (a bool other is refused before alpha scales it, as torch)
+    return isub(self, other if alpha == 1 else other * alpha)
 def mul_(self, other): return imul(self, other)
 def pow_(self, exponent): return ipow(self, exponent)
 

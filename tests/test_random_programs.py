@@ -13,6 +13,7 @@ one loss made of every float value that requires grad, and the leaves' gradients
 refuse, as after an in-place write into a value the backward needs). So that each step tests one op on
 equal inputs, tensorgrad's float values are set to torch's after a step that matched (within tolerance).
 """
+import os
 import random
 import re
 import warnings
@@ -25,7 +26,7 @@ import tensorgrad as tg
 
 torch.set_num_threads(1)
 
-N_PROGRAMS, STEPS = 400, 24
+N_PROGRAMS, STEPS = int(os.environ.get("TENSORGRAD_PROGRAMS", 400)), 24   # (more: TENSORGRAD_PROGRAMS=5000)
 TOL = {"float64": dict(rtol=1e-10, atol=1e-12), "float32": dict(rtol=2e-6, atol=1e-6),
        "float16": dict(rtol=2e-3, atol=1e-3)}
 GRAD_TOL = {"float64": dict(rtol=1e-7, atol=1e-9), "float32": dict(rtol=1e-4, atol=1e-5),
@@ -61,9 +62,10 @@ BACKWARD_PERMISSIVE = {
 # parity report): (what the step does, the failure) -> where the fix belongs. A step that matches
 # one ends the program there (its values may differ from then on); any other difference fails.
 KNOWN = [
-    (r"loss.backward", r"tensorgrad refuses: one of the variables needed .* modified by an inplace",
-     "an op's saved inputs are version-checked even when its rule does not read them (where's x and y, mul's "
-     "and div's other input when it needs no gradient): engine.py and Op.saves"),
+    (r"loss.backward", r"tensorgrad refuses: one of the variables needed .* modified by an inplace.*input 0 of '(pow|matmul)'",
+     "torch keeps a copy of what an in-place pow_ overwrites (its rule reads it), and tensorgrad checks the "
+     "version of a batched matmul's input where torch's saved view does not see the write (seeds 552, 3690 and "
+     "3835 of TENSORGRAD_PROGRAMS=4000; inplace.py and Op.reads)"),
     (r".", r"\(after the writes\): requires_grad False, torch's True", "a view's requires_grad after its base "
      "was written with values that require grad is stale until the view is used (engine.py: the property "
      "could refresh a view whose base moved on, as apply does)"),

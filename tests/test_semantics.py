@@ -564,3 +564,75 @@ def test_an_index_written_after_use_does_not_move_the_gradient(op):
         return x.grad.numpy()
 
     np.testing.assert_allclose(program(tg, edit=True), program(torch, edit=False), rtol=1e-12, atol=1e-12)
+
+
+@pytest.mark.parametrize("op", ["mul", "rmul", "div", "where", "matmul", "linear", "masked_fill"])
+@pytest.mark.parametrize("written", ["constant", "the input that needs grad"])
+def test_a_write_is_refused_only_where_a_needed_gradient_reads_it(op, written):
+    """As torch saves only what the needed gradients read: x * c with c constant keeps c, not x, so writing
+    x afterwards is fine and writing c is refused (where and masked_fill keep only the condition)."""
+    def program(m):
+        x = m.tensor([1.0, 2.0, 3.0], requires_grad=True)
+        a, c = x * 2, m.tensor([3.0, 4.0, 5.0])
+        y = {"mul": lambda: a * c, "rmul": lambda: c * a, "div": lambda: a / c,
+             "where": lambda: m.where(c > 3.5, a, c), "matmul": lambda: a.reshape(1, 3) @ c.reshape(3, 1),
+             "linear": lambda: m.nn.functional.linear(a.reshape(1, 3), c.reshape(1, 3)),
+             "masked_fill": lambda: a.masked_fill(c > 3.5, 0.0)}[op]()
+        (c if written == "constant" else a).add_(1)
+        try:
+            y.sum().backward()
+        except RuntimeError as e:
+            assert "modified by an inplace operation" in str(e)
+            return "refused"
+        return x.grad.numpy()
+    got, want = program(tg), program(torch)
+    if isinstance(want, str):
+        assert got == want
+    else:
+        np.testing.assert_array_equal(got, want)
+
+
+def test_a_compiled_functions_index_argument_written_after_the_call_is_refused():
+    """The replay computes with its arguments' arrays; its node checks their versions, as torch's do."""
+    x = tg.tensor([[1.0, 2.0, 3.0], [0.5, 0.1, 0.2]], requires_grad=True)
+    f = tg.compile(lambda x, i: (x[:, i].sum(1) ** 2).sum())
+    for _ in range(2):                       # recorded, then replayed
+        i = tg.tensor([0, 0, 1])
+        f(x, i).backward()
+    y = f(x, i)
+    i[0] = 2
+    with pytest.raises(RuntimeError, match="modified by an inplace operation"):
+        y.backward()
+
+
+def test_ops_warn_of_no_inf_or_nan_and_leave_numpys_error_state_as_it_was():
+    """torch's arithmetic gives inf and NaN without a word; tensorgrad's ops too (under -W error), dynamic and
+    replayed, while the caller's own NumPy keeps its error state, also after an op raised."""
+    import warnings
+    from tensorgrad import modes
+    x = tg.tensor([np.inf, -np.inf, 1.0, 0.0])
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        got = [(x * 0).tolist(), (x + x.flip(0)).tolist(), (1 / x).tolist(), x.log().tolist(), x.sum().item()]
+        f = tg.compile(lambda a: (a * 0 + 1 / a).log())
+        replayed = [f(x).tolist() for _ in range(3)]
+    t = torch.tensor([np.inf, -np.inf, 1.0, 0.0])
+    want = [(t * 0).tolist(), (t + t.flip(0)).tolist(), (1 / t).tolist(), t.log().tolist(), t.sum().item()]
+    np.testing.assert_array_equal(np.array(got[:4]), np.array(want[:4]))
+    assert np.isnan(got[4]) and np.isnan(want[4])
+    np.testing.assert_array_equal(np.array(replayed[-1]), (t * 0 + 1 / t).log().numpy())
+    with np.errstate(divide="raise"):
+        with pytest.raises(FloatingPointError):
+            np.array([1.0]) / 0                      # the caller's state, around tensorgrad's ops
+        with pytest.raises(ValueError, match="cat"):
+            tg.cat([tg.ones(2, 3), tg.ones(2, 4)], 0)  # an op whose forward raises restores it too
+        with pytest.raises(FloatingPointError):
+            np.array([1.0]) / 0
+    fallback = modes._Errstate()                     # a NumPy without the context variable
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")
+        state = fallback.set(None)
+        np.array([1.0]) / 0
+        fallback.reset(state)
+        with pytest.raises(RuntimeWarning):
+            np.array([1.0]) / 0

@@ -77,7 +77,7 @@ class _Rule:
     """The op a Function's node records: its name (the class's), and the rule the engine calls."""
 
     view = returns_saved = builtin = False
-    into = None
+    into = reads = None
 
     def __init__(self, name, backward, saves):
         self.name, self.backward, self.saves = name, backward, saves

@@ -161,7 +161,7 @@ def rsqrt(x):
 
 def reciprocal(x):
     """1 / x (integers give the default float dtype)."""
-    return ops.div(1.0, x)
+    return ops.reciprocal(x)
 
 
 def square(x):

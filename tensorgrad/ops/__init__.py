@@ -8,7 +8,7 @@ from .compare import (all, any, argmax, argmin, argsort, bitwise_and, bitwise_no
                       eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, lt, ne)
 from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, ceil, clamp, cos, cosh, div,
                           exp, exp2, expm1, floor, fmod, heaviside, log, log10, log1p, log2, logaddexp, masked_fill, maximum,
-                          minimum, mul, neg, pow, pow_tensor, relu, remainder, round, sigmoid, sign, sin,
+                          minimum, mul, neg, pow, pow_tensor, reciprocal, relu, remainder, round, sigmoid, sign, sin,
                           sinh, sub, tan, tanh, trunc, where)
 from .cast import (cast, cast_to, minus, promote, promote_float)
 from .shape import (cat, expand, permute, reshape)

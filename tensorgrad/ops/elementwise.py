@@ -141,25 +141,26 @@ def _zero(g, out, x, **attrs):
 # elementwise, binary (the engine sums the gradient of a broadcast input)
 add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g", saves="")
 sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves="")
-mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs")
+mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs",
+         reads=((1,), (0,)))
 div = Op("div", quiet(lambda x, y: float_of(x) / float_of(y)), quiet(lambda g, out, x, y: (g / y, -g * (x / y / y))),
-         "g / y, -g * x / y**2", saves="inputs")
+         "g / y, -g * x / y**2", saves="inputs", reads=((1,), (0, 1)))
 maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a tie: half each)", saves="inputs")
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
 where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
-           saves="inputs")
+           saves="inputs", reads=((), (0,), (0,)))
 masked_fill = Op("masked_fill", lambda x, mask, value: np.where(mask, value, x),   # value: a scalar of x's dtype
                  lambda g, out, x, mask, value: (where(mask, 0, g), None), "g where the mask is off, 0 where filled",
-                 saves="inputs")     # (its own op, not where's: where's rule would also make the number's gradient)
+                 saves="inputs", reads=((1,), ()))   # (its own op: where's rule would also make the number's gradient)
 atan2 = Op("atan2", _math(np.arctan2), _atan2_backward, "g * x / r**2, -g * y / r**2 (0 at the origin)",
            saves="inputs")
 logaddexp = Op("logaddexp", _no_bool("logaddexp", _math(np.logaddexp)),
                lambda g, out, x, y: (g / (1 + exp(y - x)), g / (1 + exp(x - y))),
                "g * softmax of (x, y)", saves="inputs")
 remainder = Op("remainder", integer_quotient("remainder", np.remainder), lambda g, out, x, y: (g, -g * floor_divide(x, y)),
-                "g, -g * floor(x / y)", saves="inputs")
+                "g, -g * floor(x / y)", saves="inputs", reads=((), (0, 1)))
 fmod = Op("fmod", integer_quotient("fmod", np.fmod), lambda g, out, x, y: (g, -g * trunc(x / y)), "g, -g * trunc(x / y)",
-           saves="inputs")
+           saves="inputs", reads=((), (0, 1)))
 
 # elementwise, unary
 neg = Op("neg", _neg, lambda g, out, x: -g, "-g", saves="")
@@ -178,6 +179,8 @@ def _power(x, y):
 pow_tensor = Op("pow_tensor", _power, _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
 exp = Op("exp", lambda x: np.exp(float_of(x)), lambda g, out, x: g * out, "g * out", saves="out")
+reciprocal = Op("reciprocal", quiet(lambda x: np.reciprocal(float_of(x))), lambda g, out, x: -g * out * out,
+                "-g * out**2", saves="out")       # (torch's rule: it keeps the result, so x may be written after)
 exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
 expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)", saves="out")
 log = Op("log", quiet(lambda x: np.log(float_of(x))), lambda g, out, x: g / x, "g / x", saves="inputs")

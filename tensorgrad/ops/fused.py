@@ -98,7 +98,8 @@ def _ce_backward(g, out, x, t, ignore_index, reduction, saved=None):
     return dx * scale, None
 
 
-cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, returns_saved=True, adjoint="(softmax - onehot) * g / n")
+cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, returns_saved=True, adjoint="(softmax - onehot) * g / n",
+                   saves="inputs")     # (the rule reads the forward's softmax and the targets, not the loss)
 
 
 def _bn_forward(x, gain, bias, eps, correction, running=None):

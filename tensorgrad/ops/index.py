@@ -5,6 +5,7 @@ from typing import NamedTuple
 import numpy as np
 
 from ..engine import Tensor
+from ..modes import _mode
 from .op import Op
 from .shape import permute
 
@@ -56,8 +57,11 @@ def index_key(key):
 def index_array(a) -> np.ndarray:
     """An index, mask or target argument as an array of its own: the op keeps it for its backward, where
     a later in-place write to the tensor it came from must not move the gradient (torch refuses the
-    backward then; the copy gives the gradient of the forward that ran)."""
-    return np.array(a._data if isinstance(a, Tensor) else a)
+    backward then; the copy gives the gradient of the forward that ran). While tg.compile records, the
+    tensor's own array, which the recording must recognise as its argument's (the replay's node checks
+    its arguments' versions instead)."""
+    a = a._data if isinstance(a, Tensor) else a
+    return np.asarray(a) if _mode.trace is not None else np.array(a)
 
 
 def _index_part(k):

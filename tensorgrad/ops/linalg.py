@@ -77,9 +77,10 @@ def _linear_backward(g, out, x, w, b=None):
 
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
-matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs")
+matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs",
+            reads=((1,), (0,)))
 linear = Op("linear", _linear, _linear_backward, "g @ w, g.T @ x, g summed over rows (torch's F.linear: x @ w.T + b)",
-            saves="inputs")
+            saves="inputs", reads=((1,), (0,), ()))
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
             "einsum of g with the other inputs", saves="inputs")
 

@@ -12,6 +12,7 @@ where its own ops are recorded and can be differentiated again.
 import numpy as np
 
 from ..engine import Tensor, apply
+from ..modes import NUMPY_ERRORS, QUIET_NUMPY
 
 OPS: dict = {}     # name -> Op: every op, built in or added by a user
 NO_ATTRS: dict = {}  # the attributes of an op called without any (apply never changes them)
@@ -33,10 +34,13 @@ class Op:
     input's shape, in place (getitem's: g into the slice); the engine uses it when the input already
     has a gradient of its own making, instead of the rule's fresh zeros and a full-size add. For an op
     whose rule reads nothing (saves="": it has no values to check) and returns a fresh array for input
-    0, which the engine then adds into in place."""
+    0, which the engine then adds into in place.
+    reads: for each input, the inputs whose values its gradient reads (mul: x's reads y, y's reads x); an
+    in-place write before backward is refused only where a gradient that is needed reads it, as torch,
+    which saves only those (None: every input counts)."""
 
     def __init__(self, name: str, forward, backward=None, adjoint: str = "", saves: str = "all",
-                 returns_saved: bool = False, view: bool = False, into=None):
+                 returns_saved: bool = False, view: bool = False, into=None, reads=None):
         if name in OPS and OPS[name].builtin:
             raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
         if saves not in ("", "inputs", "out", "all"):
@@ -46,6 +50,7 @@ class Op:
         if into is not None and self.saves:
             raise ValueError(f"op '{name}': into= is for an op whose rule reads nothing (saves=''), as getitem's")
         self.into = into
+        self.reads = reads
         self.builtin = False
         OPS[name] = self
 
@@ -53,7 +58,11 @@ class Op:
         for a in args:
             if isinstance(a, Tensor):
                 return apply(self, args, attrs)
-        out = self.forward(*args, **attrs)  # plain arrays: no tape
+        quiet = NUMPY_ERRORS.set(QUIET_NUMPY)       # plain arrays: no tape (NumPy quiet, as in apply)
+        try:
+            out = self.forward(*args, **attrs)
+        finally:
+            NUMPY_ERRORS.reset(quiet)
         return out[0] if self.returns_saved else out
 
     def __get__(self, obj, objtype=None):
@@ -87,6 +96,8 @@ def op(name: str, backward=None, adjoint: str = "", saves: str = "all"):
 
 
 def quiet(f):
-    """An elementwise forward whose inf or NaN results (log2(0), asin(2), expm1(800), x % 0) are
-    the answers torch gives, not warnings."""
-    return np.errstate(divide="ignore", invalid="ignore", over="ignore")(f)
+    """Marks an elementwise forward whose inf or NaN results (log2(0), asin(2), expm1(800), x % 0) are
+    the answers torch gives, not warnings. Every forward runs in NumPy's quiet error state already
+    (engine.apply, Op.__call__, tg.compile's replay, and backward for the rules), so this adds nothing
+    at run time: it says which ops meet those values."""
+    return f

@@ -49,7 +49,7 @@ def _cumprod_backward(g, out, x, axis):
 
 
 # reductions and scans: the adjoint of summing is replicating (expand)
-@np.errstate(over="ignore")                          # a sum past the dtype's largest value is inf, as torch
+@np.errstate(over="ignore", invalid="ignore")        # past the dtype's largest value: inf; inf - inf: NaN, as torch
 def _sum(x, axis, keepdims):
     """torch accumulates a half-precision sum in float32, then rounds it to half. A sum of many values
     over leading or trailing dims is a product with ones (dims.matmul_sum); fewer, NumPy's own (in the
@@ -65,7 +65,7 @@ def _mean(x, axis, keepdims):
     return _sum(x, axis, keepdims) / x.dtype.type(count(x.shape, axis))
 
 
-@np.errstate(over="ignore")
+@np.errstate(over="ignore", invalid="ignore")
 def _cumsum(x, axis):
     if x.dtype == np.float16:
         return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
@@ -115,7 +115,8 @@ def _var_backward(g, out, x, axis, keepdims, correction):
     return g * diff * (2 / (n - correction) if n != correction else math.inf)
 
 
-var = Op("var", _var_forward, _var_backward, "2 / (n - correction) * g * (x - mean)")  # one node: torch's rule
+var = Op("var", _var_forward, _var_backward, "2 / (n - correction) * g * (x - mean)",  # one node: torch's rule
+         saves="inputs")
 
 
 def rowmax(a: np.ndarray, axis: tuple):
