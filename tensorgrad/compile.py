@@ -297,7 +297,7 @@ class Recording:
                 continue
             grads[out] = None
             kw = s.kwargs(slots)
-            if into is not None and grad_ins[0][1] in owned:
+            if into is not None and grad_ins[0][1] in owned and type(grads[grad_ins[0][1]]) is np.ndarray:
                 into(grads[grad_ins[0][1]], gout, **kw)      # a slice's gradient into its base's, as the
                 if release:                                    # engine's walk does
                     slots[out] = None

@@ -512,7 +512,8 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
                 if observer is not None:
                     observer.leaf(v, g)
                 continue
-            if v.fn.into is not None and v.nexts[0] in owned and not slow and not create_graph:
+            if (v.fn.into is not None and v.nexts[0] in owned and not slow and not create_graph
+                    and type(grads[v.nexts[0]]) is np.ndarray):    # (a sum of 0-d arrays is a NumPy scalar)
                 v.fn.into(grads[v.nexts[0]], g, **v.attrs)     # a slice's gradient into its base's sum so far
                 if not retain_graph:
                     v.free()

@@ -194,3 +194,18 @@ def test_a_hand_written_sum_equals_the_engines_unbroadcast(shape):
     ((x + b) * g).sum().backward()
     hand = g.sum(tuple(range(len(shape) - 1)))
     assert np.array_equal(b.grad.numpy(), hand.numpy())
+
+
+def test_a_slice_of_a_0d_tensor_adds_into_a_sum_of_0d_gradients():
+    """A sum of two 0-d gradients is a NumPy scalar, not an array to add into: the slice's rule runs."""
+    for replay in (False, True):
+        x = tg.tensor(2.0, requires_grad=True)
+
+        def f(x):
+            b = x * 1
+            return b[...] + b * 3 + b * 5
+        g = tg.compile(f) if replay else f
+        for _ in range(3 if replay else 1):
+            x.grad = None
+            g(x).backward()
+            assert x.grad.item() == 9.0

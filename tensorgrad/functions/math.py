@@ -58,6 +58,9 @@ def pow(x, y):
         c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
         if x.dtype == np.bool_:
             x = x.astype(np.int64)                      # bool ** 2 is int64, as in torch
+        if x.dtype.kind in "iu" and c < 0:
+            raise RuntimeError("pow: Integers to negative integer powers are not allowed (as torch; a tensor "
+                               "exponent is: 1 ** -1 is 1, 2 ** -1 is 0)")
         return ops.pow(x, c=c)
     return ops.pow_tensor(*promote(x, y))
 
