@@ -135,8 +135,13 @@ def has_nan(x) -> bool:
 FIT_BLAS_MIN, ROWS_BLAS_MIN = 1 << 14, 1 << 12
 
 
+def sum_of(g, axes, keepdims: bool, least: int = FIT_BLAS_MIN):
+    """g.sum(axis=axes, keepdims=keepdims), as a product with ones from `least` values: the sum op's forward,
+    the engine's un-broadcast of a gradient (a Tensor under create_graph), a softmax's row sums."""
+    s = matmul_sum(g, axes, keepdims) if type(g) is np.ndarray and g.size >= least else None
+    return g.sum(axis=axes, keepdims=keepdims) if s is None else s
+
+
 def sum_kept(g, axes: tuple, least: int = FIT_BLAS_MIN):
-    """g.sum(axis=axes, keepdims=True), as a product with ones from `least` values: the engine's un-broadcast
-    of a gradient (a Tensor under create_graph), a softmax's row sums (least=ROWS_BLAS_MIN)."""
-    s = matmul_sum(g, axes, True) if type(g) is np.ndarray and g.size >= least else None
-    return g.sum(axis=axes, keepdims=True) if s is None else s
+    """sum_of with the summed dims kept (the engine's un-broadcast; least=ROWS_BLAS_MIN: a softmax's rows)."""
+    return sum_of(g, axes, True, least)

@@ -22,7 +22,7 @@ from operator import attrgetter
 import numpy as np
 
 from . import dims, dtypes
-from .modes import NUMPY_ERRORS, QUIET_NUMPY, _mode, releasing, set_grad_enabled
+from .modes import NUMPY_ERRORS, QUIET_NUMPY, _mode, quiet_numpy, releasing, set_grad_enabled
 
 _DATA = attrgetter("_data")      # map(_DATA, tensors): their arrays, without a comprehension's frame
 _SEQ = itertools.count()         # numbers the Nodes in the order they are made
@@ -492,7 +492,7 @@ def backprop(roots, gradients, retain_graph, create_graph, inputs):
     if observer is not None:
         observer.start(roots)
     slow = observer is not None or _mode.anomaly
-    with set_grad_enabled(create_graph), releasing(not retain_graph), np.errstate(all="ignore"):   # inf - inf is NaN
+    with set_grad_enabled(create_graph), releasing(not retain_graph), quiet_numpy():   # (inf - inf is NaN, no warning)
         for v in newest_first([vertex(r) for r in roots]):
             g = grads.pop(v, None)
             if g is None:

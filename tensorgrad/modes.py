@@ -20,11 +20,16 @@ class _Mode:
 _mode = _Mode()
 
 
-# NumPy's error state for an op's forward: quiet, as torch is (inf - inf is NaN, 1 / 0 is inf, no warning).
-# np.errstate is a Python context manager (~0.9 us a use); an op sets NumPy's context variable for its
-# error state itself (~0.3 us): token = NUMPY_ERRORS.set(QUIET_NUMPY) ... NUMPY_ERRORS.reset(token).
+# NumPy's error state for an op's forward and the backward walk: quiet, as torch is (inf - inf is NaN,
+# 1 / 0 is inf, no warning), so that no op of the table needs np.errstate of its own. np.errstate is a
+# Python context manager (~0.9 us a use); an op sets NumPy's context variable for its error state itself
+# (~0.3 us): token = NUMPY_ERRORS.set(QUIET_NUMPY) ... NUMPY_ERRORS.reset(token), and an op called inside
+# another's forward or rule finds NUMPY_ERRORS.get() is QUIET_NUMPY and sets nothing.
 class _Errstate:
-    """The same two calls through np.errstate, for a NumPy without that context variable."""
+    """The same calls through np.errstate, for a NumPy without that context variable."""
+
+    def get(self):
+        return None
 
     def set(self, _):
         state = np.errstate(all="ignore")
@@ -39,7 +44,17 @@ try:
     from numpy._core._multiarray_umath import _extobj_contextvar as NUMPY_ERRORS, _make_extobj
     QUIET_NUMPY = _make_extobj(all="ignore")
 except ImportError:                                  # pragma: no cover (another NumPy's layout)
-    NUMPY_ERRORS, QUIET_NUMPY = _Errstate(), None
+    NUMPY_ERRORS, QUIET_NUMPY = _Errstate(), object()
+
+
+class quiet_numpy:
+    """`with quiet_numpy():` the block in NumPy's quiet error state (the backward walk)."""
+
+    def __enter__(self):
+        self.token = NUMPY_ERRORS.set(QUIET_NUMPY)
+
+    def __exit__(self, *exc):
+        NUMPY_ERRORS.reset(self.token)
 
 
 class _Switch(contextlib.ContextDecorator):

@@ -3,7 +3,7 @@ family, forward and backward side by side. Everything else is a composite of the
 nn/functional/), with no rule of its own. Import order is the order of dependence: a family's
 rules may use the ops of the families above it."""
 # ruff: noqa: F401  (this file re-exports the table)
-from .op import NO_ATTRS, OPS, Op, op, quiet
+from .op import NO_ATTRS, OPS, Op, op
 from .compare import (all, any, argmax, argmin, argsort, bitwise_and, bitwise_not, bitwise_or, bitwise_xor,
                       eq, floor_divide, ge, gt, isfinite, isinf, isnan, le, lt, ne)
 from .elementwise import (abs, acos, acosh, add, asin, asinh, atan, atan2, atanh, ceil, clamp, cos, cosh, div,

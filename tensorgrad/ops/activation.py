@@ -31,20 +31,18 @@ def _gelu_forward(x, approximate):
     if approximate == "tanh":
         # (1 + tanh(u)) / 2 = sigmoid(2u), u = k (x + 0.044715 x**3): out = x / (1 + exp(-2u)), with one exp
         # where tanh costs two (NumPy's float32 tanh is 2x its exp); the same function, rounded elsewhere
-        with np.errstate(over="ignore", invalid="ignore"):      # |x| past 1e19: s is 0 or 1, as torch's tanh
-            s = x * x                          # -2u = x (-2k c x**2 - 2k)
-            s *= one(-2 * _K * _C)
-            s += one(-2 * _K)
-            s *= x
-            np.exp(s, out=s)
-            s += 1
-            np.reciprocal(s, out=s)
-            return x * s, s
+        s = x * x                          # -2u = x (-2k c x**2 - 2k)
+        s *= one(-2 * _K * _C)
+        s += one(-2 * _K)
+        s *= x
+        np.exp(s, out=s)
+        s += 1
+        np.reciprocal(s, out=s)
+        return x * s, s
     cdf = (erf_gelu32 if x.dtype == np.float32 else erf_values)(x * one(_SQRT_HALF))
     cdf += 1
     cdf *= one(0.5)
-    with np.errstate(invalid="ignore"):    # -inf * 0 = NaN, as torch
-        return x * cdf, cdf
+    return x * cdf, cdf  # -inf * 0 = NaN, as torch
 
 
 def _gelu_backward(g, out, x, approximate, saved=None):
@@ -64,17 +62,16 @@ def _gelu_backward(g, out, x, approximate, saved=None):
     one = x.dtype.type
     if approximate == "tanh":
         s = saved                          # sigmoid(2u): d/dx = s + x s (1 - s) 2k (1 + 3 c x**2)
-        with np.errstate(over="ignore", invalid="ignore"):
-            dx = x * x                         # 2k (1 + 3c x**2) = 6kc x**2 + 2k
-            dx *= one(6 * _K * _C)
-            dx += one(2 * _K)
-            dx *= x
-            ds = 1 - s
-            ds *= s
-            dx *= ds
-            dx += s
-            dx *= g
-            return dx
+        dx = x * x                         # 2k (1 + 3c x**2) = 6kc x**2 + 2k
+        dx *= one(6 * _K * _C)
+        dx += one(2 * _K)
+        dx *= x
+        ds = 1 - s
+        ds *= s
+        dx *= ds
+        dx += s
+        dx *= g
+        return dx
     dx = x * x
     dx *= one(-0.5)
     np.exp(dx, out=dx)

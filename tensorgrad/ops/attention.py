@@ -36,8 +36,7 @@ def _attn_weights(q, k, mask, scale, causal):
 
 
 def _sdpa_forward(q, k, v, *mask, scale, causal, keep):
-    with np.errstate(invalid="ignore"):
-        p = _attn_weights(q, k, mask[0] if mask else None, scale, causal)
+    p = _attn_weights(q, k, mask[0] if mask else None, scale, causal)
     pd = p if keep is None else p * keep
     return pd @ v, p
 

@@ -2,14 +2,12 @@
 floor division (its gradient is 0, as torch's div(rounding_mode='floor'))."""
 import numpy as np
 
-from .op import Op, quiet
+from .op import Op
 
 
 def integer_quotient(name: str, f):
     """floor_divide, remainder, fmod: on integers a divisor of 0 is an error, and bools have no
     kernel, as torch (on floats the answers are inf or NaN, quietly)."""
-    f = quiet(f)
-
     def forward(x, y):
         kind = np.result_type(x, y).kind
         if kind == "b" and np.broadcast(x, y).size:

@@ -7,7 +7,7 @@ import numpy as np
 from ..dims import has_nan
 from ..dtypes import float_of
 from .compare import floor_divide, integer_quotient
-from .op import Op, quiet
+from .op import Op
 
 
 def _maximum_backward(g, out, x, y):
@@ -37,7 +37,6 @@ def _sign(x):
     return out
 
 
-@quiet                                  # exp(-x) overflows to inf for x < -88 (float32): 1 / inf is 0
 def _sigmoid(x):
     """1 / (1 + exp(-x)), as torch, in place on one fresh array (20x faster than exp(-logaddexp(0, -x)))."""
     if x.dtype == np.float16:                       # in float32, as torch: exp(12) overflows half
@@ -57,7 +56,6 @@ def _clamp_backward(g, out, x, min, max):
 
 
 
-@np.errstate(divide="ignore", invalid="ignore")       # 0 ** -0.5 is inf, as torch
 def _pow_backward(g, out, x, c):
     """g * c * x**(c-1): on arrays with one temporary, written in place (x ** 2 at a large batch is memory-bound)."""
     if c == 0:
@@ -71,7 +69,6 @@ def _pow_backward(g, out, x, c):
     return dx
 
 
-@np.errstate(invalid="ignore", over="ignore")
 def _relu_backward(g, out, x):
     """g where out > 0, else 0: torch's rule (0 at 0, g where out is NaN, 0 even where g is inf).
     On arrays as g times the mask, 5x faster than np.where's choice on a data-dependent mask; where
@@ -83,7 +80,6 @@ def _relu_backward(g, out, x):
     return where(out <= 0, 0, g)
 
 
-@np.errstate(divide="ignore", invalid="ignore")
 def _pow_tensor_backward(g, out, x, y):
     """torch's rules: no gradient to x where y == 0; none to y where x == 0 and y >= 0."""
     return (where(y == 0, 0, g * (y * x ** (y - 1))),
@@ -92,7 +88,7 @@ def _pow_tensor_backward(g, out, x, y):
 
 def _math(f):
     """A float-valued elementwise forward: integers become the default float dtype first."""
-    return quiet(lambda *xs: f(*[float_of(x) for x in xs]))
+    return lambda *xs: f(*[float_of(x) for x in xs])
 
 
 def _rounded(f):
@@ -143,7 +139,7 @@ add = Op("add", lambda x, y: x + y, lambda g, out, x, y: (g, g), "g, g", saves="
 sub = Op("sub", lambda x, y: x - y, lambda g, out, x, y: (g, -g), "g, -g", saves="")
 mul = Op("mul", lambda x, y: x * y, lambda g, out, x, y: (g * y, g * x), "g * y, g * x", saves="inputs",
          reads=((1,), (0,)))
-div = Op("div", quiet(lambda x, y: float_of(x) / float_of(y)), quiet(lambda g, out, x, y: (g / y, -g * (x / y / y))),
+div = Op("div", lambda x, y: float_of(x) / float_of(y), lambda g, out, x, y: (g / y, -g * (x / y / y)),
          "g / y, -g * x / y**2", saves="inputs", reads=((1,), (0, 1)))
 maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a tie: half each)", saves="inputs")
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
@@ -164,8 +160,9 @@ fmod = Op("fmod", integer_quotient("fmod", np.fmod), lambda g, out, x, y: (g, -g
 
 # elementwise, unary
 neg = Op("neg", _neg, lambda g, out, x: -g, "-g", saves="")
-pow = Op("pow", quiet(lambda x, c: x ** c), quiet(_pow_backward), "g * c * x**(c-1)", saves="inputs")  # c is a Python number
-@quiet
+pow = Op("pow", lambda x, c: x ** c, _pow_backward, "g * c * x**(c-1)", saves="inputs")  # c is a Python number
+
+
 def _power(x, y):
     """x ** y; for integers, a negative power is 1 for 1, +-1 for -1 and 0 otherwise, as torch (NumPy refuses)."""
     if x.dtype.kind in "iu" and y.dtype.kind in "iu" and (y < 0).any():
@@ -179,11 +176,11 @@ def _power(x, y):
 pow_tensor = Op("pow_tensor", _power, _pow_tensor_backward,  # y is a tensor
                 "g * y * x**(y-1), g * out * log(x)")
 exp = Op("exp", lambda x: np.exp(float_of(x)), lambda g, out, x: g * out, "g * out", saves="out")
-reciprocal = Op("reciprocal", quiet(lambda x: np.reciprocal(float_of(x))), lambda g, out, x: -g * out * out,
+reciprocal = Op("reciprocal", lambda x: np.reciprocal(float_of(x)), lambda g, out, x: -g * out * out,
                 "-g * out**2", saves="out")       # (torch's rule: it keeps the result, so x may be written after)
 exp2 = Op("exp2", _math(np.exp2), lambda g, out, x: g * out * math.log(2), "g * out * ln 2", saves="out")
 expm1 = Op("expm1", _math(np.expm1), lambda g, out, x: g * (out + 1), "g * (out + 1)", saves="out")
-log = Op("log", quiet(lambda x: np.log(float_of(x))), lambda g, out, x: g / x, "g / x", saves="inputs")
+log = Op("log", lambda x: np.log(float_of(x)), lambda g, out, x: g / x, "g / x", saves="inputs")
 log2 = Op("log2", _math(np.log2), lambda g, out, x: g / (x * math.log(2)), "g / (x ln 2)", saves="inputs")
 log10 = Op("log10", _math(np.log10), lambda g, out, x: g / (x * math.log(10)), "g / (x ln 10)", saves="inputs")
 log1p = Op("log1p", _math(np.log1p), lambda g, out, x: g / (x + 1), "g / (1 + x)", saves="inputs")

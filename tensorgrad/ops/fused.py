@@ -41,12 +41,13 @@ def _softmax_parts(x, axes):
     row holding +inf, or only -inf, is NaN, as torch)."""
     if (x.size >= ROWS_BLAS_MIN and axes == (x.ndim - 1,) and x.shape[-1] <= 32 and x.dtype in SUM_FLOOR
             and type(x) is np.ndarray):
-        e = np.subtract(x, x.max())
+        top = x.max()
+        e = np.subtract(x, top)
         np.exp(e, out=e)
         s = _row_sums(e, axes)
         if s.min() >= SUM_FLOOR[x.dtype]:                     # (False for a NaN)
             e /= s
-            return e, np.full(s.shape, x.max(), x.dtype), s
+            return e, np.full(s.shape, top, x.dtype), s
     m = max_kept(x, axes)
     e = np.asarray(np.subtract(x, m))                    # (an array also for a 0-d x)
     np.exp(e, out=e)
@@ -57,23 +58,21 @@ def _softmax_parts(x, axes):
 
 def _ce_forward(x, t, ignore_index, reduction):
     """The losses, log(sum exp(x - m)) + m - x[target], and the softmax (kept for the backward)."""
-    with np.errstate(invalid="ignore", divide="ignore", over="ignore"):
-        p, m, s = _softmax_parts(x, (1,))
-        valid = t != ignore_index
-        everywhere = valid.all()
-        losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), t if everywhere else np.where(valid, t, 0)]
-        if not everywhere:
-            losses = np.where(valid, losses, 0)
-        if reduction != "none":
-            n = len(t) if everywhere else valid.sum()
-            losses = losses.sum() / x.dtype.type(n) if reduction == "mean" else losses.sum()
+    p, m, s = _softmax_parts(x, (1,))
+    valid = t != ignore_index
+    everywhere = valid.all()
+    losses = np.log(s[:, 0]) + m[:, 0] - x[np.arange(len(t)), t if everywhere else np.where(valid, t, 0)]
+    if not everywhere:
+        losses = np.where(valid, losses, 0)
+    if reduction != "none":
+        n = len(t) if everywhere else valid.sum()
+        losses = losses.sum() / x.dtype.type(n) if reduction == "mean" else losses.sum()
     return losses, p
 
 
 def _softmax_rows(x):
     """softmax over dim 1, on arrays or (under create_graph) on tensors."""
-    with np.errstate(invalid="ignore", over="ignore"):
-        e = exp(x - data_of(x).max(axis=1, keepdims=True))
+    e = exp(x - data_of(x).max(axis=1, keepdims=True))
     return e / e.sum(axis=1, keepdims=True)
 
 
@@ -218,7 +217,6 @@ layer_norm = Op("layer_norm", _ln_forward, _ln_backward, adjoint="fused layer no
                 saves="inputs")
 
 
-@np.errstate(invalid="ignore", over="ignore")
 def _softmax_forward(x, axis):
     """exp(x - max) / sum along axis (the max cancels in the math; a row holding +inf, or only -inf,
     is NaN, as torch)."""

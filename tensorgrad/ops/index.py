@@ -136,7 +136,7 @@ def scatter_add(out, key, v):
     out += sums.reshape(out.shape).astype(out.dtype, copy=False)
 
 
-@np.errstate(invalid="ignore", over="ignore")
+@np.errstate(invalid="ignore", over="ignore")      # (also reached outside an op: inplace.py writes with put)
 def _onehot_add(out, rows, v) -> bool:
     """out[rows] += v as (one-hot of rows) @ v, or False (nothing done) for the general path to do it:
     for negative or out-of-range rows, and when v holds an inf or NaN, which the zeros of the

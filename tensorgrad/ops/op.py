@@ -58,11 +58,14 @@ class Op:
         for a in args:
             if isinstance(a, Tensor):
                 return apply(self, args, attrs)
-        quiet = NUMPY_ERRORS.set(QUIET_NUMPY)       # plain arrays: no tape (NumPy quiet, as in apply)
-        try:
-            out = self.forward(*args, **attrs)
-        finally:
-            NUMPY_ERRORS.reset(quiet)
+        if NUMPY_ERRORS.get() is QUIET_NUMPY:        # plain arrays: no tape; inside another op's forward or
+            out = self.forward(*args, **attrs)       # rule NumPy is quiet already, else as apply makes it
+        else:
+            quiet = NUMPY_ERRORS.set(QUIET_NUMPY)
+            try:
+                out = self.forward(*args, **attrs)
+            finally:
+                NUMPY_ERRORS.reset(quiet)
         return out[0] if self.returns_saved else out
 
     def __get__(self, obj, objtype=None):
@@ -93,11 +96,3 @@ def op(name: str, backward=None, adjoint: str = "", saves: str = "all"):
 
     Written with tensorgrad functions, the rule also works under create_graph."""
     return lambda forward: Op(name, forward, backward, adjoint, saves=saves)
-
-
-def quiet(f):
-    """Marks an elementwise forward whose inf or NaN results (log2(0), asin(2), expm1(800), x % 0) are
-    the answers torch gives, not warnings. Every forward runs in NumPy's quiet error state already
-    (engine.apply, Op.__call__, tg.compile's replay, and backward for the rules), so this adds nothing
-    at run time: it says which ops meet those values."""
-    return f

@@ -70,8 +70,7 @@ def _multinomial(w, *, num_samples, replacement, generator):
         if ((rows > 0).sum(axis=1) < num_samples).any():
             raise ValueError("multinomial: invalid multinomial distribution (with replacement=False, "
                              "not enough non-negative category to sample)")
-        with np.errstate(divide="ignore"):
-            clocks = rng.standard_exponential(rows.shape) / rows     # weight 0: never (inf)
+        clocks = rng.standard_exponential(rows.shape) / rows     # weight 0: never (inf)
         out = np.argsort(clocks, axis=1, kind="stable")[:, :num_samples]
     return out.reshape(w.shape[:-1] + (num_samples,)).astype(np.int64, copy=False)
 

@@ -22,8 +22,7 @@ def _sigmoid(a):
     on tensors (create_graph)."""
     if isinstance(a, Tensor):
         return sigmoid(a)
-    with np.errstate(over="ignore"):
-        return 1 / (1 + np.exp(-a))
+    return 1 / (1 + np.exp(-a))
 
 
 def _rows(a, k: int, n: int):

@@ -4,14 +4,13 @@ import math
 
 import numpy as np
 
-from ..dims import FIT_BLAS_MIN, count, kept, matmul_sum
+from ..dims import count, kept, sum_of
 from ..dtypes import float_of
 from .elementwise import exp, where
 from .op import Op
 from .shape import expand, permute
 
 
-@np.errstate(divide="ignore", invalid="ignore")
 def _amax_backward(g, out, x, axis, keepdims):
     """amax's and amin's rule (torch's): tied extremes share g evenly; a NaN result, which no x
     equals, makes the gradient of its whole slice NaN (g / 0 * 0)."""
@@ -49,15 +48,13 @@ def _cumprod_backward(g, out, x, axis):
 
 
 # reductions and scans: the adjoint of summing is replicating (expand)
-@np.errstate(over="ignore", invalid="ignore")        # past the dtype's largest value: inf; inf - inf: NaN, as torch
 def _sum(x, axis, keepdims):
     """torch accumulates a half-precision sum in float32, then rounds it to half. A sum of many values
-    over leading or trailing dims is a product with ones (dims.matmul_sum); fewer, NumPy's own (in the
+    over leading or trailing dims is a product with ones (dims.sum_of); fewer, NumPy's own (in the
     order of the engine's un-broadcast, engine.fit: a hand-written gradient's .sum(0) equals .grad)."""
     if x.dtype == np.float16:
         return np.sum(x, axis=axis, keepdims=keepdims, dtype=np.float32).astype(np.float16)
-    s = matmul_sum(x, axis, keepdims) if x.size >= FIT_BLAS_MIN else None
-    return x.sum(axis=axis, keepdims=keepdims) if s is None else s
+    return sum_of(x, axis, keepdims)
 
 
 def _mean(x, axis, keepdims):
@@ -65,7 +62,6 @@ def _mean(x, axis, keepdims):
     return _sum(x, axis, keepdims) / x.dtype.type(count(x.shape, axis))
 
 
-@np.errstate(over="ignore", invalid="ignore")
 def _cumsum(x, axis):
     if x.dtype == np.float16:
         return np.cumsum(x, axis=axis, dtype=np.float32).astype(np.float16)
@@ -94,7 +90,6 @@ cumprod = Op("cumprod", lambda x, axis: np.cumprod(x, axis=axis), _cumprod_backw
 
 # fused: one node each with torch's rule, where the composite's rule would differ at the edges
 
-@np.errstate(divide="ignore", invalid="ignore")       # n <= correction: inf or NaN, as torch
 def _var_forward(x, axis, keepdims, correction):
     """sum((x - mean)^2) / max(0, n - correction), as torch (so n <= correction gives inf or NaN)."""
     if x.dtype == np.float16:                          # accumulated in float32, as torch
@@ -104,7 +99,6 @@ def _var_forward(x, axis, keepdims, correction):
     return _sum(diff * diff, axis, keepdims) / (n - correction if n > correction else 0)
 
 
-@np.errstate(divide="ignore", invalid="ignore")
 def _var_backward(g, out, x, axis, keepdims, correction):
     """torch's rule, 2 / (n - correction) * g * (x - mean), not through the mean's backward (so
     an inf in x gives -inf, not NaN); n <= correction over all elements: inf, NaN at the mean."""
@@ -124,7 +118,6 @@ def rowmax(a: np.ndarray, axis: tuple):
     return a.max(axis=axis, keepdims=True, initial=-np.inf) if a.size == 0 else a.max(axis=axis, keepdims=True)
 
 
-@np.errstate(divide="ignore", invalid="ignore")    # a row of -inf or a size-0 dim: log(0) = -inf, as torch
 def _lse_forward(x, axis, keepdims):
     """log(sum(exp(x - m))) + m, with torch's m: the max, or 0 where the max is not finite."""
     m = rowmax(x, axis)
@@ -133,7 +126,6 @@ def _lse_forward(x, axis, keepdims):
     return out if keepdims else np.squeeze(out, axis)
 
 
-@np.errstate(invalid="ignore")                      # a +inf in x: inf - inf = NaN, as torch
 def _lse_backward(g, out, x, axis, keepdims):
     """The gradient of logsumexp is softmax(x) = exp(x - out) (torch's rule, one node)."""
     shape = kept(x.shape, axis)
