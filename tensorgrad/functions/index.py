@@ -18,8 +18,8 @@ def _check_index(index, size: int, op: str):
 
 def _along(index, x, dim: int, op: str) -> tuple:
     """The NumPy key that takes index[i, j, ...] along dim and i, j, ... elsewhere, once the
-    index is checked as torch checks it."""
-    index = index_array(index)
+    index is checked as torch checks it (its callers hold the index's own copy, index_array)."""
+    index = np.asarray(index)
     if index.ndim != x.ndim or index.dtype.kind not in "iu":
         raise IndexError(f"{op}: index must be an integer tensor with as many dims as the input, "
                          f"got {index.dtype} {index.shape} for input {x.shape}")

@@ -327,7 +327,7 @@ def _cross_entropy_rows(input, target, ignore_index: int = -100, reduction: str 
     """Mean of -log softmax(input)[target] over the rows whose target is not ignore_index."""
     if reduction not in ("mean", "sum", "none"):
         raise ValueError(f"cross_entropy: reduction must be 'mean', 'sum' or 'none', got {reduction!r}")
-    t = index_array(target)
+    t = np.asarray(data_of(target))                           # (cross_entropy copied it: index_array)
     if input.ndim == 1 and t.ndim == 0:     # one row of logits, one class
         out = _cross_entropy_rows(unsqueeze(input, 0), t.reshape(1), ignore_index, reduction)
         return out.reshape(()) if reduction == "none" else out
