@@ -155,6 +155,45 @@ def _chain_tape(m, x, a, b, k: int):
     return x.sum()
 
 
+class MinimalTape:
+    """The least a NumPy tape can do, for scale: micrograd's design on arrays (a node per op with a
+    closure for its rule, a depth-first topological sort, gradients summed on the node). No dtype
+    promotion, broadcasting, views, versions, hooks or error checks: what tensorgrad costs beyond this
+    row is what torch's semantics cost."""
+    __slots__ = ("data", "grad", "prev", "rule")
+
+    def __init__(self, data, prev=(), rule=None):
+        self.data, self.grad, self.prev, self.rule = data, None, prev, rule
+
+    def __mul__(self, other):
+        return MinimalTape(self.data * other.data, (self, other), lambda g: (g * other.data, g * self.data))
+
+    def __add__(self, other):
+        return MinimalTape(self.data + other.data, (self, other), lambda g: (g, g))
+
+    def tanh(self):
+        y = np.tanh(self.data)
+        return MinimalTape(y, (self,), lambda g: (g * (1 - y * y),))
+
+    def sum(self):
+        return MinimalTape(self.data.sum(), (self,), lambda g: (np.broadcast_to(g, self.data.shape),))
+
+    def backward(self):
+        order, seen, stack = [], set(), [(self, False)]
+        while stack:                                  # (iterative: a chain of thousands of ops)
+            v, done = stack.pop()
+            if done:
+                order.append(v)
+            elif id(v) not in seen:
+                seen.add(id(v))
+                stack += [(v, True)] + [(p, False) for p in v.prev]
+        self.grad = np.ones_like(self.data)
+        for v in reversed(order):
+            if v.rule is not None:
+                for p, g in zip(v.prev, v.rule(v.grad)):
+                    p.grad = g if p.grad is None else p.grad + g
+
+
 def bench_chain(names, reps: int, k: int = 300) -> list:
     """Microseconds per op, forward + backward: (time of 2k ops - time of k ops) / k."""
     rng = np.random.default_rng(4)
@@ -191,7 +230,13 @@ def bench_chain(names, reps: int, k: int = 300) -> list:
             runs["mygrad"] = lambda n: _chain_tape(mg.tanh, xm, a0, b0, n).backward()
         except ImportError:
             pass
-    if "numpy" in names:   # no tape: the forward's NumPy calls alone
+    if "numpy" in names:   # the least a tape costs; and no tape: the forward's NumPy calls alone
+        xm, am, bm = MinimalTape(x0), MinimalTape(a0), MinimalTape(b0)
+
+        def run_minimal(n):
+            xm.grad = None
+            _chain_tape(MinimalTape.tanh, xm, am, bm, n).backward()
+        runs["minimal NumPy tape (no checks)"] = run_minimal
         runs["numpy (forward only, no tape)"] = lambda n: _chain_tape(np.tanh, x0, a0, b0, n)
     times = {name: {k: [], 2 * k: []} for name in runs}
     for r in range(reps + 2):

@@ -333,13 +333,13 @@ def apply(fn, args, attrs) -> Tensor:
             if x._requires_grad:
                 record = True
             nexts.append(x._node or (x if x._requires_grad else None))
-        if record and data.dtype.kind != "f" and not fn.builtin:
-            raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require grad; "
-                            "a differentiable op must return floats")
-        if record and data.dtype.kind == "f":     # (argmax, int casts: results carry no gradient)
+        if record and data.dtype.kind == "f":
             node = out._node = Node(fn, attrs, xs, saved, arrays, tuple(nexts))
             node.out, node.out_vc = data, out._vc
             out._requires_grad = True
+        elif record and not fn.builtin:           # (argmax, int casts: a built-in op's results carry no gradient)
+            raise TypeError(f"op '{fn.name}': its forward returned {data.dtype} for inputs that require grad; "
+                            "a differentiable op must return floats")
     if _mode.trace is not None:
         _mode.trace.append((fn, xs, attrs, out))
     return out

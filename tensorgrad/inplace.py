@@ -293,9 +293,9 @@ def setitem(self, key, value):
         if _mode.grad and self._base is not None:
             check_leaf(self, "setitem")         # a view made under no_grad of a leaf that requires grad
         target = self._data
-        if not target.flags.writeable:              # an expand()ed view: as torch, a number may fill shared
-            alias = _alias(target) if _mode.trace is None else None       # elements, a tensor only others
-            if alias is None or isinstance(value, Tensor) and _overlaps(ops.take(alias, key)):
+        if not target.flags.writeable:              # an expand()ed view: as torch, a write through basic indexing
+            alias = _alias(target) if _mode.trace is None else None       # may not reach an element twice
+            if alias is None or _overlaps(ops.take(alias, key)):
                 write(self, self._data, "setitem")               # the clear error
             target = alias
         ops.put(target, key, v._data if isinstance(v, Tensor) else v)

@@ -18,6 +18,8 @@ class _Mode:
 
 
 _mode = _Mode()
+_mode.__dict__.update({k: v for k, v in vars(_Mode).items() if not k.startswith("_")})   # instance fields:
+# (the interpreter caches reads of an instance's own attributes; the engine reads several per op)
 
 
 # NumPy's error state for an op's forward and the backward walk: quiet, as torch is (inf - inf is NaN,

@@ -176,7 +176,10 @@ class TensorMethods:
     def __rmul__(self, other): return apply(ops.mul, promote(other, self), ops.NO_ATTRS)
     def __truediv__(self, other): return apply(ops.div, promote(self, other) if _same(self, other) else \
         promote_float(self, other), ops.NO_ATTRS)
-    def __rtruediv__(self, other): return apply(ops.div, promote_float(other, self), ops.NO_ATTRS)
+    def __rtruediv__(self, other):   # a number / x is reciprocal(x) * number, as torch: its rule reads the result, not x
+        if isinstance(other, (int, float)):
+            return apply(ops.mul, promote(ops.reciprocal(self), other), ops.NO_ATTRS)
+        return apply(ops.div, promote_float(other, self), ops.NO_ATTRS)
     def __floordiv__(self, other): return fn.floor_divide(self, other)
     def __rfloordiv__(self, other): return fn.floor_divide(other, self)
     def __mod__(self, other): return fn.remainder(self, other)

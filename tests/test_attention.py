@@ -131,7 +131,8 @@ def test_dropout_follows_the_generator_and_matches_the_composite_with_that_mask(
     out = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, generator=tg.Generator().manual_seed(5))
     again = F.scaled_dot_product_attention(q, k, v, dropout_p=0.3, generator=tg.Generator().manual_seed(5))
     np.testing.assert_array_equal(out.numpy(), again.numpy())
-    keep = (tg.rand(2, 4, 6, generator=tg.Generator().manual_seed(5), dtype=np.float64).numpy() < 0.7) / 0.7
+    keep = tg.ops.dropout_mask(shape=(2, 4, 6), p=0.3, dtype=np.float64, generator=tg.Generator().manual_seed(5))
+    assert set(np.unique(keep)) == {0, 1 / 0.7}                  # (the draw dropout makes: 0 or 1 / (1 - p))
     ref = composite(qc, kc, vc, keep=tg.tensor(keep))
     np.testing.assert_allclose(out.numpy(), ref.numpy(), **TIGHT)
     out.sum().backward()

@@ -27,7 +27,7 @@ def test_bench_quick_writes_its_table(tmp_path):
             assert ms[f"{name}|{form}"] > 0
     # a contender whose first loss differed would have been left out with a note
     assert not any("left out" in v for v in res["notes"].values()), res["notes"]
-    assert {r["name"] for r in res["chain"]} >= {"tensorgrad", "torch"}
+    assert {r["name"] for r in res["chain"]} >= {"tensorgrad", "torch", "minimal NumPy tape (no checks)"}
     assert {m["name"] for m in res["memory"]} >= {"tensorgrad", "torch", "numpy"}
     assert res["machine"]["threads_per_side"] == 1
 
@@ -35,6 +35,19 @@ def test_bench_quick_writes_its_table(tmp_path):
     assert "| contender | B=32 |" in table and "| tensorgrad |" in table
     assert "Against the goals of issue 13" in table and "us per op" in table and "training peak MB" in table
     assert (tmp_path / "latest.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_the_chain_tables_minimal_tape_computes_the_gradient():
+    """The chain table's reference row, the least a NumPy tape can do, gets tensorgrad's gradient."""
+    import numpy as np
+    import tensorgrad as tg
+    from benchmarks.bench import MinimalTape, _chain_tape
+    x0, a0, b0 = (np.random.default_rng(i).standard_normal(16) for i in range(3))
+    xm = MinimalTape(x0)
+    _chain_tape(MinimalTape.tanh, xm, MinimalTape(a0), MinimalTape(b0), 30).backward()
+    x = tg.tensor(x0, requires_grad=True)
+    _chain_tape(tg.tanh, x, tg.tensor(a0), tg.tensor(b0), 30).backward()
+    np.testing.assert_allclose(xm.grad, x.grad.numpy(), rtol=1e-12)
 
 
 def test_gpt_lecture_quick_losses_agree(tmp_path):

@@ -143,6 +143,11 @@ CASES = [
     C("sum-numpy-int-dim", lambda m, x: x.sum(np.int64(1)), [F([1, 2], [3, 4])]),
     C("sum-numpy-int-dims", lambda m, x: x.sum((np.int64(1),), keepdim=True), [F([1, 2], [3, 4])]),
     C("max-numpy-int-dim", lambda m, x: x.max(np.int64(0)), [F([1, 2], [3, -4])]),
+    # --- a number's operand rules (torch's: number / x is reciprocal(x) * number; x ** False has no
+    # zero-power shortcut, so its gradient is 0 * x**-1, NaN at 0) ------------------------------
+    C("number-over-x", lambda m, x: -1.5 / x, [F(2, -3, 0, INF)]),
+    C("pow-false", lambda m, x: x ** False, [F(0, 2, -1)]),
+    C("pow-zero", lambda m, x: m.pow(x, 0), [F(0, 2, -1)]),
 ]
 BY_ID = {c.id: c for c in CASES}
 assert len(BY_ID) == len(CASES), "case ids must be unique"
@@ -252,6 +257,12 @@ BAD = [
     Bad("softmax-float-dim", lambda m: m.softmax(_x(m), 1.0), TypeError, "softmax"),
     Bad("sum-repeated-dim", lambda m: _x(m).sum((1, -1)), ValueError, "sum"),
     Bad("clamp-no-bounds", lambda m: _x(m).clamp(), RuntimeError, "clamp"),
+    Bad("setitem-number-into-shared-elements", lambda m: m.zeros(3, 1).expand(3, 2).__setitem__(-1, 0.5),
+        RuntimeError, "setitem.*more than one element"),
+    Bad("setitem-number-into-expanded-rows", lambda m: m.zeros(2).expand(3, 2).__setitem__(slice(None), 0.5),
+        RuntimeError, "setitem.*more than one element"),
+    Bad("matmul-mixed-dtypes-batched", lambda m: m.ones(2, 2, 3).matmul(m.ones(2, 3, 4, dtype=m.int64)),
+        RuntimeError, "matmul.*dtype"),
 ]
 BAD_BY_ID = {b.id: b for b in BAD}
 assert len(BAD_BY_ID) == len(BAD), "bad-input ids must be unique"
@@ -376,3 +387,27 @@ def test_half_precision_reductions_accumulate_in_float32_as_torch():
     want = torch.nn.functional.batch_norm(torch.tensor(x), None, None, training=True).numpy()
     assert np.isfinite(got).all() and np.abs(got).max() > 1
     np.testing.assert_allclose(got.astype(np.float32), want.astype(np.float32), atol=2e-2)
+
+
+def test_a_number_over_x_reads_its_result_not_x():
+    """torch computes 1.5 / x as reciprocal(x) * 1.5, whose rule reads the result: writing into x
+    afterwards does not spoil the backward (the div rule would have read x)."""
+    for m in (torch, tg):
+        x = m.tensor([2.0, 4.0], requires_grad=True)
+        y = x * 1
+        z = 1.5 / y
+        y[0] = 3.0
+        z.sum().backward()
+        np.testing.assert_allclose(np.asarray(x.grad), [-0.375, -0.09375])
+
+
+@pytest.mark.parametrize("shapes", [((2, 2, 0), (2, 0, 3)), ((2, 0), (2, 0, 4)), ((2, 2, 3), (2, 3, 0)),
+                                    ((0, 2, 3), (0, 3, 4)), ((2, 3), (0, 3, 4))])
+def test_an_empty_batched_matmul_takes_the_second_dtype_as_torch(shapes):
+    """torch's batched product over an empty contraction, or to an empty result, checks no dtypes:
+    the result has the second operand's dtype."""
+    for d1, d2 in ((np.float64, np.int64), (np.int64, np.float64)):
+        a, b = np.zeros(shapes[0], d1), np.zeros(shapes[1], d2)
+        want = torch.matmul(torch.tensor(a), torch.tensor(b))
+        got = tg.matmul(tg.tensor(a), tg.tensor(b))
+        assert got.shape == tuple(want.shape) and str(got.dtype) == str(want.dtype)[6:]

@@ -25,15 +25,15 @@ def _one_dtype(op: str, *xs):
 
 
 def _bmm_of_nothing(x, y) -> bool:
-    """Does torch's matmul take its batched path (not folding into mm) to an empty result? It then
-    checks no dtypes. (It folds a >= 3-d x times a matrix, and a matrix times a >= 3-d y that needs no
-    gradient.)"""
+    """Does torch's matmul take its batched path (not folding into mm) to an empty result, or over an
+    empty contraction? It then checks no dtypes, and the result has y's. (It folds a >= 3-d x times a
+    matrix into one mm, which checks, and checks a matrix x that requires grad times a >= 3-d y.)"""
     if x.ndim < 2 or y.ndim < 2 or builtins.max(x.ndim, y.ndim) < 3 or x.ndim >= 3 and y.ndim == 2:
         return False
-    if x.ndim == 2 and not y.requires_grad:
+    if x.ndim == 2 and x.requires_grad:               # (a matrix that needs a gradient times a >= 3-d y: checked)
         return False
     shape = np.broadcast_shapes(x.shape[:-2], y.shape[:-2]) + (x.shape[-2], y.shape[-1])
-    return math.prod(shape) == 0
+    return math.prod(shape) == 0 or x.shape[-1] == 0
 
 
 def matmul(x, y):
@@ -44,6 +44,8 @@ def matmul(x, y):
         return ops.matmul(x, y)                       # (the common call, checked at once)
     if not _bmm_of_nothing(x, y):
         _one_dtype("matmul", x, y)
+    elif x.dtype != y.dtype:
+        x = x.to(y.dtype)                             # (torch's empty batched product has y's dtype)
     if x.ndim == 0 or y.ndim == 0:
         raise ValueError(f"matmul: both operands need at least one dim, got shapes {x.shape} and {y.shape}")
     k1, k2 = x.shape[-1], y.shape[-2] if y.ndim > 1 else y.shape[0]

@@ -56,6 +56,8 @@ def pow(x, y):
         if isinstance(y, (float, np.floating)) and x.dtype.kind != "f":
             x = x.astype(get_default_dtype())           # int ** 0.5 is float, as in torch
         c = float(y) if isinstance(y, (float, np.floating)) else int(y)   # a number: never widens x
+        if c == 0 and isinstance(y, (bool, np.bool_)):
+            c = False                                   # x ** False: torch's rule has no zero-power case for it
         if x.dtype == np.bool_:
             x = x.astype(np.int64)                      # bool ** 2 is int64, as in torch
         if x.dtype.kind in "iu" and c < 0:

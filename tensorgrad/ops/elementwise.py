@@ -58,7 +58,7 @@ def _clamp_backward(g, out, x, min, max):
 
 def _pow_backward(g, out, x, c):
     """g * c * x**(c-1): on arrays with one temporary, written in place (x ** 2 at a large batch is memory-bound)."""
-    if c == 0:
+    if c == 0 and c is not False:                  # (x ** False: 0 * x**-1, NaN at 0, as torch)
         return g * 0
     dx = None if type(g) is not np.ndarray else x * x.dtype.type(2) if c == 2 else x ** (c - 1)
     if type(dx) is not np.ndarray or dx.dtype != g.dtype or dx.shape != g.shape:
@@ -115,7 +115,7 @@ def _atan2_backward(g, out, y, x):
 def _relu(x):
     if x.dtype == np.bool_:
         raise RuntimeError("relu: Bool inputs not supported (as torch)")
-    return np.maximum(x, 0)
+    return np.maximum(x, np.zeros_like(x))      # (with the scalar 0, NumPy's float32 loop is 1.7x slower)
 
 
 def _neg(x):
@@ -145,7 +145,17 @@ maximum = Op("maximum", np.maximum, _maximum_backward, "g to the larger input (a
 minimum = Op("minimum", np.minimum, _minimum_backward, "g to the smaller input (a tie: half each)", saves="inputs")
 where = Op("where", _where, lambda g, out, c, x, y: (None, where(c, g, 0), where(c, 0, g)), "g where c, 0 elsewhere",
            saves="inputs", reads=((), (0,), (0,)))
-masked_fill = Op("masked_fill", lambda x, mask, value: np.where(mask, value, x),   # value: a scalar of x's dtype
+def _masked_fill(x, mask, value):
+    """x with value (a scalar of x's dtype) where mask is True: a copy written where the mask says (np.where's
+    choice between two operands costs 1.4x more)."""
+    if mask.ndim > x.ndim or np.broadcast_shapes(mask.shape, x.shape) != x.shape:
+        return np.where(mask, value, x)           # (the mask widens x: np.where's broadcast result)
+    out = np.array(x)                             # (an array also for a 0-d x)
+    np.copyto(out, value, where=mask)
+    return out
+
+
+masked_fill = Op("masked_fill", _masked_fill,
                  lambda g, out, x, mask, value: (where(mask, 0, g), None), "g where the mask is off, 0 where filled",
                  saves="inputs", reads=((1,), ()))   # (its own op: where's rule would also make the number's gradient)
 atan2 = Op("atan2", _math(np.arctan2), _atan2_backward, "g * x / r**2, -g * y / r**2 (0 at the origin)",
