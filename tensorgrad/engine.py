@@ -121,7 +121,7 @@ class Node:
             kw = dict(kw, saved=self.saved)
         try:
             if type(g) is not Tensor:
-                grads = fn.backward(g, out, *self.arrays, **kw)
+                grads = fn.backward(g, out, *self.arrays, **kw) if kw else fn.backward(g, out, *self.arrays)
             else:                               # create_graph: the rule sees tensors that carry history
                 xs = [Tensor._handle(a, n) for a, n in zip(self.arrays, self.nexts)]
                 grads = fn.backward(g, Tensor._handle(out, self), *xs, **kw)
@@ -278,6 +278,9 @@ class Tensor:
 # ----------------------------------------------------------------------------
 # recording an op
 
+_new = Tensor._wrap    # (bound once: apply makes a tensor per op)
+
+
 def _lift(a, args) -> Tensor:
     """A non-tensor operand becomes a constant; a Python number takes the dtype of the tensors
     it meets (torch's weak scalars: x * 2 stays float32)."""
@@ -319,12 +322,12 @@ def apply(fn, args, attrs) -> Tensor:
         data, saved = data
     if type(data) is not np.ndarray:
         data = _checked(fn, data)
-    out = Tensor._wrap(data)
+    out = _new(data)
     if fn.view:                                   # a view shares storage and version counter
         x = arrays[0]
         if data.base is not None and (data.base is x or data.base is x.base):
-            out._vc, out._base = xs[0]._vc, xs[0]
-            out._view_key = (fn, attrs, out._vc[1])       # how to make it again, and from which version
+            out._vc, out._base, out._view_key = xs[0]._vc, xs[0], (fn, attrs, xs[0]._vc[1])   # (how to make
+            # it again, and from which version)
     if fn.backward is not None and _mode.grad:
         nexts, record = [], False
         for x in xs:
