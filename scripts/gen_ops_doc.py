@@ -21,7 +21,7 @@ import importlib  # noqa: E402
 from tensorgrad import ops  # noqa: E402
 
 OUT = os.path.join(ROOT, "docs", "ops.md")
-FAMILIES = ["compare", "elementwise", "cast", "shape", "reduce", "index", "linalg", "conv", "fused", "special",
+FAMILIES = ["compare", "elementwise", "cast", "shape", "reduce", "index", "linalg", "decomp", "conv", "fused", "special",
             "activation", "attention", "recurrent", "random"]
 MODULES = [importlib.import_module(f"tensorgrad.ops.{name}") for name in FAMILIES]   # where the built-in ops are defined
 

@@ -43,6 +43,10 @@ from .functions import (Generator, round, addmm, as_tensor, from_dlpack, allclos
                         sqrt, square, stack, std_mean, take_along_dim, tensor, tensor_split, tensordot, tile, topk,
                         trace, tril, tril_indices, triu, triu_indices, unbind, unique, var_mean, vstack, where,
                         xlogy, zeros, zeros_like)
+from .functions import (addcmul, addcdiv, logaddexp2, ldexp, gcd, lcm, frexp, bitwise_and, bitwise_or,  # noqa: F401
+                        bitwise_xor, bitwise_not, take, masked_scatter, cov, corrcoef, kthvalue, unique_consecutive,
+                        addmv, addr, baddbmm, addbmm, vdot, ger)
+from .ops import ne as not_equal  # noqa: F401
 from .functions import atan2 as arctan2, cat as concat, cat as concatenate, clamp as clip
 from .functions import div as divide, div as true_divide, vstack as row_stack
 from .functions.creation import _number
@@ -56,7 +60,9 @@ from .value import Value
 from .compile import compile
 from .serialization import load, save
 # torch's programs (issue 18): autograd, data loading, devices, mixed precision, small names, `import torch`
-from . import accelerator, amp, autograd, backends, cuda, utils
+from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, utils
+from .functions import det, inverse, logdet, matrix_power, slogdet  # noqa: F401
+from .printing import set_printoptions  # noqa: F401
 from .amp import autocast
 from .dtype_info import bfloat16, finfo, iinfo
 from .runtime import (Size, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,

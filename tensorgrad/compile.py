@@ -252,7 +252,8 @@ class Recording:
         self._fwd = [(s.fn, s.ins, s, s.out, s.fn.returns_saved, self.effects.get(place, ()))
                      for place, s in enumerate(self.steps)]
         self._bwd = [(s.out, s.fn, s.ins, s, s.fn.returns_saved,
-                      s.fn.into if s.grad_ins and s.grad_ins[0][0] == 0 else None, s.grad_ins)
+                      s.fn.into if s.grad_ins and s.grad_ins[0][0] == 0 else None, s.grad_ins,
+                      tuple([any(i == k for k, *_ in s.grad_ins) for i in range(len(s.ins))]) if s.fn.needs else None)
                      for s in self.backward_steps]
 
     def forward(self, *inputs):
@@ -291,7 +292,7 @@ class Recording:
         grads[self.out] = g
         owned = set()                       # slots whose gradient is an array made here: added to in place
         release = _mode.releasing           # no retain_graph: a step's result is let go once its rule has run
-        for out, fn, ins, s, returns_saved, into, grad_ins in self._bwd:
+        for out, fn, ins, s, returns_saved, into, grad_ins, needs in self._bwd:
             gout = grads[out]
             if gout is None:
                 continue
@@ -304,6 +305,8 @@ class Recording:
                 continue
             if returns_saved:
                 kw = dict(kw, saved=extras[out])
+            if needs is not None:
+                kw = dict(kw, needs=needs)
             rgrads = fn.backward(gout, slots[out], *[slots[i] for i in ins], **kw)
             if release:                     # (nothing older reads it: as the engine frees a node's values)
                 slots[out] = None
@@ -330,7 +333,7 @@ class Recording:
 class _ReplayOp:
     """What the engine needs of an op (apply and Node read these fields) for one recording."""
 
-    saves, returns_saved, view, builtin, into, reads = "all", True, False, False, None, None
+    saves, returns_saved, view, builtin, into, reads, needs = "all", True, False, False, None, None, False
 
     def __init__(self, rec: Recording):
         self.name, self.forward, self.backward, self.rec = rec.name, rec.forward, rec.backward, rec

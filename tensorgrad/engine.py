@@ -17,7 +17,7 @@ import itertools
 from heapq import heappop, heappush
 import traceback
 import weakref
-from operator import attrgetter
+from operator import attrgetter, is_not
 
 import numpy as np
 
@@ -119,6 +119,8 @@ class Node:
             out = self.result()._data
         if fn.returns_saved:
             kw = dict(kw, saved=self.saved)
+        if fn.needs:                            # (which inputs need a gradient: the rule makes only theirs)
+            kw = {**kw, "needs": tuple(map(is_not, self.nexts, itertools.repeat(None)))}
         try:
             if type(g) is not Tensor:
                 grads = fn.backward(g, out, *self.arrays, **kw) if kw else fn.backward(g, out, *self.arrays)
@@ -129,8 +131,7 @@ class Node:
             hint = (" (under create_graph=True a rule gets Tensors: write it with tensorgrad ops, not NumPy)"
                     if isinstance(g, Tensor) and isinstance(e, TypeError) else "")
             raise _with_message(e, f"backward of '{fn.name}': {e}{hint}") from e
-        if type(grads) is not tuple:
-            grads = (grads,)
+        grads = grads if type(grads) is tuple else (grads,)
         if len(grads) != len(self.nexts):
             raise RuntimeError(f"backward of '{fn.name}' returned {len(grads)} gradients "
                                f"for {len(self.nexts)} inputs")
@@ -475,8 +476,7 @@ def _run_hooks(hooks, g):
 def backprop(roots, gradients, retain_graph, create_graph, inputs):
     """Backpropagate from roots, newest node first. With inputs=None accumulate into .grad;
     otherwise return the gradients of `inputs` (tg.grad) and leave .grad alone."""
-    if retain_graph is None:
-        retain_graph = create_graph
+    retain_graph = create_graph if retain_graph is None else retain_graph
     for r in roots:
         if r._base is not None and r._vc[1] > r._view_key[2]:
             refresh(r)

@@ -5,29 +5,13 @@ import ctypes
 import functools
 import os
 
+from .dims import Size  # noqa: F401  (torch.Size)
 from .engine import Tensor
 from .modes import _mode
 
 _threads = {"intra": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
             "inter": 1}
 _matmul_precision = ["highest"]
-
-
-class Size(tuple):
-    """torch.Size: a tuple of dims (tensorgrad's .shape is a plain tuple, equal to it)."""
-
-    def numel(self) -> int:
-        n = 1
-        for d in self:
-            n *= d
-        return n
-
-    def __repr__(self):
-        return f"torch.Size({list(self)})"
-
-    def __getitem__(self, key):
-        got = super().__getitem__(key)
-        return Size(got) if isinstance(key, slice) else got
 
 
 def is_tensor(obj) -> bool:

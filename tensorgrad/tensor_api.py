@@ -16,11 +16,12 @@ import numpy as np
 from . import functions as fn, inplace, ops
 from .device import CPU, device
 from .device import check as device_check
-from .dims import reduction, shape_arg, wrap_dim
+from .dims import Size, reduction, shape_arg, wrap_dim
 from .dtypes import DEFAULT, as_dtype
 from .engine import Tensor, apply
+from .printing import PRINT_OPTIONS, bool_formatter, float_formatter, shown
 from .missing import TORCH_TENSOR_NAMES, Missing
-from .modes import RemovableHandle
+from .modes import RemovableHandle, _mode
 from .functions.random import bernoulli, multinomial
 from .functions.shape import _sliding_windows
 from .ops import promote, promote_float
@@ -32,6 +33,11 @@ _REFLECTED = {name: (f"__{op}__", f"__r{op}__") for name, op in
                ("bitwise_and", "and"), ("bitwise_or", "or"), ("bitwise_xor", "xor")]}
 _REFLECTED.update({"less": ("__lt__", "__gt__"), "less_equal": ("__le__", "__ge__"), "greater": ("__gt__", "__lt__"),
                    "greater_equal": ("__ge__", "__le__"), "equal": ("__eq__", "__eq__"), "not_equal": ("__ne__", "__ne__")})
+
+
+_TYPE_NAMES = {"float32": "FloatTensor", "float64": "DoubleTensor", "float16": "HalfTensor", "int64": "LongTensor",
+               "int32": "IntTensor", "int16": "ShortTensor", "int8": "CharTensor", "uint8": "ByteTensor",
+               "bool": "BoolTensor"}
 
 
 def _scaled(name: str, x, other, alpha):
@@ -116,7 +122,9 @@ class TensorMethods:
         return self._data.__dlpack_device__()
 
     def size(self, dim: int | None = None):
-        return self.shape if dim is None else self.shape[dim]
+        return Size(self._data.shape) if dim is None else self._data.shape[dim]
+
+    shape = property(lambda self: Size(self._data.shape), doc="torch.Size: a tuple of the dims")
 
     def dim(self) -> int:
         return self.ndim
@@ -315,7 +323,16 @@ class TensorMethods:
     def astype(self, dtype):
         dtype = as_dtype(dtype)
         return self if dtype == self.dtype else ops.cast(self, dtype=dtype)
-    def type(self, dtype=None): return str(self.dtype) if dtype is None else self.astype(dtype)
+    def type(self, dtype=None):
+        """torch's type name ('torch.FloatTensor'), or the tensor cast to dtype (a dtype or such a name)."""
+        if dtype is None:
+            return "torch." + _TYPE_NAMES.get(self.dtype.name, self.dtype.name)
+        if isinstance(dtype, str) and dtype.startswith("torch.") and dtype.endswith("Tensor"):
+            names = {v: k for k, v in _TYPE_NAMES.items()}
+            if dtype[6:] not in names:
+                raise ValueError(f"type: invalid type {dtype!r}")
+            dtype = names[dtype[6:]]
+        return self.astype(dtype)
     def type_as(self, other): return self.astype(other.dtype)
     def float(self): return self.astype(np.float32)
     def double(self): return self.astype(np.float64)
@@ -383,8 +400,19 @@ class TensorMethods:
         self._grad = None
 
     def __repr__(self):
-        body = np.array2string(self._data, separator=", ", precision=4, prefix="tensor(")
-        extra = [f"dtype={self.dtype}"] if self.dtype not in (DEFAULT.float, np.int64, np.bool_) else []
+        a = self._data
+        if a.size == 0:
+            body = "[]"
+        else:
+            opts = PRINT_OPTIONS
+            summarize = a.size > opts["threshold"]
+            body = np.array2string(a, separator=", ", prefix="tensor(", max_line_width=opts["linewidth"],
+                                   threshold=0 if summarize else a.size + 1, edgeitems=opts["edgeitems"],
+                                   formatter={"float_kind": float_formatter(shown(a) if summarize else a),
+                                              "bool": bool_formatter(shown(a) if summarize else a)})
+            body = body.replace(", ..., ", ",  ..., ")          # (torch's ellipsis in a row)
+        extra = [f"size={tuple(a.shape)}"] if a.size == 0 and a.ndim != 1 else []
+        extra += [f"dtype=torch.{self.dtype}"] if self.dtype not in (DEFAULT.float, np.int64, np.bool_) else []
         if self.name:
             extra.append(f"name={self.name!r}")
         if self._node is not None:
@@ -440,6 +468,79 @@ class TensorMethods:
 
     new_empty = new_zeros
 
+    # --- comparisons and bitwise logic as methods (x.eq(y) is x == y)
+    def eq(self, other): return self == other
+    def ne(self, other): return self != other
+    def gt(self, other): return self > other
+    def ge(self, other): return self >= other
+    def lt(self, other): return self < other
+    def le(self, other): return self <= other
+    greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
+
+    def bitwise_and(self, other): return self & other
+    def bitwise_or(self, other): return self | other
+    def bitwise_xor(self, other): return self ^ other
+    def bitwise_not(self): return ~self
+
+    # --- where the values live: torch's strides and storage, in elements, of the NumPy array
+    def stride(self, dim: int | None = None):
+        """Elements to step along each dim (NumPy's byte strides over the item size)."""
+        steps = tuple(s // self._data.itemsize for s in self._data.strides)
+        return steps if dim is None else steps[wrap_dim(dim, self.ndim, "stride")]
+
+    def storage_offset(self) -> int:
+        """Where the tensor starts in its storage, in elements (a slice of a larger array starts inside it)."""
+        owner = self._data
+        while isinstance(owner.base, np.ndarray):
+            owner = owner.base
+        return (self.data_ptr() - owner.__array_interface__["data"][0]) // self._data.itemsize
+
+    def data_ptr(self) -> int: return self._data.__array_interface__["data"][0]
+    nbytes = property(lambda self: self._data.nbytes)
+    itemsize = property(lambda self: self._data.itemsize)
+    is_cpu = True
+
+    def ndimension(self) -> int: return self.ndim
+    def get_device(self) -> int: return -1                # (torch's number for the CPU)
+    def is_pinned(self) -> bool: return False
+    def pin_memory(self):
+        raise RuntimeError("pin_memory: Cannot access accelerator device when none is available (as torch on a CPU)")
+    def share_memory_(self): return self
+    def is_signed(self) -> bool: return self._data.dtype.kind in "if"
+    def is_complex(self) -> bool: return False
+    def is_inference(self) -> bool: return False
+    def is_neg(self) -> bool: return False
+    def is_conj(self) -> bool: return False
+    def conj(self): return self                           # (real tensors: their own conjugate, as torch)
+    resolve_conj = resolve_neg = conj
+    def is_same_size(self, other) -> bool: return self.shape == other.shape
+
+    def is_nonzero(self) -> bool:
+        if self._data.size != 1:
+            raise RuntimeError(f"is_nonzero: a Tensor with {self._data.size} elements cannot be converted to Scalar")
+        return bool(self._data.reshape(()))
+
+    # --- in-place changes of shape: x.unsqueeze_(0) is x = x.unsqueeze(0), the same storage
+    def _reshape_in_place(self, name: str, view):
+        if _mode.grad and self._node is None and self._requires_grad:
+            raise RuntimeError(f"{name}: a leaf Variable that requires grad is being used in an in-place operation.")
+        if self._base is not None and (self._requires_grad or self._base._requires_grad):
+            raise RuntimeError(f"{name}: changing the shape of a view of a tensor in a graph in place is not "
+                               f"supported; write x = x.{name[:-1]}(...) instead")
+        out = view(self)
+        self._data, self._node, self._requires_grad = out._data, out._node, out._requires_grad
+        self._base = self._view_key = None        # (its values stay the storage's: a NumPy view of it)
+        return self
+
+    def unsqueeze_(self, dim): return self._reshape_in_place("unsqueeze_", lambda x: x.unsqueeze(dim))
+    def squeeze_(self, dim=None): return self._reshape_in_place("squeeze_", lambda x: x.squeeze(dim))
+    def t_(self): return self._reshape_in_place("t_", lambda x: x.t())
+    def transpose_(self, dim0, dim1): return self._reshape_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
+    swapaxes_ = swapdims_ = transpose_
+
+    def swapaxes(self, axis0, axis1): return self.transpose(axis0, axis1)
+    swapdims = swapaxes
+
 
 
 _CLASS_MACHINERY = {"__module__", "__qualname__", "__doc__", "__dict__", "__weakref__", "__firstlineno__",
@@ -489,6 +590,12 @@ METHODS = {
     "inner": fn.inner, "kron": fn.kron, "cross": fn.cross, "diff": fn.diff, "trace": fn.trace,
     # comparing (functions/compare.py)
     "isclose": fn.isclose, "allclose": fn.allclose, "equal": fn.equal,
+    # more of torch's methods (functions/)
+    "addcmul": fn.addcmul, "addcdiv": fn.addcdiv, "logaddexp2": fn.logaddexp2, "ldexp": fn.ldexp, "gcd": fn.gcd,
+    "lcm": fn.lcm, "frexp": fn.frexp, "take": fn.take, "masked_scatter": fn.masked_scatter, "cov": fn.cov,
+    "corrcoef": fn.corrcoef, "kthvalue": fn.kthvalue, "unique_consecutive": fn.unique_consecutive,
+    "addmv": fn.addmv, "addr": fn.addr, "baddbmm": fn.baddbmm, "addbmm": fn.addbmm, "vdot": fn.vdot, "ger": fn.ger,
+    "det": fn.det, "inverse": fn.inverse, "logdet": fn.logdet, "slogdet": fn.slogdet, "matrix_power": fn.matrix_power,
 }
 
 INPLACE = {
@@ -508,7 +615,13 @@ INPLACE = {
         "sinh", "cosh", "asinh", "acosh", "atanh", "sign", "floor", "ceil", "trunc", "frac", "round", "log2",
         "log10", "log1p", "expm1", "exp2", "erf", "rsqrt", "reciprocal", "square", "nan_to_num", "atan2", "lerp",
         "logaddexp", "fmod", "remainder", "floor_divide", "float_power", "cumsum", "cumprod", "tril", "triu",
-        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix", "erfc", "erfinv")},
+        "arcsin", "arccos", "arctan", "arcsinh", "arccosh", "arctanh", "fix", "erfc", "erfinv",
+        "eq", "ne", "gt", "ge", "lt", "le", "greater", "greater_equal", "less", "less_equal", "not_equal",
+        "bitwise_and", "bitwise_or", "bitwise_xor", "bitwise_not", "logical_and", "logical_or", "logical_xor",
+        "logical_not", "clamp_min", "clamp_max", "copysign", "hypot", "xlogy", "sgn", "deg2rad", "rad2deg", "sinc",
+        "logit", "heaviside", "arctan2", "multiply", "subtract", "divide", "true_divide", "negative",
+        "index_fill", "index_copy", "scatter", "addcmul", "addcdiv", "addmm", "addmv", "addr", "baddbmm", "addbmm",
+        "masked_scatter")},
 }
 
 for _name, _member in vars(TensorMethods).items():

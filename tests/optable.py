@@ -934,3 +934,100 @@ def _view_write(x, y):
     v = h[1]                # a view: writing it writes h
     v[1:3] *= y
     return h.exp()
+
+
+# torch's remaining method spellings and functions (functions/: math, index, sort, reduce, linalg)
+_M = np.array([[True, False, True, False], [False, True, True, False], [True, True, False, True]])
+SAMPLES += [
+    S("addcmul", lambda m, x, a, b: m.addcmul(x, a, b, value=0.5), [R(3, 4), R(3, 4), R(4)]),
+    S("addcmul", lambda m, x, a, b: _inplace(x, lambda h: h.addcmul_(a, b, value=-2)), [R(3, 4), R(3, 4), R(3, 4)],
+      note="addcmul_"),
+    S("addcdiv", lambda m, x, a, b: m.addcdiv(x, a, b, value=0.5), [R(3, 4), R(3, 4), R(3, 4, low=1, high=2)]),
+    S("addcdiv", lambda m, x, a, b: x.addcdiv(a, b), [R(3, 4), R(3, 1), R(4, low=1, high=2)], note="broadcast"),
+    S("logaddexp2", lambda m, x, y: m.logaddexp2(x, y), [R(3, 4), R(4)]),
+    S("ldexp", lambda m, x, e: m.ldexp(x, e), [R(3, 4), _idx(1, 2, 0, 3)]),   # (torch's gradient through a
+    # negative integer exponent is 0, its integer 2**e: tensorgrad's is 2**e)
+    S("gcd", lambda m, a, b: m.gcd(a, b), [_idx(12, -18, 0, 7), _idx(8, 12, 5, 0)], grad=False),
+    S("lcm", lambda m, a, b: a.lcm(b), [_idx(4, -6, 0, 7), _idx(6, 4, 5, 3)], grad=False),
+    S("frexp", lambda m, x: m.stack([m.frexp(x).mantissa, m.frexp(x)[1].double()]), [V([0.0, 3.0, -0.1, 1000.0])],
+      grad=False),
+    S("bitwise_and", lambda m, a, b: m.bitwise_and(a, b), [_idx(12, 5, 0, 7), _idx(10, 3, 5, 7)], grad=False,
+      note="function"),
+    S("bitwise_or", lambda m, a, b: a.bitwise_or(b), [_idx(12, 5, 0, 7), _idx(10, 3, 5, 7)], grad=False, note="method"),
+    S("bitwise_xor", lambda m, a, b: m.bitwise_xor(a, 6), [_idx(12, 5, 0, 7), _idx(10, 3, 5, 7)], grad=False,
+      note="function"),
+    S("bitwise_not", lambda m, a: m.bitwise_not(a), [K(np.array([True, False]))], grad=False, note="function"),
+    S("take", lambda m, x, i: m.take(x, i), [R(3, 4), K(np.array([[0, -1], [5, 5]]))]),
+    S("masked_scatter", lambda m, x, s: x.masked_scatter(m.tensor(_M), s), [R(3, 4), R(4, 3)]),
+    S("masked_scatter", lambda m, x, s: m.masked_scatter(x, m.tensor(_M[0]), s), [R(3, 4), R(9)], note="broadcast"),
+    S("cov", lambda m, x: m.cov(x), [R(3, 5)]),
+    S("cov", lambda m, x, f, a: m.cov(x, correction=0, fweights=f, aweights=a),
+      [R(2, 4), _idx(1, 2, 1, 3), K(np.array([0.5, 1.0, 0.25, 0.75]))], note="weights"),
+    S("corrcoef", lambda m, x: x.corrcoef(), [R(3, 5)]),
+    S("kthvalue", lambda m, x: m.kthvalue(x, 2, 1).values, [R(3, 4)]),
+    S("kthvalue", lambda m, x: x.kthvalue(3, 0, keepdim=True).indices, [R(4, 3)], grad=False, note="indices"),
+    S("unique_consecutive", lambda m, i: m.stack(m.unique_consecutive(i, return_inverse=True)[1:]),
+      [_idx(1, 1, 2, 2, 3, 1)], grad=False),
+    S("unique_consecutive", lambda m, i: i.unique_consecutive(return_counts=True)[1], [_idx(1, 1, 2, 3, 3, 3)],
+      grad=False, note="counts"),
+    S("addmv", lambda m, b, x, v: m.addmv(b, x, v, beta=0.5, alpha=2), [R(3), R(3, 4), R(4)]),
+    S("addr", lambda m, b, u, v: b.addr(u, v, alpha=-1), [R(3, 4), R(3), R(4)]),
+    S("baddbmm", lambda m, b, x, y: m.baddbmm(b, x, y, beta=0, alpha=0.5), [R(2, 3, 2), R(2, 3, 4), R(2, 4, 2)]),
+    S("addbmm", lambda m, b, x, y: m.addbmm(b, x, y), [R(3, 2), R(2, 3, 4), R(2, 4, 2)]),
+    S("vdot", lambda m, a, b: m.vdot(a, b), [R(4), R(4)]),
+    S("ger", lambda m, a, b: a.ger(b), [R(3), R(4)]),
+    S("gt", lambda m, x, y: _inplace(x, lambda h: h.gt_(y)), [R(3, 4), R(4)], grad=False, note="gt_"),
+    S("eq", lambda m, x: x.eq(x.round()), [R(3, 4)], grad=False, note="method"),
+    # matrix functions (ops/decomp.py; torch.linalg): a well-conditioned A, an SPD S
+    S("inv", lambda m, a: m.linalg.inv(_wc(m, a)), [R(2, 3, 3)]),
+    S("inverse", lambda m, a: _wc(m, a).inverse(), [R(3, 3)]),
+    S("det", lambda m, a: m.linalg.det(a), [R(2, 3, 3)]),
+    S("det", lambda m, a: m.det(a * m.tensor([[1.0], [1.0], [0.0]], dtype=a.dtype)), [R(3, 3)], smooth=False,
+      note="singular"),
+    S("logabsdet", lambda m, a: m.linalg.slogdet(_wc(m, a)).logabsdet, [R(2, 3, 3)]),
+    S("slogdet", lambda m, a: m.stack(m.slogdet(-_wc(m, a))), [R(3, 3)]),
+    S("logdet", lambda m, a: m.logdet(_wc(m, a)), [R(3, 3)]),
+    S("solve", lambda m, a, b: m.linalg.solve(_wc(m, a), b), [R(2, 3, 3), R(2, 3, 2)]),
+    S("solve", lambda m, a, b: m.linalg.solve(_wc(m, a), b), [R(3, 3), R(3)], note="vector"),
+    S("solve", lambda m, a, b: m.linalg.solve(_wc(m, a), b, left=False), [R(3, 3), R(2, 3)], note="right"),
+    S("cholesky", lambda m, a: m.linalg.cholesky(_spd(m, a)), [R(2, 3, 3)], extra=dict(second=False),
+      note="lower"),   # (cholesky, svdvals, eigvalsh: rules on LAPACK's arrays, no second derivative here)
+    S("cholesky", lambda m, a: m.linalg.cholesky(_spd(m, a), upper=True), [R(3, 3)], extra=dict(second=False),
+      note="upper"),
+    S("svdvals", lambda m, a: m.linalg.svdvals(a), [R(2, 3, 4)], extra=dict(second=False)),
+    S("eigvalsh", lambda m, a: m.linalg.eigvalsh(_spd(m, a)), [R(2, 3, 3)], extra=dict(second=False)),
+    S("matrix_power", lambda m, a: m.linalg.matrix_power(_wc(m, a), -3), [R(3, 3)]),
+    S("matrix_power", lambda m, a: a.matrix_power(5), [R(2, 3, 3, low=-0.5, high=0.5)], note="positive"),
+    S("linalg.norm", lambda m, a: m.linalg.norm(a), [R(3, 4)]),
+    S("linalg.norm", lambda m, a: m.linalg.norm(a, dim=1, keepdim=True), [R(3, 4)], note="dim"),
+    S("linalg.norm", lambda m, a: m.linalg.norm(a, ord=m.inf if hasattr(m, "inf") else float("inf")), [R(3, 4)],
+      smooth=False, note="inf"),
+    S("linalg.vector_norm", lambda m, a: m.linalg.vector_norm(a, ord=3, dim=(0, 2)), [R(2, 3, 4)]),
+    S("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a), [R(2, 3, 4)], note="fro"),
+    S("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, ord=1, keepdim=True), [R(2, 3, 4)], smooth=False,
+      note="1"),
+    S("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, ord=-float("inf"), dim=(0, 2)), [R(2, 3, 4)],
+      smooth=False, note="-inf-dims"),
+    S("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, ord="nuc"), [R(2, 3, 4)], extra=dict(second=False),
+      note="nuc"),
+    S("linalg.matrix_norm", lambda m, a: m.linalg.matrix_norm(a, ord=-2), [R(3, 4)], extra=dict(second=False),
+      note="-2"),
+    S("linalg.multi_dot", lambda m, a, b, c: m.linalg.multi_dot([a, b, c]), [R(3), R(3, 4), R(4, 2)]),
+    S("linalg.vecdot", lambda m, a, b: m.linalg.vecdot(a, b, dim=0), [R(3, 4), R(3, 1)]),
+    S("linalg.matrix_rank", lambda m, a: m.linalg.matrix_rank(a @ a[:2].transpose(0, 1)), [R(3, 4)], grad=False),
+]
+
+
+def _wc(m, a):
+    """a + 4 I: well conditioned (its inverse's gradients are not dominated by rounding)."""
+    return a + 4 * m.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _spd(m, a):
+    return a @ a.transpose(-1, -2) + 3 * m.eye(a.shape[-1], dtype=a.dtype)
+
+
+# rows kept in their own file by whoever adds a family of ops (so that two people adding rows do not edit one list)
+from optable_nn import SAMPLES_NN  # noqa: E402
+
+SAMPLES += SAMPLES_NN

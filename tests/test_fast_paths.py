@@ -209,3 +209,51 @@ def test_a_slice_of_a_0d_tensor_adds_into_a_sum_of_0d_gradients():
             x.grad = None
             g(x).backward()
             assert x.grad.item() == 9.0
+
+
+def test_a_rule_with_needs_gets_which_inputs_need_a_gradient_dynamic_and_replayed():
+    """Op(..., needs=True): the rule gets needs=, a bool per input (torch's ctx.needs_input_grad), from
+    the engine's walk and from tg.compile's replay alike, and may return None for the others."""
+    seen = []
+
+    def rule(g, out, x, y, needs):
+        seen.append(needs)
+        return (g * y if needs[0] else None), (g * x if needs[1] else None)
+
+    probe = tg.op("probe_needs", backward=rule, needs=True)(lambda x, y: x * y)
+    a, b = tg.tensor([1.0, 2.0], requires_grad=True), tg.tensor([3.0, 4.0])
+    probe(a, b).sum().backward()
+    probe(b, a).sum().backward()
+    assert seen == [(True, False), (False, True)]
+    np.testing.assert_array_equal(a.grad.numpy(), [6.0, 8.0])
+    f = tg.compile(lambda x: probe(b, x).sum())
+    for _ in range(3):                                  # record, check, replay
+        f(a).backward()
+    assert seen[2:] == [(False, True)] * 3
+    np.testing.assert_array_equal(a.grad.numpy(), [15.0, 20.0])
+
+
+@pytest.mark.parametrize("compiled", [False, True])
+def test_a_first_layer_on_data_computes_no_input_gradient(compiled):
+    """linear and matmul skip x's gradient when x is data (torch does too): the weights' gradients are
+    torch's, and the rule is handed needs=(False, True, True)."""
+    import torch
+    rng = np.random.default_rng(0)
+    x, w, bias = rng.standard_normal((6, 5)), rng.standard_normal((3, 5)), rng.standard_normal(3)
+    wt, bt = torch.tensor(w, requires_grad=True), torch.tensor(bias, requires_grad=True)
+    (torch.nn.functional.linear(torch.tensor(x), wt, bt) @ torch.tensor(w)).square().sum().backward()
+    W, B = tg.tensor(w, requires_grad=True), tg.tensor(bias, requires_grad=True)
+    loss = lambda X: (tg.nn.functional.linear(X, W, B) @ tg.tensor(w)).square().sum()
+    step = tg.compile(loss) if compiled else loss
+    calls = []
+    real = tg.ops.linear.backward
+    tg.ops.linear.backward = lambda *a, **kw: calls.append(kw["needs"]) or real(*a, **kw)
+    try:
+        for _ in range(3 if compiled else 1):
+            W.grad = B.grad = None
+            step(tg.tensor(x)).backward()
+    finally:
+        tg.ops.linear.backward = real
+    assert calls and set(calls) == {(False, True, True)}
+    np.testing.assert_allclose(W.grad.numpy(), wt.grad.numpy(), rtol=1e-12)
+    np.testing.assert_allclose(B.grad.numpy(), bt.grad.numpy(), rtol=1e-12)

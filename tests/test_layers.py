@@ -15,7 +15,7 @@ PKG = pathlib.Path(tensorgrad.__file__).parent
 # lowest first: a module may import from its own layer and the ones before it
 LAYERS = [
     ["tensorgrad.dtypes", "tensorgrad.dims", "tensorgrad.modes", "tensorgrad.device",
-     "tensorgrad.missing"],                                 # import nothing of ours
+     "tensorgrad.missing", "tensorgrad.printing"],          # import nothing of ours
     ["tensorgrad.engine"],                                  # Tensor, Node, apply, the walk
     ["tensorgrad.recorder", "tensorgrad.gradients", "tensorgrad.ops"],              # record_walk; THE op table
     ["tensorgrad.functions"],                               # torch.* composites, no rules

@@ -143,7 +143,7 @@ def test_dropout_between_layers_only_in_training():
 
 def test_refusals_and_errors():
     packed = torch.nn.utils.rnn.pack_padded_sequence(torch.zeros(4, 2, 3), [4, 2])
-    with pytest.raises(NotImplementedError, match="packed sequences"):
+    with pytest.raises(TypeError, match="another library's tensors"):
         nn.LSTM(3, 4)(packed)
     with pytest.raises(ValueError, match="proj_size"):
         nn.LSTM(3, 4, proj_size=4)
@@ -202,3 +202,48 @@ def test_fused_step_matches_its_composite_and_differentiates_twice(name):
     csecond = tg.grad(sum((f * f).sum() for f in cfirst), cs)
     for a, b in zip(second, csecond):
         np.testing.assert_allclose(a.numpy(), b.numpy(), rtol=1e-10, atol=1e-12)
+
+
+# --- packed and padded sequences (torch.nn.utils.rnn) -----------------------------------------
+
+@pytest.mark.parametrize("mode", ["LSTM", "GRU", "RNN"])
+@pytest.mark.parametrize("bidirectional", [False, True])
+@pytest.mark.parametrize("enforce_sorted", [False, True])
+def test_packed_sequences_through_the_recurrent_layers_as_torch(mode, bidirectional, enforce_sorted):
+    """Each sequence's state stops at its own last step (the reverse direction starts there): the packed
+    outputs, h_n (and c_n), and every gradient equal torch's."""
+    rng = np.random.default_rng(0)
+    X = rng.standard_normal((5, 4, 2)).astype(np.float32)
+    lengths = [5, 4, 3, 1] if enforce_sorted else [3, 5, 1, 4]
+    got = []
+    for m in (torch, tg):
+        m.manual_seed(0)
+        net = getattr(m.nn, mode)(2, 3, num_layers=2, bidirectional=bidirectional)
+        if m is tg:
+            net.load_state_dict({k: v.detach().numpy() for k, v in ref.state_dict().items()})
+        else:
+            ref = net
+        x = m.tensor(X, requires_grad=True)
+        out, hn = net(m.nn.utils.rnn.pack_padded_sequence(x, lengths, enforce_sorted=enforce_sorted))
+        padded, n = m.nn.utils.rnn.pad_packed_sequence(out, batch_first=True, total_length=6)
+        h = hn[0] if mode == "LSTM" else hn
+        (padded * padded).sum().add((h * h).sum()).backward()
+        got.append([out.data.detach().numpy(), out.batch_sizes.numpy(), padded.detach().numpy(), n.numpy(),
+                    h.detach().numpy(), x.grad.numpy(), net.weight_hh_l0.grad.numpy(), net.bias_ih_l1.grad.numpy()])
+    for a, b in zip(*got):
+        np.testing.assert_allclose(a, b, rtol=1e-5, atol=1e-6)
+
+
+def test_pad_unpad_and_pack_sequences_as_torch():
+    for side in ("right", "left"):
+        out = []
+        for m in (torch, tg):
+            seqs = [m.tensor([1.0, 2.0, 3.0]), m.tensor([4.0]), m.tensor([5.0, 6.0])]
+            padded = m.nn.utils.rnn.pad_sequence(seqs, batch_first=True, padding_value=-1, padding_side=side)
+            unpadded = m.nn.utils.rnn.unpad_sequence(padded, m.tensor([3, 1, 2]), batch_first=True)
+            packed = m.nn.utils.rnn.pack_sequence(seqs, enforce_sorted=False)
+            out.append((padded.tolist(), m.nn.utils.rnn.pad_sequence(seqs).tolist(), [u.tolist() for u in unpadded],
+                        packed.data.tolist(), packed.batch_sizes.tolist(), packed.sorted_indices.tolist()))
+        assert out[0] == out[1]
+    with pytest.raises(RuntimeError, match="sorted in decreasing order"):
+        tg.nn.utils.rnn.pack_padded_sequence(tg.zeros(3, 2), [1, 3])

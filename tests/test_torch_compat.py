@@ -277,7 +277,7 @@ def test_the_runner_runs_a_script_unmodified_and_stops_with_one_line(tmp_path):
     ok.write_text("import sys, torch\nimport torch.nn as nn\n"
                   "print(torch.__name__, nn.Linear(2, 3)(torch.ones(1, 2)).shape, sys.argv[1:], __name__)\n")
     r = run("", "a", "--b", script=str(ok))
-    assert r.returncode == 0 and r.stdout.split() == ["tensorgrad", "(1,", "3)", "['a',", "'--b']", "__main__"], \
+    assert r.returncode == 0 and r.stdout.split() == ["tensorgrad", "torch.Size([1,", "3])", "['a',", "'--b']", "__main__"], \
         r.stderr
     for body, line, what in [("import torch\n\ntorch.distributed.init_process_group('gloo')\n", 3,
                               "torch.distributed"),
@@ -321,7 +321,7 @@ def test_summary_writer_is_tensorboardx_or_one_line_naming_the_extra(tmp_path):
     (tg.nn, "Transformer2", "torch.nn.Transformer2"), (tg.nn.functional, "not_a_loss", "torch.nn.functional.not_a_loss"),
     (tg.optim, "LBFGS2", "torch.optim.LBFGS2"), (tg.utils.data, "DistributedSampler", "torch.utils.data.DistributedSampler"),
     (tg.autograd, "forward_ad", "torch.autograd.forward_ad"), (tg.cuda, "nccl", "torch.cuda.nccl"),
-    (tg.ones(2), "as_strided", "torch.Tensor.as_strided"), (tg.Tensor, "addbmm", "torch.Tensor.addbmm"),
+    (tg.ones(2), "as_strided", "torch.Tensor.as_strided"), (tg.Tensor, "stft", "torch.Tensor.stft"),
 ])
 def test_a_missing_name_says_which_torch_name(where, name, torch_name):
     with pytest.raises(AttributeError) as e:
@@ -399,3 +399,99 @@ def test_to_cpu_and_cuda_as_torch():
     assert tg.Generator(device="cpu").initial_seed() is not None
     with pytest.raises(RuntimeError, match="Generator: .* it has no 'cuda' device"):
         tg.Generator(device="cuda")
+
+
+# --- where values live, and in-place changes of shape -------------------------------------------
+
+@pytest.mark.parametrize("make", [
+    lambda m: m.arange(24.0).reshape(2, 3, 4),
+    lambda m: m.arange(24.0).reshape(2, 3, 4).transpose(0, 2),
+    lambda m: m.arange(24.0).reshape(2, 3, 4)[:, 1:, ::2],
+    lambda m: m.arange(24.0).reshape(2, 3, 4)[1],
+    lambda m: m.arange(6.0).reshape(2, 3).t(),
+    lambda m: m.ones(3, 1).expand(3, 4),
+    lambda m: m.arange(24, dtype=m.int32).reshape(4, 6)[1:, 2:],
+], ids=["contiguous", "transposed", "sliced", "row", "t", "expanded", "int32-sliced"])
+def test_strides_and_storage_offsets_are_torchs(make):
+    x, t = make(tg), make(torch)
+    assert x.stride() == t.stride() and x.stride(-1) == t.stride(-1)
+    assert x.storage_offset() == t.storage_offset()
+    assert (x.nbytes, x.itemsize, x.ndimension()) == (t.nbytes, t.itemsize, t.ndimension())
+    assert x.is_contiguous() == t.is_contiguous()
+
+
+def test_small_tensor_queries_as_torch():
+    for m in (tg, torch):
+        x = m.tensor([1.0, -2.0])
+        assert x.is_cpu and x.get_device() == -1 and not x.is_pinned()
+        with pytest.raises(RuntimeError, match="accelerator"):
+            x.pin_memory()                                       # (no accelerator on this machine)
+        assert [m.tensor(v).is_signed() for v in (1, 1.0, True)] == [True, True, False]
+        assert not x.is_complex() and not x.is_conj() and not x.is_neg() and not x.is_inference()
+        assert x.is_same_size(m.zeros(2)) and not x.is_same_size(m.zeros(3))
+        assert m.tensor([3.0]).is_nonzero() and not m.tensor(0.0).is_nonzero()
+        with pytest.raises(RuntimeError):
+            x.is_nonzero()
+        assert x.conj() is x and x.resolve_conj() is x and x.share_memory_() is x
+
+
+@pytest.mark.parametrize("edit", ["unsqueeze_(0)", "unsqueeze_(-1)", "squeeze_()", "squeeze_(1)", "t_()",
+                                  "transpose_(0, 1)", "swapaxes_(1, 0)"])
+def test_in_place_shape_changes_as_torch(edit):
+    """x.unsqueeze_(0) and friends: the same tensor, a new shape, gradients through it; a leaf that
+    requires grad is refused, as torch."""
+    grads = []
+    for m in (tg, torch):
+        w = m.tensor(np.arange(6.0).reshape(3, 1, 2) if "squeeze" in edit else np.arange(6.0).reshape(3, 2),
+                     requires_grad=True)
+        x = w * 2
+        y = eval(f"x.{edit}")
+        assert y is x
+        (x * m.arange(x.numel(), dtype=x.dtype).reshape(x.shape)).sum().backward()
+        grads.append((tuple(x.shape), w.grad.numpy().copy()))
+        with pytest.raises(RuntimeError, match="leaf Variable"):
+            eval(f"w.{edit}")
+    assert grads[0][0] == grads[1][0]
+    np.testing.assert_array_equal(grads[0][1], grads[1][1])
+
+
+@pytest.mark.parametrize("name", ["eq", "ne", "gt", "ge", "lt", "le", "greater", "less_equal", "not_equal"])
+def test_comparison_methods_and_their_in_place_forms(name):
+    a, b = np.array([[1.0, 2.0, 3.0]]), np.array([2.0, 2.0, 1.0])
+    for m in (tg, torch):
+        x = m.tensor(a)
+        r = getattr(x, name)(m.tensor(b))
+        getattr(x, name + "_")(2.0)
+        if m is tg:
+            got = (r.numpy(), x.numpy())
+        else:
+            np.testing.assert_array_equal(got[0], r.numpy())
+            np.testing.assert_array_equal(got[1], x.numpy())
+
+
+# --- printing ----------------------------------------------------------------------------------
+
+PRINTED = [[0.5, 0.25], [1.0, 2.0], [1e-5, 1.0], [1e9, 1.0], [float("nan"), 1.5, -float("inf")],
+           [[1.5, -2.25], [3.0, 4.0]], [123456.0, 0.5], [0.0, 0.0], 3.14159, [-0.0, 2.5], [[[1.0]]]]
+
+
+@pytest.mark.parametrize("values", PRINTED, ids=[str(i) for i in range(len(PRINTED))])
+def test_a_tensor_prints_as_torchs(values):
+    assert repr(tg.tensor(values)) == repr(torch.tensor(values))
+
+
+def test_other_dtypes_and_summaries_print_as_torchs():
+    for make in (lambda m: m.tensor([1, 20, 3]), lambda m: m.tensor([True, False]), lambda m: m.tensor([True]),
+                 lambda m: m.tensor([1.5], dtype=m.float64), lambda m: m.zeros(2, 0), lambda m: m.tensor([]),
+                 lambda m: m.arange(2000.0), lambda m: m.arange(3000), lambda m: m.linspace(0, 1, 7)):
+        assert repr(make(tg)) == repr(make(torch))
+    try:
+        for m in (tg, torch):
+            m.set_printoptions(precision=2)
+        assert repr(tg.tensor([1 / 3, 2.0])) == repr(torch.tensor([1 / 3, 2.0]))
+        for m in (tg, torch):
+            m.set_printoptions(sci_mode=True)
+        assert repr(tg.tensor([1 / 3, 2.0])) == repr(torch.tensor([1 / 3, 2.0]))
+    finally:
+        for m in (tg, torch):
+            m.set_printoptions(profile="default")

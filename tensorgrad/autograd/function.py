@@ -76,7 +76,7 @@ class FunctionCtx:
 class _Rule:
     """The op a Function's node records: its name (the class's), and the rule the engine calls."""
 
-    view = returns_saved = builtin = False
+    view = returns_saved = builtin = needs = False
     into = reads = None
 
     def __init__(self, name, backward, saves):

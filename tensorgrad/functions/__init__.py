@@ -10,19 +10,21 @@ from .math import (atan2, clamp, clamp_max, clamp_min, copysign, deg2rad, div, f
                    fmin, fmod, frac, heaviside, hypot, isneginf, isposinf, isreal, lerp, logaddexp, logical_and,
                    logical_not, logical_or, logical_xor, logit, masked_fill, maximum, minimum, nan_to_num,
                    negative, positive, pow, rad2deg, reciprocal, relu, remainder, round, rsqrt, sgn, sigmoid,
-                   signbit, sinc, sqrt, square, tanh, where, xlogy)
+                   signbit, sinc, sqrt, square, tanh, where, xlogy, addcmul, addcdiv, logaddexp2, ldexp, gcd, lcm,
+                   frexp, FrexpResult, bitwise_and, bitwise_or, bitwise_xor, bitwise_not)
 from .shape import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_prod, cat, chunk, column_stack, diag,
                     diag_embed, diagonal, dstack, expand, flatten, flip, fliplr, flipud, hstack, meshgrid,
                     moveaxis, movedim, narrow, pad, repeat, repeat_interleave, roll, rot90, split, squeeze, stack,
                     tensor_split, tile, transpose, tril, tril_indices, triu, triu_indices, unbind, unsqueeze,
                     vstack)
 from .index import (argwhere, gather, index_add, index_copy, index_fill, index_select, masked_select, nonzero,
-                    scatter, scatter_add, take_along_dim)
+                    scatter, scatter_add, take_along_dim, take, masked_scatter)
 from .reduce import (AminmaxResult, MaxResult, SortResult, amin, aminmax, count_nonzero, cummax, cummin, cumprod,
                      cumsum, dist, log_softmax, logcumsumexp, logsumexp, max, mean, min, nanmean, nansum, norm,
-                     prod, softmax, std, std_mean, var, var_mean)
+                     prod, softmax, std, std_mean, var, var_mean, cov, corrcoef)
 from .sort import (HistogramResult, argsort, bincount, bucketize, histc, histogram, median, msort, nanmedian,
-                   searchsorted, sort, topk, unique)
+                   searchsorted, sort, topk, unique, kthvalue, unique_consecutive)
 from .linalg import (addmm, bmm, cdist, cross, diff, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot,
-                     trace)
+                     trace, addmv, addr, baddbmm, addbmm, vdot, ger, det, inverse, logdet, matrix_power, slogdet,
+                     SlogdetResult)
 from .compare import (allclose, equal, isclose)

@@ -145,3 +145,27 @@ def index_copy(input, dim: int, index, source):
     d = wrap_dim(dim, input.ndim, "index_copy")
     return ops.index_put(input, source, key=(slice(None),) * d + (index_array(index).reshape(-1),),
                          accumulate=False)
+
+
+def take(input, index):
+    """input's elements at the flat (row-major) positions in index, in index's shape."""
+    i = index_array(index)
+    n = input._data.size
+    _check_index(np.where(i < 0, i + n, i), n, "take")
+    return ops.getitem(ops.reshape(input, shape=(-1,)), key=np.where(i < 0, i + n, i))
+
+
+def masked_scatter(input, mask, source):
+    """input with source's first elements, in order, written where the (broadcast) bool mask holds:
+    gradients to input where it is not masked and to those elements of source."""
+    m = index_array(mask)
+    if m.dtype != np.bool_:
+        raise TypeError(f"masked_scatter: expected a bool mask, got {m.dtype}")
+    if np.broadcast_shapes(input.shape, m.shape) != input.shape:
+        raise RuntimeError(f"masked_scatter: mask of shape {m.shape} does not broadcast to input's {input.shape}")
+    m = np.broadcast_to(m, input.shape)
+    k = int(m.sum())
+    if k > source._data.size:
+        raise RuntimeError(f"masked_scatter: the mask holds {k} elements, source has only {source._data.size}")
+    picked = ops.getitem(ops.reshape(source, shape=(-1,)), key=(slice(0, k),))
+    return ops.index_put(input, picked.astype(input.dtype), key=(m,), accumulate=False)

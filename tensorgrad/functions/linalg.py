@@ -7,6 +7,7 @@ import numpy as np
 
 from .. import ops
 from ..dims import wrap_dim
+from ..engine import Tensor
 from .math import where
 from .reduce import norm
 from .shape import _along_dim, cat, diagonal, squeeze, unsqueeze
@@ -171,17 +172,53 @@ def dot(input, other):
 def addmm(input, mat1, mat2, beta: float = 1, alpha: float = 1):
     """beta * input + alpha * (mat1 @ mat2); input is ignored when beta is 0 (its NaNs too), and on
     integers beta and alpha are truncated to integers, as torch."""
-    _one_dtype("addmm", input, mat1, mat2)
+    return _scaled_sum("addmm", input, (mat1, mat2), mm, beta, alpha)
+
+
+def _scaled_sum(name, input, operands, product_of, beta, alpha):
+    """beta * input + alpha * product_of(*operands), torch's addmm family (the checks above)."""
+    _one_dtype(name, input, *operands)
     if input.dtype.kind in "iu":
         beta, alpha = int(beta), int(alpha)
-    product = mm(mat1, mat2)
+    product = product_of(*operands)
     if np.broadcast_shapes(input.shape, product.shape) != product.shape:
-        raise RuntimeError(f"addmm: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
+        raise RuntimeError(f"{name}: input of shape {tuple(input.shape)} does not broadcast to the product's shape "
                            f"{tuple(product.shape)}")
     product = product if alpha == 1 else product * alpha
     if beta == 0:                   # input's gradient is 0, and its NaNs do not reach the result
         return where(np.zeros(input.shape, bool), input, 0) + product
     return (input if beta == 1 else input * beta) + product
+
+
+def addmv(input, mat, vec, *, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * (mat @ vec)."""
+    return _scaled_sum("addmv", input, (mat, vec), mv, beta, alpha)
+
+
+def addr(input, vec1, vec2, *, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * outer(vec1, vec2)."""
+    return _scaled_sum("addr", input, (vec1, vec2), outer, beta, alpha)
+
+
+def baddbmm(input, batch1, batch2, *, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * bmm(batch1, batch2)."""
+    return _scaled_sum("baddbmm", input, (batch1, batch2), bmm, beta, alpha)
+
+
+def addbmm(input, batch1, batch2, *, beta: float = 1, alpha: float = 1):
+    """beta * input + alpha * the sum over the batch of bmm(batch1, batch2)."""
+    return _scaled_sum("addbmm", input, (batch1, batch2), lambda a, b: ops.sum(bmm(a, b), axis=(0,), keepdims=False),
+                       beta, alpha)
+
+
+def vdot(input, other):
+    """The dot product of two vectors (real tensors: no conjugate to take)."""
+    return dot(input, other)
+
+
+def ger(input, vec2):
+    """The outer product (torch's old name for outer)."""
+    return outer(input, vec2)
 
 
 def cross(input, other, dim: int | None = None):
@@ -226,3 +263,46 @@ def inner(input, other):
     if input.ndim == 0 or other.ndim == 0:
         return input * other
     return tensordot(input, other, dims=([-1], [-1]))
+
+
+# matrix functions (ops/decomp.py): torch.det and friends, also torch.linalg's
+SlogdetResult = collections.namedtuple("SlogdetResult", ["sign", "logabsdet"])   # torch.return_types.slogdet
+
+
+def det(A):
+    """The determinant of each square matrix; its gradient is the adjugate's transpose (also where A is singular)."""
+    return ops.decomp.det(A)
+
+
+def inverse(A):
+    """The inverse of each square matrix (a RuntimeError for a singular one, as torch)."""
+    return ops.decomp.inv(A)
+
+
+def slogdet(A):
+    """(sign, log |det|) of each square matrix: the log without det's overflow; the gradient flows through logabsdet."""
+    if A.dtype.kind != "f":
+        ops.decomp.logabsdet.forward(A._data)                    # (its error for non-floats)
+    return SlogdetResult(Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0])), ops.decomp.logabsdet(A))
+
+
+def logdet(A):
+    """log det(A): NaN for a negative determinant, -inf for a singular matrix, as torch."""
+    sign, logabs = slogdet(A)
+    return where(sign < 0, float("nan"), logabs)
+
+
+def matrix_power(A, n: int):
+    """A @ A @ ... (n times), the identity for n = 0, powers of the inverse for n < 0 (by squaring)."""
+    if A.ndim < 2 or A.shape[-1] != A.shape[-2]:
+        raise RuntimeError(f"matrix_power: expected square matrices, got shape {A.shape}")
+    if n == 0:
+        return Tensor._wrap(np.broadcast_to(np.eye(A.shape[-1], dtype=A.dtype), A.shape).copy())
+    base, n, result = (inverse(A) if n < 0 else A), builtins.abs(n), None
+    while n:
+        if n & 1:
+            result = base if result is None else matmul(result, base)
+        n >>= 1
+        if n:
+            base = matmul(base, base)
+    return result

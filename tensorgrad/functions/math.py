@@ -17,8 +17,14 @@ def minimum(x, y):
     return ops.minimum(*promote(x, y))
 
 
-def where(condition, x, y):
-    """x where condition holds, else y; x and y promoted as torch does (a Python number is weak)."""
+def where(condition, x=None, y=None):
+    """x where condition holds, else y; x and y promoted as torch does (a Python number is weak).
+    where(condition) alone: the indices where it holds, one tensor per dim (nonzero(as_tuple=True))."""
+    if x is None and y is None:
+        found = np.nonzero(np.atleast_1d(np.asarray(data_of(condition))))
+        return tuple(Tensor._wrap(i.astype(np.int64)) for i in found)
+    if x is None or y is None:
+        raise TypeError("where: expected both x and y, or neither (where(condition) gives the indices)")
     if isinstance(x, (Tensor, np.ndarray)) or isinstance(y, (Tensor, np.ndarray)):
         x, y = promote(x, y)
     return ops.where(condition, x, y)
@@ -349,3 +355,79 @@ def clamp_min(input, min):
 def clamp_max(input, max):
     """clamp(input, max=max)."""
     return clamp(input, max=max)
+
+
+def addcmul(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 * tensor2 (the optimizers' update spelling), promoted as torch."""
+    return input + _times(value, tensor1 * tensor2, "addcmul", input)
+
+
+def addcdiv(input, tensor1, tensor2, *, value=1):
+    """input + value * tensor1 / tensor2; two integer tensors are refused, as torch."""
+    if all(isinstance(t, Tensor) and t.dtype.kind in "biu" for t in (tensor1, tensor2)):
+        raise RuntimeError("addcdiv: integer division of tensors is no longer supported (as torch); "
+                           "use tensor1.div(tensor2, rounding_mode=...) and add")
+    return input + _times(value, tensor1 / tensor2, "addcdiv", input)
+
+
+def _times(value, t, name, input):
+    """value * t; for an integer result the value is truncated to an integer first, as torch."""
+    if not isinstance(value, (int, float, np.number, np.bool_)):
+        raise TypeError(f"{name}: value must be a number, got {type(value).__name__}")
+    integral = t.dtype.kind in "biu" and (not isinstance(input, Tensor) or input.dtype.kind in "biu")
+    value = int(value) if integral else value
+    return t if value == 1 else t * value
+
+
+def logaddexp2(input, other):
+    """log2(2**input + 2**other), without overflow (floats only, as torch)."""
+    _no_integers("logaddexp2", input, other)
+    x, y = promote_float(input, other)
+    return logaddexp(x * math.log(2), y * math.log(2)) / math.log(2)
+
+
+def ldexp(input, other):
+    """input * 2**other, a float result (as torch)."""
+    x, e = promote_float(input, other)
+    return x * pow(2.0, e) if isinstance(e, Tensor) else x * 2.0 ** e
+
+
+def _integers(name, x, y):
+    x, y = promote(x, y)
+    if any(np.asarray(data_of(t)).dtype.kind not in "biu" for t in (x, y)):
+        raise RuntimeError(f"{name}: \"{name}\" is implemented for integer tensors only (as torch)")
+    return np.asarray(data_of(x)), np.asarray(data_of(y))
+
+
+def gcd(input, other):
+    """The elementwise greatest common divisor of two integer tensors (no gradient)."""
+    return Tensor._wrap(np.gcd(*_integers("gcd", input, other)))
+
+
+def lcm(input, other):
+    """The elementwise least common multiple of two integer tensors (no gradient)."""
+    return Tensor._wrap(np.lcm(*_integers("lcm", input, other)))
+
+
+def frexp(input):
+    """(mantissa, exponent) with input = mantissa * 2**exponent, |mantissa| in [0.5, 1): floats only; the
+    exponent is int32, as torch; no gradient."""
+    if input.dtype.kind != "f":
+        raise RuntimeError(f"frexp: expected a floating point tensor, got {input.dtype}")
+    m, e = np.frexp(input._data)
+    return FrexpResult(Tensor._wrap(np.asarray(m)), Tensor._wrap(np.asarray(e, np.int32)))
+
+
+class FrexpResult(tuple):
+    """torch.return_types.frexp: (mantissa, exponent), also by name."""
+    def __new__(cls, mantissa, exponent):
+        return super().__new__(cls, (mantissa, exponent))
+
+    mantissa = property(lambda self: self[0])
+    exponent = property(lambda self: self[1])
+
+
+def bitwise_and(input, other): return input & other
+def bitwise_or(input, other): return input | other
+def bitwise_xor(input, other): return input ^ other
+def bitwise_not(input): return ~input

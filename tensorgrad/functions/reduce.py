@@ -283,3 +283,49 @@ def aminmax(input, *, dim: int | None = None, keepdim: bool = False):
     """(min, max) over dim (or all of input), each splitting the gradient between ties."""
     return AminmaxResult(input.amin(dim, keepdim), input.amax(dim, keepdim)) if dim is not None else \
         AminmaxResult(input.amin(), input.amax())
+
+
+def cov(input, *, correction: int = 1, fweights=None, aweights=None):
+    """The covariance of the variables in input's rows (a 1-D input: one variable), its observations
+    the columns, optionally weighted by integer frequencies and float importances, as torch.cov."""
+    x = input if input.ndim == 2 else ops.reshape(input, shape=(1, -1))
+    if aweights is not None and np.promote_types(x.dtype, aweights.dtype) != x.dtype:
+        x = x.astype(np.promote_types(x.dtype, aweights.dtype))      # (float64 importances: a float64 result)
+    if input.ndim > 2:
+        raise ValueError(f"cov: expected a 1-D or 2-D input, got shape {input.shape}")
+    n = x.shape[1]
+    w = None
+    for name, wt in (("fweights", fweights), ("aweights", aweights)):
+        if wt is None:
+            continue
+        if wt.ndim > 1 or wt.shape[0] != n:
+            raise ValueError(f"cov: {name} must be 1-D with one weight per observation ({n}), got shape {wt.shape}")
+        if name == "fweights" and wt.dtype.kind not in "iu":
+            raise TypeError(f"cov: fweights must be integers, got {wt.dtype}")
+        w = wt if w is None else w * wt
+    if w is None:
+        total = float(n)
+        mean = ops.sum(x, axis=(1,), keepdims=True) / total
+        norm = total - correction
+    else:
+        w = w.astype(x.dtype)
+        total = ops.sum(w, axis=None, keepdims=False)
+        mean = ops.sum(x * w, axis=(1,), keepdims=True) / total
+        norm = total - correction * (ops.sum(w * aweights.astype(x.dtype), axis=None, keepdims=False) / total
+                                     if aweights is not None else 1)
+    diff = x - mean
+    weighted = diff if w is None else diff * w
+    if not isinstance(norm, Tensor):
+        norm = Tensor._wrap(np.asarray(norm, x.dtype))
+    c = weighted @ ops.permute(diff, axes=(1, 0)) / ops.maximum(norm, Tensor._wrap(np.zeros((), x.dtype)))
+    return ops.reshape(c, shape=()) if input.ndim < 2 else c        # (no degrees of freedom left: 0, so inf/NaN)
+
+
+def corrcoef(input):
+    """Pearson's correlation coefficients of the variables in input's rows, clipped to [-1, 1]."""
+    c = cov(input)
+    if c.ndim == 0:
+        return c / c
+    d = sqrt(ops.diagonal(c, offset=0, dim1=0, dim2=1))
+    r = c / ops.reshape(d, shape=(-1, 1)) / ops.reshape(d, shape=(1, -1))
+    return ops.clamp(r, min=-1.0, max=1.0)

@@ -409,6 +409,10 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
         return ops.index_put(fill, x, key=tuple(place), accumulate=False)
     if mode not in _PAD_MODES:
         raise ValueError(f"pad: mode must be 'constant', 'reflect', 'replicate' or 'circular', got {mode!r}")
+    if input.ndim not in (k + 1, k + 2) or k > 3:   # torch's kernels: 1 to 3 padded dims, with a channel dim
+        raise NotImplementedError(f"pad: padding size {len(pad)} is not supported for a {input.ndim}D input in mode "
+                                  f"{mode!r}; non-constant padding takes 2 (2D or 3D input), 4 (3D or 4D) or 6 "
+                                  "(4D or 5D) pads")
     idx = {}
     for d, (left, right) in zip(dims, zip(pad[::2], pad[1::2])):
         n = input.shape[d]

@@ -157,3 +157,42 @@ def nanmedian(x, dim: int | None = None, keepdim: bool = False):
         keep = ~np.isnan(a)
         return median(ops.getitem(x, key=keep)) if keep.any() else ops.sum(x, axis=None, keepdims=False) * np.nan
     raise NotImplementedError("nanmedian: only over all of x")
+
+
+def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False):
+    """The k-th smallest along dim (k from 1), as (values, indices): a gather of x at a stable sort's k-th
+    index (NaN sorts as the largest), so the gradient goes to that element."""
+    d = wrap_dim(dim, x.ndim, "kthvalue")
+    n = x.shape[d] if x.ndim else 1
+    if not 1 <= k <= n:
+        raise IndexError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}")
+    if x.ndim == 0:
+        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+    key = (slice(None),) * d + (slice(k - 1, k),)
+    indices = ops.argsort(data_of(x), axis=d)[key]
+    values = gather(x, d, indices)
+    if not keepdim:
+        values, indices = squeeze(values, d), indices.squeeze(d)
+    return SortResult(values, Tensor._wrap(indices))
+
+
+def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):
+    """input with each run of equal consecutive values (or slices along dim) kept once; optionally
+    which run each element went to and the runs' lengths."""
+    a = np.asarray(data_of(input))
+    d = None if dim is None else wrap_dim(dim, a.ndim, "unique_consecutive")
+    rows = a.reshape(-1) if d is None else np.moveaxis(a, d, 0).reshape(a.shape[d] if a.ndim else 1, -1)
+    if len(rows) == 0:
+        starts = np.zeros(0, bool)
+    else:
+        change = rows[1:] != rows[:-1]
+        starts = np.concatenate([[True], change if d is None else change.any(axis=1)])
+    values = rows[starts] if d is None else np.moveaxis(
+        np.moveaxis(a, d, 0)[starts], 0, d)
+    run = np.cumsum(starts) - 1
+    out = [Tensor._wrap(values)]
+    if return_inverse:
+        out.append(Tensor._wrap(run.reshape(a.shape if d is None else -1).astype(np.int64)))
+    if return_counts:
+        out.append(Tensor._wrap(np.diff(np.append(np.flatnonzero(starts), len(rows))).astype(np.int64)))
+    return out[0] if len(out) == 1 else tuple(out)

@@ -14,6 +14,15 @@ from .layers import (CELU, ELU, GELU, SELU, BatchNorm1d, BCELoss, BCEWithLogitsL
                      Dropout, Embedding, Flatten, Hardsigmoid, Hardswish, Hardtanh, HuberLoss, Identity, KLDivLoss,
                      L1Loss, LayerNorm, LeakyReLU, Linear, LogSigmoid, LogSoftmax, Mish, MSELoss, NLLLoss, ReLU, ReLU6,
                      Sigmoid, SiLU, SmoothL1Loss, Softmax, Softplus, Softsign, Tanh, Unflatten)
+from .transformer import (Transformer, TransformerDecoder, TransformerDecoderLayer, TransformerEncoder,  # noqa
+                          TransformerEncoderLayer)
+from .extra import (GLU, AdaptiveAvgPool1d, CircularPad1d, CircularPad2d, CircularPad3d, ConstantPad1d,  # noqa
+                    ConstantPad2d, ConstantPad3d, CosineEmbeddingLoss, CosineSimilarity, Dropout1d, Dropout2d,
+                    Dropout3d, Fold, GaussianNLLLoss, Hardshrink, HingeEmbeddingLoss, MarginRankingLoss,
+                    PairwiseDistance, PixelShuffle, PixelUnshuffle, PReLU, ReflectionPad1d, ReflectionPad2d,
+                    ReflectionPad3d, ReplicationPad1d, ReplicationPad2d, ReplicationPad3d, Softmax2d, Softmin,
+                    SoftMarginLoss, Softshrink, Tanhshrink, Threshold, TripletMarginLoss, Unfold, Upsample,
+                    UpsamplingBilinear2d, UpsamplingNearest2d, ZeroPad1d, ZeroPad2d, ZeroPad3d)
 from .modules import Module, ModuleDict, ModuleList, Parameter, ParameterDict, ParameterList, Sequential  # noqa
 
 

@@ -48,7 +48,12 @@ def _write(t: Tensor, value, key=...) -> None:
     bump(t)
 
 
-IncompatibleKeys = collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])
+class IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict did not match (torch's _IncompatibleKeys, printed as torch prints it)."""
+
+    def __repr__(self):
+        return "<All keys matched successfully>" if not self.missing_keys and not self.unexpected_keys else \
+            super().__repr__()
 
 _STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers") + hooks.HOOK_STORES
 
@@ -380,7 +385,7 @@ class Module:
     def state_dict(self, prefix: str = "", keep_vars: bool = False) -> dict:
         """Dotted name -> tensor for every parameter and persistent buffer. The tensors are
         detached but share memory with the model's, as torch's (copy them to keep a snapshot)."""
-        return {k: t if keep_vars else t.detach() for k, t in self._state_items(prefix)}
+        return collections.OrderedDict((k, t if keep_vars else t.detach()) for k, t in self._state_items(prefix))
 
     _optional_state = ()   # keys a module may do without in load_state_dict (BatchNorm's num_batches_tracked)
 

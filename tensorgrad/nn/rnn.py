@@ -19,6 +19,7 @@ from ..engine import Tensor
 from ..functions import Generator, zeros
 from . import init
 from .modules import Module, Parameter
+from .utils.rnn import PackedSequence, pack_padded_sequence, pad_packed_sequence
 
 _GATES = {"RNN_TANH": 1, "RNN_RELU": 1, "LSTM": 4, "GRU": 3}
 
@@ -50,10 +51,13 @@ def _bias(b, w):
     return b if b is not None else np.zeros(w.shape[0], w.dtype)
 
 
-def _refuse_packed(x, name: str) -> None:
-    if type(x).__name__ == "PackedSequence":
-        raise NotImplementedError(f"{name}: packed sequences are not supported by tensorgrad; pad the sequences to "
-                                  "one length (batch them as a (L, N, H) tensor) instead")
+def _pack_like(x, lengths, like: PackedSequence) -> PackedSequence:
+    """x (L, N, H) packed with the lengths and batch order of `like`."""
+    if like.sorted_indices is not None:
+        order = like.sorted_indices.numpy()
+        x, lengths = x[:, order], lengths[order]
+    out = pack_padded_sequence(x, lengths)
+    return out._replace(sorted_indices=like.sorted_indices, unsorted_indices=like.unsorted_indices)
 
 
 class RNNBase(Module):
@@ -117,28 +121,38 @@ class RNNBase(Module):
         return get("weight_ih"), get("weight_hh"), get("bias_ih"), get("bias_hh"), \
             get("weight_hr") if self.proj_size else None
 
-    def _run_direction(self, x, state, layer: int, reverse: bool):
+    def _run_direction(self, x, state, layer: int, reverse: bool, running=None):
         """One layer in one direction over x (L, N, H_in) from state (h, or (h, c)); the outputs (L, N, H)
-        and the last state."""
+        and the last state. running (L, N, 1) bool, for packed sequences: where a sequence has no step t the
+        state stays as it was (so it ends at the sequence's own last step, and the reverse direction starts
+        there)."""
         w_ih, w_hh, b_ih, b_hh, w_hr = self._weights(layer, "_reverse" if reverse else "")
         proj = F.linear(x, w_ih, b_ih)                                  # (L, N, gates * H): every step at once
         steps = range(x.shape[0] - 1, -1, -1) if reverse else range(x.shape[0])
         outs = [None] * x.shape[0]
         for t in steps:
             if self.mode == "LSTM":
-                state = _lstm_step(proj[t], *state, w_hh, b_hh)
+                new = _lstm_step(proj[t], *state, w_hh, b_hh)
                 if w_hr is not None:
-                    state = (F.linear(state[0], w_hr), state[1])        # (N, proj_size)
+                    new = (F.linear(new[0], w_hr), new[1])              # (N, proj_size)
+                state = new if running is None else tuple(F.where(running[t], a, b) for a, b in zip(new, state))
                 outs[t] = state[0]
             else:
-                state = _gru_step(proj[t], state, w_hh, b_hh) if self.mode == "GRU" else \
+                new = _gru_step(proj[t], state, w_hh, b_hh) if self.mode == "GRU" else \
                     _rnn_step(proj[t], state, w_hh, b_hh, self.mode == "RNN_RELU")
+                state = new if running is None else F.where(running[t], new, state)
                 outs[t] = state
         return F.stack(outs, 0), state                                  # (L, N, H)
 
     def forward(self, input, hx=None):
         name = type(self).__name__
-        _refuse_packed(input, name)
+        if type(input).__name__ == "PackedSequence" and not isinstance(input, PackedSequence):
+            raise TypeError(f"{name}: this PackedSequence holds another library's tensors; pack tensorgrad tensors "
+                            "with tensorgrad.nn.utils.rnn.pack_padded_sequence")
+        packed, running = input if isinstance(input, PackedSequence) else None, None
+        if packed is not None:                      # the real steps, padded to (L, N, H_in), in the batch's order
+            input, lengths = pad_packed_sequence(packed)
+            running = np.arange(input.shape[0])[:, None, None] < lengths.numpy()[None, :, None]
         batched = input.ndim == 3
         if input.ndim not in (2, 3):
             raise ValueError(f"{name}: Expected input to be 2D or 3D, got {input.ndim}D instead")
@@ -146,7 +160,7 @@ class RNNBase(Module):
             raise RuntimeError(f"input.size(-1) must be equal to input_size. Expected {self.input_size}, got "
                                f"{input.shape[-1]}")
         x = input if batched else input.unsqueeze(1)
-        if batched and self.batch_first:
+        if batched and self.batch_first and packed is None:
             x = x.transpose(0, 1)                                       # (L, N, H_in)
         N = x.shape[1]
         expected = (self.num_layers * self._directions, N, self.hidden_size)
@@ -157,7 +171,7 @@ class RNNBase(Module):
             for d in range(self._directions):
                 i = layer * self._directions + d
                 state = (states[0][i], states[1][i]) if self.mode == "LSTM" else states[i]
-                out, last = self._run_direction(x, state, layer, reverse=d == 1)
+                out, last = self._run_direction(x, state, layer, d == 1, running)
                 outs.append(out)
                 finals_h.append(last[0] if self.mode == "LSTM" else last)
                 if self.mode == "LSTM":
@@ -167,6 +181,8 @@ class RNNBase(Module):
                 x = F.dropout(x, self.dropout, generator=self.generator)
         h_n = F.stack(finals_h, 0)                                      # (layers * D, N, H)
         final = (h_n, F.stack(finals_c, 0)) if self.mode == "LSTM" else h_n
+        if packed is not None:                      # packed again, in the input's order
+            return _pack_like(x, lengths, packed), final
         if batched and self.batch_first:
             x = x.transpose(0, 1)
         if not batched:

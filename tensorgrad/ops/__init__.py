@@ -15,6 +15,7 @@ from .shape import (cat, expand, permute, reshape)
 from .reduce import (amax, amin, cumprod, cumsum, logsumexp, max, mean, min, rowmax, sum, var)
 from .index import (TwoStep, diagonal, diagonal_put, getitem, index_array, index_key, index_put, put, take)
 from .linalg import (einsum, linear, matmul)
+from . import decomp
 from .conv import (col2im, im2col)
 from .fused import (batch_norm, cross_entropy, layer_norm, softmax)
 from .special import (erf, erfc, erfinv)

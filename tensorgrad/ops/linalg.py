@@ -49,10 +49,10 @@ def _matmul(x, y):
     return _by_rows(x, y) if y.ndim == 2 else np.matmul(x, y)
 
 
-def _matmul_backward(g, out, x, y):
+def _matmul_backward(g, out, x, y, needs=(True, True)):
     if y.ndim == 2 and x.ndim > 2:      # (..., k) @ (k, n): y's gradient is one product over all the leading dims
-        return _by_rows(g, y.T), _rows(x).T @ _rows(g)
-    return g @ y.swapaxes(-1, -2), x.swapaxes(-1, -2) @ g
+        return _by_rows(g, y.T) if needs[0] else None, _rows(x).T @ _rows(g) if needs[1] else None
+    return g @ y.swapaxes(-1, -2) if needs[0] else None, x.swapaxes(-1, -2) @ g if needs[1] else None
 
 
 def _linear(x, w, b=None):
@@ -62,14 +62,16 @@ def _linear(x, w, b=None):
     return out
 
 
-def _linear_backward(g, out, x, w, b=None):
+def _linear_backward(g, out, x, w, b=None, needs=(True, True, True)):
     """x's gradient is g @ w; w's is one product over every leading dim of x; b's is g summed over them,
-    here by the sum op (on arrays a product with ones: 1.6x faster than the engine's np.sum at (32, n))."""
-    gx, gw = _by_rows(g, w), _rows(g).T @ _rows(x)
+    here by the sum op (on arrays a product with ones: 1.6x faster than the engine's np.sum at (32, n)).
+    Only those needed: an input that is data (a first layer's) costs no g @ w."""
+    gx = _by_rows(g, w) if needs[0] else None
+    gw = _rows(g).T @ _rows(x) if needs[1] else None
     if b is None:
         return gx, gw
-    if g.ndim == 1:
-        return gx, gw, g
+    if not needs[2] or g.ndim == 1:
+        return gx, gw, g if needs[2] else None
     if type(g) is np.ndarray and g.dtype in BLAS_DTYPES:       # (the sum op's own product, without its checks)
         rows = _rows(g)
         return gx, gw, ones(len(rows), g.dtype) @ rows
@@ -78,9 +80,9 @@ def _linear_backward(g, out, x, w, b=None):
 
 # linear algebra (2-D and batched; functional.matmul handles 1-D). A contraction's adjoint is a contraction.
 matmul = Op("matmul", _matmul, _matmul_backward, "matmul with transpose: g @ y.T, x.T @ g", saves="inputs",
-            reads=((1,), (0,)))
+            reads=((1,), (0,)), needs=True)
 linear = Op("linear", _linear, _linear_backward, "g @ w, g.T @ x, g summed over rows (torch's F.linear: x @ w.T + b)",
-            saves="inputs", reads=((1,), (0,), ()))
+            saves="inputs", reads=((1,), (0,), ()), needs=True)
 einsum = Op("einsum", lambda *xs, eq: np.einsum(eq, *xs, optimize=len(xs) > 1), _einsum_backward,
             "einsum of g with the other inputs", saves="inputs")
 

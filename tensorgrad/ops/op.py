@@ -35,12 +35,15 @@ class Op:
     has a gradient of its own making, instead of the rule's fresh zeros and a full-size add. For an op
     whose rule reads nothing (saves="": it has no values to check) and returns a fresh array for input
     0, which the engine then adds into in place.
+    needs=True: the rule takes needs=, a bool per input: whether that input needs a gradient (torch's
+    ctx.needs_input_grad); it may return None for the others rather than compute them (linear's g @ w
+    for an input that is data).
     reads: for each input, the inputs whose values its gradient reads (mul: x's reads y, y's reads x); an
     in-place write before backward is refused only where a gradient that is needed reads it, as torch,
     which saves only those (None: every input counts)."""
 
     def __init__(self, name: str, forward, backward=None, adjoint: str = "", saves: str = "all",
-                 returns_saved: bool = False, view: bool = False, into=None, reads=None):
+                 returns_saved: bool = False, view: bool = False, into=None, reads=None, needs: bool = False):
         if name in OPS and OPS[name].builtin:
             raise ValueError(f"op '{name}' is built into tensorgrad; give the new op another name")
         if saves not in ("", "inputs", "out", "all"):
@@ -50,7 +53,7 @@ class Op:
         if into is not None and self.saves:
             raise ValueError(f"op '{name}': into= is for an op whose rule reads nothing (saves=''), as getitem's")
         self.into = into
-        self.reads = reads
+        self.reads, self.needs = reads, needs
         self.builtin = False
         OPS[name] = self
 
@@ -87,7 +90,7 @@ class _Bound:
         return apply(self.op, (self.x, *args), attrs)
 
 
-def op(name: str, backward=None, adjoint: str = "", saves: str = "all"):
+def op(name: str, backward=None, adjoint: str = "", saves: str = "all", needs: bool = False):
     """Decorator that adds a new op to the table from outside the package:
 
         @tg.op("softplus", backward=lambda g, out, x: g * tg.sigmoid(x), adjoint="g * sigmoid(x)")
@@ -95,4 +98,4 @@ def op(name: str, backward=None, adjoint: str = "", saves: str = "all"):
             return np.logaddexp(0, x)
 
     Written with tensorgrad functions, the rule also works under create_graph."""
-    return lambda forward: Op(name, forward, backward, adjoint, saves=saves)
+    return lambda forward: Op(name, forward, backward, adjoint, saves=saves, needs=needs)

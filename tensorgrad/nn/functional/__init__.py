@@ -23,9 +23,9 @@ from ...functions.linalg import (addmm, bmm, cdist, cross, diff, dot, einsum, in
                                  tensordot, trace)
 from ...functions.compare import (allclose, equal, isclose)
 from ...functions.random import Generator
-from .activation import (celu, elu, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh, hardtanh_,
-                         leaky_relu, logsigmoid, mish, prelu, relu, relu_, relu6, selu, silu, softmin, softplus,
-                         softshrink, softsign, tanhshrink, threshold)
+from .activation import (celu, celu_, elu, elu_, gelu, glu, hardshrink, hardsigmoid, hardswish, hardtanh,
+                         hardtanh_, leaky_relu, leaky_relu_, logsigmoid, mish, prelu, relu, relu_, relu6, selu, selu_,
+                         silu, softmin, softplus, softshrink, softsign, tanhshrink, threshold, threshold_)
 from .linear import (bilinear, cosine_similarity, embedding, embedding_bag, linear, one_hot, pairwise_distance,
                      pixel_shuffle, pixel_unshuffle)
 from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosine_embedding_loss, cross_entropy,
@@ -34,7 +34,8 @@ from .loss import (binary_cross_entropy, binary_cross_entropy_with_logits, cosin
 from .conv import (adaptive_avg_pool1d, adaptive_avg_pool2d, avg_pool1d, avg_pool2d, conv1d, conv2d, fold,
                    max_pool1d, max_pool2d, unfold)
 from .norm import (batch_norm, group_norm, layer_norm, normalize, rms_norm)
-from .dropout import (dropout)
+from .dropout import (dropout, dropout1d, dropout2d, dropout3d)
+from .resize import (interpolate, upsample, upsample_bilinear, upsample_nearest)
 from .attention import (scaled_dot_product_attention)
 
 

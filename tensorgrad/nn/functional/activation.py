@@ -41,6 +41,10 @@ def leaky_relu(x, negative_slope: float = 0.01, inplace: bool = False):
     return _result(x, inplace, "leaky_relu", lambda t: where(t > 0, t, t * negative_slope))
 
 
+def leaky_relu_(x, negative_slope: float = 0.01):
+    return leaky_relu(x, negative_slope, inplace=True)
+
+
 def elu(x, alpha: float = 1.0, inplace: bool = False):
     """x where x > 0, alpha * (exp(x) - 1) elsewhere (Clevert et al. 2016)."""
     _floating(x, "elu")
@@ -51,11 +55,19 @@ def elu(x, alpha: float = 1.0, inplace: bool = False):
     return _result(x, inplace, "elu", f)
 
 
+def elu_(x, alpha: float = 1.0):
+    return elu(x, alpha, inplace=True)
+
+
 def selu(x, inplace: bool = False):
     """scale * elu(x, alpha), the self-normalising constants of Klambauer et al. (2017)."""
     _floating(x, "selu")
     return _result(x, inplace, "selu",
                    lambda t: elu(t, 1.6732632423543772848170429916717) * 1.0507009873554804934193349852946)
+
+
+def selu_(x):
+    return selu(x, inplace=True)
 
 
 def celu(x, alpha: float = 1.0, inplace: bool = False):
@@ -66,6 +78,10 @@ def celu(x, alpha: float = 1.0, inplace: bool = False):
         neg = t <= 0
         return where(neg, ops.expm1(where(neg, t, 0) / alpha) * alpha, t)
     return _result(x, inplace, "celu", f)
+
+
+def celu_(x, alpha: float = 1.0):
+    return celu(x, alpha, inplace=True)
 
 
 def gelu(x, approximate: str = "none"):
@@ -157,9 +173,19 @@ def softmin(input, dim: int | None = None, _stacklevel: int = 3, dtype=None):
 
 
 def threshold(input, threshold: float, value: float, inplace: bool = False):
-    """input where input > threshold, value elsewhere."""
+    """input where input > threshold, value elsewhere. An integer input stays integer: threshold and
+    value are cast to its dtype (truncated towards 0), as torch."""
     _no_bool(input, "threshold")
+    if input.dtype.kind in "iu":
+        threshold, value = int(threshold), int(value)
     return _result(input, inplace, "threshold", lambda t: where(t > threshold, t, value))
+
+
+_threshold = threshold      # threshold_'s argument, named as torch's, hides the function
+
+
+def threshold_(input, threshold: float, value: float):
+    return _threshold(input, threshold, value, inplace=True)
 
 
 def hardshrink(input, lambd: float = 0.5):

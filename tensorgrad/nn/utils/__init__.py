@@ -3,9 +3,9 @@ import math
 
 import numpy as np
 
-from ..functions import cat, tensor
-from ..engine import Tensor
-from ..modes import no_grad
+from ...functions import cat, tensor
+from ...engine import Tensor
+from ...modes import no_grad
 
 
 def _grads(parameters) -> list:
@@ -70,6 +70,7 @@ def vector_to_parameters(vec: Tensor, parameters) -> None:
         start += n
 
 
-from ..missing import module_getattr as _module_getattr  # noqa: E402
+from . import rnn  # noqa: E402,F401  (torch.nn.utils.rnn)
+from ...missing import module_getattr as _module_getattr  # noqa: E402
 
 __getattr__ = _module_getattr("torch.nn.utils")   # a missing name says which torch name it is
