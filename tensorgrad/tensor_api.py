@@ -539,6 +539,14 @@ class TensorMethods:
     swapaxes_ = swapdims_ = transpose_
 
     def swapaxes(self, axis0, axis1): return self.transpose(axis0, axis1)
+
+    def sum_to_size(self, *size):
+        """Summed down to size, a shape self broadcasts from (the adjoint of expand)."""
+        shape, lead = shape_arg(size), self.ndim - len(shape_arg(size))
+        if lead < 0 or any(n != 1 and self.shape[lead + i] != n for i, n in enumerate(shape)):
+            raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to size {list(self.shape)}")
+        axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1)
+        return ops.reshape(ops.sum(self, axis=axes, keepdims=True) if axes else self, shape=shape)
     swapdims = swapaxes
 
 
@@ -595,6 +603,8 @@ METHODS = {
     "lcm": fn.lcm, "frexp": fn.frexp, "take": fn.take, "masked_scatter": fn.masked_scatter, "cov": fn.cov,
     "corrcoef": fn.corrcoef, "kthvalue": fn.kthvalue, "unique_consecutive": fn.unique_consecutive,
     "addmv": fn.addmv, "addr": fn.addr, "baddbmm": fn.baddbmm, "addbmm": fn.addbmm, "vdot": fn.vdot, "ger": fn.ger,
+    "hsplit": fn.hsplit, "vsplit": fn.vsplit, "dsplit": fn.dsplit, "split_with_sizes": fn.split_with_sizes,
+    "diagflat": fn.diagflat, "narrow_copy": fn.narrow_copy,
     "det": fn.det, "inverse": fn.inverse, "logdet": fn.logdet, "slogdet": fn.slogdet, "matrix_power": fn.matrix_power,
 }
 

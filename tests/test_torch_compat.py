@@ -495,3 +495,19 @@ def test_other_dtypes_and_summaries_print_as_torchs():
     finally:
         for m in (tg, torch):
             m.set_printoptions(profile="default")
+
+
+MODULE_REPRS = ["Linear(3, 4)", "Linear(3, 4, bias=False)", "Embedding(10, 3, padding_idx=0)", "LayerNorm(4)",
+                "BatchNorm2d(3, momentum=0.01)", "Dropout(0.2)", "GELU(approximate='tanh')", "Softmax(dim=-1)",
+                "LeakyReLU(0.1)", "Flatten(0, -1)", "CrossEntropyLoss()", "LSTM(3, 4, batch_first=True)",
+                "GRU(3, 4, num_layers=2, bidirectional=True)", "MultiheadAttention(8, 2)", "Conv1d(2, 3, 3, bias=False)",
+                "Conv2d(2, 4, 3, groups=2, padding=1, padding_mode='reflect')", "MaxPool2d(2)", "AvgPool1d(2)",
+                "AdaptiveAvgPool2d((1, 1))", "Upsample(scale_factor=2)", "PReLU()", "ZeroPad2d(1)",
+                "TransformerEncoderLayer(8, 2, 16)", "GroupNorm(2, 4, bias=False)", "InstanceNorm2d(3, affine=True)",
+                "RMSNorm(4)", "EmbeddingBag(10, 3)", "LSTMCell(3, 4)", "Bilinear(2, 3, 4)",
+                "LayerNorm((2, 3), elementwise_affine=False)"]
+
+
+@pytest.mark.parametrize("spec", MODULE_REPRS)
+def test_a_module_prints_as_torchs(spec):
+    assert repr(eval(f"tg.nn.{spec}")) == repr(eval(f"torch.nn.{spec}"))

@@ -16,7 +16,8 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_pr
                     diag_embed, diagonal, dstack, expand, flatten, flip, fliplr, flipud, hstack, meshgrid,
                     moveaxis, movedim, narrow, pad, repeat, repeat_interleave, roll, rot90, split, squeeze, stack,
                     tensor_split, tile, transpose, tril, tril_indices, triu, triu_indices, unbind, unsqueeze,
-                    vstack)
+                    vstack, broadcast_shapes, broadcast_tensors, hsplit, vsplit, dsplit, split_with_sizes, diagflat,
+                    narrow_copy)
 from .index import (argwhere, gather, index_add, index_copy, index_fill, index_select, masked_select, nonzero,
                     scatter, scatter_add, take_along_dim, take, masked_scatter)
 from .reduce import (AminmaxResult, MaxResult, SortResult, amin, aminmax, count_nonzero, cummax, cummin, cumprod,

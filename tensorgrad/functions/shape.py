@@ -5,7 +5,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..dims import shape_arg, wrap_dim
+from ..dims import Size, shape_arg, wrap_dim
 from ..device import check as check_device
 from ..engine import Tensor, data_of
 from ..ops import promote
@@ -422,3 +422,58 @@ def pad(input, pad, mode: str = "constant", value: float | None = None):
     lo = builtins.min(idx)
     key = (slice(None),) * lo + np.ix_(*[idx.get(d, np.arange(input.shape[d])) for d in range(lo, input.ndim)])
     return ops.getitem(input, key=key)
+
+
+def broadcast_shapes(*shapes):
+    """The shape the given shapes broadcast to (torch.Size), or torch's error."""
+    try:
+        return Size(np.broadcast_shapes(*[(s,) if isinstance(s, int) else tuple(s) for s in shapes]))
+    except ValueError:
+        raise RuntimeError(f"broadcast_shapes: shapes {list(shapes)} cannot be broadcast together") from None
+
+
+def broadcast_tensors(*tensors) -> tuple:
+    """The tensors expanded to their common shape (views: the gradients sum back)."""
+    shape = broadcast_shapes(*[t.shape for t in tensors])
+    return tuple(t if t.shape == shape else ops.expand(t, shape=tuple(shape)) for t in tensors)
+
+
+def _split_by(name, x, d, min_ndim, indices_or_sections):
+    if x.ndim < min_ndim:
+        raise RuntimeError(f"{name} requires a tensor with at least {min_ndim} dimension, but got a tensor with "
+                           f"{x.ndim} dimensions!")
+    if isinstance(indices_or_sections, int) and indices_or_sections and x.shape[d] % indices_or_sections:
+        raise RuntimeError(f"{name} attempted to split along dimension {d}, but the size of the dimension "
+                           f"{x.shape[d]} is not divisible by the split_size {indices_or_sections}!")
+    return tensor_split(x, indices_or_sections, d)
+
+
+def hsplit(x, indices_or_sections) -> tuple:
+    """tensor_split along dim 1 (dim 0 of a 1-d tensor); equal sections must divide it."""
+    return _split_by("torch.hsplit", x, 0 if x.ndim == 1 else 1, 1, indices_or_sections)
+
+
+def vsplit(x, indices_or_sections) -> tuple:
+    return _split_by("torch.vsplit", x, 0, 2, indices_or_sections)
+
+
+def dsplit(x, indices_or_sections) -> tuple:
+    return _split_by("torch.dsplit", x, 2, 3, indices_or_sections)
+
+
+def split_with_sizes(x, split_sizes, dim: int = 0) -> tuple:
+    """Pieces of the given sizes along dim (they must add up to its length)."""
+    d = wrap_dim(dim, x.ndim, "split_with_sizes")
+    if builtins.sum(split_sizes) != x.shape[d]:
+        raise RuntimeError(f"split_with_sizes expects split_sizes to sum exactly to {x.shape[d]} (input tensor's "
+                           f"size at dimension {d}), but got split_sizes={list(split_sizes)}")
+    return split(x, list(split_sizes), d)
+
+
+def diagflat(x, offset: int = 0):
+    """x flattened, on the given diagonal of a square matrix."""
+    return diag(ops.reshape(x, shape=(-1,)), offset)
+
+
+def narrow_copy(x, dim: int, start: int, length: int):
+    return narrow(x, dim, start, length).clone()

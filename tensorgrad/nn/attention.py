@@ -29,6 +29,10 @@ def _float_mask(mask, dtype, what: str):
     return mask
 
 
+class NonDynamicallyQuantizableLinear(Linear):
+    """MultiheadAttention's out_proj: a Linear under torch's own class name (which its repr shows)."""
+
+
 class MultiheadAttention(Module):
     """Attention over num_heads heads of embed_dim // num_heads features each:
     out_proj(concat_h softmax(q_h k_h^T / sqrt(d) + mask) v_h), q, k and v projected from query, key
@@ -67,7 +71,7 @@ class MultiheadAttention(Module):
             self.v_proj_weight = Parameter(zeros(E, self.vdim, dtype=dtype))
             self.register_parameter("in_proj_weight", None)
         self.register_parameter("in_proj_bias", Parameter(zeros(3 * E, dtype=dtype)) if bias else None)
-        self.out_proj = Linear(E, E, bias=bias, generator=generator, dtype=dtype)
+        self.out_proj = NonDynamicallyQuantizableLinear(E, E, bias=bias, generator=generator, dtype=dtype)
         self.bias_k = self.bias_v = None
         self.add_zero_attn = False
         self._reset_parameters()
@@ -169,5 +173,4 @@ class MultiheadAttention(Module):
             attn_mask = key_padding_mask if attn_mask is None else attn_mask + key_padding_mask
         return attn_mask
 
-    def extra_repr(self):
-        return f"embed_dim={self.embed_dim}, num_heads={self.num_heads}, batch_first={self.batch_first}"
+

@@ -53,8 +53,19 @@ class _ConvNd(Module):
         return conv(x, self.weight, self.bias, self.stride, 0, self.dilation, self.groups)   # (N, out, *L_out)
 
     def extra_repr(self):
-        return (f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}, "
-                f"padding={self.padding}, dilation={self.dilation}, groups={self.groups}, bias={self.bias is not None}")
+        """torch's: the sizes, then only the options that are not their defaults."""
+        s = f"{self.in_channels}, {self.out_channels}, kernel_size={self.kernel_size}, stride={self.stride}"
+        if self.padding != (0,) * self.nd:
+            s += f", padding={self.padding}"
+        if self.dilation != (1,) * self.nd:
+            s += f", dilation={self.dilation}"
+        if self.groups != 1:
+            s += f", groups={self.groups}"
+        if self.bias is None:
+            s += ", bias=False"
+        if self.padding_mode != "zeros":
+            s += f", padding_mode={self.padding_mode}"
+        return s
 
 
 class Conv1d(_ConvNd):
@@ -72,13 +83,17 @@ class _Pool(Module):
         super().__init__()
         self.kernel_size, self.stride, self.padding, self.options = kernel_size, stride, padding, options
 
+    shown = ()          # the options torch's repr lists after kernel_size, stride and padding
+
     def extra_repr(self):
-        extra = "".join(f", {k}={v}" for k, v in self.options.items())
+        extra = "".join(f", {k}={self.options[k]}" for k in self.shown)
         stride = self.stride or self.kernel_size
         return f"kernel_size={self.kernel_size}, stride={stride}, padding={self.padding}{extra}"
 
 
 class MaxPool1d(_Pool):
+    shown = ("dilation", "ceil_mode")
+
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, dilation=dilation, return_indices=return_indices,
                          ceil_mode=ceil_mode)
@@ -89,6 +104,7 @@ class MaxPool1d(_Pool):
 
 class MaxPool2d(_Pool):
     """The max over each window, as torch.nn.MaxPool2d (the gradient goes to the first maximum)."""
+    shown = ("dilation", "ceil_mode")
 
     def __init__(self, kernel_size, stride=None, padding=0, dilation=1, return_indices=False, ceil_mode=False):
         super().__init__(kernel_size, stride, padding, dilation=dilation, return_indices=return_indices,
@@ -101,6 +117,11 @@ class MaxPool2d(_Pool):
 class AvgPool1d(_Pool):
     def __init__(self, kernel_size, stride=None, padding=0, ceil_mode=False, count_include_pad=True):
         super().__init__(kernel_size, stride, padding, ceil_mode=ceil_mode, count_include_pad=count_include_pad)
+
+    def extra_repr(self):       # (torch's AvgPool1d shows its sizes as 1-tuples)
+        stride = self.stride or self.kernel_size
+        one = lambda v: v if isinstance(v, tuple) else (v,)          # noqa: E731
+        return f"kernel_size={one(self.kernel_size)}, stride={one(stride)}, padding={one(self.padding)}"
 
     def forward(self, x):
         return F.avg_pool1d(x, self.kernel_size, self.stride, self.padding, **self.options)

@@ -48,7 +48,10 @@ def embedding(index, weight):
 
 
 def cosine_similarity(x1, x2, dim: int = 1, eps: float = 1e-8):
-    """The cosine of the angle between x1 and x2 along dim, each norm clamped at eps, as torch."""
+    """The cosine of the angle between x1 and x2 along dim, each norm clamped at eps, as torch (the two
+    broadcast to one shape first)."""
+    shape = tuple(np.broadcast_shapes(x1.shape, x2.shape))
+    x1, x2 = (x if tuple(x.shape) == shape else x.expand(*shape) for x in (x1, x2))
     n1 = clamp(norm(x1, 2, dim, keepdim=True), min=eps)
     n2 = clamp(norm(x2, 2, dim, keepdim=True), min=eps)
     return ((x1 / n1) * (x2 / n2)).sum(dim)
