@@ -48,12 +48,15 @@ def _write(t: Tensor, value, key=...) -> None:
     bump(t)
 
 
-class IncompatibleKeys(collections.namedtuple("IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
-    """What load_state_dict did not match (torch's _IncompatibleKeys, printed as torch prints it)."""
+class _IncompatibleKeys(collections.namedtuple("_IncompatibleKeys", ["missing_keys", "unexpected_keys"])):
+    """What load_state_dict did not match (torch's, under its name, printed as torch prints it)."""
 
     def __repr__(self):
         return "<All keys matched successfully>" if not self.missing_keys and not self.unexpected_keys else \
             super().__repr__()
+
+
+IncompatibleKeys = _IncompatibleKeys
 
 _STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers") + hooks.HOOK_STORES
 
