@@ -1,5 +1,6 @@
 """Argument rules shared by every layer: shapes given as f(2, 3) or f((2, 3)), and dims
 given torch's way (dim, keepdim) or NumPy's (axis, keepdims). Imports nothing of tensorgrad."""
+import collections
 import math
 import sys
 
@@ -21,6 +22,15 @@ class Size(tuple):
     def __getitem__(self, key):
         got = super().__getitem__(key)
         return Size(got) if type(key) is slice else got
+
+
+def return_type(name: str, fields: list):
+    """torch.return_types.<name>: a named tuple (values, indices) and the like, printed as torch prints it."""
+    base = collections.namedtuple(name, fields)
+
+    def __repr__(self):
+        return f"torch.return_types.{name}(\n" + ",\n".join(f"{f}={v!r}" for f, v in zip(fields, self)) + ")"
+    return type(name, (base,), {"__slots__": (), "__repr__": __repr__, "__module__": "torch.return_types"})
 
 
 def shape_arg(shape) -> tuple:

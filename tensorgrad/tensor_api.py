@@ -538,8 +538,6 @@ class TensorMethods:
     def transpose_(self, dim0, dim1): return self._reshape_in_place("transpose_", lambda x: x.transpose(dim0, dim1))
     swapaxes_ = swapdims_ = transpose_
 
-    def swapaxes(self, axis0, axis1): return self.transpose(axis0, axis1)
-
     def sum_to_size(self, *size):
         """Summed down to size, a shape self broadcasts from (the adjoint of expand)."""
         shape, lead = shape_arg(size), self.ndim - len(shape_arg(size))
@@ -547,7 +545,6 @@ class TensorMethods:
             raise RuntimeError(f"sum_to_size: size {list(shape)} is not expandable to size {list(self.shape)}")
         axes = tuple(range(lead)) + tuple(lead + i for i, n in enumerate(shape) if n == 1 and self.shape[lead + i] != 1)
         return ops.reshape(ops.sum(self, axis=axes, keepdims=True) if axes else self, shape=shape)
-    swapdims = swapaxes
 
 
 

@@ -6,7 +6,7 @@ import math
 import numpy as np
 
 from .. import ops
-from ..dims import wrap_dim
+from ..dims import return_type, wrap_dim
 from ..engine import Tensor
 from .math import where
 from .reduce import norm
@@ -266,7 +266,7 @@ def inner(input, other):
 
 
 # matrix functions (ops/decomp.py): torch.det and friends, also torch.linalg's
-SlogdetResult = collections.namedtuple("SlogdetResult", ["sign", "logabsdet"])   # torch.return_types.slogdet
+SlogdetResult = return_type("slogdet", ["sign", "logabsdet"])
 
 
 def det(A):

@@ -4,6 +4,7 @@ import math
 import numpy as np
 
 from .. import ops
+from ..dims import return_type
 from ..dtypes import checked_scalar, get_default_dtype
 from ..engine import Tensor, data_of
 from ..ops import promote, promote_float
@@ -418,13 +419,7 @@ def frexp(input):
     return FrexpResult(Tensor._wrap(np.asarray(m)), Tensor._wrap(np.asarray(e, np.int32)))
 
 
-class FrexpResult(tuple):
-    """torch.return_types.frexp: (mantissa, exponent), also by name."""
-    def __new__(cls, mantissa, exponent):
-        return super().__new__(cls, (mantissa, exponent))
-
-    mantissa = property(lambda self: self[0])
-    exponent = property(lambda self: self[1])
+FrexpResult = return_type("frexp", ["mantissa", "exponent"])
 
 
 def bitwise_and(input, other): return input & other

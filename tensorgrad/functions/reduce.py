@@ -1,12 +1,11 @@
 """Reductions, softmax and scans of torch.*, composites on the ops of the table."""
-import collections
 import math
 import warnings
 
 import numpy as np
 
 from .. import ops
-from ..dims import count, dim_list, wrap_dim
+from ..dims import count, dim_list, return_type, wrap_dim
 from ..dtypes import as_dtype, get_default_dtype
 from ..engine import Tensor, data_of
 from .index import _key_along, gather
@@ -14,11 +13,13 @@ from .math import pow, sqrt, where
 from .shape import squeeze, unsqueeze
 
 
-AminmaxResult = collections.namedtuple("AminmaxResult", ["min", "max"])
+AminmaxResult = return_type("aminmax", ["min", "max"])
 
 
-SortResult = collections.namedtuple("SortResult", ["values", "indices"])   # torch.return_types.sort & co
-MaxResult = collections.namedtuple("MaxResult", ["values", "indices"])  # torch.return_types.max
+SortResult = return_type("sort", ["values", "indices"])            # torch.return_types.sort & co
+MaxResult, MinResult = return_type("max", ["values", "indices"]), return_type("min", ["values", "indices"])
+_PAIRS = {name: return_type(name, ["values", "indices"]) for name in ("cummax", "cummin", "topk", "median",
+                                                                       "nanmedian", "kthvalue", "mode")}
 
 
 
@@ -70,22 +71,22 @@ def max(x, axis=None, keepdims=False):
 def min(x, axis=None, keepdims=False):
     if axis is None:
         return _kept_all(ops.min(x), x.ndim, keepdims)
-    return _pick(x, axis, keepdims, ops.argmin)
+    return _pick(x, axis, keepdims, ops.argmin, MinResult)
 
 
 def _kept_all(out, ndim: int, keepdims: bool):
     return ops.reshape(out, shape=(1,) * ndim) if keepdims else out
 
 
-def _pick(x, axis: int, keepdims: bool, arg):
+def _pick(x, axis: int, keepdims: bool, arg, result=MaxResult):
     """(values, indices) along axis: indices = arg(x) (argmax or argmin), values gathered there."""
     if x.ndim == 0:                     # a 0-d tensor is its own max along its one dim, as torch
-        return _pick(unsqueeze(x, 0), 0, False, arg)
+        return _pick(unsqueeze(x, 0), 0, False, arg, result)
     indices = arg(x if x.dtype != np.bool_ else x.astype(np.uint8), axis=axis, keepdims=True)   # (arg refuses bools)
     values = ops.getitem(x, key=_key_along(data_of(indices), axis))      # a gather that needs no checks
     if not keepdims:
         values, indices = squeeze(values, axis), squeeze(indices, axis)
-    return MaxResult(values, indices)
+    return result(values, indices)
 
 
 def _axis(x, dim, op: str) -> tuple:
@@ -236,13 +237,13 @@ def cummin(x, dim: int):
 def _cumulative_extreme(x, dim, ufunc, name):
     d = wrap_dim(dim, x.ndim, name)
     if x.ndim == 0:
-        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        return _PAIRS[name](x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     a = data_of(x)
     running = ufunc.accumulate(a, axis=d)
     here = (a == running) | (np.isnan(a) if a.dtype.kind == "f" else False)     # the extreme is (again) here
     positions = np.arange(a.shape[d]).reshape((-1,) + (1,) * (a.ndim - d - 1))
     indices = np.maximum.accumulate(np.where(here, positions, 0), axis=d)
-    return SortResult(gather(x, d, indices), Tensor._wrap(indices))
+    return _PAIRS[name](gather(x, d, indices), Tensor._wrap(indices))
 
 
 def logcumsumexp(x, dim: int):

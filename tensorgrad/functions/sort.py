@@ -1,13 +1,12 @@
 """Sorting, searching and counting (torch.sort, topk, unique, histc, ...): gathers and rule-free composites."""
-import collections
 
 import numpy as np
 
 from .. import ops
-from ..dims import wrap_dim
+from ..dims import return_type, wrap_dim
 from ..engine import Tensor, data_of
 from .index import gather
-from .reduce import SortResult
+from .reduce import _PAIRS, SortResult
 
 
 def _flip(a, axis):
@@ -15,7 +14,7 @@ def _flip(a, axis):
 from .shape import squeeze
 
 
-HistogramResult = collections.namedtuple("HistogramResult", ["hist", "bin_edges"])
+HistogramResult = return_type("histogram", ["hist", "bin_edges"])
 
 
 
@@ -55,7 +54,7 @@ def topk(x, k: int, dim: int = -1, largest: bool = True, sorted: bool = True):
         raise IndexError(f"topk: k ({k}) is out of range for dimension {d} of size {n}")
     values, indices = sort(x, d, descending=largest, stable=True)
     key = (slice(None),) * d + (slice(0, k),) if x.ndim else ()       # a 0-d x is its own top 1
-    return SortResult(values[key], indices[key])
+    return _PAIRS["topk"](values[key], indices[key])
 
 
 def histc(input, bins: int = 100, min: float = 0, max: float = 0) -> Tensor:
@@ -139,7 +138,7 @@ def median(x, dim: int | None = None, keepdim: bool = False):
         return ops.amax(ops.getitem(x, key=tied), axis=None, keepdims=False)
     d = wrap_dim(dim, x.ndim, "median")
     if x.ndim == 0:
-        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        return _PAIRS["median"](x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     order = np.argsort(a, axis=d, kind="stable")
     nans = np.isnan(a).sum(axis=d, keepdims=True)
     pos = np.where(nans > 0, a.shape[d] - nans, (a.shape[d] - 1) // 2)     # the first NaN, or the middle
@@ -147,7 +146,7 @@ def median(x, dim: int | None = None, keepdim: bool = False):
     values = gather(x, d, indices)
     if not keepdim:
         values, indices = squeeze(values, d), indices.squeeze(d)
-    return SortResult(values, Tensor._wrap(indices))
+    return _PAIRS["median"](values, Tensor._wrap(indices))
 
 
 def nanmedian(x, dim: int | None = None, keepdim: bool = False):
@@ -167,13 +166,13 @@ def kthvalue(x, k: int, dim: int = -1, keepdim: bool = False):
     if not 1 <= k <= n:
         raise IndexError(f"kthvalue: k ({k}) is out of range for dimension {d} of size {n}")
     if x.ndim == 0:
-        return SortResult(x.clone(), Tensor._wrap(np.zeros((), np.int64)))
+        return _PAIRS["kthvalue"](x.clone(), Tensor._wrap(np.zeros((), np.int64)))
     key = (slice(None),) * d + (slice(k - 1, k),)
     indices = ops.argsort(data_of(x), axis=d)[key]
     values = gather(x, d, indices)
     if not keepdim:
         values, indices = squeeze(values, d), indices.squeeze(d)
-    return SortResult(values, Tensor._wrap(indices))
+    return _PAIRS["kthvalue"](values, Tensor._wrap(indices))
 
 
 def unique_consecutive(input, return_inverse: bool = False, return_counts: bool = False, dim=None):

@@ -9,7 +9,6 @@ Calling an op on plain arrays just runs its forward; on tensors it is recorded. 
 same rule runs on arrays in a normal backward and on tensors under create_graph=True,
 where its own ops are recorded and can be differentiated again.
 """
-import numpy as np
 
 from ..engine import Tensor, apply
 from ..modes import NUMPY_ERRORS, QUIET_NUMPY

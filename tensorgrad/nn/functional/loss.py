@@ -15,7 +15,7 @@ from ...functions.math import clamp, minimum, relu, where
 from ...functions.reduce import log_softmax
 from ...functions.shape import movedim, squeeze, unsqueeze
 from .activation import logsigmoid, softplus
-from .linear import cosine_similarity, pairwise_distance
+from .linear import pairwise_distance
 
 
 def _difference(input, target, op: str, integers: bool = False):
