@@ -61,7 +61,7 @@ from .compile import compile
 from .serialization import load, save
 # torch's programs (issue 18): autograd, data loading, devices, mixed precision, small names, `import torch`
 from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, utils
-from .functions import det, inverse, logdet, matrix_power, slogdet  # noqa: F401
+from .functions import det, inverse, logdet, matrix_power, slogdet, quantile, nanquantile  # noqa: F401
 from .functions import (broadcast_shapes, broadcast_tensors, hsplit, vsplit, dsplit, split_with_sizes,  # noqa: F401
                         diagflat, narrow_copy)
 from .printing import set_printoptions  # noqa: F401

@@ -600,7 +600,7 @@ METHODS = {
     "lcm": fn.lcm, "frexp": fn.frexp, "take": fn.take, "masked_scatter": fn.masked_scatter, "cov": fn.cov,
     "corrcoef": fn.corrcoef, "kthvalue": fn.kthvalue, "unique_consecutive": fn.unique_consecutive,
     "addmv": fn.addmv, "addr": fn.addr, "baddbmm": fn.baddbmm, "addbmm": fn.addbmm, "vdot": fn.vdot, "ger": fn.ger,
-    "hsplit": fn.hsplit, "vsplit": fn.vsplit, "dsplit": fn.dsplit, "split_with_sizes": fn.split_with_sizes,
+    "quantile": fn.quantile, "nanquantile": fn.nanquantile, "hsplit": fn.hsplit, "vsplit": fn.vsplit, "dsplit": fn.dsplit, "split_with_sizes": fn.split_with_sizes,
     "diagflat": fn.diagflat, "narrow_copy": fn.narrow_copy,
     "det": fn.det, "inverse": fn.inverse, "logdet": fn.logdet, "slogdet": fn.slogdet, "matrix_power": fn.matrix_power,
 }

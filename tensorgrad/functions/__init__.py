@@ -24,7 +24,7 @@ from .reduce import (AminmaxResult, MaxResult, SortResult, amin, aminmax, count_
                      cumsum, dist, log_softmax, logcumsumexp, logsumexp, max, mean, min, nanmean, nansum, norm,
                      prod, softmax, std, std_mean, var, var_mean, cov, corrcoef)
 from .sort import (HistogramResult, argsort, bincount, bucketize, histc, histogram, median, msort, nanmedian,
-                   searchsorted, sort, topk, unique, kthvalue, unique_consecutive)
+                   searchsorted, sort, topk, unique, kthvalue, unique_consecutive, quantile, nanquantile)
 from .linalg import (addmm, bmm, cdist, cross, diff, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot,
                      trace, addmv, addr, baddbmm, addbmm, vdot, ger, det, inverse, logdet, matrix_power, slogdet,
                      SlogdetResult)

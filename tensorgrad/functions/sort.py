@@ -11,7 +11,7 @@ from .reduce import _PAIRS, SortResult
 
 def _flip(a, axis):
     return a[(slice(None),) * axis + (slice(None, None, -1),)]
-from .shape import squeeze
+from .shape import squeeze, stack, unsqueeze
 
 
 HistogramResult = return_type("histogram", ["hist", "bin_edges"])
@@ -195,3 +195,66 @@ def unique_consecutive(input, return_inverse: bool = False, return_counts: bool 
     if return_counts:
         out.append(Tensor._wrap(np.diff(np.append(np.flatnonzero(starts), len(rows))).astype(np.int64)))
     return out[0] if len(out) == 1 else tuple(out)
+
+
+def quantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """The q-th quantiles (q in [0, 1], a number or a 1-d tensor: its dim comes first) of input along dim (all
+    of it by default), between the two order statistics around q (n - 1) as `interpolation` says ('linear',
+    'lower', 'higher', 'midpoint', 'nearest'); a slice holding a NaN gives NaN, as torch."""
+    return _quantile("quantile", input, q, dim, keepdim, interpolation, skip_nan=False)
+
+
+def nanquantile(input, q, dim=None, keepdim: bool = False, *, interpolation: str = "linear"):
+    """quantile ignoring NaNs (a slice of only NaNs gives NaN)."""
+    return _quantile("nanquantile", input, q, dim, keepdim, interpolation, skip_nan=True)
+
+
+def _quantile(name, input, q, dim, keepdim, interpolation, skip_nan):
+    if interpolation not in ("linear", "lower", "higher", "midpoint", "nearest"):
+        raise ValueError(f"{name}: interpolation must be one of linear, lower, higher, midpoint or nearest, "
+                         f"got {interpolation!r}")
+    if input.dtype not in (np.float32, np.float64):
+        raise RuntimeError(f"{name}() input tensor must be either float or double dtype")
+    if isinstance(q, Tensor) and q.dtype != input.dtype:
+        raise RuntimeError(f"{name}() q tensor must be same dtype as the input tensor")
+    if input.numel() == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    qs = np.asarray(data_of(q), dtype=np.float64)
+    if qs.ndim > 1 or qs.size and (qs.min() < 0 or qs.max() > 1 or np.isnan(qs).any()):
+        raise RuntimeError(f"{name}() q must be a scalar or 1D tensor with values in [0, 1]")
+    x = ops.reshape(input, shape=(-1,)) if dim is None else input
+    d = 0 if dim is None else wrap_dim(dim, input.ndim, name)
+    if x.ndim == 0:
+        x, d = ops.reshape(x, shape=(1,)), 0
+    if x.shape[d] == 0:
+        raise RuntimeError(f"{name}() input tensor must be non-empty")
+    values = sort(x, d).values                                          # NaN last
+    moved = np.moveaxis(np.asarray(data_of(values)), d, -1)             # (..., n)
+    nans = np.isnan(moved).sum(axis=-1, keepdims=True)                  # (..., 1)
+    count = moved.shape[-1] - nans if skip_nan else np.full_like(nans, moved.shape[-1])
+    pos = np.maximum(count - 1, 0) * qs.reshape(-1, *([1] * moved.ndim))   # (Q, ..., 1)
+    lo, hi = np.floor(pos).astype(np.int64), np.ceil(pos).astype(np.int64)
+    if interpolation == "nearest":
+        lo = hi = np.round(pos).astype(np.int64)
+    elif interpolation == "lower":
+        hi = lo
+    elif interpolation == "higher":
+        lo = hi
+
+    def at(k):                                                          # values at positions k, (Q, ...)
+        k = np.moveaxis(k, -1, d + 1)                                   # (Q, ..., 1 at d, ...)
+        got = stack([gather(values, d, k[i]) for i in range(len(k))]) if len(k) else None
+        return squeeze(got, d + 1)
+    low, high = at(lo), at(hi)
+    if interpolation == "linear":
+        frac = np.moveaxis(pos - lo, -1, d + 1).squeeze(d + 1).astype(input.dtype)
+        out = low + (high - low) * frac
+    elif interpolation == "midpoint":
+        out = (low + high) * 0.5
+    else:
+        out = low
+    bad = np.moveaxis(((nans > 0) if not skip_nan else (count == 0)), -1, 0)   # (1, ...) slices that are NaN
+    out = ops.where(np.broadcast_to(bad, out.shape), np.asarray(np.nan, input.dtype), out) if bad.any() else out
+    if keepdim and input.ndim:                                          # (a 0-d input has no dim to keep)
+        out = unsqueeze(out, d + 1) if dim is not None else ops.reshape(out, shape=(qs.size,) + (1,) * input.ndim)
+    return ops.reshape(out, shape=out.shape[1:]) if qs.ndim == 0 else out
