@@ -100,3 +100,26 @@ def test_a_reinforce_step_as_torch():
 def test_a_missing_distribution_names_itself():
     with pytest.raises(AttributeError, match="torch.distributions.Dirichlet"):
         tg.distributions.Dirichlet
+
+
+@pytest.mark.parametrize("make", [
+    lambda D, m: D.Normal(0.0, -1.0), lambda D, m: D.Uniform(2.0, 1.0),
+    lambda D, m: D.Categorical(probs=m.tensor([0.5, -0.1])), lambda D, m: D.Bernoulli(probs=m.tensor([1.5])),
+    lambda D, m: D.Categorical(logits=m.tensor([0.5, 1.0])).log_prob(m.tensor(5)),
+    lambda D, m: D.Bernoulli(probs=m.tensor([0.5])).log_prob(m.tensor([0.5])),
+    lambda D, m: D.Uniform(m.tensor([0.0]), m.tensor([2.0])).log_prob(m.tensor([3.0])),
+], ids=["normal-scale", "uniform-bounds", "categorical-probs", "bernoulli-probs", "categorical-value",
+        "bernoulli-value", "uniform-value"])
+def test_arguments_are_validated_as_torch(make):
+    """Parameters outside their constraint, and log_prob values outside the support, are a ValueError (torch's
+    validate_args, on by default); validate_args=False turns it off."""
+    with pytest.raises(ValueError):
+        make(torch.distributions, torch)
+    with pytest.raises(ValueError, match="Expected"):
+        make(tg.distributions, tg)
+
+
+def test_validation_can_be_turned_off_as_torch():
+    for m in (tg, torch):
+        u = m.distributions.Uniform(m.tensor([0.0]), m.tensor([2.0]), validate_args=False)
+        assert u.log_prob(m.tensor([3.0])).item() == float("-inf")

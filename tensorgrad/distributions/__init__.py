@@ -26,16 +26,34 @@ def _as_tensor(x, like=None) -> Tensor:
     return fn.tensor(x, dtype=dtype)
 
 
+def _expand(x: Tensor, shape) -> Tensor:
+    return x if tuple(x.shape) == tuple(shape) else x.expand(*shape)
+
+
 def _shape(sample_shape) -> tuple:
     return (sample_shape,) if isinstance(sample_shape, int) else tuple(sample_shape)
 
 
 class Distribution:
-    """batch_shape: the independent distributions held; event_shape: the shape of one draw of one."""
+    """batch_shape: the independent distributions held; event_shape: the shape of one draw of one.
+    validate_args (on by default, as torch's): parameters outside their constraint, and values outside the
+    support given to log_prob, raise a ValueError naming them."""
     has_rsample = False
+    _validate_default = True
 
-    def __init__(self, batch_shape=(), event_shape=()):
+    def __init__(self, batch_shape=(), event_shape=(), validate_args=None):
         self.batch_shape, self.event_shape = Size(batch_shape), Size(event_shape)
+        self._validate = self._validate_default if validate_args is None else bool(validate_args)
+
+    @staticmethod
+    def set_default_validate_args(value: bool) -> None:
+        Distribution._validate_default = bool(value)
+
+    def _require(self, ok, what: str, value) -> None:
+        """A ValueError as torch's when a parameter (or a log_prob value) breaks its constraint."""
+        if self._validate and not bool(np.all(np.asarray(ok._data if isinstance(ok, Tensor) else ok))):
+            raise ValueError(f"Expected {what} (Tensor of shape {tuple(np.shape(value._data if isinstance(value, Tensor) else value))}) "
+                             f"of distribution {type(self).__name__} to satisfy its constraint (it does not)")
 
     def sample(self, sample_shape=()) -> Tensor:
         with no_grad():
@@ -76,7 +94,11 @@ class Categorical(Distribution):
             self.logits = logits - logits.logsumexp(-1, keepdim=True)
             self.probs = F.softmax(logits, dim=-1)
         self.num_events = self.probs.shape[-1]
-        super().__init__(self.probs.shape[:-1])
+        super().__init__(self.probs.shape[:-1], validate_args=validate_args)
+        if probs is not None:
+            self._require((probs >= 0).all() & (probs.sum(-1) > 0).all(), "parameter probs (a simplex)", probs)
+        else:
+            self._require(~logits.isnan(), "parameter logits (real)", logits)
 
     def sample(self, sample_shape=()) -> Tensor:
         n = math.prod(_shape(sample_shape))
@@ -86,10 +108,13 @@ class Categorical(Distribution):
         return draws.T.reshape(_shape(sample_shape) + self.batch_shape)
 
     def log_prob(self, value) -> Tensor:
-        value = _as_tensor(value).long()
+        value = _as_tensor(value)
+        self._require((value >= 0) & (value < self.num_events) & (value == value.round()),
+                      f"value argument within the support (0 to {self.num_events - 1})", value)
+        value = value.long()
         shape = np.broadcast_shapes(value.shape, self.batch_shape)
         logits = self.logits.expand(*shape, self.num_events)
-        return logits.gather(-1, value.expand(*shape).unsqueeze(-1)).squeeze(-1)
+        return logits.gather(-1, _expand(value, shape).unsqueeze(-1)).squeeze(-1)
 
     def entropy(self) -> Tensor:
         logits = self.logits.clamp(min=np.finfo(self.logits.dtype).min)   # (0 * -inf would be NaN)
@@ -120,7 +145,11 @@ class Bernoulli(Distribution):
         else:
             self.logits = _as_tensor(logits)
             self.probs = self.logits.sigmoid()
-        super().__init__(self.probs.shape)
+        super().__init__(self.probs.shape, validate_args=validate_args)
+        if probs is not None:
+            self._require((self.probs >= 0) & (self.probs <= 1), "parameter probs (in [0, 1])", self.probs)
+        else:
+            self._require(~self.logits.isnan(), "parameter logits (real)", self.logits)
 
     def sample(self, sample_shape=()) -> Tensor:
         with no_grad():
@@ -129,8 +158,9 @@ class Bernoulli(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = _as_tensor(value, self.logits)
+        self._require((value == 0) | (value == 1), "value argument within the support (0 or 1)", value)
         shape = np.broadcast_shapes(self.logits.shape, value.shape)
-        logits, value = self.logits.expand(*shape), value.expand(*shape)
+        logits, value = _expand(self.logits, shape), _expand(value, shape)
         return -F.binary_cross_entropy_with_logits(logits, value.to(logits.dtype), reduction="none")
 
     def entropy(self) -> Tensor:
@@ -152,8 +182,10 @@ class Normal(Distribution):
     def __init__(self, loc, scale, validate_args=None):
         loc, scale = _as_tensor(loc, scale), _as_tensor(scale, loc)
         shape = np.broadcast_shapes(loc.shape, scale.shape)
-        self.loc, self.scale = loc.expand(*shape), scale.expand(*shape)
-        super().__init__(shape)
+        self.loc, self.scale = _expand(loc, shape), _expand(scale, shape)
+        super().__init__(shape, validate_args=validate_args)
+        self._require(~loc.isnan(), "parameter loc (real)", loc)
+        self._require(scale > 0, "parameter scale (greater than 0)", scale)
 
     def rsample(self, sample_shape=()) -> Tensor:
         eps = fn.randn(*self._extended(sample_shape), dtype=self.loc.dtype)
@@ -161,6 +193,7 @@ class Normal(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = _as_tensor(value, self.loc)
+        self._require(~value.isnan(), "value argument within the support (real)", value)
         var = self.scale ** 2
         return -((value - self.loc) ** 2) / (2 * var) - self.scale.log() - math.log(math.sqrt(2 * math.pi))
 
@@ -191,8 +224,9 @@ class Uniform(Distribution):
     def __init__(self, low, high, validate_args=None):
         low, high = _as_tensor(low, high), _as_tensor(high, low)
         shape = np.broadcast_shapes(low.shape, high.shape)
-        self.low, self.high = low.expand(*shape), high.expand(*shape)
-        super().__init__(shape)
+        self.low, self.high = _expand(low, shape), _expand(high, shape)
+        super().__init__(shape, validate_args=validate_args)
+        self._require(self.low < self.high, "parameter low (less than high)", low)
 
     def rsample(self, sample_shape=()) -> Tensor:
         u = fn.rand(*self._extended(sample_shape), dtype=self.low.dtype)
@@ -200,6 +234,8 @@ class Uniform(Distribution):
 
     def log_prob(self, value) -> Tensor:
         value = _as_tensor(value, self.low)
+        self._require((value >= self.low) & (value < self.high), "value argument within the support [low, high)",
+                      value)
         inside = (value >= self.low) & (value < self.high)
         return fn.where(inside, -(self.high - self.low).log(), float("-inf"))
 
