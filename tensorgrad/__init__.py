@@ -51,6 +51,16 @@ from .functions import atan2 as arctan2, cat as concat, cat as concatenate, clam
 from .functions import div as divide, div as true_divide, vstack as row_stack
 from .functions.creation import _number
 from .nn.functional import one_hot
+from .functions.dispatch import (t, swapaxes, swapdims, ravel, detach, fill, masked_fill, is_nonzero,  # noqa: F401
+                                 is_same_size, is_signed, is_complex, is_conj, is_neg, is_inference, conj,
+                                 resolve_conj, resolve_neg, real, rsub)
+from .functions.dispatch import IN_PLACE as _IN_PLACE
+from .nn.functional import (adaptive_avg_pool1d, avg_pool1d, batch_norm, bilinear, celu, conv1d, conv2d,  # noqa: F401
+                            cosine_embedding_loss, cosine_similarity, dropout, embedding, embedding_bag, group_norm,
+                            hardshrink, hinge_embedding_loss, kl_div, layer_norm, margin_ranking_loss, max_pool1d,
+                            max_pool2d, pairwise_distance, pixel_shuffle, pixel_unshuffle, prelu, rms_norm, selu,
+                            threshold, threshold_, triplet_margin_loss, binary_cross_entropy_with_logits)
+from .nn.functional import celu_, selu_, relu_  # noqa: F401
 from .functions.dispatch import (add, all, amax, amin, any, argmax, argmin, broadcast_to, clone, div, flatten, max,
                                  mean, min, mul, neg, numel, permute, pow, reshape, select, squeeze, std, sub, sum,
                                  transpose, unflatten, unsqueeze, var)
@@ -62,6 +72,7 @@ from .serialization import load, save
 # torch's programs (issue 18): autograd, data loading, devices, mixed precision, small names, `import torch`
 from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, utils
 from .functions import det, inverse, logdet, matrix_power, slogdet, quantile, nanquantile  # noqa: F401
+from .functions import isin, unravel_index, combinations, trapezoid, trapz  # noqa: F401
 from .functions import (broadcast_shapes, broadcast_tensors, hsplit, vsplit, dsplit, split_with_sizes,  # noqa: F401
                         diagflat, narrow_copy)
 from .printing import set_printoptions  # noqa: F401
@@ -69,9 +80,12 @@ from .amp import autocast
 from .dtype_info import bfloat16, finfo, iinfo
 from .runtime import (Size, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                       inference_mode, is_floating_point, is_inference_mode_enabled, is_tensor,
-                      set_float32_matmul_precision, set_num_interop_threads, set_num_threads)
+                      set_float32_matmul_precision, set_num_interop_threads, set_num_threads, promote_types,
+                      can_cast, scalar_tensor, asarray)
 from .torch_alias import install_as_torch
 from .missing import module_getattr as _module_getattr
 
 from numpy import dtype                          # torch.dtype: isinstance(x.dtype, tg.dtype) holds
 __getattr__ = _module_getattr("torch")           # tg.not_there: "tensorgrad does not implement torch.not_there"
+
+globals().update({k: v for k, v in _IN_PLACE.items() if k not in globals()})   # torch.exp_(x) is x.exp_()

@@ -1,12 +1,17 @@
 """torch's small process-wide names: Size, is_tensor, is_floating_point, threads, inference_mode,
-float32 matmul precision; and how the process's allocator keeps freed memory (keep_freed_memory)."""
+float32 matmul precision, promote_types and can_cast, scalar_tensor and asarray; and how the process's
+allocator keeps freed memory (keep_freed_memory)."""
 import contextlib
 import ctypes
 import functools
 import os
 
+import numpy as np
+
+from . import dtypes
 from .dims import Size  # noqa: F401  (torch.Size)
 from .engine import Tensor
+from .functions.creation import as_tensor, tensor
 from .modes import _mode
 
 _threads = {"intra": len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 1,
@@ -119,3 +124,28 @@ def keep_freed_memory() -> bool:
 
 if os.environ.get("TENSORGRAD_KEEP_FREED_MEMORY", "1") != "0":
     keep_freed_memory()
+
+
+def promote_types(type1, type2) -> np.dtype:
+    """The dtype torch's arithmetic gives two dtypes (an int with a float is the float)."""
+    return dtypes.promote_types(dtypes.as_dtype(type1), dtypes.as_dtype(type2))
+
+
+def can_cast(from_, to) -> bool:
+    """Whether torch's casting rules allow from_ -> to implicitly: never down a category (float -> int, int or
+    float -> bool), any width within one."""
+    rank = lambda d: 0 if d.kind == "b" else 1 if d.kind in "iu" else 2        # noqa: E731
+    return rank(dtypes.as_dtype(from_)) <= rank(dtypes.as_dtype(to))
+
+
+def scalar_tensor(s, *, dtype=None, device=None, requires_grad: bool = False) -> Tensor:
+    """A 0-d tensor holding s, in the default float dtype unless dtype says."""
+    return tensor(float(s), dtype=dtype or dtypes.get_default_dtype(), device=device, requires_grad=requires_grad)
+
+
+def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = False) -> Tensor:
+    """torch.asarray: shares memory with a tensor or an array when it can (copy=True: never)."""
+    out = tensor(obj, dtype=dtype, device=device) if copy else as_tensor(obj, dtype=dtype, device=device)
+    if requires_grad:
+        out = out.detach().requires_grad_() if out._node is not None or out is obj else out.requires_grad_()
+    return out

@@ -511,3 +511,24 @@ MODULE_REPRS = ["Linear(3, 4)", "Linear(3, 4, bias=False)", "Embedding(10, 3, pa
 @pytest.mark.parametrize("spec", MODULE_REPRS)
 def test_a_module_prints_as_torchs(spec):
     assert repr(eval(f"tg.nn.{spec}")) == repr(eval(f"torch.nn.{spec}"))
+
+
+def test_torchs_function_forms_and_small_names():
+    """torch.t(x), torch.exp_(x), torch.conv2d, promote_types, can_cast, scalar_tensor, asarray, ...: the same
+    answers as torch."""
+    for m in (tg, torch):
+        x = m.tensor([[1.0, -2.0, 3.0]])
+        got = [m.t(x).tolist(), m.swapaxes(x, 0, 1).shape, m.ravel(x).tolist(), m.rsub(x, 1, alpha=2).tolist(),
+               m.fill(x, 2.0).tolist(), m.masked_fill(x, x > 0, 0.0).tolist(), m.real(x).tolist(),
+               m.is_nonzero(m.tensor([1])), m.is_same_size(x, x), m.is_signed(x), m.detach(x).requires_grad,
+               m.exp_(x.clone()).tolist(), m.relu_(x.clone()).tolist(), m.clamp_(x.clone(), 0, 1).tolist(),
+               str(m.promote_types(m.int64, m.float32)), m.can_cast(m.float64, m.int32), m.can_cast(m.int8, m.float16),
+               m.scalar_tensor(3).tolist(), m.asarray([1, 2]).tolist(),
+               m.dropout(x, 0.0, False).tolist(), m.layer_norm(x, (3,)).tolist(), m.selu(x).tolist()]
+        if m is tg:
+            ours = got
+    for a, b in zip(ours, got):
+        if isinstance(a, list):
+            np.testing.assert_allclose(np.array(a, dtype=float), np.array(b, dtype=float), rtol=1e-6)
+        else:
+            assert str(a).replace("torch.", "") == str(b).replace("torch.", ""), (a, b)

@@ -17,15 +17,15 @@ from .shape import (atleast_1d, atleast_2d, atleast_3d, block_diag, cartesian_pr
                     moveaxis, movedim, narrow, pad, repeat, repeat_interleave, roll, rot90, split, squeeze, stack,
                     tensor_split, tile, transpose, tril, tril_indices, triu, triu_indices, unbind, unsqueeze,
                     vstack, broadcast_shapes, broadcast_tensors, hsplit, vsplit, dsplit, split_with_sizes, diagflat,
-                    narrow_copy)
+                    narrow_copy, combinations)
 from .index import (argwhere, gather, index_add, index_copy, index_fill, index_select, masked_select, nonzero,
-                    scatter, scatter_add, take_along_dim, take, masked_scatter)
+                    scatter, scatter_add, take_along_dim, take, masked_scatter, unravel_index)
 from .reduce import (AminmaxResult, MaxResult, SortResult, amin, aminmax, count_nonzero, cummax, cummin, cumprod,
                      cumsum, dist, log_softmax, logcumsumexp, logsumexp, max, mean, min, nanmean, nansum, norm,
-                     prod, softmax, std, std_mean, var, var_mean, cov, corrcoef)
+                     prod, softmax, std, std_mean, var, var_mean, cov, corrcoef, trapezoid, trapz)
 from .sort import (HistogramResult, argsort, bincount, bucketize, histc, histogram, median, msort, nanmedian,
                    searchsorted, sort, topk, unique, kthvalue, unique_consecutive, quantile, nanquantile)
 from .linalg import (addmm, bmm, cdist, cross, diff, dot, einsum, inner, kron, matmul, mm, mv, outer, tensordot,
                      trace, addmv, addr, baddbmm, addbmm, vdot, ger, det, inverse, logdet, matrix_power, slogdet,
                      SlogdetResult)
-from .compare import (allclose, equal, isclose)
+from .compare import (allclose, equal, isclose, isin)

@@ -29,3 +29,9 @@ def equal(input, other) -> bool:
     """True if both have the same shape and elements, as torch.equal."""
     a, b = np.asarray(data_of(input)), np.asarray(data_of(other))
     return a.shape == b.shape and bool((a == b).all())
+
+
+def isin(elements, test_elements, *, assume_unique: bool = False, invert: bool = False) -> Tensor:
+    """Whether each element of `elements` is among `test_elements` (either may be a number); bool, no gradient."""
+    a, b = np.asarray(data_of(elements)), np.asarray(data_of(test_elements))
+    return Tensor._wrap(np.asarray(np.isin(a, b, assume_unique=assume_unique, invert=invert)))

@@ -37,3 +37,38 @@ def neg(x): return -_t(x)
 def numel(x): return _t(x).numel()
 def select(x, dim, index): return _t(x).select(dim, index)
 def unflatten(x, dim, sizes): return _t(x).unflatten(dim, sizes)
+def t(x): return _t(x).t()
+def swapaxes(x, axis0, axis1): return _t(x).transpose(axis0, axis1)
+def swapdims(x, dim0, dim1): return _t(x).transpose(dim0, dim1)
+def ravel(x): return _t(x).reshape(-1)
+def detach(x): return _t(x).detach()
+def fill(x, value): return _t(x).clone().fill_(value)
+def masked_fill(x, mask, value): return _t(x).masked_fill(mask, value)
+def is_nonzero(x): return _t(x).is_nonzero()
+def is_same_size(x, other): return _t(x).is_same_size(other)
+def is_signed(x): return _t(x).is_signed()
+def is_complex(x): return False
+def is_conj(x): return False
+def is_neg(x): return False
+def is_inference(x): return False
+def conj(x): return _t(x)
+def resolve_conj(x): return _t(x)
+def resolve_neg(x): return _t(x)
+def real(x): return _t(x)                    # (real tensors: their own real part, as torch)
+def rsub(x, other, alpha=1): return (other - x * alpha) if alpha != 1 else other - x
+
+
+def _in_place(name: str):
+    """torch.exp_(x) and friends: x.exp_()."""
+    def f(x, *args, **kwargs):
+        return getattr(x, name)(*args, **kwargs)
+    f.__name__ = name
+    return f
+
+
+IN_PLACE = {name: _in_place(name) for name in (
+    "abs_", "acos_", "acosh_", "arccos_", "arccosh_", "arcsin_", "arcsinh_", "arctan_", "arctanh_", "asin_", "asinh_",
+    "atan_", "atanh_", "ceil_", "clamp_", "clamp_max_", "clamp_min_", "clip_", "cos_", "cosh_", "deg2rad_", "erf_",
+    "erfc_", "exp2_", "exp_", "expm1_", "fix_", "floor_", "frac_", "log10_", "log1p_", "log2_", "log_", "logit_",
+    "nan_to_num_", "neg_", "negative_", "rad2deg_", "reciprocal_", "relu_", "round_", "rsqrt_", "sigmoid_", "sin_",
+    "sinc_", "sinh_", "sqrt_", "square_", "tan_", "tanh_", "trunc_", "fill_", "zero_", "detach_", "gcd_", "lcm_")}

@@ -169,3 +169,15 @@ def masked_scatter(input, mask, source):
         raise RuntimeError(f"masked_scatter: the mask holds {k} elements, source has only {source._data.size}")
     picked = ops.getitem(ops.reshape(source, shape=(-1,)), key=(slice(0, k),))
     return ops.index_put(input, picked.astype(input.dtype), key=(m,), accumulate=False)
+
+
+def unravel_index(indices, shape) -> tuple:
+    """The coordinates (one int64 tensor per dim of shape) of flat, row-major indices."""
+    shape = (shape,) if isinstance(shape, (int, np.integer)) else tuple(shape)
+    i = index_array(indices)
+    if i.dtype.kind not in "iu":
+        raise TypeError(f"unravel_index: expected integer indices, got {i.dtype}")
+    n = int(np.prod(shape))
+    if i.size and (i.min() < -n or i.max() >= n):
+        raise RuntimeError(f"unravel_index: index out of bounds for a tensor of {n} elements")
+    return tuple(Tensor._wrap(c.astype(np.int64)) for c in np.unravel_index(np.where(i < 0, i + n, i), shape))

@@ -330,3 +330,30 @@ def corrcoef(input):
     d = sqrt(ops.diagonal(c, offset=0, dim1=0, dim2=1))
     r = c / ops.reshape(d, shape=(-1, 1)) / ops.reshape(d, shape=(1, -1))
     return ops.clamp(r, min=-1.0, max=1.0)
+
+
+def trapezoid(y, x=None, *, dx=None, dim: int = -1):
+    """The integral of y along dim by the trapezoidal rule, at the points x (a tensor along dim) or spaced dx
+    (1 by default)."""
+    d = wrap_dim(dim, y.ndim, "trapezoid")
+    n = y.shape[d]
+    if n == 0:
+        return ops.sum(y, axis=(d,), keepdims=False)
+    lo = ops.getitem(y, key=(slice(None),) * d + (slice(0, n - 1),))
+    hi = ops.getitem(y, key=(slice(None),) * d + (slice(1, n),))
+    if x is None:
+        return ops.sum(lo + hi, axis=(d,), keepdims=False) * ((1.0 if dx is None else dx) / 2)
+    if dx is not None:
+        raise RuntimeError("trapezoid: pass x or dx, not both")
+    x = x if isinstance(x, Tensor) else Tensor._wrap(np.asarray(x))
+    xd = d if x.ndim == y.ndim else x.ndim - 1
+    spacing = ops.getitem(x, key=(slice(None),) * xd + (slice(1, n),)) - ops.getitem(
+        x, key=(slice(None),) * xd + (slice(0, n - 1),))
+    if x.ndim == 1 and y.ndim > 1:                    # (a 1-d x runs along dim of y)
+        spacing = ops.reshape(spacing, shape=(-1,) + (1,) * (y.ndim - 1 - d))
+    return ops.sum((lo + hi) * spacing, axis=(d,), keepdims=False) / 2
+
+
+def trapz(y, x=None, *, dx=None, dim: int = -1):
+    """torch.trapz, trapezoid's older name."""
+    return trapezoid(y, x, dx=dx, dim=dim)

@@ -1,5 +1,6 @@
 """torch.*'s shape functions: every one a gather (getitem) or a reshape/permute, so every backward is a scatter-add or a reshape."""
 import builtins
+import itertools
 import math
 
 import numpy as np
@@ -477,3 +478,15 @@ def diagflat(x, offset: int = 0):
 
 def narrow_copy(x, dim: int, start: int, length: int):
     return narrow(x, dim, start, length).clone()
+
+
+def combinations(input, r: int = 2, with_replacement: bool = False):
+    """The r-element combinations of a 1-d tensor's elements, in order, as rows (C, r): a gather, so gradients
+    flow back to the elements."""
+    if input.ndim != 1:
+        raise RuntimeError(f"combinations: expect a 1D vector, but got shape {tuple(input.shape)}")
+    pick = itertools.combinations_with_replacement if with_replacement else itertools.combinations
+    rows = np.array(list(pick(range(input.shape[0]), r)), dtype=np.int64).reshape(-1, r)
+    if r == 0 or rows.size == 0:
+        return ops.reshape(ops.getitem(input, key=np.zeros(0, np.int64)), shape=(0,) if r == 0 else (0, r))
+    return ops.getitem(input, key=rows)
