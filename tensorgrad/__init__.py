@@ -73,6 +73,7 @@ from .serialization import load, save
 from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, utils
 from .functions import det, inverse, logdet, matrix_power, slogdet, quantile, nanquantile  # noqa: F401
 from .functions import isin, unravel_index, combinations, trapezoid, trapz  # noqa: F401
+from .linalg import pinv as pinverse, svd_legacy as svd  # noqa: F401
 from .functions import (broadcast_shapes, broadcast_tensors, hsplit, vsplit, dsplit, split_with_sizes,  # noqa: F401
                         diagflat, narrow_copy)
 from .printing import set_printoptions  # noqa: F401

@@ -997,6 +997,14 @@ SAMPLES += [
     S("cholesky", lambda m, a: m.linalg.cholesky(_spd(m, a), upper=True), [R(3, 3)], extra=dict(second=False),
       note="upper"),
     S("svdvals", lambda m, a: m.linalg.svdvals(a), [R(2, 3, 4)], extra=dict(second=False)),
+    # (U and Vh are each up to a sign per column: the rows take sign-free functions of them)
+    S("svd_u", lambda m, a: _outer_of(m.linalg.svd(a, full_matrices=False).U), [R(4, 3)], extra=dict(second=False)),
+    S("svd_vh", lambda m, a: _outer_of(m.linalg.svd(a, full_matrices=False).Vh.mT), [R(2, 3, 5)],
+      extra=dict(second=False)),
+    S("svd_u", lambda m, a: m.svd(a).U.abs(), [R(3, 4)], extra=dict(second=False), smooth=False, note="legacy"),
+    S("eigh_vectors", lambda m, a: _outer_of(m.linalg.eigh(_spd(m, a)).eigenvectors * m.arange(1.0, 4.0, dtype=a.dtype)),
+      [R(2, 3, 3)], extra=dict(second=False)),
+    S("linalg.pinv", lambda m, a: m.linalg.pinv(a), [R(3, 4)], extra=dict(second=False)),
     S("eigvalsh", lambda m, a: m.linalg.eigvalsh(_spd(m, a)), [R(2, 3, 3)], extra=dict(second=False)),
     S("matrix_power", lambda m, a: m.linalg.matrix_power(_wc(m, a), -3), [R(3, 3)]),
     S("matrix_power", lambda m, a: a.matrix_power(5), [R(2, 3, 3, low=-0.5, high=0.5)], note="positive"),
@@ -1046,6 +1054,11 @@ SAMPLES += [
 def _wc(m, a):
     """a + 4 I: well conditioned (its inverse's gradients are not dominated by rounding)."""
     return a + 4 * m.eye(a.shape[-1], dtype=a.dtype)
+
+
+def _outer_of(v):
+    """v diag(1..k) v^T: a function of v's columns that does not depend on their signs."""
+    return (v * v.new_tensor(np.arange(1.0, v.shape[-1] + 1))) @ v.transpose(-1, -2)
 
 
 def _spd(m, a):

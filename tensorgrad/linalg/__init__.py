@@ -6,7 +6,7 @@ import builtins
 import numpy as np
 
 from .. import ops
-from ..dims import wrap_dim
+from ..dims import return_type, wrap_dim
 from ..engine import Tensor
 from ..functions import cross as _cross
 from ..functions import diagonal as _diagonal
@@ -43,6 +43,46 @@ def eigvalsh(A, UPLO: str = "L") -> Tensor:
     if UPLO not in ("L", "U"):
         raise ValueError(f"eigvalsh: UPLO must be 'L' or 'U', got {UPLO!r}")
     return decomp.eigvalsh(A, upper=UPLO == "U")
+
+
+SVDResult = return_type("linalg_svd", ["U", "S", "Vh"])
+EighResult = return_type("linalg_eigh", ["eigenvalues", "eigenvectors"])
+
+
+def svd(A, full_matrices: bool = True, *, driver=None) -> SVDResult:
+    """U, S, Vh with A = U diag(S) Vh (singular values descending). Gradients flow through all three (through
+    the first min(m, n) columns of U and rows of Vh, for distinct singular values), as torch's."""
+    return SVDResult(decomp.svd_u(A, full=full_matrices), decomp.svdvals(A), decomp.svd_vh(A, full=full_matrices))
+
+
+SVDLegacyResult = return_type("svd", ["U", "S", "V"])
+
+
+def svd_legacy(A, some: bool = True, compute_uv: bool = True) -> SVDLegacyResult:
+    """torch.svd (before torch.linalg): U, S and V itself (not Vh); some=False gives the full U and V."""
+    U, S, Vh = svd(A, full_matrices=not some)
+    if not compute_uv:
+        U, Vh = U.detach() * 0, Vh.detach() * 0
+    return SVDLegacyResult(U, S, _mT(Vh))
+
+
+def eigh(A, UPLO: str = "L") -> EighResult:
+    """The eigenvalues (ascending) and eigenvectors (columns, each up to its sign) of symmetric matrices."""
+    if UPLO not in ("L", "U"):
+        raise ValueError(f"eigh: UPLO must be 'L' or 'U', got {UPLO!r}")
+    return EighResult(decomp.eigvalsh(A, upper=UPLO == "U"), decomp.eigh_vectors(A, upper=UPLO == "U"))
+
+
+def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
+    """The pseudo-inverse V diag(1/s) U^T, singular values below max(atol, rtol * the largest) dropped
+    (rtol defaults to max(m, n) * eps); differentiable through the SVD."""
+    U, S, Vh = svd(A, full_matrices=False)
+    eps = np.finfo(A.dtype).eps if A.dtype.kind == "f" else np.finfo(np.float32).eps
+    rel = builtins.max(A.shape[-2:]) * eps if rtol is None and atol is None else (rtol or 0.0)
+    top = S.detach().numpy().max(axis=-1, keepdims=True) if S.numel() else np.zeros(S.shape[:-1] + (1,))
+    keep = S.detach().numpy() > np.maximum(atol or 0.0, rel * top)
+    inv = ops.where(keep, 1 / ops.where(keep, S, 1.0), 0.0)
+    return ops.matmul(_mT(Vh) * ops.reshape(inv, shape=inv.shape[:-1] + (1, inv.shape[-1])), _mT(U))
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -152,6 +192,6 @@ def _kept(shape, dims):
     return tuple(1 if i in dims else n for i, n in enumerate(shape))
 
 
-__all__ = ["inv", "det", "slogdet", "solve", "cholesky", "svdvals", "eigvalsh", "vector_norm", "matrix_norm",
+__all__ = ["inv", "det", "slogdet", "solve", "cholesky", "svd", "svdvals", "eigh", "eigvalsh", "pinv", "vector_norm", "matrix_norm",
            "norm", "matrix_power", "multi_dot", "matrix_rank", "vecdot", "cross", "diagonal"]
-__getattr__ = _module_getattr("torch.linalg")   # (svd, qr, eigh, pinv, ...: "tensorgrad does not implement ...")
+__getattr__ = _module_getattr("torch.linalg")   # (qr, lstsq, eig, ...: "tensorgrad does not implement ...")

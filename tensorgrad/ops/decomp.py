@@ -127,3 +127,63 @@ solve = Op("solve", _solve_forward, _solve_backward, "dB = solve(A^T, g), dA = -
 cholesky = Op("cholesky", _cholesky_forward, _cholesky_backward, "L^-T tril(L^T g) L^-1, symmetrised", saves="out")
 svdvals = Op("svdvals", _svdvals_forward, _svdvals_backward, "U diag(g) V^T", saves="inputs")
 eigvalsh = Op("eigvalsh", _eigvalsh_forward, _eigvalsh_backward, "V diag(g) V^T", saves="inputs")
+
+
+# The SVD and the symmetric eigendecomposition, one op per output (the rule is linear in the outputs'
+# gradients, so each output's part is its own rule; each forward recomputes the decomposition). The rules
+# assume distinct singular values (eigenvalues), as torch's; the vectors' signs are LAPACK's.
+
+def _svd(a, full: bool):
+    if a.ndim < 2 or a.dtype.kind != "f":
+        raise ValueError(f"svd: expected floating point matrices (..., m, n), got {a.dtype} of shape {a.shape}")
+    return np.linalg.svd(a, full_matrices=full)
+
+
+def _spread(s):
+    """F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, 0 on it."""
+    d = s[..., None, :] ** 2 - s[..., :, None] ** 2
+    eye = np.eye(s.shape[-1], dtype=bool)
+    return np.where(eye, 0, 1 / np.where(eye, 1, d))
+
+
+def _svd_u_backward(g, out, a, full):
+    """dA from U's gradient (its first k columns): U (F o (U^T gU - gU^T U)) S V^T + (I - U U^T) gU S^-1 V^T."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    k = s.shape[-1]
+    gu = g[..., :k]
+    inner = _spread(s) * (_T(u) @ gu - _T(gu) @ u)
+    left = gu - u @ (_T(u) @ gu)                                     # (I - U U^T) gU
+    return u @ (inner * s[..., None, :]) @ vt + (left / s[..., None, :]) @ vt
+
+
+def _svd_vh_backward(g, out, a, full):
+    """dA from Vh's gradient (its first k rows), gV = gVh^T: U S (F o (V^T gV - gV^T V)) V^T + U S^-1 gV^T (I - V V^T)."""
+    u, s, vt = np.linalg.svd(a, full_matrices=False)
+    k = s.shape[-1]
+    gv = _T(g[..., :k, :])
+    v = _T(vt)
+    inner = _spread(s) * (vt @ gv - _T(gv) @ v)
+    right = _T(gv) - (_T(gv) @ v) @ vt                               # gV^T (I - V V^T)
+    return u @ (s[..., :, None] * inner) @ vt + u @ (right / s[..., :, None])
+
+
+def _eigh_vectors_backward(g, out, a, upper):
+    """A = V diag(w) V^T: dA = V (F o (V^T gV - gV^T V) / 2) V^T, F_ij = 1 / (w_j - w_i) (distinct eigenvalues)."""
+    w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
+    y = _T(v) @ g
+    d = w[..., None, :] - w[..., :, None]
+    eye = np.eye(w.shape[-1], dtype=bool)
+    return v @ (np.where(eye, 0, 1 / np.where(eye, 1, d)) * (y - _T(y)) * 0.5) @ _T(v)
+
+
+svd_u = Op("svd_u", lambda a, full: _svd(a, full)[0], _svd_u_backward, "U's part of the SVD's rule",
+           saves="inputs")
+svd_vh = Op("svd_vh", lambda a, full: _svd(a, full)[2], _svd_vh_backward, "Vh's part of the SVD's rule",
+            saves="inputs")
+def _eigh_vectors_forward(a, upper):
+    _square("eigh", a)
+    return np.linalg.eigh(a, UPLO="U" if upper else "L")[1]
+
+
+eigh_vectors = Op("eigh_vectors", _eigh_vectors_forward, _eigh_vectors_backward, "V (F o skew(V^T gV)) V^T",
+                  saves="inputs")

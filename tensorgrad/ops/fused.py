@@ -98,7 +98,8 @@ def _ce_backward(g, out, x, t, ignore_index, reduction, saved=None):
 
 
 cross_entropy = Op("cross_entropy", _ce_forward, _ce_backward, returns_saved=True, adjoint="(softmax - onehot) * g / n",
-                   saves="inputs")     # (the rule reads the forward's softmax and the targets, not the loss)
+                   saves="inputs", reads=((1,), ()))   # (the rule reads the forward's softmax and the targets,
+# not the logits: as torch's log_softmax saves its output, the logits may be written after the loss is taken)
 
 
 def _bn_forward(x, gain, bias, eps, correction, running=None):
