@@ -70,7 +70,7 @@ from .value import Value
 from .compile import compile
 from .serialization import load, save
 # torch's programs (issue 18): autograd, data loading, devices, mixed precision, small names, `import torch`
-from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, utils
+from . import accelerator, amp, autograd, backends, cuda, distributions, linalg, special, utils
 from .functions import det, inverse, logdet, matrix_power, slogdet, quantile, nanquantile  # noqa: F401
 from .functions import isin, unravel_index, combinations, trapezoid, trapz  # noqa: F401
 from .linalg import pinv as pinverse, svd_legacy as svd  # noqa: F401
@@ -82,7 +82,8 @@ from .dtype_info import bfloat16, finfo, iinfo
 from .runtime import (Size, get_float32_matmul_precision, get_num_interop_threads, get_num_threads,
                       inference_mode, is_floating_point, is_inference_mode_enabled, is_tensor,
                       set_float32_matmul_precision, set_num_interop_threads, set_num_threads, promote_types,
-                      can_cast, scalar_tensor, asarray)
+                      can_cast, scalar_tensor, asarray, use_deterministic_algorithms,
+                      are_deterministic_algorithms_enabled)
 from .torch_alias import install_as_torch
 from .missing import module_getattr as _module_getattr
 

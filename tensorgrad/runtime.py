@@ -149,3 +149,15 @@ def asarray(obj, *, dtype=None, device=None, copy=None, requires_grad: bool = Fa
     if requires_grad:
         out = out.detach().requires_grad_() if out._node is not None or out is obj else out.requires_grad_()
     return out
+
+
+_deterministic = [False, False]
+
+
+def use_deterministic_algorithms(mode: bool, *, warn_only: bool = False) -> None:
+    """Accepted and remembered: tensorgrad's NumPy kernels are deterministic already (a run repeats bit for bit)."""
+    _deterministic[:] = [bool(mode), bool(warn_only)]
+
+
+def are_deterministic_algorithms_enabled() -> bool:
+    return _deterministic[0]

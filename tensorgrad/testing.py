@@ -139,3 +139,52 @@ def _maxdiff(a, b, what, rtol, atol) -> float:
     if not np.allclose(a, b, rtol=rtol, atol=atol, equal_nan=True):
         raise AssertionError(f"{what}: tensorgrad and torch differ by up to {np.nanmax(np.abs(a - b)):.3g}")
     return float(np.nanmax(np.abs(a - b.astype(a.dtype)))) if a.size else 0.0
+
+
+# torch.testing.assert_close's default tolerances, by dtype: (rtol, atol)
+_CLOSE = {"float16": (1e-3, 1e-5), "float32": (1.3e-6, 1e-5), "float64": (1e-7, 1e-7)}
+
+
+def assert_close(actual, expected, *, rtol=None, atol=None, equal_nan: bool = False, check_dtype: bool = True,
+                 msg=None, **_ignored) -> None:
+    """torch.testing.assert_close: tensors (tensorgrad's, torch's, arrays, numbers; or sequences and mappings
+    of them) equal in shape and dtype and close elementwise, |a - e| <= atol + rtol |e|, with torch's default
+    tolerances for the dtype; otherwise an AssertionError saying where and by how much."""
+    if isinstance(actual, (list, tuple)) and isinstance(expected, (list, tuple)):
+        if len(actual) != len(expected):
+            raise AssertionError(f"The length of the sequences mismatch: {len(actual)} != {len(expected)}")
+        for a, e in zip(actual, expected):
+            assert_close(a, e, rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype, msg=msg)
+        return
+    if isinstance(actual, dict) and isinstance(expected, dict):
+        if set(actual) != set(expected):
+            raise AssertionError(f"The keys of the mappings do not match: {sorted(actual)} != {sorted(expected)}")
+        for k in actual:
+            assert_close(actual[k], expected[k], rtol=rtol, atol=atol, equal_nan=equal_nan, check_dtype=check_dtype,
+                         msg=msg)
+        return
+    a, e = _np(actual), _np(expected)
+    if a.shape != e.shape:
+        raise AssertionError(msg or f"The values for attribute 'shape' do not match: {a.shape} != {e.shape}.")
+    if check_dtype and a.dtype != e.dtype and not (np.ndim(actual) == 0 and not hasattr(actual, "dtype")):
+        raise AssertionError(msg or f"The values for attribute 'dtype' do not match: {a.dtype} != {e.dtype}.")
+    if (rtol is None) != (atol is None):
+        raise ValueError("Both 'rtol' and 'atol' must be either specified or omitted")
+    if rtol is None:
+        rtol, atol = _CLOSE.get(np.promote_types(a.dtype, e.dtype).name, (0.0, 0.0))
+    a64, e64 = a.astype(np.float64), e.astype(np.float64)
+    close = np.isclose(a64, e64, rtol=rtol, atol=atol, equal_nan=equal_nan)
+    if close.all():
+        return
+    bad = ~close
+    diff = np.abs(a64 - e64)
+    diff_bad = np.where(bad, np.nan_to_num(diff, nan=np.inf), -1)
+    where = tuple(int(i) for i in np.unravel_index(np.argmax(diff_bad), a.shape)) if a.ndim else ()
+    with np.errstate(divide="ignore", invalid="ignore"):
+        rel = np.where(bad, diff / np.abs(e64), -1)
+    rel_at = tuple(int(i) for i in np.unravel_index(np.nanargmax(rel), a.shape)) if a.ndim else ()
+    raise AssertionError(msg or (
+        f"Tensor-likes are not close!\n\nMismatched elements: {int(bad.sum())} / {a.size} "
+        f"({100 * bad.sum() / a.size:.1f}%)\nGreatest absolute difference: {diff[where]} at index {where} "
+        f"(up to {atol} allowed)\nGreatest relative difference: {rel[rel_at]} at index {rel_at} "
+        f"(up to {rtol} allowed)"))

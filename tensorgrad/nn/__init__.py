@@ -3,7 +3,7 @@ nn.init and nn.utils. (The optimizers live in tensorgrad.optim; tg.nn.SGD, Adam,
 Optimizer stay here as aliases, as earlier versions documented them.)"""
 from . import functional  # noqa: F401  (import tensorgrad.nn.functional as F)
 from ..optim import SGD, Adam, AdamW, Optimizer  # noqa: F401  (aliases)
-from . import init, utils  # noqa: F401
+from . import init, parameter, utils  # noqa: F401
 from .attention import MultiheadAttention  # noqa: F401
 from .normalization import (BatchNorm2d, BatchNorm3d, GroupNorm, InstanceNorm1d, InstanceNorm2d,  # noqa: F401
                             InstanceNorm3d, RMSNorm)

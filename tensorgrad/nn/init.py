@@ -12,6 +12,7 @@ import warnings
 import numpy as np
 
 from ..functions import Generator, rand, randn
+from ..ops.special import erf_values, erfinv_values        # (the array forms of the table's erf and erfinv)
 from ..engine import Tensor
 from .modules import _write
 
@@ -114,6 +115,78 @@ def kaiming_normal_(tensor: Tensor, a: float = 0, mode: str = "fan_in", nonlinea
     if _empty(tensor):
         return tensor
     return normal_(tensor, 0.0, calculate_gain(nonlinearity, a) / math.sqrt(_fan(tensor, mode)), generator)
+
+
+def trunc_normal_(tensor: Tensor, mean: float = 0.0, std: float = 1.0, a: float = -2.0, b: float = 2.0,
+                  generator: Generator | None = None) -> Tensor:
+    """N(mean, std^2) cut to [a, b] (absolute bounds, as torch's): uniform draws through the normal's inverse CDF
+    between the bounds' CDF values."""
+    if _empty(tensor):
+        return tensor
+    cdf = lambda x: 0.5 * (1 + erf_values(np.asarray((x - mean) / (std * math.sqrt(2.0)), np.float64)))  # noqa: E731
+    lo, hi = cdf(a), cdf(b)
+    u = rand(*tensor.shape, generator=generator, dtype=np.float64).numpy()
+    z = erfinv_values(2 * (lo + (hi - lo) * u) - 1)
+    _write(tensor, np.clip(mean + std * math.sqrt(2.0) * z, a, b))
+    return tensor
+
+
+def orthogonal_(tensor: Tensor, gain: float = 1.0, generator: Generator | None = None) -> Tensor:
+    """A (semi-)orthogonal matrix (Saxe et al. 2013) from the QR of a normal draw, its R's diagonal signs folded
+    in so that the result is uniform; more than 2 dims are flattened after the first, as torch."""
+    if tensor.ndim < 2:
+        raise ValueError("Only tensors with 2 or more dimensions are supported")
+    if _empty(tensor):
+        return tensor
+    rows, cols = tensor.shape[0], tensor.numel() // tensor.shape[0]
+    flat = randn(rows, cols, generator=generator, dtype=np.float64).numpy()
+    if rows < cols:
+        flat = flat.T
+    q, r = np.linalg.qr(flat)
+    q = q * np.sign(np.diag(r))
+    if rows < cols:
+        q = q.T
+    _write(tensor, gain * q.reshape(tensor.shape))
+    return tensor
+
+
+def eye_(tensor: Tensor) -> Tensor:
+    """The identity matrix (a 2-d tensor)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    _write(tensor, np.eye(*tensor.shape))
+    return tensor
+
+
+def dirac_(tensor: Tensor, groups: int = 1) -> Tensor:
+    """The identity of a convolution: a 1 at each kernel's centre linking output channel i to input channel i
+    (per group)."""
+    if tensor.ndim not in (3, 4, 5):
+        raise ValueError("Only tensors with 3, 4, or 5 dimensions are supported")
+    out_per = tensor.shape[0] // groups
+    if tensor.shape[0] % groups:
+        raise ValueError("dim 0 must be divisible by groups")
+    w = np.zeros(tensor.shape)
+    centre = tuple(n // 2 for n in tensor.shape[2:])
+    for g in range(groups):
+        for i in range(min(out_per, tensor.shape[1])):
+            w[(g * out_per + i, i) + centre] = 1
+    _write(tensor, w)
+    return tensor
+
+
+def sparse_(tensor: Tensor, sparsity: float, std: float = 0.01, generator: Generator | None = None) -> Tensor:
+    """N(0, std^2) with ceil(sparsity * rows) zeros in each column, at random rows (a 2-d tensor)."""
+    if tensor.ndim != 2:
+        raise ValueError("Only tensors with 2 dimensions are supported")
+    rows, cols = tensor.shape
+    w = std * randn(rows, cols, generator=generator, dtype=np.float64).numpy()
+    zeros = int(math.ceil(sparsity * rows))
+    for c in range(cols):
+        order = np.argsort(rand(rows, generator=generator, dtype=np.float64).numpy())
+        w[order[:zeros], c] = 0
+    _write(tensor, w)
+    return tensor
 
 
 from ..missing import module_getattr as _module_getattr  # noqa: E402

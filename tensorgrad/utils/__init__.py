@@ -1,7 +1,7 @@
-"""torch.utils for tensorgrad: `data` (datasets, samplers and the DataLoader)."""
-from . import data
+"""torch.utils for tensorgrad: `data` (datasets, samplers and the DataLoader) and `checkpoint`."""
+from . import checkpoint, data
 
-__all__ = ["data"]
+__all__ = ["checkpoint", "data"]
 
 
 from ..missing import module_getattr as _module_getattr  # noqa: E402
