@@ -411,3 +411,14 @@ def test_an_empty_batched_matmul_takes_the_second_dtype_as_torch(shapes):
         want = torch.matmul(torch.tensor(a), torch.tensor(b))
         got = tg.matmul(tg.tensor(a), tg.tensor(b))
         assert got.shape == tuple(want.shape) and str(got.dtype) == str(want.dtype)[6:]
+
+
+def test_cat_stack_and_softmax_lay_out_rows_as_torch_so_a_flatten_is_a_view():
+    """torch's cat, stack, softmax and log_softmax give row-major results whatever their inputs' layout, so
+    writing through a later flatten() reaches them (fuzzer seed 41211 of 40-step programs)."""
+    for m in (tg, torch):
+        x = m.tensor(np.arange(12.0).reshape(3, 4))
+        for out in (m.cat([x.T, x.T], 1), m.stack([x.T, x.T]), m.softmax(x.T, -1), m.log_softmax(x.T, -1)):
+            assert out.is_contiguous()
+            out.flatten()[0] = 7.0
+            assert out.reshape(-1)[0].item() == 7.0

@@ -139,7 +139,8 @@ def log_softmax(x, dim: int | None = None, dtype=None):
     z = x - _shift(x, axis)
     if data_of(x).size == 0:              # nothing to normalise (and log's rule would see 0 / 0)
         return z
-    return z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
+    out = z - ops.log(ops.exp(z).sum(axis=axis, keepdims=True))
+    return out if out.is_contiguous() else out.contiguous()     # (row-major, as torch's, whatever x's layout)
 
 
 def logsumexp(x, dim=-1, keepdim: bool = False):

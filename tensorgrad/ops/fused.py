@@ -42,14 +42,14 @@ def _softmax_parts(x, axes):
     if (x.size >= ROWS_BLAS_MIN and axes == (x.ndim - 1,) and x.shape[-1] <= 32 and x.dtype in SUM_FLOOR
             and type(x) is np.ndarray):
         top = x.max()
-        e = np.subtract(x, top)
+        e = np.subtract(x, top, order="C")                    # (row-major, as torch's softmax, whatever x's layout)
         np.exp(e, out=e)
         s = _row_sums(e, axes)
         if s.min() >= SUM_FLOOR[x.dtype]:                     # (False for a NaN)
             e /= s
             return e, np.full(s.shape, top, x.dtype), s
     m = max_kept(x, axes)
-    e = np.asarray(np.subtract(x, m))                    # (an array also for a 0-d x)
+    e = np.asarray(np.subtract(x, m, order="C"))         # (an array also for a 0-d x)
     np.exp(e, out=e)
     s = _row_sums(e, axes)
     e /= s

@@ -31,5 +31,12 @@ permute = Op("permute", lambda x, axes: x.transpose(axes),
              lambda g, out, x, axes: permute(g, axes=tuple(sorted(range(len(axes)), key=axes.__getitem__))),
              "inverse permute of g",
              saves="", view=True)
-cat = Op("cat", lambda *xs, axis: np.concatenate(xs, axis), _cat_backward, "split g", saves="")
+def _cat(*xs, axis):
+    """The inputs joined along axis, laid out row-major as torch's cat (NumPy keeps transposed inputs' order,
+    and then a later flatten() would copy where torch's is a view)."""
+    out = np.concatenate(xs, axis)
+    return out if out.flags.c_contiguous else np.ascontiguousarray(out)
+
+
+cat = Op("cat", _cat, _cat_backward, "split g", saves="")
 
