@@ -165,22 +165,20 @@ FIT_BLAS_MIN, ROWS_BLAS_MIN = 1 << 14, 1 << 12
 def sum_of(g, axes, keepdims: bool, least: int = FIT_BLAS_MIN):
     """g.sum(axis=axes, keepdims=keepdims), as a product with ones from `least` values: the sum op's forward,
     the engine's un-broadcast of a gradient (a Tensor under create_graph), a softmax's row sums."""
-    if type(g) is np.ndarray and type(axes) is tuple and g.size and not all([g.strides[a] for a in axes]):
+    if (type(g) is np.ndarray and type(axes) is tuple and axes and g.size and g.dtype.kind == "f"
+            and not any([g.strides[a] for a in axes])):
         s = _replicated_sum(g, axes)
-        if s is not None:
-            return s if keepdims else s.reshape(tuple(n for i, n in enumerate(g.shape) if i not in axes))
+        return s if keepdims else s.reshape(tuple(n for i, n in enumerate(g.shape) if i not in axes))
     s = matmul_sum(g, axes, keepdims) if type(g) is np.ndarray and g.size >= least else None
     return g.sum(axis=axes, keepdims=keepdims) if s is None else s
 
 
 def _replicated_sum(g, axes):
-    """The sum over axes of a broadcast array that repeats one slice along all of them (a mean's or a sum's
-    gradient, np.broadcast_to): that slice times their count, one rounding where np.sum would add the
-    copies one by one (a float32 error of ~1e-4 at 20,000 rows). None when some summed axis is not a repeat."""
-    if any([g.strides[a] != 0 for a in axes]):
-        return None
+    """The sum over axes of a float array that repeats one slice along all of them (stride 0: a mean's or a
+    sum's gradient, np.broadcast_to): that slice times their count, one rounding where np.sum would add the
+    copies one by one (a float32 error of ~1e-4 at 20,000 rows)."""
     first = g[tuple([slice(0, 1) if i in axes else slice(None) for i in range(g.ndim)])]
-    return first * g.dtype.type(count(g.shape, axes)) if g.dtype.kind == "f" else None
+    return first * g.dtype.type(count(g.shape, axes))
 
 
 def sum_kept(g, axes: tuple, least: int = FIT_BLAS_MIN):

@@ -406,10 +406,10 @@ class TensorMethods:
         else:
             opts = PRINT_OPTIONS
             summarize = a.size > opts["threshold"]
+            seen = shown(a) if summarize else a                # (what the print shows picks the format)
             body = np.array2string(a, separator=", ", prefix="tensor(", max_line_width=opts["linewidth"],
                                    threshold=0 if summarize else a.size + 1, edgeitems=opts["edgeitems"],
-                                   formatter={"float_kind": float_formatter(shown(a) if summarize else a),
-                                              "bool": bool_formatter(shown(a) if summarize else a)})
+                                   formatter={"float_kind": float_formatter(seen), "bool": bool_formatter(seen)})
             body = body.replace(", ..., ", ",  ..., ")          # (torch's ellipsis in a row)
         extra = [f"size={tuple(a.shape)}"] if a.size == 0 and a.ndim != 1 else []
         extra += [f"dtype=torch.{self.dtype}"] if self.dtype not in (DEFAULT.float, np.int64, np.bool_) else []
@@ -468,7 +468,7 @@ class TensorMethods:
 
     new_empty = new_zeros
 
-    # --- comparisons and bitwise logic as methods (x.eq(y) is x == y)
+    # --- comparisons as methods (x.eq(y) is x == y)
     def eq(self, other): return self == other
     def ne(self, other): return self != other
     def gt(self, other): return self > other
@@ -476,11 +476,6 @@ class TensorMethods:
     def lt(self, other): return self < other
     def le(self, other): return self <= other
     greater, greater_equal, less, less_equal, not_equal = gt, ge, lt, le, ne
-
-    def bitwise_and(self, other): return self & other
-    def bitwise_or(self, other): return self | other
-    def bitwise_xor(self, other): return self ^ other
-    def bitwise_not(self): return ~self
 
     # --- where the values live: torch's strides and storage, in elements, of the NumPy array
     def stride(self, dim: int | None = None):
@@ -596,7 +591,8 @@ METHODS = {
     # comparing (functions/compare.py)
     "isclose": fn.isclose, "allclose": fn.allclose, "equal": fn.equal,
     # more of torch's methods (functions/)
-    "addcmul": fn.addcmul, "addcdiv": fn.addcdiv, "logaddexp2": fn.logaddexp2, "ldexp": fn.ldexp, "gcd": fn.gcd,
+    "bitwise_and": fn.bitwise_and, "bitwise_or": fn.bitwise_or, "bitwise_xor": fn.bitwise_xor,
+    "bitwise_not": fn.bitwise_not, "addcmul": fn.addcmul, "addcdiv": fn.addcdiv, "logaddexp2": fn.logaddexp2, "ldexp": fn.ldexp, "gcd": fn.gcd,
     "lcm": fn.lcm, "frexp": fn.frexp, "take": fn.take, "masked_scatter": fn.masked_scatter, "cov": fn.cov,
     "corrcoef": fn.corrcoef, "kthvalue": fn.kthvalue, "unique_consecutive": fn.unique_consecutive,
     "addmv": fn.addmv, "addr": fn.addr, "baddbmm": fn.baddbmm, "addbmm": fn.addbmm, "vdot": fn.vdot, "ger": fn.ger,

@@ -281,9 +281,8 @@ def inverse(A):
 
 def slogdet(A):
     """(sign, log |det|) of each square matrix: the log without det's overflow; the gradient flows through logabsdet."""
-    if A.dtype.kind != "f":
-        ops.decomp.logabsdet.forward(A._data)                    # (its error for non-floats)
-    return SlogdetResult(Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0])), ops.decomp.logabsdet(A))
+    logabsdet = ops.decomp.logabsdet(A)                          # (first: its checks name the op)
+    return SlogdetResult(Tensor._wrap(np.asarray(np.linalg.slogdet(A._data)[0])), logabsdet)
 
 
 def logdet(A):

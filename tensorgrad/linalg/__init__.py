@@ -23,14 +23,14 @@ def inv(A) -> Tensor:
 def solve(A, B, *, left: bool = True) -> Tensor:
     """X with A X = B (B a vector or matrices, batched like A); left=False: X A = B."""
     if not left:
-        return _mT(decomp.solve(_mT(A), _mT(B)))
+        return decomp.solve(A.mT, B.mT).mT
     return decomp.solve(A, B)
 
 
 def cholesky(A, *, upper: bool = False) -> Tensor:
     """L lower triangular with L L^T = A (A symmetric positive-definite); upper=True: L^T."""
     L = decomp.cholesky(A)
-    return _mT(L) if upper else L
+    return L.mT if upper else L
 
 
 def svdvals(A) -> Tensor:
@@ -63,7 +63,7 @@ def svd_legacy(A, some: bool = True, compute_uv: bool = True) -> SVDLegacyResult
     U, S, Vh = svd(A, full_matrices=not some)
     if not compute_uv:
         U, Vh = U.detach() * 0, Vh.detach() * 0
-    return SVDLegacyResult(U, S, _mT(Vh))
+    return SVDLegacyResult(U, S, Vh.mT)
 
 
 def eigh(A, UPLO: str = "L") -> EighResult:
@@ -82,7 +82,7 @@ def pinv(A, *, atol=None, rtol=None, hermitian: bool = False) -> Tensor:
     top = S.detach().numpy().max(axis=-1, keepdims=True) if S.numel() else np.zeros(S.shape[:-1] + (1,))
     keep = S.detach().numpy() > np.maximum(atol or 0.0, rel * top)
     inv = ops.where(keep, 1 / ops.where(keep, S, 1.0), 0.0)
-    return ops.matmul(_mT(Vh) * ops.reshape(inv, shape=inv.shape[:-1] + (1, inv.shape[-1])), _mT(U))
+    return ops.matmul(Vh.mT * ops.reshape(inv, shape=inv.shape[:-1] + (1, inv.shape[-1])), U.mT)
 
 
 def vector_norm(x, ord=2, dim=None, keepdim: bool = False, *, dtype=None) -> Tensor:
@@ -182,10 +182,6 @@ def cross(input, other, *, dim: int = -1) -> Tensor:
 
 def diagonal(A, *, offset: int = 0, dim1: int = -2, dim2: int = -1) -> Tensor:
     return _diagonal(A, offset, dim1, dim2)
-
-
-def _mT(A):
-    return ops.permute(A, axes=tuple(range(A.ndim - 2)) + (A.ndim - 1, A.ndim - 2))
 
 
 def _kept(shape, dims):

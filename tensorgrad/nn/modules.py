@@ -55,9 +55,6 @@ class _IncompatibleKeys(collections.namedtuple("_IncompatibleKeys", ["missing_ke
         return "<All keys matched successfully>" if not self.missing_keys and not self.unexpected_keys else \
             super().__repr__()
 
-
-IncompatibleKeys = _IncompatibleKeys
-
 _STORES = ("_parameters", "_buffers", "_modules", "_non_persistent_buffers") + hooks.HOOK_STORES
 
 
@@ -392,7 +389,7 @@ class Module:
 
     _optional_state = ()   # keys a module may do without in load_state_dict (BatchNorm's num_batches_tracked)
 
-    def load_state_dict(self, state_dict: dict, strict: bool = True) -> IncompatibleKeys:
+    def load_state_dict(self, state_dict: dict, strict: bool = True) -> _IncompatibleKeys:
         """Copy tensors or arrays into the parameters and buffers, in place (cast to their dtypes).
         Every key and shape is checked first, so a state that does not fit changes nothing.
         strict: missing or unexpected keys are errors (otherwise returned). Shapes must always fit."""
@@ -413,7 +410,7 @@ class Module:
         for k, t in own.items():
             if k in state_dict:
                 _write(t, state_dict[k])
-        return IncompatibleKeys(missing, unexpected)
+        return _IncompatibleKeys(missing, unexpected)
 
     def __repr__(self):
         """torch's layout: one line when there is a one-line extra_repr and no children."""

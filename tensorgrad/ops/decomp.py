@@ -139,11 +139,10 @@ def _svd(a, full: bool):
     return np.linalg.svd(a, full_matrices=full)
 
 
-def _spread(s):
-    """F_ij = 1 / (s_j^2 - s_i^2) off the diagonal, 0 on it."""
-    d = s[..., None, :] ** 2 - s[..., :, None] ** 2
-    eye = np.eye(s.shape[-1], dtype=bool)
-    return np.where(eye, 0, 1 / np.where(eye, 1, d))
+def _inverse_gaps(v):
+    """F_ij = 1 / (v_j - v_i) off the diagonal, 0 on it: the rules' weights between distinct values."""
+    eye = np.eye(v.shape[-1], dtype=bool)
+    return np.where(eye, 0, 1 / np.where(eye, 1, v[..., None, :] - v[..., :, None]))
 
 
 def _svd_u_backward(g, out, a, full):
@@ -151,7 +150,7 @@ def _svd_u_backward(g, out, a, full):
     u, s, vt = np.linalg.svd(a, full_matrices=False)
     k = s.shape[-1]
     gu = g[..., :k]
-    inner = _spread(s) * (_T(u) @ gu - _T(gu) @ u)
+    inner = _inverse_gaps(s * s) * (_T(u) @ gu - _T(gu) @ u)
     left = gu - u @ (_T(u) @ gu)                                     # (I - U U^T) gU
     return u @ (inner * s[..., None, :]) @ vt + (left / s[..., None, :]) @ vt
 
@@ -162,7 +161,7 @@ def _svd_vh_backward(g, out, a, full):
     k = s.shape[-1]
     gv = _T(g[..., :k, :])
     v = _T(vt)
-    inner = _spread(s) * (vt @ gv - _T(gv) @ v)
+    inner = _inverse_gaps(s * s) * (vt @ gv - _T(gv) @ v)
     right = _T(gv) - (_T(gv) @ v) @ vt                               # gV^T (I - V V^T)
     return u @ (s[..., :, None] * inner) @ vt + u @ (right / s[..., :, None])
 
@@ -171,9 +170,7 @@ def _eigh_vectors_backward(g, out, a, upper):
     """A = V diag(w) V^T: dA = V (F o (V^T gV - gV^T V) / 2) V^T, F_ij = 1 / (w_j - w_i) (distinct eigenvalues)."""
     w, v = np.linalg.eigh(a, UPLO="U" if upper else "L")
     y = _T(v) @ g
-    d = w[..., None, :] - w[..., :, None]
-    eye = np.eye(w.shape[-1], dtype=bool)
-    return v @ (np.where(eye, 0, 1 / np.where(eye, 1, d)) * (y - _T(y)) * 0.5) @ _T(v)
+    return v @ (_inverse_gaps(w) * (y - _T(y)) * 0.5) @ _T(v)
 
 
 svd_u = Op("svd_u", lambda a, full: _svd(a, full)[0], _svd_u_backward, "U's part of the SVD's rule",
